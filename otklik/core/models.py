@@ -1,0 +1,25 @@
+from django.db import models
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PeriodicRun(models.Model):
+    """One row per periodic job and period: the unique key makes a period's run happen once,
+    even if a second scheduler is started by mistake."""
+
+    job = models.CharField(max_length=100)
+    period_start = models.DateTimeField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "period_start"], name="periodic_run_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.period_start.isoformat()}"

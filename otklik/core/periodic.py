@@ -1,0 +1,31 @@
+"""Run a periodic job at most once per period, whatever the number of schedulers."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from otklik.core.models import PeriodicRun
+
+
+def period_start(now: datetime, period: timedelta) -> datetime:
+    seconds = int(period.total_seconds())
+    epoch_seconds = int(now.timestamp())
+    return datetime.fromtimestamp(epoch_seconds - epoch_seconds % seconds, tz=now.tzinfo)
+
+
+def claim_period(*, job: str, now: datetime, period: timedelta) -> bool:
+    """True for exactly one caller per job and period; the database's unique key decides."""
+    try:
+        with transaction.atomic():
+            PeriodicRun.objects.create(
+                job=job,
+                period_start=period_start(now, period),
+                worker=f"{socket.gethostname()}:{os.getpid()}",
+            )
+    except IntegrityError:
+        return False
+    return True

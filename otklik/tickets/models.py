@@ -1,0 +1,346 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from otklik.accounts.models import Organization, Team, User
+from otklik.core.translation import Bilingual
+
+
+class StatusKind(models.TextChoices):
+    """Stable meaning under configurable statuses: SLA, reports and rules reason on these."""
+
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING_CUSTOMER = "waiting_customer", _("Waiting for customer")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+ACTIVE_KINDS = frozenset({StatusKind.NEW, StatusKind.OPEN, StatusKind.WAITING_CUSTOMER, StatusKind.ON_HOLD})
+DONE_KINDS = frozenset({StatusKind.RESOLVED, StatusKind.CLOSED})
+
+
+class Status(Bilingual):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=StatusKind.choices)
+    pauses_sla = models.BooleanField(_("pauses SLA clocks"), default=False)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("status")
+        verbose_name_plural = _("statuses")
+
+
+class Category(Bilingual):
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(_("full path"), max_length=1000, editable=False, default="")
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.path = f"{self.parent.path} > {self.name}" if self.parent else self.name
+        super().save(*args, **kwargs)
+        for child in self.children.all():
+            child.save()
+
+    def __str__(self) -> str:
+        return self.path
+
+    def subtree_ids(self) -> list[int]:
+        prefix = f"{self.path} > "
+        return [self.pk, *Category.objects.filter(path__startswith=prefix).values_list("pk", flat=True)]
+
+
+class PriorityColor(models.TextChoices):
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+class Priority(Bilingual):
+    """Criticality. A higher rank is more urgent."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    rank = models.PositiveIntegerField(_("rank"), default=0)
+    color = models.CharField(_("colour"), max_length=10, choices=PriorityColor.choices, default=PriorityColor.GREEN)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        ordering = ["-rank"]
+        verbose_name = _("priority")
+        verbose_name_plural = _("priorities")
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Web portal")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    TELEGRAM = "telegram", _("Telegram")
+    API = "api", _("API")
+
+
+class SubmitRule(models.TextChoices):
+    EVERYONE = "everyone", _("Everyone")
+    ORGANIZATIONS = "organizations", _("Members of the chosen organizations")
+    DEPARTMENT_HEADS = "department_heads", _("Department heads only")
+    STAFF = "staff", _("Support staff only")
+
+
+class RequestType(Bilingual):
+    """A service in the catalogue: a form bound to a category and a team."""
+
+    code = models.SlugField(_("code"), max_length=80, unique=True)
+    group = models.CharField(_("catalogue group"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT)
+    default_priority = models.ForeignKey(
+        Priority, verbose_name=_("default priority"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    requester_sets_priority = models.BooleanField(_("requester chooses criticality"), default=False)
+    submit_rule = models.CharField(
+        _("who may submit"), max_length=20, choices=SubmitRule.choices, default=SubmitRule.EVERYONE
+    )
+    allowed_organizations = models.ManyToManyField(
+        Organization, verbose_name=_("allowed organizations"), blank=True
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["group", "order", "name"]
+        verbose_name = _("request type")
+        verbose_name_plural = _("request types")
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    USER = "user", _("User")
+
+
+class CustomField(models.Model):
+    request_type = models.ForeignKey(
+        RequestType, verbose_name=_("request type"), on_delete=models.CASCADE, related_name="fields"
+    )
+    code = models.SlugField(_("code"), max_length=80)
+    label = models.CharField(_("label"), max_length=200)
+    label_ru = models.CharField(_("label in Russian"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=FieldKind.choices, default=FieldKind.TEXT)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("A list of options."))
+    internal_only = models.BooleanField(_("visible to staff only"), default=False)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["request_type", "order", "id"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        constraints = [models.UniqueConstraint(fields=["request_type", "code"], name="custom_field_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.request_type.code}.{self.code}"
+
+
+class TicketNumberCounter(models.Model):
+    """The next human ticket number, taken under a row lock so numbers never repeat."""
+
+    name = models.CharField(max_length=50, unique=True)
+    next_value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.next_value}"
+
+
+class Ticket(models.Model):
+    number = models.BigIntegerField(_("number"), unique=True)
+    subject = models.CharField(_("subject"), max_length=500)
+    requester = models.ForeignKey(
+        User, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="requested_tickets"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT)
+    request_type = models.ForeignKey(
+        RequestType, verbose_name=_("request type"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    priority = models.ForeignKey(Priority, verbose_name=_("priority"), on_delete=models.PROTECT)
+    status = models.ForeignKey(Status, verbose_name=_("status"), on_delete=models.PROTECT)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WEB)
+    assignee = models.ForeignKey(
+        User, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    watchers = models.ManyToManyField(User, verbose_name=_("watchers"), blank=True, related_name="watched_tickets")
+    fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+    )
+    created_at = models.DateTimeField(_("created"), db_index=True)
+    updated_at = models.DateTimeField(_("updated"), db_index=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="ticket_status_updated"),
+            models.Index(fields=["assignee", "-updated_at"], name="ticket_assignee_updated"),
+            models.Index(fields=["team", "-updated_at"], name="ticket_team_updated"),
+            models.Index(fields=["requester", "-updated_at"], name="ticket_requester_updated"),
+            models.Index(fields=["organization", "-updated_at"], name="ticket_org_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", _("Related to")
+    DUPLICATE = "duplicate", _("Duplicate of")
+    PARENT = "parent", _("Parent of")
+
+
+class TicketLink(models.Model):
+    """A directed link: for PARENT, from_ticket is the parent; for DUPLICATE, from_ticket duplicates to_ticket."""
+
+    from_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    to_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_ticket", "to_ticket", "kind"], name="ticket_link_unique"),
+            models.CheckConstraint(condition=~models.Q(from_ticket=models.F("to_ticket")), name="ticket_link_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_ticket_id} {self.kind} {self.to_ticket_id}"
+
+
+class Message(models.Model):
+    """A public reply or an internal note. Internal notes never reach requesters, in any channel."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    channel = models.CharField(_("channel"), max_length=20, choices=Source.choices, default=Source.WEB)
+    body_text = models.TextField(_("text"), blank=True)
+    body_html = models.TextField(_("sanitized HTML"), blank=True)
+    external_id = models.CharField(_("external id"), max_length=998, blank=True, db_index=True)
+    raw_ref = models.CharField(_("raw input reference"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{'note' if self.is_internal else 'reply'} on {self.ticket_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.created_at:%Y/%m}/{instance.token}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=200, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    REPLIED = "replied", _("Public reply")
+    NOTE_ADDED = "note_added", _("Internal note")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assignee changed")
+    TEAM_CHANGED = "team_changed", _("Team changed")
+    CATEGORY_CHANGED = "category_changed", _("Category changed")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    REQUEST_TYPE_CHANGED = "request_type_changed", _("Request type changed")
+    FIELDS_CHANGED = "fields_changed", _("Fields changed")
+    SUBJECT_CHANGED = "subject_changed", _("Subject changed")
+    WATCHER_ADDED = "watcher_added", _("Watcher added")
+    WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
+    LINKED = "linked", _("Linked")
+    MERGED = "merged", _("Merged into another ticket")
+    MERGED_IN = "merged_in", _("Another ticket merged in")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+
+
+class TicketEvent(models.Model):
+    """Append-only history of every change, and the outbox that notifications and automation read.
+
+    `data` holds stable codes and ids (never translated labels), e.g. {"from": "open", "to": "resolved"}.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
+
+def default_number_start() -> int:
+    return int(getattr(settings, "OTKLIK_TICKET_NUMBER_START", 1))

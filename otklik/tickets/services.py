@@ -1,0 +1,694 @@
+"""Every change to a ticket. Each public function locks the row, checks permission, writes,
+and records its TicketEvent in the same transaction. Nothing else writes ticket rows."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from otklik.accounts import access
+from otklik.accounts.models import Organization, Role, Team, User
+from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from otklik.core.text import safe_filename, sanitize_html
+from otklik.tickets.fields import clean_fields
+from otklik.tickets.inbound import InboundAttachment, InboundMessage
+from otklik.tickets.models import (
+    DONE_KINDS,
+    Attachment,
+    Category,
+    EventKind,
+    LinkKind,
+    Message,
+    Priority,
+    RequestType,
+    Source,
+    Status,
+    StatusKind,
+    SubmitRule,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketNumberCounter,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def ticket_lock(ticket_id: int) -> Ticket:
+    """The ticket row, locked until the surrounding transaction ends."""
+    try:
+        return Ticket.objects.select_for_update().get(pk=ticket_id)
+    except Ticket.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def event_record(
+    *, ticket: Ticket, actor: User | None, kind: str, data: dict[str, Any] | None = None, at: datetime
+) -> TicketEvent:
+    return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=at)
+
+
+def status_default(kind: str) -> Status:
+    status = Status.objects.filter(kind=kind, is_active=True).order_by("order", "id").first()
+    if status is None:
+        raise Conflict(_("No active status of kind %(kind)s is configured.") % {"kind": kind})
+    return status
+
+
+def priority_default() -> Priority:
+    priority = Priority.objects.filter(is_default=True).first() or Priority.objects.order_by("rank").first()
+    if priority is None:
+        raise Conflict(_("No priority is configured."))
+    return priority
+
+
+def ticket_number_allocate() -> int:
+    counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(
+        name="ticket", defaults={"next_value": settings.OTKLIK_TICKET_NUMBER_START}
+    )
+    highest = Ticket.objects.aggregate(highest=Max("number"))["highest"] or 0
+    number = max(counter.next_value, settings.OTKLIK_TICKET_NUMBER_START, highest + 1)
+    counter.next_value = number + 1
+    counter.save(update_fields=["next_value"])
+    return number
+
+
+def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
+    ticket.updated_at = now
+    ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def _upload_limit(uploader: User | None) -> int:
+    if uploader is None or uploader.role == Role.REQUESTER:
+        return int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
+    return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
+
+
+def attachments_check(files: Sequence[InboundAttachment], uploader: User | None) -> None:
+    """Refuse before anything is written, so a broken upload leaves no half-made reply."""
+    limit = _upload_limit(uploader)
+    for item in files:
+        if len(item.content) > limit:
+            raise InvalidInput(
+                _("%(name)s is larger than the allowed %(limit)s MB.")
+                % {"name": safe_filename(item.filename), "limit": round(limit / 1024 / 1024, 1)}
+            )
+
+
+def attachments_store(
+    *, ticket: Ticket, message: Message | None, files: Iterable[InboundAttachment], uploader: User | None,
+    now: datetime,
+) -> list[Attachment]:
+    stored = []
+    for item in files:
+        filename = safe_filename(item.filename)
+        content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        attachment = Attachment(
+            ticket=ticket, message=message, token=secrets.token_urlsafe(24), filename=filename,
+            content_type=content_type[:200], size=len(item.content), uploaded_by=uploader, created_at=now,
+        )
+        attachment.file.save(attachment.token, ContentFile(item.content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _user_for_sender(email: str, name: str) -> User:
+    email = email.strip().lower()
+    if not email or "@" not in email:
+        raise InvalidInput(_("A sender address is required."))
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    domain = email.rsplit("@", 1)[1]
+    first, _sep, last = name.strip().partition(" ")
+    user = User.objects.create_user(
+        email=email, first_name=first[:150], last_name=last[:150], role=Role.REQUESTER,
+        organization=Organization.objects.filter(domain__iexact=domain).first(),
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
+
+
+def request_type_ensure_may_submit(user: User, request_type: RequestType) -> None:
+    """The request type's submit rule, enforced the same in every channel."""
+    if not request_type.is_active:
+        raise InvalidInput(_("This request type is not available."))
+    if user.is_staff_member or user.is_superuser:
+        return
+    rule = request_type.submit_rule
+    if rule == SubmitRule.EVERYONE:
+        return
+    if rule == SubmitRule.DEPARTMENT_HEADS and user.is_department_head:
+        return
+    if (
+        rule == SubmitRule.ORGANIZATIONS
+        and user.organization_id is not None
+        and request_type.allowed_organizations.filter(pk=user.organization_id).exists()
+    ):
+        return
+    raise PermissionDenied(_("You may not submit this type of request."))
+
+
+# ---------------------------------------------------------------- creation
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    ticket: Ticket
+    message: Message | None
+    outcome: str  # "new_ticket", "reply" or "duplicate"
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: User | None,
+    requester: User,
+    subject: str,
+    body_text: str = "",
+    body_html: str = "",
+    source: str = Source.WEB,
+    request_type: RequestType | None = None,
+    category: Category | None = None,
+    priority: Priority | None = None,
+    team: Team | None = None,
+    fields: dict[str, Any] | None = None,
+    attachments: Sequence[InboundAttachment] = (),
+    external_id: str = "",
+    raw_ref: str = "",
+    watchers: Iterable[User] = (),
+    now: datetime,
+) -> Ticket:
+    """A new ticket with its first message. The actor is the requester themselves or staff on their behalf."""
+    if actor is not None and actor.pk != requester.pk:
+        access.ensure_staff_writer(actor)
+    subject = " ".join(subject.split())[:500]
+    if not subject:
+        raise InvalidInput(_("A subject is required."), errors={"subject": _("This field is required.")})
+    if source not in Source.values:
+        raise InvalidInput(_("Unknown source."))
+    if request_type is not None:
+        request_type_ensure_may_submit(requester, request_type)
+    cleaned_fields = clean_fields(request_type, fields or {})
+    attachments_check(attachments, actor or requester)
+    if priority is not None and request_type is not None and actor is not None and actor.is_requester:
+        if not request_type.requester_sets_priority:
+            priority = None
+    ticket = Ticket.objects.create(
+        number=ticket_number_allocate(),
+        subject=subject,
+        requester=requester,
+        organization_id=requester.organization_id,
+        category=category or (request_type.category if request_type else None),
+        request_type=request_type,
+        priority=priority or (request_type.default_priority if request_type else None) or priority_default(),
+        status=status_default(StatusKind.NEW),
+        source=source,
+        team=team or (request_type.team if request_type else None),
+        fields=cleaned_fields,
+        created_at=now,
+        updated_at=now,
+    )
+    message = Message.objects.create(
+        ticket=ticket, author=requester, channel=source, body_text=body_text,
+        body_html=sanitize_html(body_html), external_id=external_id[:998], raw_ref=raw_ref, created_at=now,
+    )
+    attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor or requester, now=now)
+    watcher_list = [user for user in watchers if user.pk != requester.pk]
+    if watcher_list:
+        ticket.watchers.add(*watcher_list)
+    event_record(
+        ticket=ticket, actor=actor, kind=EventKind.CREATED, at=now,
+        data={
+            "source": source, "status": ticket.status.code, "priority": ticket.priority.code,
+            "request_type": request_type.code if request_type else None,
+            "category": ticket.category_id, "team": ticket.team_id, "message": message.pk,
+            "on_behalf": actor is not None and actor.pk != requester.pk,
+        },
+    )
+    return ticket
+
+
+def ticket_create_on_behalf(
+    *, actor: User, requester: User, subject: str, body_text: str, source: str = Source.PHONE, now: datetime,
+    **options: Any,
+) -> Ticket:
+    """An agent types in a request that came by phone (or another channel) for a requester."""
+    access.ensure_staff_writer(actor)
+    return ticket_create(
+        actor=actor, requester=requester, subject=subject, body_text=body_text, source=source, now=now, **options
+    )
+
+
+def _thread_target(inbound: InboundMessage) -> Ticket | None:
+    if inbound.ticket_id is not None:
+        return Ticket.objects.filter(pk=inbound.ticket_id).first()
+    references = [ref for ref in inbound.references if ref]
+    if references:
+        known = (
+            Message.objects.filter(external_id__in=references).select_related("ticket").order_by("-created_at").first()
+        )
+        if known is not None:
+            return known.ticket
+    return None
+
+
+@transaction.atomic
+def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
+    """Find-or-create: a duplicate changes nothing, a reply joins its ticket, anything else opens one."""
+    if inbound.external_id:
+        existing = Message.objects.filter(external_id=inbound.external_id[:998], channel=inbound.channel).first()
+        if existing is not None:
+            return IngestResult(ticket=existing.ticket, message=existing, outcome="duplicate")
+    sender = _user_for_sender(inbound.sender_email, inbound.sender_name)
+    watchers = [
+        _user_for_sender(email, "") for email in inbound.watcher_emails if email.lower() != sender.email
+    ]
+    target = _thread_target(inbound)
+    while target is not None and target.merged_into_id is not None:
+        target = target.merged_into
+    if target is not None and access.is_visible(sender, target.pk) and target.status.kind != StatusKind.CLOSED:
+        message = ticket_reply(
+            actor=sender, ticket_id=target.pk, body_text=inbound.body_text, body_html=inbound.body_html,
+            channel=inbound.channel, external_id=inbound.external_id, raw_ref=inbound.raw_ref,
+            attachments=inbound.attachments, now=now,
+        )
+        for watcher in watchers:
+            if not target.watchers.filter(pk=watcher.pk).exists():
+                ticket_watch(actor=None, ticket_id=target.pk, user_id=watcher.pk, now=now)
+        return IngestResult(ticket=Ticket.objects.get(pk=target.pk), message=message, outcome="reply")
+    request_type = (
+        RequestType.objects.filter(code=inbound.request_type_code).first() if inbound.request_type_code else None
+    )
+    ticket = ticket_create(
+        actor=sender, requester=sender, subject=inbound.subject or _("(no subject)"),
+        body_text=inbound.body_text, body_html=inbound.body_html, source=inbound.channel,
+        request_type=request_type,
+        category=Category.objects.filter(pk=inbound.category_id).first() if inbound.category_id else None,
+        team=Team.objects.filter(pk=inbound.team_id).first() if inbound.team_id else None,
+        priority=Priority.objects.filter(code=inbound.priority_code).first() if inbound.priority_code else None,
+        fields=inbound.fields, attachments=inbound.attachments, external_id=inbound.external_id,
+        raw_ref=inbound.raw_ref, watchers=watchers, now=now,
+    )
+    if target is not None:
+        # A reply to a closed ticket starts a follow-up that remembers where it came from.
+        TicketLink.objects.create(
+            from_ticket=ticket, to_ticket=target, kind=LinkKind.RELATED, created_at=now, created_by=None
+        )
+        event_record(ticket=ticket, actor=None, kind=EventKind.LINKED, at=now,
+                     data={"kind": LinkKind.RELATED, "ticket": target.number, "follow_up": True})
+    return IngestResult(ticket=ticket, message=ticket.messages.first(), outcome="new_ticket")
+
+
+# ---------------------------------------------------------------- conversation
+
+
+def _set_status(*, ticket: Ticket, actor: User | None, status: Status, now: datetime) -> None:
+    old = ticket.status
+    if old.pk == status.pk:
+        return
+    ticket.status = status
+    changed = ["status"]
+    if status.kind == StatusKind.RESOLVED and ticket.resolved_at is None:
+        ticket.resolved_at = now
+        changed.append("resolved_at")
+    if status.kind == StatusKind.CLOSED:
+        ticket.closed_at = now
+        changed.append("closed_at")
+        if ticket.resolved_at is None:
+            ticket.resolved_at = now
+            changed.append("resolved_at")
+    if old.kind in DONE_KINDS and status.kind not in DONE_KINDS:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        changed += ["resolved_at", "closed_at"]
+    _touch(ticket, now, *changed)
+    event_record(
+        ticket=ticket, actor=actor, kind=EventKind.STATUS_CHANGED, at=now,
+        data={"from": old.code, "to": status.code, "from_kind": old.kind, "to_kind": status.kind},
+    )
+    if status.kind == StatusKind.RESOLVED:
+        event_record(ticket=ticket, actor=actor, kind=EventKind.RESOLVED, at=now, data={})
+    elif status.kind == StatusKind.CLOSED:
+        event_record(ticket=ticket, actor=actor, kind=EventKind.CLOSED, at=now, data={})
+    elif old.kind in DONE_KINDS:
+        event_record(ticket=ticket, actor=actor, kind=EventKind.REOPENED, at=now, data={"from": old.code})
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    actor: User | None,
+    ticket_id: int,
+    body_text: str,
+    body_html: str = "",
+    channel: str = Source.WEB,
+    attachments: Sequence[InboundAttachment] = (),
+    external_id: str = "",
+    raw_ref: str = "",
+    new_status: Status | None = None,
+    now: datetime,
+) -> Message:
+    """A public reply. Staff's first reply is the first response; a requester's answer wakes a waiting ticket."""
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "reply", ticket)
+    if not body_text.strip() and not body_html.strip() and not attachments:
+        raise InvalidInput(_("The reply is empty."))
+    if ticket.status.kind == StatusKind.CLOSED and (actor is None or actor.is_requester):
+        raise Conflict(_("This ticket is closed. Please open a new request."))
+    attachments_check(attachments, actor)
+    message = Message.objects.create(
+        ticket=ticket, author=actor, is_internal=False, channel=channel, body_text=body_text,
+        body_html=sanitize_html(body_html), external_id=external_id[:998], raw_ref=raw_ref, created_at=now,
+    )
+    stored = attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor, now=now)
+    by_staff = actor is not None and actor.is_staff_member
+    changed = []
+    if by_staff and ticket.first_response_at is None:
+        ticket.first_response_at = now
+        changed.append("first_response_at")
+    _touch(ticket, now, *changed)
+    event_record(
+        ticket=ticket, actor=actor, kind=EventKind.REPLIED, at=now,
+        data={"message": message.pk, "by": "staff" if by_staff else "requester", "channel": channel,
+              "attachments": len(stored), "first_response": "first_response_at" in changed},
+    )
+    if new_status is not None:
+        access.ensure_can(actor, "change", ticket)
+        _set_status(ticket=ticket, actor=actor, status=new_status, now=now)
+    elif not by_staff and ticket.status.kind in {StatusKind.WAITING_CUSTOMER, StatusKind.RESOLVED}:
+        # The requester answered: the ball is back with support.
+        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now)
+    elif by_staff and ticket.status.kind == StatusKind.NEW:
+        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now)
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(
+    *, actor: User, ticket_id: int, body_text: str, body_html: str = "",
+    attachments: Sequence[InboundAttachment] = (), now: datetime,
+) -> Message:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "note", ticket)
+    if not body_text.strip() and not body_html.strip() and not attachments:
+        raise InvalidInput(_("The note is empty."))
+    attachments_check(attachments, actor)
+    message = Message.objects.create(
+        ticket=ticket, author=actor, is_internal=True, channel=Source.WEB, body_text=body_text,
+        body_html=sanitize_html(body_html), created_at=now,
+    )
+    attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor, now=now)
+    _touch(ticket, now)
+    event_record(ticket=ticket, actor=actor, kind=EventKind.NOTE_ADDED, at=now, data={"message": message.pk})
+    return message
+
+
+# ---------------------------------------------------------------- fields
+
+
+@transaction.atomic
+def ticket_change_status(*, actor: User | None, ticket_id: int, status: Status, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    if not status.is_active:
+        raise InvalidInput(_("This status is not in use."))
+    _set_status(ticket=ticket, actor=actor, status=status, now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_resolve(*, actor: User | None, ticket_id: int, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    if ticket.status.kind in DONE_KINDS:
+        raise Conflict(_("The ticket is already resolved."))
+    _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.RESOLVED), now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_close(*, actor: User | None, ticket_id: int, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "close", ticket)
+    if ticket.status.kind == StatusKind.CLOSED:
+        raise Conflict(_("The ticket is already closed."))
+    _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.CLOSED), now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reopen(*, actor: User | None, ticket_id: int, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "reopen", ticket)
+    if ticket.status.kind not in DONE_KINDS:
+        raise Conflict(_("Only a resolved or closed ticket can be reopened."))
+    if ticket.merged_into_id is not None:
+        raise Conflict(_("This ticket was merged into another one."))
+    _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now)
+    return ticket
+
+
+def _ensure_agent(user: User) -> None:
+    if not user.is_active or not (user.can_write or user.is_superuser):
+        raise InvalidInput(_("Tickets can only be assigned to active agents."))
+
+
+@transaction.atomic
+def ticket_assign(*, actor: User | None, ticket_id: int, assignee: User | None, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "assign", ticket)
+    if assignee is not None:
+        _ensure_agent(assignee)
+    old = ticket.assignee_id
+    if old == (assignee.pk if assignee else None):
+        return ticket
+    ticket.assignee = assignee
+    _touch(ticket, now, "assignee")
+    event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNED, at=now,
+                 data={"from": old, "to": assignee.pk if assignee else None})
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_team(*, actor: User | None, ticket_id: int, team: Team | None, now: datetime) -> Ticket:
+    """Hand a ticket to another line or department; an assignee outside the new team lets go."""
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    old = ticket.team_id
+    if old == (team.pk if team else None):
+        return ticket
+    ticket.team = team
+    changed = ["team"]
+    old_assignee = ticket.assignee_id
+    if team is not None and old_assignee is not None and not team.members.filter(pk=old_assignee).exists():
+        ticket.assignee = None
+        changed.append("assignee")
+    _touch(ticket, now, *changed)
+    event_record(ticket=ticket, actor=actor, kind=EventKind.TEAM_CHANGED, at=now,
+                 data={"from": old, "to": team.pk if team else None})
+    if "assignee" in changed:
+        event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNED, at=now,
+                     data={"from": old_assignee, "to": None, "reason": "team_changed"})
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_category(
+    *, actor: User | None, ticket_id: int, category: Category | None, now: datetime
+) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    old = ticket.category_id
+    if old == (category.pk if category else None):
+        return ticket
+    ticket.category = category
+    _touch(ticket, now, "category")
+    event_record(ticket=ticket, actor=actor, kind=EventKind.CATEGORY_CHANGED, at=now,
+                 data={"from": old, "to": category.pk if category else None})
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_priority(*, actor: User | None, ticket_id: int, priority: Priority, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    old = ticket.priority
+    if old.pk == priority.pk:
+        return ticket
+    ticket.priority = priority
+    _touch(ticket, now, "priority")
+    event_record(ticket=ticket, actor=actor, kind=EventKind.PRIORITY_CHANGED, at=now,
+                 data={"from": old.code, "to": priority.code})
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_subject(*, actor: User | None, ticket_id: int, subject: str, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    subject = " ".join(subject.split())[:500]
+    if not subject:
+        raise InvalidInput(_("A subject is required."))
+    old = ticket.subject
+    if old == subject:
+        return ticket
+    ticket.subject = subject
+    _touch(ticket, now, "subject")
+    event_record(ticket=ticket, actor=actor, kind=EventKind.SUBJECT_CHANGED, at=now,
+                 data={"from": old, "to": subject})
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_request_type(
+    *, actor: User | None, ticket_id: int, request_type: RequestType | None, fields: dict[str, Any] | None = None,
+    now: datetime,
+) -> Ticket:
+    """A new request type brings its own fields; values of fields it does not have are dropped (and logged)."""
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    old = ticket.request_type
+    if (old.pk if old else None) == (request_type.pk if request_type else None) and fields is None:
+        return ticket
+    cleaned = clean_fields(request_type, fields or {})
+    old_fields = ticket.fields
+    ticket.request_type = request_type
+    ticket.fields = cleaned
+    _touch(ticket, now, "request_type", "fields")
+    event_record(ticket=ticket, actor=actor, kind=EventKind.REQUEST_TYPE_CHANGED, at=now,
+                 data={"from": old.code if old else None, "to": request_type.code if request_type else None,
+                       "fields_before": old_fields, "fields_after": cleaned})
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_fields(*, actor: User | None, ticket_id: int, values: dict[str, Any], now: datetime) -> Ticket:
+    """Change some custom field values; fields not named keep their values."""
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "change", ticket)
+    merged = {**ticket.fields, **values}
+    merged = {code: value for code, value in merged.items() if value not in (None, "", [])}
+    cleaned = clean_fields(ticket.request_type, merged)
+    changes = {
+        code: {"from": ticket.fields.get(code), "to": cleaned.get(code)}
+        for code in set(ticket.fields) | set(cleaned)
+        if ticket.fields.get(code) != cleaned.get(code)
+    }
+    if not changes:
+        return ticket
+    ticket.fields = cleaned
+    _touch(ticket, now, "fields")
+    event_record(ticket=ticket, actor=actor, kind=EventKind.FIELDS_CHANGED, at=now, data={"changes": changes})
+    return ticket
+
+
+# ---------------------------------------------------------------- people and relations
+
+
+@transaction.atomic
+def ticket_watch(*, actor: User | None, ticket_id: int, user_id: int, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "watch", ticket)
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise InvalidInput(_("Unknown user."))
+    if ticket.watchers.filter(pk=user.pk).exists():
+        return ticket
+    ticket.watchers.add(user)
+    _touch(ticket, now)
+    event_record(ticket=ticket, actor=actor, kind=EventKind.WATCHER_ADDED, at=now, data={"user": user.pk})
+    return ticket
+
+
+@transaction.atomic
+def ticket_unwatch(*, actor: User | None, ticket_id: int, user_id: int, now: datetime) -> Ticket:
+    ticket = ticket_lock(ticket_id)
+    if actor is not None and actor.pk == user_id:
+        access.ensure_can(actor, "view", ticket)  # anyone may stop watching
+    else:
+        access.ensure_can(actor, "watch", ticket)
+    if not ticket.watchers.filter(pk=user_id).exists():
+        return ticket
+    ticket.watchers.remove(user_id)
+    _touch(ticket, now)
+    event_record(ticket=ticket, actor=actor, kind=EventKind.WATCHER_REMOVED, at=now, data={"user": user_id})
+    return ticket
+
+
+def _lock_pair(first_id: int, second_id: int) -> tuple[Ticket, Ticket]:
+    # Always lock in id order, so two opposite merges cannot deadlock.
+    locked = {ticket.pk: ticket for ticket in
+              Ticket.objects.select_for_update().filter(pk__in=sorted({first_id, second_id})).order_by("pk")}
+    if first_id not in locked or second_id not in locked:
+        raise NotFound()
+    return locked[first_id], locked[second_id]
+
+
+@transaction.atomic
+def ticket_link(
+    *, actor: User | None, ticket_id: int, other_id: int, kind: str, now: datetime
+) -> TicketLink:
+    if kind not in LinkKind.values:
+        raise InvalidInput(_("Unknown link kind."))
+    if ticket_id == other_id:
+        raise InvalidInput(_("A ticket cannot be linked to itself."))
+    ticket, other = _lock_pair(ticket_id, other_id)
+    access.ensure_can(actor, "link", ticket)
+    access.ensure_can(actor, "link", other)
+    link, created = TicketLink.objects.get_or_create(
+        from_ticket=ticket, to_ticket=other, kind=kind, defaults={"created_at": now, "created_by": actor}
+    )
+    if created:
+        _touch(ticket, now)
+        event_record(ticket=ticket, actor=actor, kind=EventKind.LINKED, at=now,
+                     data={"kind": kind, "ticket": other.number, "direction": "out"})
+        event_record(ticket=other, actor=actor, kind=EventKind.LINKED, at=now,
+                     data={"kind": kind, "ticket": ticket.number, "direction": "in"})
+    return link
+
+
+@transaction.atomic
+def ticket_merge(*, actor: User | None, source_id: int, target_id: int, now: datetime) -> Ticket:
+    """Move the source's conversation into the target and close the source, pointing at the target."""
+    if source_id == target_id:
+        raise InvalidInput(_("A ticket cannot be merged into itself."))
+    source, target = _lock_pair(source_id, target_id)
+    access.ensure_can(actor, "merge", source)
+    access.ensure_can(actor, "merge", target)
+    if source.merged_into_id is not None:
+        raise Conflict(_("This ticket was already merged."))
+    if target.merged_into_id is not None:
+        raise Conflict(_("The target ticket was itself merged into another one."))
+    moved = Message.objects.filter(ticket=source).update(ticket=target)
+    Attachment.objects.filter(ticket=source).update(ticket=target)
+    new_watchers = [source.requester_id, *source.watchers.values_list("pk", flat=True)]
+    new_watchers = [pk for pk in new_watchers if pk != target.requester_id]
+    if new_watchers:
+        target.watchers.add(*new_watchers)
+    source.merged_into = target
+    _touch(source, now, "merged_into")
+    if source.status.kind != StatusKind.CLOSED:
+        _set_status(ticket=source, actor=actor, status=status_default(StatusKind.CLOSED), now=now)
+    _touch(target, now)
+    event_record(ticket=source, actor=actor, kind=EventKind.MERGED, at=now,
+                 data={"into": target.number, "messages": moved})
+    event_record(ticket=target, actor=actor, kind=EventKind.MERGED_IN, at=now,
+                 data={"from": source.number, "messages": moved})
+    return target

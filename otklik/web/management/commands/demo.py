@@ -1,0 +1,33 @@
+"""`otklik demo`: realistic demo data (organizations, teams, agents, ~2,000 tickets over six months)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from otklik.demodata.bulk import generate_tickets
+from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
+
+
+class Command(BaseCommand):
+    help = "Load demo data: organizations, teams, agents, requesters and tickets with their history."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tickets", type=int, default=2000)
+        parser.add_argument("--days", type=int, default=180)
+        parser.add_argument("--seed", type=int, default=42)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+        seed_reference_data()
+        written = generate_tickets(options["tickets"], now=timezone.now(), days=options["days"],
+                                   seed=options["seed"])
+        self.stdout.write(
+            f"Demo data loaded in {time.perf_counter() - started:.1f} s: {written['tickets']} tickets, "
+            f"{written['messages']} messages, {written['events']} history events."
+        )
+        self.stdout.write(f"Sign in as adam@otklik.demo, fiona@otklik.demo or alice@acme.example "
+                          f"with the password {DEMO_PASSWORD}")
