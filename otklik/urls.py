@@ -11,5 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("otklik.api.urls")),
+    path("mail/", include("otklik.mail.urls")),
     path("admin/", admin.site.urls),
 ]

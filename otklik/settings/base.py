@@ -62,7 +62,14 @@ INSTALLED_APPS = [
     "otklik.core",
     "otklik.accounts",
     "otklik.tickets",
+    "otklik.mail",
+    "otklik.integrations",
+    "otklik.audit",
+    "otklik.api",
     "otklik.web",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
 ]
 
 MIDDLEWARE = [
@@ -205,3 +212,11 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"huey": {"level": "WARNING"}},
 }
+
+# Each part of the product keeps its settings in its own module (mail, API, security).
+from otklik.settings import api as _api_settings  # noqa: E402
+from otklik.settings import mail as _mail_settings  # noqa: E402
+from otklik.settings import security as _security_settings  # noqa: E402
+
+for _part in (_mail_settings, _api_settings, _security_settings):
+    _part.configure(globals())
