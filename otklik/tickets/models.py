@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -209,6 +208,8 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The earliest running SLA due instant, kept by the SLA clocks for sorting and queues.
+    sla_next_due_at = models.DateTimeField(_("next SLA due"), null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -320,6 +321,10 @@ class EventKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
     REOPENED = "reopened", _("Reopened")
+    RATED = "rated", _("Rated")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+    SLA_CHANGED = "sla_changed", _("SLA changed")
 
 
 class TicketEvent(models.Model):
@@ -342,5 +347,24 @@ class TicketEvent(models.Model):
         return f"{self.kind} on {self.ticket_id}"
 
 
-def default_number_start() -> int:
-    return int(getattr(settings, "OTKLIK_TICKET_NUMBER_START", 1))
+class TicketRating(models.Model):
+    """The requester's score of an answer, one per resolution (keyed by the resolution instant)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ratings")
+    rated_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    resolved_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "resolved_at"], name="rating_once_per_resolution"),
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} for {self.ticket_id}"

@@ -23,6 +23,7 @@ from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from otklik.core.text import safe_filename, sanitize_html
 from otklik.tickets.fields import clean_fields
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
+from otklik.tickets.signals import ticket_event_recorded
 from otklik.tickets.models import (
     DONE_KINDS,
     Attachment,
@@ -40,6 +41,7 @@ from otklik.tickets.models import (
     TicketEvent,
     TicketLink,
     TicketNumberCounter,
+    TicketRating,
 )
 
 logger = logging.getLogger(__name__)
@@ -59,7 +61,9 @@ def ticket_lock(ticket_id: int) -> Ticket:
 def event_record(
     *, ticket: Ticket, actor: User | None, kind: str, data: dict[str, Any] | None = None, at: datetime
 ) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=at)
+    event = TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=at)
+    ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket)
+    return event
 
 
 def status_default(kind: str) -> Status:
@@ -692,3 +696,26 @@ def ticket_merge(*, actor: User | None, source_id: int, target_id: int, now: dat
     event_record(ticket=target, actor=actor, kind=EventKind.MERGED_IN, at=now,
                  data={"from": source.number, "messages": moved})
     return target
+
+
+@transaction.atomic
+def ticket_rate(*, actor: User, ticket_id: int, score: int, comment: str = "", now: datetime) -> TicketRating:
+    """The requester rates the answer once per resolution; a later reopen and resolve allows a new rating."""
+    ticket = ticket_lock(ticket_id)
+    access.ensure_can(actor, "rate", ticket)
+    if actor.pk != ticket.requester_id and not ticket.watchers.filter(pk=actor.pk).exists():
+        raise PermissionDenied(_("Only the requester can rate the answer."))
+    if ticket.status.kind not in DONE_KINDS or ticket.resolved_at is None:
+        raise Conflict(_("A ticket can be rated once it is resolved."))
+    if not 1 <= int(score) <= 5:
+        raise InvalidInput(_("The score is from 1 to 5."), errors={"score": _("Choose 1 to 5.")})
+    if TicketRating.objects.filter(ticket=ticket, resolved_at=ticket.resolved_at).exists():
+        raise Conflict(_("This answer has already been rated."))
+    rating = TicketRating.objects.create(
+        ticket=ticket, rated_by=actor, score=int(score), comment=comment.strip()[:5000],
+        resolved_at=ticket.resolved_at, created_at=now,
+    )
+    _touch(ticket, now)
+    event_record(ticket=ticket, actor=actor, kind=EventKind.RATED, at=now,
+                 data={"score": rating.score, "has_comment": bool(rating.comment)})
+    return rating
