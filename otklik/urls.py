@@ -1,17 +1,16 @@
+"""Each app owns its URLs; this file only mounts them."""
+
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from otklik.web import views
-
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("health/", views.health, name="health"),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("otklik.api.urls")),
     path("mail/", include("otklik.mail.urls")),
+    path("sla/", include("otklik.sla.urls")),
+    path("automation/", include("otklik.automation.urls")),
+    path("notifications/", include("otklik.notifications.urls")),
+    path("account/", include("otklik.security.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("otklik.web.urls")),
 ]

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "otklik.automation",
     "otklik.notifications",
     "otklik.mail",
+    "otklik.search",
+    "otklik.security",
     "otklik.integrations",
     "otklik.audit",
     "otklik.api",
@@ -228,6 +230,7 @@ LOGGING: dict[str, Any] = {
 from otklik.settings import api as _api_settings  # noqa: E402
 from otklik.settings import mail as _mail_settings  # noqa: E402
 from otklik.settings import security as _security_settings  # noqa: E402
+from otklik.settings import web as _web_settings  # noqa: E402
 
-for _part in (_mail_settings, _api_settings, _security_settings):
+for _part in (_mail_settings, _api_settings, _security_settings, _web_settings):
     _part.configure(globals())
