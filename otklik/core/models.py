@@ -17,9 +17,22 @@ class PeriodicRun(models.Model):
     period_start = models.DateTimeField()
     started_at = models.DateTimeField(auto_now_add=True)
     worker = models.CharField(max_length=200, blank=True)
+    # Later attempts for the same period (a second scheduler by mistake) are counted, not run.
+    skipped = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "period_start"], name="periodic_run_once")]
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.period_start.isoformat()}"
+
+
+class JobProbeRun(models.Model):
+    """One row per executed probe job: `otklik jobcheck` proves the workers run each job exactly once."""
+
+    key = models.CharField(max_length=100, db_index=True)
+    worker = models.CharField(max_length=200)
+    executed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} by {self.worker}"

@@ -7,6 +7,7 @@ import socket
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from otklik.core.models import PeriodicRun
 
@@ -19,13 +20,15 @@ def period_start(now: datetime, period: timedelta) -> datetime:
 
 def claim_period(*, job: str, now: datetime, period: timedelta) -> bool:
     """True for exactly one caller per job and period; the database's unique key decides."""
+    start = period_start(now, period)
     try:
         with transaction.atomic():
-            PeriodicRun.objects.create(
-                job=job,
-                period_start=period_start(now, period),
-                worker=f"{socket.gethostname()}:{os.getpid()}",
-            )
+            PeriodicRun.objects.create(job=job, period_start=start, worker=worker_name())
     except IntegrityError:
+        PeriodicRun.objects.filter(job=job, period_start=start).update(skipped=F("skipped") + 1)
         return False
     return True
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
