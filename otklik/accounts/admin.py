@@ -6,7 +6,7 @@ from otklik.accounts.models import Organization, Team, User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "role", "organization", "is_active")
     list_filter = ("role", "is_active", "organization", "teams")

@@ -74,7 +74,7 @@ class User(AbstractUser):
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["username"]
-    objects: ClassVar[OtklikUserManager] = OtklikUserManager()  # type: ignore[assignment]
+    objects: ClassVar[OtklikUserManager] = OtklikUserManager()
 
     class Meta:
         verbose_name = _("user")

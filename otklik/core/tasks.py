@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 from django.utils import timezone
 from huey import crontab
-import threading
-
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from otklik.core.models import JobProbeRun

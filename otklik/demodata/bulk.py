@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 
 from otklik.accounts.models import Role, Team, User
@@ -90,7 +90,7 @@ class Reference:
 
 
 def load_reference() -> Reference:
-    statuses = {}
+    statuses: dict[str, Status] = {}
     for status in Status.objects.order_by("order"):
         statuses.setdefault(status.kind, status)
         statuses[status.code] = status
@@ -225,12 +225,57 @@ def _plan_ticket(rng: random.Random, ref: Reference, number: int, now: datetime,
     return ticket, messages, events
 
 
+def _reserve_ids(model: type[models.Model], count: int) -> int:
+    """Take `count` ids from the table's sequence at once; returns the first."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+            [table, table, count],
+        )
+        last = int(cursor.fetchone()[0])
+    return last - count + 1
+
+
+def _copy_insert(model: type[models.Model], objects: list[Any]) -> None:
+    """PostgreSQL COPY: several times faster than INSERT for millions of rows."""
+    if not objects:
+        return
+    first_id = _reserve_ids(model, len(objects))
+    for offset, obj in enumerate(objects):
+        obj.pk = first_id + offset
+    from psycopg.types.json import Jsonb
+
+    fields = list(model._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(f.attname) for f in fields)
+    attnames = [f.attname for f in fields]
+    json_positions = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
+        with raw.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+            # psycopg adapts ints, strings, aware datetimes and None itself; only JSON needs wrapping.
+            for obj in objects:
+                values = [obj.__dict__.get(name) for name in attnames]
+                for position in json_positions:
+                    values[position] = Jsonb(values[position])
+                copy.write_row(values)
+
+
+def _insert(model: type[models.Model], objects: list[Any], use_copy: bool) -> list[Any]:
+    if use_copy:
+        _copy_insert(model, objects)
+        return objects
+    return list(model._default_manager.bulk_create(objects, batch_size=5000))
+
+
 def generate_tickets(
     count: int, *, now: datetime, days: int = 180, seed: int = 42, batch_size: int = 2000,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Callable[[int, int], Any] | None = None, use_copy: bool | None = None,
 ) -> dict[str, int]:
     """Insert `count` tickets with their conversations and histories; returns the row counts written."""
     rng = random.Random(seed)
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql"
     ref = load_reference()
     if not ref.requesters or not ref.priorities or StatusKind.NEW not in ref.statuses:
         raise RuntimeError("Reference data is missing: run the demo seed first.")
@@ -246,7 +291,7 @@ def generate_tickets(
         size = min(batch_size, count - done)
         planned = [_plan_ticket(rng, ref, next_number + done + i, now, days) for i in range(size)]
         with transaction.atomic():
-            tickets = Ticket.objects.bulk_create([item[0] for item in planned])
+            tickets = _insert(Ticket, [item[0] for item in planned], use_copy)
             messages: list[Message] = []
             events: list[TicketEvent] = []
             for ticket, ticket_messages, ticket_events in planned:
@@ -256,8 +301,8 @@ def generate_tickets(
                     event.ticket = ticket
                 messages.extend(ticket_messages)
                 events.extend(ticket_events)
-            Message.objects.bulk_create(messages, batch_size=5000)
-            TicketEvent.objects.bulk_create(events, batch_size=5000)
+            _insert(Message, messages, use_copy)
+            _insert(TicketEvent, events, use_copy)
         written["tickets"] += len(tickets)
         written["messages"] += len(messages)
         written["events"] += len(events)

@@ -33,11 +33,10 @@ class Personas:
 
 
 def _user(email: str, first: str, role: str, organization: Organization | None = None) -> User:
-    user = User.objects.create_user(
+    return User.objects.create_user(
         email=email, password=PASSWORD, first_name=first, role=role, organization=organization,
         is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
     )
-    return user
 
 
 def create_personas() -> Personas:

@@ -23,7 +23,6 @@ from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from otklik.core.text import safe_filename, sanitize_html
 from otklik.tickets.fields import clean_fields
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
-from otklik.tickets.signals import ticket_event_recorded
 from otklik.tickets.models import (
     DONE_KINDS,
     Attachment,
@@ -43,6 +42,7 @@ from otklik.tickets.models import (
     TicketNumberCounter,
     TicketRating,
 )
+from otklik.tickets.signals import ticket_event_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -211,9 +211,9 @@ def ticket_create(
         request_type_ensure_may_submit(requester, request_type)
     cleaned_fields = clean_fields(request_type, fields or {})
     attachments_check(attachments, actor or requester)
-    if priority is not None and request_type is not None and actor is not None and actor.is_requester:
-        if not request_type.requester_sets_priority:
-            priority = None
+    requester_may_not_choose = request_type is not None and not request_type.requester_sets_priority
+    if priority is not None and requester_may_not_choose and actor is not None and actor.is_requester:
+        priority = None
     ticket = Ticket.objects.create(
         number=ticket_number_allocate(),
         subject=subject,
