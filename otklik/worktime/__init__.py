@@ -12,6 +12,7 @@ from otklik.worktime.calendar import HORIZON_DAYS, BusinessCalendar
 from otklik.worktime.errors import CalendarConfigError
 from otklik.worktime.parsing import (
     CalendarValidation,
+    cached_calendar,
     parse_calendar,
     parse_day_hours,
     parse_exception,
@@ -47,6 +48,7 @@ __all__ = [
     "PauseLike",
     "WeeklySchedule",
     "WorkInterval",
+    "cached_calendar",
     "load_timezone",
     "merge_pauses",
     "parse_calendar",

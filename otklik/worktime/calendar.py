@@ -100,9 +100,7 @@ class BusinessCalendar:
         # sorted by first day so a date lookup can stop at the first exception starting later
         self._exceptions_by_first_day = sorted(
             (
-                _IndexedException(
-                    _day_number(e.first_day), _day_number(e.last_day), precedence_key(e, position), e
-                )
+                _IndexedException(_day_number(e.first_day), _day_number(e.last_day), precedence_key(e, position), e)
                 for position, e in enumerate(self._exceptions)
             ),
             key=lambda entry: entry.first_day,
@@ -129,17 +127,18 @@ class BusinessCalendar:
     def exceptions(self) -> tuple[CalendarException, ...]:
         return self._exceptions
 
+    def _identity(self) -> tuple[object, WeeklySchedule, tuple[CalendarException, ...]]:
+        # zones loaded from a file have no key; only the same object is the same zone then
+        zone: object = self._zone.key if self._zone.key is not None else self._zone
+        return (zone, self._schedule, self._exceptions)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BusinessCalendar):
             return NotImplemented
-        return (self._zone.key, self._schedule, self._exceptions) == (
-            other._zone.key,
-            other._schedule,
-            other._exceptions,
-        )
+        return self._identity() == other._identity()
 
     def __hash__(self) -> int:
-        return hash((self._zone.key, self._schedule, self._exceptions))
+        return hash(self._identity())
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self._zone.key!r}, {self._schedule!r}, {self._exceptions!r})"
@@ -198,9 +197,7 @@ class BusinessCalendar:
 
     # ------------------------------------------------------------------ the walk
 
-    def _counting_spans(
-        self, start: int, pauses: tuple[PauseSpan, ...], stop: int | None
-    ) -> Iterator[UtcSpan]:
+    def _counting_spans(self, start: int, pauses: tuple[PauseSpan, ...], stop: int | None) -> Iterator[UtcSpan]:
         """Spans of counting time (working, not paused) within `[start, stop)`, in time order.
 
         Dates are visited in local order, but their UTC spans need not be in order across
@@ -305,9 +302,7 @@ class BusinessCalendar:
 
     # ------------------------------------------------------------------ public maths
 
-    def add_business_seconds(
-        self, start: datetime, seconds: int, pauses: Iterable[PauseLike] = ()
-    ) -> datetime | None:
+    def add_business_seconds(self, start: datetime, seconds: int, pauses: Iterable[PauseLike] = ()) -> datetime | None:
         """The earliest instant by which `seconds` of business time have passed since `start`.
 
         A budget that runs out exactly at closing time gives that closing time, not the next
@@ -326,9 +321,7 @@ class BusinessCalendar:
             raise ValueError(f"business durations are whole seconds, got {duration!r}")
         return self.add_business_seconds(start, seconds, pauses)
 
-    def due_at(
-        self, start: datetime, target_minutes: int, pauses: Iterable[PauseLike] = ()
-    ) -> datetime | None:
+    def due_at(self, start: datetime, target_minutes: int, pauses: Iterable[PauseLike] = ()) -> datetime | None:
         """When a clock started at `start` with a target of `target_minutes` is due."""
         return self.add_business_seconds(start, target_minutes * _MINUTE, pauses)
 
@@ -345,9 +338,7 @@ class BusinessCalendar:
             raise ValueError(f"warn_before_minutes must not be negative, got {warn_before_minutes}")
         return self.due_at(start, max(0, target_minutes - warn_before_minutes), pauses)
 
-    def business_seconds_between(
-        self, start: datetime, end: datetime, pauses: Iterable[PauseLike] = ()
-    ) -> int:
+    def business_seconds_between(self, start: datetime, end: datetime, pauses: Iterable[PauseLike] = ()) -> int:
         """W(start, end): business seconds in `[start, end)` outside pauses; 0 if end <= start."""
         return self._elapsed_seconds(to_epoch(start), to_epoch(end), merge_pauses(pauses))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from otklik.worktime.calendar import BusinessCalendar
 from otklik.worktime.parsing import parse_calendar, validate_calendar
 from otklik.worktime.pauses import Pause
 from otklik.worktime.zones import from_epoch, to_epoch
@@ -41,9 +40,7 @@ def evaluate(case: dict[str, Any]) -> dict[str, Any]:
             "problems": list(report.problems),
             "warnings": list(report.warnings),
         }
-    calendar: BusinessCalendar = parse_calendar(
-        case.get("timezone"), case.get("schedule"), case.get("exceptions", [])
-    )
+    calendar = parse_calendar(case.get("timezone"), case.get("schedule"), case.get("exceptions", []))
     pauses = [
         Pause(parse_instant(begin), None if end is None else parse_instant(end))
         for begin, end in case.get("pauses", [])

@@ -9,11 +9,13 @@ Parsing collects every problem before failing, so a form can show them all toget
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from otklik.worktime.calendar import BusinessCalendar
 from otklik.worktime.errors import CalendarConfigError
@@ -55,6 +57,22 @@ class _Problems:
             raise CalendarConfigError(self.messages)
 
 
+@lru_cache(maxsize=4096)
+def _interval_from_texts(start: str, end: str) -> WorkInterval:
+    """Memoised: a production calendar repeats the same few intervals hundreds of times."""
+    return WorkInterval.parse(start, end)
+
+
+@lru_cache(maxsize=4096)
+def _date_from_text(text: str) -> date | None:
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def parse_day_hours(value: object) -> DayHours:
     """`"24h"`, `"off"`, `[]` or a list of `["HH:MM", "HH:MM"]` intervals."""
     if value == ALL_DAY:
@@ -70,7 +88,11 @@ def parse_day_hours(value: object) -> DayHours:
             problems.append(f"interval {item!r} is not a [start, end] pair")
             continue
         try:
-            intervals.append(WorkInterval.parse(item[0], item[1]))
+            start, end = item
+            if isinstance(start, str) and isinstance(end, str):
+                intervals.append(_interval_from_texts(start, end))
+            else:
+                intervals.append(WorkInterval.parse(start, end))
         except CalendarConfigError as error:
             problems.extend(error.problems)
     if problems:
@@ -98,11 +120,9 @@ def parse_schedule(data: object) -> WeeklySchedule:
 
 
 def _parse_date(value: object, field: str) -> date:
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
+    parsed = _date_from_text(value) if isinstance(value, str) else None
+    if parsed is not None:
+        return parsed
     raise CalendarConfigError(f"{field} {value!r} is not a date YYYY-MM-DD")
 
 
@@ -174,6 +194,24 @@ def parse_calendar(timezone: object, schedule: object, exceptions: object = ()) 
     problems.raise_if_any()
     assert zone is not None and schedule_rules is not None and exception_rules is not None
     return BusinessCalendar(zone, schedule_rules, exception_rules)
+
+
+@lru_cache(maxsize=256)
+def _calendar_from_json(stored: str) -> BusinessCalendar:
+    timezone, schedule, exceptions = json.loads(stored)
+    return parse_calendar(timezone, schedule, exceptions)
+
+
+def cached_calendar(timezone: object, schedule: object, exceptions: object = ()) -> BusinessCalendar:
+    """`parse_calendar`, memoised on the stored content.
+
+    Calendars are immutable, so one object can serve every request that uses the same
+    schedule and exceptions; it keeps its per-date spans warm between requests, which is
+    worth an order of magnitude over parsing (see `bench/bench_worktime.py`). Keyed by
+    content, so an edited schedule can never be served stale.
+    """
+    stored = json.dumps([timezone, schedule, exceptions], sort_keys=True, separators=(",", ":"))
+    return _calendar_from_json(stored)
 
 
 def schedule_warnings(schedule: WeeklySchedule) -> list[str]:

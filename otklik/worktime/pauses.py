@@ -18,9 +18,7 @@ class Pause:
 
     def __post_init__(self) -> None:
         if self.end is not None and self.end < self.start:
-            raise ValueError(
-                f"pause ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
-            )
+            raise ValueError(f"pause ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})")
 
 
 type PauseLike = Pause | tuple[datetime, datetime | None]

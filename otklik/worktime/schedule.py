@@ -264,9 +264,7 @@ class CalendarException:
         return cls(name, ExceptionKind.REST, first_day, last_day or first_day)
 
     @classmethod
-    def work(
-        cls, name: str, first_day: date, hours: DayHours, last_day: date | None = None
-    ) -> CalendarException:
+    def work(cls, name: str, first_day: date, hours: DayHours, last_day: date | None = None) -> CalendarException:
         return cls(name, ExceptionKind.WORK, first_day, last_day or first_day, hours)
 
     @property

@@ -81,7 +81,8 @@ def local_day_number(zone: ZoneInfo, instant: int) -> int:
 
 @lru_cache(maxsize=65_536)
 def _offset_changes_in_utc_day(zone: ZoneInfo, utc_day: int) -> tuple[int, tuple[tuple[int, int], ...]]:
-    """Offset at the start of a UTC day and the `(instant, new_offset)` changes inside it."""
+    """Offset at the start of a UTC day and the `(instant, new_offset)` changes in
+    `(day_start, day_end]`."""
     day_start = utc_day * SECONDS_PER_DAY
     offset_at_start = utc_offset_at(zone, day_start)
     changes: list[tuple[int, int]] = []
@@ -98,8 +99,9 @@ def _offset_changes_in_utc_day(zone: ZoneInfo, utc_day: int) -> tuple[int, tuple
                 else:
                     high = middle
             before, before_offset = high, utc_offset_at(zone, high)
-            if high < day_start + SECONDS_PER_DAY:  # a change at midnight belongs to the next day
-                changes.append((high, before_offset))
+            # a change exactly at the next UTC midnight is listed here, never in the next
+            # day, whose `offset_at_start` already includes it (Europe/Chisinau changes at 00:00Z)
+            changes.append((high, before_offset))
         before = sample
     return offset_at_start, tuple(changes)
 

@@ -21,7 +21,15 @@ from otklik.worktime import (
 )
 
 OFFICE = [["09:00", "18:00"]]
-FIVE_DAY = {"mon": OFFICE, "tue": OFFICE, "wed": OFFICE, "thu": OFFICE, "fri": OFFICE, "sat": "off", "sun": "off"}
+FIVE_DAY = {
+    "mon": OFFICE,
+    "tue": OFFICE,
+    "wed": OFFICE,
+    "thu": OFFICE,
+    "fri": OFFICE,
+    "sat": "off",
+    "sun": "off",
+}
 
 
 def problems_of(schedule=None, exceptions=(), timezone="Europe/Moscow"):
@@ -84,7 +92,8 @@ def test_bad_interval_messages_name_the_day_and_interval(day_rule, message):
 
 def test_non_ascii_digits_are_rejected():
     # str.isdigit alone would accept Arabic-Indic digits, which int() happily converts
-    assert problems_of(FIVE_DAY | {"mon": [["٠٩:٠٠", "18:00"]]})
+    arabic_indic_nine = "\u0660\u0669:\u0660\u0660"
+    assert problems_of(FIVE_DAY | {"mon": [[arabic_indic_nine, "18:00"]]})
 
 
 def test_every_problem_is_reported_at_once():
@@ -113,7 +122,13 @@ def test_timezone_must_be_an_iana_name(name):
 
 def test_valid_calendar_has_no_problems_and_round_trips():
     exceptions = [
-        {"name": "Working Saturday", "kind": "work", "from": "2024-04-27", "to": "2024-04-27", "hours": "24h"},
+        {
+            "name": "Working Saturday",
+            "kind": "work",
+            "from": "2024-04-27",
+            "to": "2024-04-27",
+            "hours": "24h",
+        },
         {"name": "May holidays", "kind": "rest", "from": "2024-04-29", "to": "2024-05-01"},
     ]
     report = validate_calendar("Europe/Moscow", FIVE_DAY, exceptions)
