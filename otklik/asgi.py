@@ -1,6 +1,29 @@
+"""ASGI entry point: Django's HTTP app and the Channels websocket routes (ticket presence)."""
+
+from __future__ import annotations
+
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings.base")
-application = get_asgi_application()
+
+
+def build_application() -> Any:
+    """A fresh ASGI app; tests build one after adjusting settings (middleware reads them at start)."""
+    http_app = get_asgi_application()  # sets Django up before the routes import models
+
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+
+    from otklik.web.routing import websocket_urlpatterns
+
+    return ProtocolTypeRouter({
+        "http": http_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    })
+
+
+application = build_application()

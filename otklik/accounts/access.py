@@ -3,32 +3,51 @@
 Every page, API endpoint, search, export, report, download, notification and bot answer starts from
 `tickets_visible_to` and `messages_visible_to`; services call `ensure_can` before they write.
 Absent and forbidden raise the same NotFound, so ticket ids cannot be probed.
+
+Two scopes make up what a person sees:
+- the *requester scope*: tickets they asked (or were copied on), plus their organization's tickets when
+  the organization shares them. Seen as a requester: no internal notes, internal-only fields or
+  agent-only attachments, and only the requester's actions.
+- the *staff scope* (agents, managers, auditors): the tickets of their teams, tickets assigned to them or
+  watched by them, and, for members of a first-line team, tickets not yet routed to any team. Seen as
+  staff: everything on the ticket. Admins' staff scope is every ticket.
+An agent who asks for help themselves sees that ticket through the requester scope only, unless it also
+falls in their staff scope.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.apps import apps
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Role, TeamKind, User
 from otklik.core.errors import NotFound, PermissionDenied
 
 if TYPE_CHECKING:
-    from otklik.tickets.models import Message, Ticket
+    from otklik.tickets.models import Attachment, Message, Ticket
 
 Action = Literal[
     "view", "reply", "note", "change", "assign", "merge", "close", "reopen", "watch", "link", "rate"
 ]
 
-# What a requester may do on a ticket they can see; staff who may write can do everything.
+# What a requester may do on a ticket they see through the requester scope.
 REQUESTER_ACTIONS: frozenset[str] = frozenset({"view", "reply", "close", "reopen", "rate"})
+# A colleague who sees a ticket only because the organization shares tickets may read and add to the
+# conversation, but deciding its fate (closing, reopening, rating) stays with the requester and watchers.
+SHARED_ORGANIZATION_ACTIONS: frozenset[str] = frozenset({"view", "reply"})
 
 
 def _ticket_model() -> type[Ticket]:
     # Resolved at call time: accounts sits below tickets in the layering.
-    return apps.get_model("tickets", "Ticket")  # type: ignore[return-value]
+    return apps.get_model("tickets", "Ticket")
+
+
+def _attachment_model() -> type[Attachment]:
+    return apps.get_model("tickets", "Attachment")
 
 
 def _watched_ids(user: User) -> QuerySet[Ticket, int]:
@@ -36,61 +55,208 @@ def _watched_ids(user: User) -> QuerySet[Ticket, int]:
     return through.objects.filter(user_id=user.pk).values("ticket_id")  # type: ignore[return-value]
 
 
-def tickets_visible_to(viewer: User | None) -> QuerySet[Ticket]:
-    tickets = _ticket_model().objects.all()
-    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
-        return tickets.none()
-    if viewer.is_superuser or viewer.role == Role.ADMIN:
-        return tickets
-    if viewer.role == Role.REQUESTER:
-        own = Q(requester_id=viewer.pk) | Q(pk__in=_watched_ids(viewer))
-        if viewer.organization_id is not None and viewer.organization and viewer.organization.shares_tickets:
-            own |= Q(organization_id=viewer.organization_id)
-        return tickets.filter(own)
-    # Staff: agents, managers and auditors see their teams' work.
+def _is_active_person(viewer: User | None) -> bool:
+    return bool(viewer is not None and viewer.is_authenticated and viewer.is_active)
+
+
+def _sees_everything(viewer: User) -> bool:
+    return bool(viewer.is_superuser or viewer.role == Role.ADMIN)
+
+
+def _is_staff(viewer: User) -> bool:
+    return bool(viewer.is_superuser or viewer.is_staff_member)
+
+
+def _requester_scope(viewer: User) -> Q:
+    scope = Q(requester_id=viewer.pk) | Q(pk__in=_watched_ids(viewer))
+    if viewer.organization_id is not None and viewer.organization and viewer.organization.shares_tickets:
+        scope |= Q(organization_id=viewer.organization_id)
+    return scope
+
+
+def _staff_scope(viewer: User) -> Q | None:
+    """The staff scope as a condition; None means every ticket. Only meaningful for staff."""
+    if _sees_everything(viewer):
+        return None
     if viewer.role == Role.AGENT and viewer.only_assigned_to_me:
-        return tickets.filter(assignee_id=viewer.pk)
-    team_ids = list(viewer.teams.values_list("pk", "kind"))
-    scope = Q(assignee_id=viewer.pk) | Q(pk__in=_watched_ids(viewer)) | Q(team_id__in=[pk for pk, _ in team_ids])
-    if any(kind == TeamKind.FIRST_LINE for _, kind in team_ids) or viewer.role == Role.MANAGER:
-        # Tickets not yet routed to any team wait in the first line's queue.
+        return Q(assignee_id=viewer.pk)
+    teams = list(viewer.teams.values_list("pk", "kind"))
+    scope = (
+        Q(assignee_id=viewer.pk)
+        | Q(pk__in=_watched_ids(viewer))
+        | Q(team_id__in=[pk for pk, _kind in teams])
+    )
+    if any(kind == TeamKind.FIRST_LINE for _pk, kind in teams):
+        # Tickets not yet routed to any team wait in the first line's queue, and only there: a manager or
+        # an agent of a department does not see every unrouted request of the company.
         scope |= Q(team__isnull=True)
+    return scope
+
+
+def tickets_visible_to(viewer: User | None) -> QuerySet[Ticket]:
+    """Every ticket the viewer may see, through either scope. The root of every read."""
+    tickets = _ticket_model().objects.all()
+    if viewer is None or not _is_active_person(viewer):
+        return tickets.none()
+    if _sees_everything(viewer):
+        return tickets
+    scope = _requester_scope(viewer)
+    if _is_staff(viewer):
+        staff = _staff_scope(viewer)
+        scope = scope if staff is None else scope | staff
     return tickets.filter(scope)
 
 
-def messages_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Message]:
-    messages = ticket.messages.all()
-    if viewer is None or not viewer.is_authenticated:
-        return messages.none()
-    if viewer.is_staff_member or viewer.is_superuser:
-        return messages
-    return messages.filter(is_internal=False)
+def tickets_handled_by(viewer: User | None) -> QuerySet[Ticket]:
+    """The tickets the viewer sees as staff: with internal notes, internal fields and all attachments."""
+    tickets = _ticket_model().objects.all()
+    if viewer is None or not _is_active_person(viewer) or not _is_staff(viewer):
+        return tickets.none()
+    staff = _staff_scope(viewer)
+    return tickets if staff is None else tickets.filter(staff)
 
 
 def can_see_internal(viewer: User | None) -> bool:
-    return bool(viewer and viewer.is_authenticated and (viewer.is_staff_member or viewer.is_superuser))
+    """Whether the viewer's role may ever see internal content (a role check, not a per-ticket one)."""
+    return bool(viewer is not None and _is_active_person(viewer) and _is_staff(viewer))
+
+
+def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
+    """Whether the viewer sees this ticket as staff: internal notes, internal fields, agent-only files."""
+    if viewer is None or not can_see_internal(viewer):
+        return False
+    if _sees_everything(viewer):
+        return True
+    return tickets_handled_by(viewer).filter(pk=ticket.pk).exists()
 
 
 def is_visible(viewer: User | None, ticket_id: int) -> bool:
     return tickets_visible_to(viewer).filter(pk=ticket_id).exists()
 
 
+def messages_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Message]:
+    """The ticket's messages the viewer may read; none at all when the ticket itself is not visible."""
+    messages = ticket.messages.all()
+    if viewer is None or not _is_active_person(viewer):
+        return messages.none()
+    if _sees_everything(viewer):
+        return messages
+    if can_see_internal_on(viewer, ticket):
+        return messages
+    if not is_visible(viewer, ticket.pk):
+        return messages.none()
+    return messages.filter(is_internal=False)
+
+
+def attachments_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Attachment]:
+    """Files of the ticket the viewer may download: requesters get files of public replies only."""
+    attachments = _attachment_model().objects.filter(ticket_id=ticket.pk)
+    if viewer is None or not _is_active_person(viewer):
+        return attachments.none()
+    if can_see_internal_on(viewer, ticket):
+        return attachments
+    if not is_visible(viewer, ticket.pk):
+        return attachments.none()
+    # A file that belongs to no message was added by staff outside the conversation: agent-only.
+    return attachments.filter(message__isnull=False, message__is_internal=False)
+
+
+def attachment_get_for(viewer: User | None, token: str) -> Attachment:
+    """The attachment behind a download token, or NotFound for absent and forbidden alike."""
+    attachment = _attachment_model().objects.select_related("ticket", "message").filter(token=token).first()
+    if attachment is None or viewer is None:
+        raise NotFound()
+    if not attachments_visible_to(viewer, attachment.ticket).filter(pk=attachment.pk).exists():
+        raise NotFound()
+    return attachment
+
+
+def internal_field_codes(ticket: Ticket) -> frozenset[str]:
+    if ticket.request_type_id is None:
+        return frozenset()
+    custom_field = apps.get_model("tickets", "CustomField")
+    internal = custom_field.objects.filter(request_type_id=ticket.request_type_id, internal_only=True)
+    return frozenset(internal.values_list("code", flat=True))
+
+
+def visible_fields(viewer: User | None, ticket: Ticket) -> dict[str, Any]:
+    """The ticket's custom field values the viewer may read: internal-only fields are staff's alone.
+
+    Every channel (page, API, email, bot, export) shows custom fields through this, never `ticket.fields`.
+    """
+    if viewer is None or not is_visible(viewer, ticket.pk):
+        return {}
+    values = dict(ticket.fields or {})
+    if can_see_internal_on(viewer, ticket):
+        return values
+    hidden = internal_field_codes(ticket)
+    return {code: value for code, value in values.items() if code not in hidden}
+
+
+def ensure_may_set_fields(actor: User | None, request_type_id: int | None, codes: Iterable[str]) -> None:
+    """Internal-only fields are staff's to read and to write: a requester (in any channel) may not fill them."""
+    if actor is None or request_type_id is None or can_see_internal(actor):
+        return
+    custom_field = apps.get_model("tickets", "CustomField")
+    internal = custom_field.objects.filter(request_type_id=request_type_id, internal_only=True, code__in=list(codes))
+    if internal.exists():
+        raise PermissionDenied(str(_("Some of these fields are for support staff only.")))
+
+
+def person_label(viewer: User | None, person: User | None) -> str:
+    """How a person is named to the viewer: requesters never see other people's email or phone."""
+    if person is None:
+        return ""
+    if viewer is not None and (viewer.pk == person.pk or can_see_internal(viewer)):
+        return str(person)
+    full_name = person.get_full_name().strip()
+    if full_name:
+        return full_name
+    return str(_("Support team") if person.is_staff_member else _("Requester"))
+
+
+def _staff_acts_on(actor: User, ticket: Ticket) -> bool:
+    return _sees_everything(actor) or tickets_handled_by(actor).filter(pk=ticket.pk).exists()
+
+
+def _requester_may(actor: User, action: str, ticket: Ticket) -> bool:
+    if action not in REQUESTER_ACTIONS:
+        return False
+    if action in SHARED_ORGANIZATION_ACTIONS:
+        return True
+    if ticket.requester_id == actor.pk:
+        return True
+    return _ticket_model().watchers.through.objects.filter(ticket_id=ticket.pk, user_id=actor.pk).exists()
+
+
 def ensure_can(actor: User | None, action: Action, ticket: Ticket) -> None:
     """Raise NotFound when the actor may not see the ticket, PermissionDenied when they may not act.
 
-    `actor=None` is the system itself (jobs, automation): always allowed.
+    `actor=None` is the system itself (jobs, automation): always allowed. Auditors see and change nothing.
     """
     if actor is None:
         return
     if not is_visible(actor, ticket.pk):
         raise NotFound()
-    if actor.is_superuser or actor.can_write:
+    if action == "view":
         return
-    if actor.role == Role.REQUESTER and action in REQUESTER_ACTIONS:
+    if _is_staff(actor) and _staff_acts_on(actor, ticket):
+        if actor.is_superuser or actor.can_write:
+            return
+        raise PermissionDenied()
+    # Seen through the requester scope only: the actor acts as a requester, whatever their role, and a
+    # read-only auditor stays read-only even on their own request.
+    if actor.role != Role.AUDITOR and _requester_may(actor, action, ticket):
         return
     raise PermissionDenied()
 
 
 def ensure_staff_writer(actor: User | None) -> None:
-    if actor is not None and not (actor.is_superuser or actor.can_write):
+    if actor is not None and not (actor.is_active and (actor.is_superuser or actor.can_write)):
+        raise PermissionDenied()
+
+
+def ensure_may_submit(actor: User | None) -> None:
+    """Whether the actor may open requests at all: a read-only auditor changes nothing, not even by asking."""
+    if actor is not None and (not actor.is_active or (actor.role == Role.AUDITOR and not actor.is_superuser)):
         raise PermissionDenied()

@@ -1,3 +1,64 @@
-from django.urls import URLPattern, URLResolver
+"""Mounted at /api/: the versioned REST API under v1/, plus the token page for people."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from otklik.api import pages, views, webhooks
+
+app_name = "api"
+
+v1: list[URLPattern | URLResolver] = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", pages.docs_page, name="docs"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("users/", views.UserListView.as_view(), name="users"),
+    path("users/<int:user_id>/", views.UserDetailView.as_view(), name="user"),
+    path("organizations/", views.OrganizationListView.as_view(), name="organizations"),
+    path("teams/", views.TeamListView.as_view(), name="teams"),
+    path("statuses/", views.StatusListView.as_view(), name="statuses"),
+    path("priorities/", views.PriorityListView.as_view(), name="priorities"),
+    path("categories/", views.CategoryListView.as_view(), name="categories"),
+    path("request-types/", views.RequestTypeListView.as_view(), name="request-types"),
+    path("request-types/<slug:code>/", views.RequestTypeDetailView.as_view(), name="request-type"),
+    path("tickets/", views.TicketListView.as_view(), name="tickets"),
+    path("tickets/<int:number>/", views.TicketDetailView.as_view(), name="ticket"),
+    path("tickets/<int:number>/messages/", views.TicketMessagesView.as_view(), name="ticket-messages"),
+    path("tickets/<int:number>/replies/", views.TicketRepliesView.as_view(), name="ticket-replies"),
+    path("tickets/<int:number>/notes/", views.TicketNotesView.as_view(), name="ticket-notes"),
+    path("tickets/<int:number>/events/", views.TicketEventsView.as_view(), name="ticket-events"),
+    path("tickets/<int:number>/attachments/", views.TicketAttachmentsView.as_view(), name="ticket-attachments"),
+    path("tickets/<int:number>/status/", views.TicketStatusView.as_view(), name="ticket-status"),
+    path("tickets/<int:number>/assign/", views.TicketAssignView.as_view(), name="ticket-assign"),
+    path("tickets/<int:number>/resolve/", views.TicketResolveView.as_view(), name="ticket-resolve"),
+    path("tickets/<int:number>/close/", views.TicketCloseView.as_view(), name="ticket-close"),
+    path("tickets/<int:number>/reopen/", views.TicketReopenView.as_view(), name="ticket-reopen"),
+    path("tickets/<int:number>/merge/", views.TicketMergeView.as_view(), name="ticket-merge"),
+    path("tickets/<int:number>/sla/", views.TicketSlaView.as_view(), name="ticket-sla"),
+    path("tickets/<int:number>/links/", views.TicketLinksView.as_view(), name="ticket-links"),
+    path("tickets/<int:number>/rating/", views.TicketRateView.as_view(), name="ticket-rating"),
+    path("tickets/<int:number>/watchers/", views.TicketWatchersView.as_view(), name="ticket-watchers"),
+    path(
+        "tickets/<int:number>/watchers/<int:user_id>/",
+        views.TicketWatcherView.as_view(),
+        name="ticket-watcher",
+    ),
+    path("attachments/<str:token>/", views.AttachmentDownloadView.as_view(), name="attachment-download"),
+    path("webhooks/", webhooks.SubscriptionListView.as_view(), name="webhooks"),
+    path("webhooks/<int:subscription_id>/", webhooks.SubscriptionDetailView.as_view(), name="webhook"),
+    path(
+        "webhooks/<int:subscription_id>/deliveries/",
+        webhooks.DeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver/",
+        webhooks.RedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("v1/", include(v1)),
+    path("tokens/", pages.tokens_page, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", pages.token_revoke_page, name="token-revoke"),
+]

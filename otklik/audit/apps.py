@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "otklik.audit"
     label = "audit"
     verbose_name = _("Audit log")
+
+    def ready(self) -> None:
+        from otklik.audit import receivers
+
+        receivers.connect()

@@ -6,3 +6,6 @@ class MailConfig(AppConfig):
     name = "otklik.mail"
     label = "mail"
     verbose_name = _("Email channel")
+
+    def ready(self) -> None:
+        from otklik.mail import receivers  # noqa: F401  (connects the signal receivers)

@@ -1,13 +1,518 @@
-"""Email channel services. `outbound_enqueue` is the one way any part of Otklik sends mail.
+"""Email channel services: store raw mail, turn it into tickets, and send mail about tickets.
 
-Its signature is a contract shared with notifications and automation; the implementation here is
-the first, direct version and is replaced by the job-based sender with threading headers.
+`outbound_enqueue` is the one way any part of Otklik sends mail; its keyword signature is a contract
+shared with notifications and automation (new arguments are optional keywords only).
+
+Inbound: `inbound_store` keeps the raw bytes in their own short transaction, then `inbound_process`
+parses, classifies, deduplicates, threads and calls `tickets.services.ticket_ingest`, all in one
+transaction: a crash anywhere leaves the row "received" and the next run processes it exactly once.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from otklik.accounts.models import User
+from otklik.core.errors import InvalidInput
+from otklik.mail import conf, tokens
+from otklik.mail.bodies import build_body
+from otklik.mail.classify import LOOP_HEADER, Classification, MailKind, classify, may_answer_automatically
+from otklik.mail.models import (
+    InboundMail,
+    InboundSource,
+    InboundStatus,
+    Mailbox,
+    OutboundKind,
+    OutboundMail,
+    OutboundStatus,
+    Outcome,
+    UndeliverableAddress,
+)
+from otklik.mail.parsing import ParsedMail, content_fingerprint, parse_mail, synthetic_message_id
+from otklik.tickets import services as ticket_services
+from otklik.tickets.inbound import InboundAttachment, InboundMessage
+from otklik.tickets.models import Attachment, Message, Source, Ticket
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = Source.EMAIL
+SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
+MAX_WATCHERS_PER_MESSAGE = 20
+
+
+class MailRejected(Exception):
+    """A message that cannot become ticket content as it is; it is quarantined with this reason."""
+
+
+# ================================================================ inbound: store
+
+
+def inbound_store(
+    *,
+    raw: bytes,
+    source: str,
+    now: datetime,
+    mailbox: Mailbox | None = None,
+    address: str = "",
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    filename: str = "",
+    enqueue: bool = True,
+) -> tuple[InboundMail, bool]:
+    """Keep the raw bytes, nothing else: (row, created). The same IMAP uid twice gives the first row."""
+    if uid is not None:
+        existing = InboundMail.objects.filter(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            row = InboundMail.objects.create(
+                mailbox=mailbox, address=(address or (mailbox.email_address if mailbox else ""))[:254],
+                source=source, uidvalidity=uidvalidity, uid=uid, filename=filename[:500], raw=raw, size=len(raw),
+                received_at=now, fingerprint=content_fingerprint(raw),
+            )
+            if enqueue:
+                transaction.on_commit(partial(_enqueue_processing, row.pk))
+    except IntegrityError:
+        # Two pollers raced for the same uid: the other one stored it.
+        existing = InboundMail.objects.filter(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid).first()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
+def _enqueue_processing(inbound_id: int) -> None:
+    from otklik.mail.tasks import inbound_process_task
+
+    inbound_process_task(inbound_id)
+
+
+# ================================================================ inbound: process
+
+
+def inbound_process(
+    *, inbound_id: int, now: datetime, reprocess: bool = False, as_human: bool = False
+) -> InboundMail:
+    """Parse, classify, dedupe, thread and ingest one stored message, exactly once.
+
+    reprocess: run a quarantined (or parked automated) message again, after a fix.
+    as_human: an admin decided the classifier was wrong; process it as a person's message.
+    Never raises for a bad message: it is quarantined with the reason. Database outages do raise,
+    so the job is retried.
+    """
+    try:
+        with transaction.atomic():
+            row = InboundMail.objects.select_for_update().filter(pk=inbound_id).first()
+            if row is None:
+                raise InvalidInput(_("No such inbound message."))
+            if row.status != InboundStatus.RECEIVED and not reprocess:
+                return row
+            row.attempts += 1
+            _process(row, now=now, as_human=as_human)
+            row.status = InboundStatus.PROCESSED
+            row.processed_at = now
+            row.save()
+            return row
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, MailRejected | InvalidInput) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, InvalidInput):
+            reason = exc.message
+        logger.warning("inbound mail %s quarantined: %s", inbound_id, reason, exc_info=not isinstance(
+            exc, MailRejected | InvalidInput))
+        InboundMail.objects.filter(pk=inbound_id).update(
+            status=InboundStatus.QUARANTINED, outcome=Outcome.FAILED, reason=reason[:5000],
+            attempts=F("attempts") + 1, processed_at=now,
+        )
+        return InboundMail.objects.get(pk=inbound_id)
+
+
+def inbound_reprocess(*, inbound_id: int, now: datetime, as_human: bool = False) -> InboundMail:
+    """The admin's one-click retry. Already-made tickets are not touched: only failed or parked mail."""
+    row = InboundMail.objects.get(pk=inbound_id)
+    retryable = row.status == InboundStatus.QUARANTINED or (
+        row.status == InboundStatus.RECEIVED
+        or (as_human and row.outcome in {Outcome.AUTO_REPLY, Outcome.SPAM, Outcome.IGNORED, Outcome.BOUNCE})
+    )
+    if not retryable:
+        return row
+    InboundMail.objects.filter(pk=inbound_id).update(status=InboundStatus.RECEIVED, reason="")
+    return inbound_process(inbound_id=inbound_id, now=now, reprocess=True, as_human=as_human)
+
+
+def own_addresses() -> set[str]:
+    addresses = {address.lower() for address in Mailbox.objects.values_list("email_address", flat=True)}
+    addresses.add(str(settings.DEFAULT_FROM_EMAIL).lower())
+    return addresses
+
+
+def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
+    raw = bytes(row.raw)
+    parsed = parse_mail(raw)
+    fingerprint = row.fingerprint or content_fingerprint(raw)
+    row.fingerprint = fingerprint
+    row.message_id = parsed.message_id or synthetic_message_id(fingerprint)
+    row.subject = parsed.subject[:998]
+    row.sender = parsed.from_email[:254]
+    details: dict[str, Any] = {"defects": sorted(set(parsed.defects))[:30]}
+    if not parsed.message_id:
+        details["synthetic_message_id"] = True
+    row.details = details
+    row.outcome, row.reason, row.ticket, row.ticket_message, row.thread_rule = "", "", None, None, ""
+
+    duplicate = (
+        InboundMail.objects.filter(message_id=row.message_id, fingerprint=fingerprint,
+                                   status=InboundStatus.PROCESSED)
+        .exclude(pk=row.pk).exclude(outcome=Outcome.FAILED).order_by("pk").first()
+    )
+    if duplicate is not None:
+        row.outcome, row.ticket_id = Outcome.DUPLICATE, duplicate.ticket_id
+        row.ticket_message_id = duplicate.ticket_message_id
+        row.reason = _("Same message as inbound #%(id)s.") % {"id": duplicate.pk}
+        return
+
+    mailbox = row.mailbox
+    ours = own_addresses() | ({row.address.lower()} if row.address else set())
+    own_id = tokens.message_id_ticket_number(parsed.message_id) is not None
+    if as_human:
+        classification = Classification(kind=MailKind.HUMAN, reasons=("processed as a person's message by an admin",))
+    else:
+        classification = classify(
+            parsed, own_addresses=ours, own_message_id=own_id,
+            spam_header=mailbox.spam_header if mailbox else "X-Spam-Flag",
+            spam_value=mailbox.spam_value if mailbox else "YES",
+        )
+    details["classification"] = {"kind": classification.kind.value, "reasons": list(classification.reasons)}
+    target, rule = thread_target(parsed, sender=parsed.from_email, include_enclosed=classification.kind
+                                 == MailKind.BOUNCE)
+    row.thread_rule = rule
+
+    if classification.kind == MailKind.OWN_LOOP:
+        row.outcome, row.ticket = Outcome.IGNORED, target
+        row.reason = _("Our own mail came back: %(why)s") % {"why": ", ".join(classification.reasons)}
+        return
+    if classification.kind == MailKind.BOUNCE:
+        row.outcome, row.ticket = Outcome.BOUNCE, target
+        row.reason = _bounce_record(classification, target, now=now)
+        return
+    if classification.kind == MailKind.AUTO_REPLY:
+        row.outcome, row.ticket = Outcome.AUTO_REPLY, target
+        row.reason = ", ".join(classification.reasons)
+        return
+    if classification.kind == MailKind.SPAM:
+        row.outcome, row.reason = Outcome.SPAM, ", ".join(classification.reasons)
+        return
+    _ingest_human(row, parsed, classification, target=target, rule=rule, ours=ours, now=now)
+
+
+# ---------------------------------------------------------------- threading
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    ticket: Ticket | None
+    rule: str
+
+
+def _participant(ticket: Ticket, email: str) -> bool:
+    from otklik.accounts import access
+
+    user = User.objects.filter(email=email.lower()).first()
+    if user is None:
+        return False
+    if ticket.requester_id == user.pk or ticket.watchers.filter(pk=user.pk).exists():
+        return True
+    return user.is_staff_member and access.is_visible(user, ticket.pk)
+
+
+def thread_target(parsed: ParsedMail, *, sender: str, include_enclosed: bool = False) -> tuple[Ticket | None, str]:
+    """Strongest evidence first: signed token, our Message-ID, any known Message-ID, the [#N] tag of a
+    participant. Never the subject text alone."""
+    for address in [*parsed.envelope_to, *(a for _n, a in parsed.to), *(a for _n, a in parsed.cc)]:
+        number = tokens.reply_address_ticket_number(address)
+        if number is not None:
+            ticket = Ticket.objects.filter(number=number).first()
+            if ticket is not None:
+                return ticket, "token"
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    if include_enclosed:
+        ids = [*parsed.enclosed_ids, *ids]
+    for message_id in ids:
+        number = tokens.message_id_ticket_number(message_id)
+        if number is not None:
+            ticket = Ticket.objects.filter(number=number).first()
+            if ticket is not None:
+                return ticket, "our_message_id"
+        elif tokens.looks_like_our_message_id(message_id):
+            logger.warning("unverifiable Otklik Message-ID %r ignored (forged or old secret)", message_id[:200])
+    if ids:
+        known: dict[str, int] = {}
+        for message_id, ticket_id in OutboundMail.objects.filter(message_id__in=ids, ticket__isnull=False) \
+                .values_list("message_id", "ticket_id"):
+            known.setdefault(message_id, ticket_id)
+        for message_id, ticket_id in Message.objects.filter(external_id__in=ids, channel=CHANNEL) \
+                .order_by("-created_at").values_list("external_id", "ticket_id"):
+            known.setdefault(message_id, ticket_id)
+        for message_id in ids:
+            if message_id in known:
+                return Ticket.objects.filter(pk=known[message_id]).first(), "known_message_id"
+    if sender:
+        for number in SUBJECT_TAG.findall(parsed.subject or ""):
+            ticket = Ticket.objects.filter(number=int(number)).first()
+            if ticket is not None and _participant(ticket, sender):
+                return ticket, "subject_tag"
+    return None, "new"
+
+
+# ---------------------------------------------------------------- human mail
+
+
+def _valid_address(address: str) -> bool:
+    if not address or len(address) > 150:  # User.username is the address and holds 150 characters
+        return False
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _inline_url(inbound_id: int, index: int) -> str:
+    return reverse("mail:inline", kwargs={"inbound_id": inbound_id, "index": index})
+
+
+def _ingest_human(
+    row: InboundMail, parsed: ParsedMail, classification: Classification, *, target: Ticket | None, rule: str,
+    ours: set[str], now: datetime,
+) -> None:
+    sender = parsed.from_email.lower()
+    if not _valid_address(sender):
+        raise MailRejected(_("The sender address %(address)r is missing or not valid.") % {"address": sender[:200]})
+    if sender in ours or tokens.base_address(sender) in ours:
+        raise MailRejected(_("The message claims to come from our own address %(address)s.") % {"address": sender})
+    limit = int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
+    attachments: list[InboundAttachment] = []
+    cid_urls: dict[str, str] = {}
+    inline_files: dict[str, int] = {}
+    too_large: list[str] = []
+    for attachment in parsed.attachments:
+        if len(attachment.content) > limit:
+            too_large.append(f"{attachment.filename} ({len(attachment.content) / 1024 / 1024:.1f} MB)")
+            continue
+        index = len(attachments)
+        attachments.append(InboundAttachment(
+            filename=attachment.filename, content=attachment.content, content_type=attachment.content_type,
+        ))
+        if attachment.content_id:
+            cid_urls[attachment.content_id] = _inline_url(row.pk, index)
+            inline_files[attachment.content_id] = index
+    mailbox = row.mailbox
+    body = build_body(
+        text=parsed.text, html=parsed.html, cid_urls=cid_urls, quoted_label=_("Show quoted text"),
+        allow_remote_images=bool(mailbox and mailbox.allow_remote_images),
+    )
+    body_text = body.text
+    if too_large:
+        body_text += "\n\n" + _(
+            "Attachments too large to add here (kept in the original message): %(names)s"
+        ) % {"names": ", ".join(too_large)}
+    if not body_text.strip() and not attachments:
+        body_text = _("(empty message)")
+    watcher_emails: list[str] = []
+    for _name, address in [*parsed.cc, *parsed.to]:
+        address = address.lower()
+        if address == sender or address in ours or tokens.base_address(address) in ours:
+            continue
+        if _valid_address(address) and address not in watcher_emails:
+            watcher_emails.append(address)
+    external_id = row.message_id
+    if Message.objects.filter(external_id=external_id, channel=CHANNEL).exists():
+        # Same Message-ID, different content: broken mailers reuse ids. Not a duplicate; keep both.
+        external_id = f"{row.message_id}#{row.fingerprint[:16]}"
+        row.details["reused_message_id"] = True
+    inbound = InboundMessage(
+        sender_email=sender,
+        sender_name=parsed.from_name,
+        channel=CHANNEL,
+        subject=parsed.subject,
+        body_text=body_text,
+        body_html=body.html,
+        external_id=external_id,
+        references=tuple(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)])),
+        ticket_id=target.pk if target is not None else None,
+        attachments=tuple(attachments),
+        raw_ref=f"mail:{row.pk}",
+        request_type_code=mailbox.request_type.code if mailbox and mailbox.request_type else "",
+        category_id=mailbox.category_id if mailbox else None,
+        team_id=mailbox.team_id if mailbox else None,
+        watcher_emails=tuple(watcher_emails[:MAX_WATCHERS_PER_MESSAGE]),
+    )
+    result = ticket_services.ticket_ingest(inbound=inbound, now=now)
+    row.ticket = result.ticket
+    row.ticket_message = result.message
+    row.outcome = result.outcome
+    if inline_files:
+        row.details["inline"] = inline_files
+    if result.outcome == "new_ticket" and target is not None:
+        row.details["follow_up_of"] = target.number
+        row.reason = _("Ticket #%(number)s is closed or not open to this sender; a follow-up was opened.") % {
+            "number": target.number}
+    if result.outcome == "reply":
+        row.details["threaded_by"] = rule
+    if classification.reasons:
+        row.details["no_auto_answer"] = list(classification.reasons)
+    if result.outcome == "new_ticket" and not classification.no_auto_answer:
+        _acknowledge(row, result.ticket, sender=sender, now=now)
+
+
+def _acknowledge(row: InboundMail, ticket: Ticket, *, sender: str, now: datetime) -> None:
+    mailbox = row.mailbox
+    if mailbox is None or not mailbox.send_acknowledgement:
+        return
+    language = mail_language(ticket.requester, sample=f"{ticket.subject} {row.subject}")
+    context = {"ticket": ticket, "mailbox": mailbox}
+    with translation.override(language):
+        subject = render_to_string(f"mail/acknowledgement_subject.{language}.txt", context).strip()
+        body = render_to_string(f"mail/acknowledgement.{language}.txt", context)
+    outbound_enqueue(
+        to=[sender], subject=subject, body_text=body, ticket_id=ticket.pk, kind=OutboundKind.ACKNOWLEDGEMENT,
+        auto_generated=True, dedupe_key=f"ack:{ticket.pk}", now=now, mailbox_id=mailbox.pk,
+    )
+
+
+_CYRILLIC = re.compile(r"[а-яА-ЯёЁ]")
+
+
+def mail_language(user: User | None, *, sample: str = "") -> str:
+    """The person's language; for someone we only know from one mail, the language they wrote in."""
+    language = (user.language if user else "") or ""
+    if language[:2] in {"ru", "en"}:
+        return language[:2]
+    if _CYRILLIC.search(sample):
+        return "ru"
+    default = conf.default_language()[:2]
+    return default if default in {"ru", "en"} else "en"
+
+
+# ---------------------------------------------------------------- bounces
+
+
+def _bounce_record(classification: Classification, ticket: Ticket | None, *, now: datetime) -> str:
+    lines = []
+    for failure in classification.failed_recipients:
+        if not failure.recipient or "@" not in failure.recipient:
+            continue
+        permanent = failure.status.startswith("5") or (not failure.status and failure.action == "failed")
+        if permanent and _valid_address(failure.recipient):
+            UndeliverableAddress.objects.update_or_create(
+                email=failure.recipient.lower()[:254],
+                defaults={"status": failure.status, "diagnostic": failure.diagnostic[:2000],
+                          "ticket": ticket, "bounced_at": now},
+            )
+        lines.append(
+            _("Delivery to %(address)s failed (%(status)s): %(diagnostic)s") % {
+                "address": failure.recipient, "status": failure.status or failure.action or "?",
+                "diagnostic": failure.diagnostic or "-"}
+            if permanent else
+            _("Delivery to %(address)s is delayed (%(status)s): %(diagnostic)s") % {
+                "address": failure.recipient, "status": failure.status or failure.action or "?",
+                "diagnostic": failure.diagnostic or "-"}
+        )
+    summary = "\n".join(lines) or _("A delivery failure report without readable recipients.")
+    if ticket is not None and lines:
+        # A system note for agents; the bounce itself never reaches the requester and never reopens.
+        ticket_services.ticket_add_note(
+            actor=None,  # a system note
+            ticket_id=ticket.pk, body_text=summary, now=now,
+        )
+    return summary[:5000]
+
+
+def address_is_undeliverable(address: str) -> bool:
+    return UndeliverableAddress.objects.filter(email=address.lower()).exists()
+
+
+# ================================================================ outbound
+
+
+def subject_with_tag(subject: str, number: int) -> str:
+    """Exactly one [#N]; an existing tag for this ticket is not repeated (django-helpdesk #756)."""
+    subject = " ".join((subject or "").split())
+    if f"[#{number}]" in subject:
+        return subject
+    return f"{subject} [#{number}]".strip()
+
+
+def _mailbox_for(ticket: Ticket | None, mailbox_id: int | None) -> Mailbox | None:
+    if mailbox_id is not None:
+        return Mailbox.objects.filter(pk=mailbox_id).first()
+    if ticket is not None:
+        came_in = (
+            InboundMail.objects.filter(ticket=ticket, mailbox__isnull=False, mailbox__is_active=True)
+            .order_by("-received_at").select_related("mailbox").first()
+        )
+        if came_in is not None:
+            return came_in.mailbox
+    return Mailbox.objects.filter(is_active=True).order_by("pk").first()
+
+
+def _recipients_guard(addresses: Iterable[str], *, automatic: bool, ours: set[str]) -> tuple[list[str], list[str]]:
+    kept: list[str] = []
+    dropped: list[str] = []
+    undeliverable = set(
+        UndeliverableAddress.objects.filter(email__in=[a.lower() for a in addresses]).values_list("email", flat=True)
+    )
+    for address in addresses:
+        cleaned = (address or "").strip()
+        lowered = cleaned.lower()
+        if not cleaned or lowered in kept:
+            continue
+        if (
+            lowered in ours or tokens.base_address(lowered) in ours or lowered in undeliverable
+            or (automatic and not may_answer_automatically(lowered))
+        ):
+            dropped.append(lowered)
+            continue
+        kept.append(cleaned)
+    return kept, dropped
+
+
+def _thread_ids(ticket: Ticket, *, before: Message | None) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for mail about a ticket: the customer's last mail, and the chain."""
+    messages = Message.objects.filter(ticket=ticket, channel=CHANNEL, is_internal=False).exclude(external_id="")
+    if before is not None:
+        messages = messages.filter(Q(created_at__lt=before.created_at) | Q(created_at=before.created_at,
+                                                                          pk__lt=before.pk))
+    inbound = [(m.created_at, m.external_id.split("#", 1)[0]) for m in messages.only("created_at", "external_id")]
+    outbound = [
+        (created_at, message_id) for created_at, message_id in
+        OutboundMail.objects.filter(ticket=ticket, status__in=[OutboundStatus.SENT, OutboundStatus.PENDING])
+        .values_list("created_at", "message_id")
+    ]
+    chain = [message_id for _at, message_id in sorted(inbound + outbound)]
+    chain = list(dict.fromkeys(chain))
+    in_reply_to = sorted(inbound)[-1][1] if inbound else (chain[-1] if chain else "")
+    references = chain[:1] + chain[1:][-8:] if chain else []
+    return in_reply_to, references
 
 
 def outbound_enqueue(
@@ -22,17 +527,227 @@ def outbound_enqueue(
     dedupe_key: str = "",
     cc: list[str] | None = None,
     reply_message_id: int | None = None,
-) -> None:
-    """Send (through a job with retries) a mail about a ticket.
+    now: datetime | None = None,
+    mailbox_id: int | None = None,
+    attachment_ids: Sequence[int] = (),
+) -> OutboundMail | None:
+    """Send (through a job with retries, after the caller's transaction commits) a mail about a ticket.
 
     kind: "reply" (a public agent reply, reply_message_id set), "acknowledgement", "notification".
-    auto_generated: adds Auto-Submitted: auto-generated (RFC 3834), so responders stay quiet.
-    dedupe_key: the same key is sent at most once (e.g. "sla_breach:<clock>:<due>").
+    auto_generated: adds Auto-Submitted: auto-generated (RFC 3834), so responders stay quiet, and puts the
+    mail under the loop guard (no daemons, no-reply or undeliverable addresses, per-recipient limits).
+    dedupe_key: the same key is sent at most once (e.g. "sla_breach:<clock>:<due>"); a reply defaults to
+    "reply:<message id>", so the mail app and notifications can both ask without a double send.
+    Returns the outbox row (status "suppressed" when the loop guard held it back), or None when refused
+    (an internal note is never mailed).
     """
-    message = EmailMultiAlternatives(
-        subject=subject, body=body_text, from_email=settings.DEFAULT_FROM_EMAIL, to=to, cc=cc or [],
-        headers={"Auto-Submitted": "auto-generated"} if auto_generated else {},
+    now = now or timezone.now()
+    if kind not in OutboundKind.values:
+        raise InvalidInput(_("Unknown outbound mail kind."))
+    if not dedupe_key and kind == OutboundKind.REPLY and reply_message_id is not None:
+        dedupe_key = f"reply:{reply_message_id}"
+    if dedupe_key:
+        existing = OutboundMail.objects.filter(dedupe_key=dedupe_key[:300]).first()
+        if existing is not None:
+            return existing
+    ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id is not None else None
+    reply_message: Message | None = None
+    if reply_message_id is not None:
+        reply_message = Message.objects.filter(pk=reply_message_id).first()
+        if reply_message is None or reply_message.is_internal:
+            logger.warning("outbound mail refused: message %s is an internal note or absent", reply_message_id)
+            return None
+        if ticket is not None and reply_message.ticket_id != ticket.pk:
+            raise InvalidInput(_("The message does not belong to this ticket."))
+        ticket = ticket or reply_message.ticket
+    mailbox = _mailbox_for(ticket, mailbox_id)
+    from_address = mailbox.email_address if mailbox else str(settings.DEFAULT_FROM_EMAIL)
+    automatic = auto_generated or kind != OutboundKind.REPLY
+    ours = own_addresses()
+    recipients, dropped = _recipients_guard(to, automatic=automatic, ours=ours)
+    cc_recipients, cc_dropped = _recipients_guard(
+        [address for address in (cc or []) if address.lower() not in {r.lower() for r in recipients}],
+        automatic=automatic, ours=ours,
     )
-    if body_html:
-        message.attach_alternative(body_html, "text/html")
-    message.send()
+    recipient_key = (recipients[0] if recipients else (to[0] if to else "")).lower()[:254]
+    suppressed = ""
+    if not recipients:
+        suppressed = _("No deliverable recipient (held back: %(addresses)s).") % {
+            "addresses": ", ".join(dropped + cc_dropped) or "-"}
+    elif automatic:
+        suppressed = _rate_limit(kind=kind, recipient=recipient_key, mailbox=mailbox, now=now)
+    number = ticket.number if ticket is not None else 0
+    message_id = tokens.message_id_new(ticket_number=number, domain=tokens.mail_domain(from_address))
+    headers: dict[str, str] = {"Message-ID": f"<{message_id}>", "X-Loop": from_address,
+                               LOOP_HEADER: from_address}
+    if ticket is not None:
+        subject = subject_with_tag(subject, ticket.number)
+        in_reply_to, references = _thread_ids(ticket, before=reply_message)
+        domain = tokens.mail_domain(from_address)
+        if in_reply_to:
+            headers["In-Reply-To"] = f"<{in_reply_to}>"
+        chain = [*references, f"otk.ticket.{ticket.number}@{domain}"]
+        headers["References"] = " ".join(f"<{item}>" for item in chain)[:990]
+        if mailbox is None or mailbox.reply_to_token:
+            headers["Reply-To"] = tokens.reply_address(ticket_number=ticket.number, address=from_address)
+    if automatic:
+        headers["Auto-Submitted"] = "auto-replied" if kind == OutboundKind.ACKNOWLEDGEMENT else "auto-generated"
+        headers["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    if reply_message is not None and not attachment_ids:
+        attachment_ids = list(reply_message.attachments.values_list("pk", flat=True))
+    try:
+        with transaction.atomic():
+            row = OutboundMail.objects.create(
+                kind=kind, status=OutboundStatus.SUPPRESSED if suppressed else OutboundStatus.PENDING,
+                mailbox=mailbox, ticket=ticket, reply_message=reply_message, from_address=from_address,
+                to=recipients, cc=cc_recipients, recipient_key=recipient_key, subject=subject[:998],
+                body_text=body_text, body_html=body_html, headers=headers, message_id=message_id,
+                auto_generated=automatic, dedupe_key=dedupe_key[:300] or None,
+                attachment_ids=list(attachment_ids), last_error=suppressed, created_at=now,
+            )
+    except IntegrityError:
+        existing = OutboundMail.objects.filter(dedupe_key=dedupe_key[:300]).first() if dedupe_key else None
+        if existing is None:
+            raise
+        return existing
+    if suppressed:
+        logger.info("outbound %s %s to %s held back: %s", kind, row.pk, recipient_key, suppressed)
+    else:
+        transaction.on_commit(partial(_enqueue_sending, row.pk))
+    return row
+
+
+def _rate_limit(*, kind: str, recipient: str, mailbox: Mailbox | None, now: datetime) -> str:
+    """The loop guard: one acknowledgement per sender per window, a cap on all automatic mail."""
+    live = [OutboundStatus.PENDING, OutboundStatus.SENT]
+    if kind == OutboundKind.ACKNOWLEDGEMENT:
+        minutes = mailbox.acknowledgement_window_minutes if mailbox else 60
+        recent = OutboundMail.objects.filter(
+            recipient_key=recipient, kind=OutboundKind.ACKNOWLEDGEMENT, status__in=live,
+            created_at__gte=now - timedelta(minutes=minutes),
+        )
+        if recent.exists():
+            return _("An acknowledgement was already sent to %(address)s within %(minutes)s minutes.") % {
+                "address": recipient, "minutes": minutes}
+    cap = conf.automatic_per_hour()
+    sent = OutboundMail.objects.filter(
+        recipient_key=recipient, auto_generated=True, status__in=live, created_at__gte=now - timedelta(hours=1)
+    ).count()
+    if sent >= cap:
+        return _("%(address)s already got %(count)s automatic messages this hour.") % {
+            "address": recipient, "count": sent}
+    return ""
+
+
+def _enqueue_sending(outbound_id: int) -> None:
+    from otklik.mail.tasks import outbound_send_task
+
+    outbound_send_task(outbound_id)
+
+
+class OutboundRetry(Exception):
+    """The mail server did not take the message; the job tries again later."""
+
+
+def _email_for(row: OutboundMail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=row.subject, body=row.body_text, from_email=row.from_address, to=list(row.to),
+        cc=list(row.cc), headers=dict(row.headers),
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    for attachment in Attachment.objects.filter(pk__in=row.attachment_ids).order_by("pk"):
+        with attachment.file.open("rb") as handle:
+            message.attach(attachment.filename, handle.read(), attachment.content_type)
+    return message
+
+
+def outbound_send(*, outbound_id: int, now: datetime) -> str:
+    """Send one outbox row through settings.MAILERS; returns its status. Raises OutboundRetry on a
+    temporary failure (the caller, a job, retries). Claimed first, so two workers never both send."""
+    claimed = OutboundMail.objects.filter(pk=outbound_id, status=OutboundStatus.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    ).update(claimed_until=now + timedelta(minutes=10))
+    row = OutboundMail.objects.filter(pk=outbound_id).first()
+    if row is None:
+        return "absent"
+    if not claimed:
+        return str(row.status)
+    try:
+        _email_for(row).send(using=conf.mailer())
+    except Exception as exc:
+        attempts = row.attempts + 1
+        final = attempts >= conf.send_attempts()
+        OutboundMail.objects.filter(pk=outbound_id).update(
+            attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            status=OutboundStatus.FAILED if final else OutboundStatus.PENDING,
+            claimed_until=now + timedelta(seconds=60 * 2 ** min(attempts, 6)),
+        )
+        logger.warning("outbound mail %s attempt %s failed: %s", outbound_id, attempts, type(exc).__name__)
+        if final:
+            return OutboundStatus.FAILED.value
+        raise OutboundRetry(str(exc)) from exc
+    OutboundMail.objects.filter(pk=outbound_id).update(
+        status=OutboundStatus.SENT, sent_at=now, attempts=row.attempts + 1, last_error="", claimed_until=None
+    )
+    return OutboundStatus.SENT.value
+
+
+# ---------------------------------------------------------------- agent replies from the outbox
+
+
+def reply_mail_from_event(*, ticket: Ticket, message_id: int, now: datetime) -> OutboundMail | None:
+    """A public staff reply becomes a mail to the requester (watchers outside support in Cc).
+
+    Called from the `ticket_event_recorded` receiver, inside the reply's transaction: the outbox row
+    commits with the reply or not at all. Internal notes never get here, and are refused if they do.
+    """
+    message = Message.objects.filter(pk=message_id, ticket=ticket).select_related("author").first()
+    if message is None or message.is_internal:
+        return None
+    requester = ticket.requester
+    if not requester.email or requester.is_staff_member:
+        return None
+    watchers = [
+        user.email for user in ticket.watchers.all()
+        if user.email and not user.is_staff_member and user.pk != requester.pk
+    ]
+    language = mail_language(requester, sample=ticket.subject)
+    context = {"ticket": ticket, "message": message, "author": message.author}
+    with translation.override(language):
+        subject = _("Re: %(subject)s") % {"subject": ticket.subject}
+        body_text = render_to_string(f"mail/reply.{language}.txt", context)
+        body_html = render_to_string(f"mail/reply.{language}.html", context)
+    return outbound_enqueue(
+        to=[requester.email], cc=watchers, subject=subject, body_text=body_text, body_html=body_html,
+        ticket_id=ticket.pk, kind=OutboundKind.REPLY, auto_generated=False, reply_message_id=message.pk, now=now,
+    )
+
+
+# ================================================================ sweeping
+
+
+def pending_work_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=1)) -> dict[str, int]:
+    """The restart path: mail stored but never processed (a worker died), outbox rows never sent."""
+    stale = list(
+        InboundMail.objects.filter(status=InboundStatus.RECEIVED, received_at__lte=now - older_than)
+        .order_by("received_at", "pk").values_list("pk", flat=True)[:500]
+    )
+    for inbound_id in stale:
+        inbound_process(inbound_id=inbound_id, now=now)
+    due = list(
+        OutboundMail.objects.filter(status=OutboundStatus.PENDING, created_at__lte=now - older_than)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)).values_list("pk", flat=True)[:500]
+    )
+    sent = 0
+    for outbound_id in due:
+        try:
+            if outbound_send(outbound_id=outbound_id, now=now) == OutboundStatus.SENT:
+                sent += 1
+        except OutboundRetry:
+            continue
+    return {"processed": len(stale), "sent": sent}
+
+
+def import_source_for(kind: str) -> str:
+    return InboundSource.PIPE if kind == "pipe" else InboundSource.IMPORT

@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("OTKLIK_DATA_DIR", tempfile.mkdtemp(prefix="otklik-test-"))
 os.environ.setdefault("OTKLIK_JOBS_IMMEDIATE", "1")
 
-from otklik.settings.base import *  # noqa: E402,F403
+from otklik.settings.base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -211,8 +211,9 @@ def ticket_create(
         request_type_ensure_may_submit(requester, request_type)
     cleaned_fields = clean_fields(request_type, fields or {})
     attachments_check(attachments, actor or requester)
-    requester_may_not_choose = request_type is not None and not request_type.requester_sets_priority
-    if priority is not None and requester_may_not_choose and actor is not None and actor.is_requester:
+    # Criticality is the support team's call unless the request type lets requesters choose it.
+    requester_may_choose = request_type is not None and request_type.requester_sets_priority
+    if priority is not None and not requester_may_choose and actor is not None and actor.is_requester:
         priority = None
     ticket = Ticket.objects.create(
         number=ticket_number_allocate(),
@@ -406,7 +407,7 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_add_note(
-    *, actor: User, ticket_id: int, body_text: str, body_html: str = "",
+    *, actor: User | None, ticket_id: int, body_text: str, body_html: str = "",
     attachments: Sequence[InboundAttachment] = (), now: datetime,
 ) -> Message:
     ticket = ticket_lock(ticket_id)

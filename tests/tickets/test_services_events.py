@@ -254,3 +254,15 @@ NOT_CHANGES = {"ticket_lock", "ticket_number_allocate"}
 def test_every_public_ticket_service_is_covered_by_an_event_test():
     public = {name for name in vars(services) if name.startswith("ticket_") and callable(getattr(services, name))}
     assert public - NOT_CHANGES == SERVICES_WITH_EVENT_TESTS
+
+
+def test_requesters_choose_criticality_only_where_the_request_type_allows(people, now):
+    plain = factories.ticket(requester=people.alice, priority=factories.priority("critical"), now=now)
+    assert plain.priority.code == "normal"
+    vpn = factories.request_type("vpn", requester_sets_priority=True)
+    chosen = factories.ticket(requester=people.alice, request_type=vpn, priority=factories.priority("critical"),
+                              now=now)
+    assert chosen.priority.code == "critical"
+    by_agent = services.ticket_create_on_behalf(actor=people.fiona, requester=people.alice, subject="Down",
+                                                body_text="all", priority=factories.priority("critical"), now=now)
+    assert by_agent.priority.code == "critical"

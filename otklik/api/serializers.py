@@ -1,0 +1,541 @@
+"""Shapes of the API: output representations and the validated input of every write.
+
+Input serializers only parse; the services decide (permissions, state rules, custom field validation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from otklik.accounts.access import can_see_internal, person_label, visible_fields
+from otklik.accounts.models import Organization, Role, Team, User
+from otklik.api.models import ApiToken, Scope
+from otklik.tickets.models import (
+    Attachment,
+    Category,
+    CustomField,
+    LinkKind,
+    Message,
+    Priority,
+    RequestType,
+    Source,
+    Status,
+    StatusKind,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+)
+
+MAX_ID = 2**63 - 1
+MAX_BODY = 200_000
+
+
+def _viewer(serializer: serializers.BaseSerializer[Any]) -> User | None:
+    request = serializer.context.get("request")
+    user = getattr(request, "user", None)
+    return user if isinstance(user, User) else None
+
+
+def reject_unstorable_text(value: Any, path: str = "") -> None:
+    """NUL and lone surrogates cannot be stored (PostgreSQL refuses them), so they are refused up front."""
+    if isinstance(value, str):
+        if "\x00" in value or any(0xD800 <= ord(char) <= 0xDFFF for char in value):
+            raise serializers.ValidationError(_("Text contains characters that cannot be stored."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_unstorable_text(key, path)
+            reject_unstorable_text(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            reject_unstorable_text(item, path)
+
+
+class FieldValuesField(serializers.DictField):
+    """Custom field values by field code: text, numbers, dates (YYYY-MM-DD), choices, user ids."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", serializers.JSONField())
+        kwargs.setdefault("validators", [reject_unstorable_text])
+        super().__init__(**kwargs)
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# ---------------------------------------------------------------- references and directory
+
+
+class PersonSerializer(serializers.ModelSerializer[User]):
+    """A person as the viewer may know them: requesters never see other people's email."""
+
+    name = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields: tuple[str, ...] = ("id", "email", "name")
+
+    def get_name(self, user: User) -> str:
+        return person_label(_viewer(self), user)
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_email(self, user: User) -> str | None:
+        viewer = _viewer(self)
+        if viewer is not None and (viewer.pk == user.pk or can_see_internal(viewer)):
+            return user.email
+        return None
+
+
+class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+    class Meta:
+        model = Organization
+        fields: tuple[str, ...] = ("id", "name", "domain", "shares_tickets")
+
+
+class TeamSerializer(serializers.ModelSerializer[Team]):
+    class Meta:
+        model = Team
+        fields: tuple[str, ...] = ("id", "name", "kind", "email")
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields: tuple[str, ...] = (
+            "id",
+            "email",
+            "name",
+            "first_name",
+            "last_name",
+            "role",
+            "organization",
+            "is_active",
+        )
+
+    def get_name(self, user: User) -> str:
+        return user.get_full_name() or user.email
+
+
+class MeSerializer(UserSerializer):
+    teams = TeamSerializer(many=True, read_only=True)
+    token_scopes = serializers.SerializerMethodField(
+        help_text="Scopes of the token in use; null when signed in with a session."
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields: tuple[str, ...] = (*UserSerializer.Meta.fields, "language", "time_zone", "teams", "token_scopes")
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Scope.choices), allow_null=True))
+    def get_token_scopes(self, user: User) -> list[str] | None:
+        request = self.context.get("request")
+        token = getattr(request, "auth", None)
+        return list(token.scopes) if isinstance(token, ApiToken) else None
+
+
+class StatusSerializer(serializers.ModelSerializer[Status]):
+    class Meta:
+        model = Status
+        fields: tuple[str, ...] = ("id", "code", "name", "name_ru", "kind", "pauses_sla", "order", "is_active")
+
+
+class PrioritySerializer(serializers.ModelSerializer[Priority]):
+    class Meta:
+        model = Priority
+        fields: tuple[str, ...] = ("id", "code", "name", "name_ru", "rank", "color", "is_default")
+
+
+class CategorySerializer(serializers.ModelSerializer[Category]):
+    class Meta:
+        model = Category
+        fields: tuple[str, ...] = ("id", "name", "name_ru", "path", "parent", "order", "is_active")
+
+
+class CustomFieldSerializer(serializers.ModelSerializer[CustomField]):
+    class Meta:
+        model = CustomField
+        fields: tuple[str, ...] = ("code", "label", "label_ru", "kind", "required", "choices", "internal_only", "order")
+
+
+class RequestTypeSerializer(serializers.ModelSerializer[RequestType]):
+    default_priority: serializers.SlugRelatedField[Priority] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    fields = serializers.SerializerMethodField(method_name="custom_fields")  # type: ignore[assignment]
+
+    class Meta:
+        model = RequestType
+        fields: tuple[str, ...] = (
+            "id",
+            "code",
+            "name",
+            "name_ru",
+            "group",
+            "description",
+            "category",
+            "team",
+            "default_priority",
+            "requester_sets_priority",
+            "submit_rule",
+            "fields",
+        )
+
+    @extend_schema_field(CustomFieldSerializer(many=True))
+    def custom_fields(self, request_type: RequestType) -> list[dict[str, Any]]:
+        staff = can_see_internal(_viewer(self))
+        fields = [field for field in request_type.fields.all() if staff or not field.internal_only]
+        return CustomFieldSerializer(fields, many=True).data  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- tickets
+
+
+class StatusRefSerializer(serializers.ModelSerializer[Status]):
+    class Meta:
+        model = Status
+        fields: tuple[str, ...] = ("code", "name", "kind")
+
+
+class PriorityRefSerializer(serializers.ModelSerializer[Priority]):
+    class Meta:
+        model = Priority
+        fields: tuple[str, ...] = ("code", "name", "rank", "color")
+
+
+class NamedRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategoryRefSerializer(serializers.ModelSerializer[Category]):
+    class Meta:
+        model = Category
+        fields: tuple[str, ...] = ("id", "name", "path")
+
+
+class RequestTypeRefSerializer(serializers.ModelSerializer[RequestType]):
+    class Meta:
+        model = RequestType
+        fields: tuple[str, ...] = ("id", "code", "name")
+
+
+class TicketSerializer(serializers.ModelSerializer[Ticket]):
+    status = StatusRefSerializer()
+    priority = PriorityRefSerializer()
+    requester = PersonSerializer()
+    assignee = PersonSerializer(allow_null=True)
+    organization = NamedRefSerializer(allow_null=True)
+    team = NamedRefSerializer(allow_null=True)
+    category = CategoryRefSerializer(allow_null=True)
+    request_type = RequestTypeRefSerializer(allow_null=True)
+    merged_into: serializers.SlugRelatedField[Ticket] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+    fields = serializers.SerializerMethodField(  # type: ignore[assignment]
+        method_name="field_values", help_text="Custom field values by field code."
+    )
+
+    class Meta:
+        model = Ticket
+        fields: tuple[str, ...] = (
+            "id",
+            "number",
+            "subject",
+            "status",
+            "priority",
+            "source",
+            "requester",
+            "organization",
+            "assignee",
+            "team",
+            "category",
+            "request_type",
+            "fields",
+            "merged_into",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "sla_next_due_at",
+        )
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def field_values(self, ticket: Ticket) -> dict[str, Any]:
+        staff_ids: set[int] | None = self.context.get("staff_ticket_ids")
+        if staff_ids is None:
+            return visible_fields(_viewer(self), ticket)
+        # A page of tickets: the same rule as access.visible_fields, decided for the page in one query.
+        if ticket.pk in staff_ids or ticket.request_type is None:
+            return dict(ticket.fields or {})
+        hidden = {field.code for field in ticket.request_type.fields.all() if field.internal_only}
+        return {code: value for code, value in (ticket.fields or {}).items() if code not in hidden}
+
+
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields: tuple[str, ...] = ("token", "filename", "content_type", "size", "message", "created_at", "download_url")
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        path = reverse("api:attachment-download", kwargs={"token": attachment.token})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class MessageSerializer(serializers.ModelSerializer[Message]):
+    author = PersonSerializer(allow_null=True)
+    attachments = AttachmentSerializer(many=True)
+
+    class Meta:
+        model = Message
+        fields: tuple[str, ...] = (
+            "id",
+            "is_internal",
+            "author",
+            "channel",
+            "body_text",
+            "body_html",
+            "created_at",
+            "attachments",
+        )
+
+
+class EventSerializer(serializers.ModelSerializer[TicketEvent]):
+    actor = PersonSerializer(allow_null=True)
+
+    class Meta:
+        model = TicketEvent
+        fields: tuple[str, ...] = ("id", "kind", "actor", "data", "created_at")
+
+
+class LinkSerializer(serializers.ModelSerializer[TicketLink]):
+    """A link seen from one ticket (`context["ticket"]`): outgoing or incoming, with the other ticket."""
+
+    direction = serializers.SerializerMethodField()
+    ticket = serializers.SerializerMethodField(help_text="Number of the other ticket.")
+    subject = serializers.SerializerMethodField(help_text="Subject of the other ticket.")
+
+    class Meta:
+        model = TicketLink
+        fields: tuple[str, ...] = ("id", "kind", "direction", "ticket", "subject", "created_at")
+
+    def _outgoing(self, link: TicketLink) -> bool:
+        return bool(link.from_ticket_id == self.context["ticket"].pk)
+
+    def _other(self, link: TicketLink) -> Ticket:
+        return link.to_ticket if self._outgoing(link) else link.from_ticket
+
+    @extend_schema_field(serializers.ChoiceField([("out", "out"), ("in", "in")]))
+    def get_direction(self, link: TicketLink) -> str:
+        return "out" if self._outgoing(link) else "in"
+
+    def get_ticket(self, link: TicketLink) -> int:
+        return self._other(link).number
+
+    def get_subject(self, link: TicketLink) -> str:
+        return self._other(link).subject
+
+
+class RatingSerializer(serializers.Serializer[Any]):
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+# ---------------------------------------------------------------- input
+
+
+def body_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_BODY, default="", trim_whitespace=False, **kwargs
+    )
+
+
+class TicketCreateInput(serializers.Serializer[Any]):
+    subject = serializers.CharField(max_length=500)
+    body_text = body_field()
+    body_html = body_field(help_text="Sanitised on arrival.")
+    request_type = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=RequestType.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    priority = serializers.SlugRelatedField(
+        slug_field="code", queryset=Priority.objects.all(), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    fields = FieldValuesField(required=False)  # type: ignore[assignment]
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="Staff only: open the ticket on behalf of this user.",
+    )
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        Source.choices,
+        required=False,
+        default=Source.API,
+        help_text="Staff only, with `requester`: the channel the request came by (e.g. phone).",
+    )
+    watchers = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), many=True, required=False
+    )
+
+
+class TicketUpdateInput(serializers.Serializer[Any]):
+    subject = serializers.CharField(max_length=500, required=False)
+    status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all(), required=False)
+    priority = serializers.SlugRelatedField(slug_field="code", queryset=Priority.objects.all(), required=False)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    request_type = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=RequestType.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    fields = FieldValuesField(  # type: ignore[assignment]
+        required=False,
+        help_text="Values to change; an empty value clears a field. With `request_type`: all its values.",
+    )
+
+
+class ReplyInput(serializers.Serializer[Any]):
+    body_text = body_field()
+    body_html = body_field()
+    status = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Status.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Staff: also move the ticket to this status.",
+    )
+
+
+class NoteInput(serializers.Serializer[Any]):
+    body_text = body_field()
+    body_html = body_field()
+
+
+class AttachmentUploadInput(serializers.Serializer[Any]):
+    file = serializers.FileField(max_length=255, allow_empty_file=True)
+    body_text = body_field(help_text="Optional text of the reply or note that carries the file.")
+    internal = serializers.BooleanField(default=False, help_text="Staff: attach to an internal note.")
+
+
+class StatusInput(serializers.Serializer[Any]):
+    status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all())
+
+
+class AssignInput(serializers.Serializer[Any]):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True)
+
+
+class MergeInput(serializers.Serializer[Any]):
+    into = id_field(help_text="Number of the ticket that receives this one's conversation.")
+
+
+class LinkInput(serializers.Serializer[Any]):
+    ticket = id_field(help_text="Number of the other ticket.")
+    kind = serializers.ChoiceField(LinkKind.choices)
+
+
+class RateInput(serializers.Serializer[Any]):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class WatcherInput(serializers.Serializer[Any]):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+
+class TicketListQuery(serializers.Serializer[Any]):
+    """The agent UI's filters, as query parameters; repeat a parameter to give several values."""
+
+    SORT_CHOICES = (
+        ("updated", "updated"),
+        ("created", "created"),
+        ("priority", "priority"),
+        ("number", "number"),
+    )
+
+    status = serializers.ListField(child=serializers.SlugField(max_length=50), required=False)
+    status_kind = serializers.ListField(child=serializers.ChoiceField(StatusKind.choices), required=False)
+    priority = serializers.ListField(child=serializers.SlugField(max_length=50), required=False)
+    category = serializers.ListField(child=id_field(), required=False)
+    team = serializers.ListField(child=id_field(), required=False)
+    assignee = serializers.ListField(child=id_field(), required=False)
+    unassigned = serializers.BooleanField(required=False, default=False)
+    requester = id_field(required=False)
+    organization = id_field(required=False)
+    source = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.ChoiceField(Source.choices), required=False
+    )
+    request_type = serializers.ListField(child=id_field(), required=False)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    updated_after = serializers.DateTimeField(required=False)
+    updated_before = serializers.DateTimeField(required=False)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Subject text or number.")
+    sort = serializers.ChoiceField(SORT_CHOICES, required=False, default="updated")
+
+
+class DirectoryQuery(serializers.Serializer[Any]):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    role = serializers.ChoiceField(Role.choices, required=False)
+    organization = id_field(required=False)
+
+
+class SlaClockSerializer(serializers.Serializer[Any]):
+    """One SLA clock of a ticket, read from `otklik.sla.selectors.ClockDetail`."""
+
+    metric = serializers.CharField(source="clock.metric")
+    cycle = serializers.IntegerField(source="clock.cycle")
+    state = serializers.CharField(source="clock.state")
+    status = serializers.ChoiceField(
+        [(value, value) for value in ("running", "due_soon", "paused", "late", "met", "cancelled")],
+        help_text="What an agent sees on the ticket.",
+    )
+    policy = serializers.SerializerMethodField()
+    target_seconds = serializers.IntegerField(source="clock.target_seconds", help_text="Business seconds.")
+    used_seconds = serializers.IntegerField(help_text="Business seconds used so far.")
+    remaining_seconds = serializers.IntegerField(allow_null=True, help_text="Null once the clock stopped.")
+    due_at = serializers.DateTimeField(source="clock.due_at", allow_null=True)
+    warn_at = serializers.DateTimeField(source="clock.warn_at", allow_null=True)
+    breached_at = serializers.DateTimeField(source="clock.breached_at", allow_null=True)
+    stopped_at = serializers.DateTimeField(source="clock.stopped_at", allow_null=True)
+    met = serializers.BooleanField(source="clock.met", allow_null=True)
+    paused_seconds = serializers.IntegerField(source="clock.paused_seconds")
+    reopen_count = serializers.IntegerField(source="clock.reopen_count")
+    manual_due_at = serializers.DateTimeField(source="clock.manual_due_at", allow_null=True)
+    schedule_zone = serializers.CharField()
+
+    @extend_schema_field(NamedRefSerializer(allow_null=True))
+    def get_policy(self, detail: Any) -> dict[str, Any] | None:
+        policy = detail.clock.policy
+        return {"id": policy.pk, "name": str(policy.name)} if policy is not None else None
+
+
+class TicketSlaSerializer(serializers.Serializer[Any]):
+    ticket = serializers.IntegerField(help_text="The ticket number.")
+    clocks = SlaClockSerializer(many=True)

@@ -1,0 +1,46 @@
+"""Jobs of the email channel. Each takes ids, loads rows, calls one service and is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from otklik.core.periodic import claim_period
+from otklik.mail import services
+from otklik.mail.models import Mailbox
+
+logger = logging.getLogger(__name__)
+
+
+@db_task(retries=5, retry_delay=30)
+def inbound_process_task(inbound_id: int) -> str:
+    """Process one stored message; a database outage raises and Huey retries."""
+    return str(services.inbound_process(inbound_id=inbound_id, now=timezone.now()).status)
+
+
+@db_task(retries=6, retry_delay=120)
+def outbound_send_task(outbound_id: int) -> str:
+    """Send one outbox row; OutboundRetry (the SMTP server refused for now) makes Huey try again."""
+    return services.outbound_send(outbound_id=outbound_id, now=timezone.now())
+
+
+@db_task(retries=2, retry_delay=60)
+def mailbox_poll_task(mailbox_id: int) -> int:
+    from otklik.mail.imap import mailbox_poll
+
+    return mailbox_poll(mailbox_id=mailbox_id, now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="*"))
+def mail_minutely() -> None:
+    """Poll every active IMAP mailbox and pick up work a dead worker left behind, once per minute."""
+    now = timezone.now()
+    if not claim_period(job="mail_minutely", now=now, period=timedelta(minutes=1)):
+        return
+    for mailbox_id in Mailbox.objects.filter(is_active=True).exclude(imap_host="").values_list("pk", flat=True):
+        mailbox_poll_task(mailbox_id)
+    services.pending_work_sweep(now=now)

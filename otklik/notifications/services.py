@@ -1,0 +1,301 @@
+"""Producing and delivering notifications.
+
+Two producers share one delivery path: the outbox consumer (committed TicketEvents, fanned out per role)
+and `notify_direct` (automation: reminders, escalations, "nobody could be assigned"). Delivery applies,
+for every notice: the recipient is active and may see the ticket; staff topics reach staff only; the
+text of an internal note is given only to people who may read internal notes; the recipient's
+preferences pick the channels; the recipient's language picks the template.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+
+from otklik.accounts import access
+from otklik.accounts.models import User
+from otklik.core.errors import InvalidInput, NotFound
+from otklik.mail.services import outbound_enqueue
+from otklik.notifications import links, topics
+from otklik.notifications.defaults import SLA_TARGET_WORDS
+from otklik.notifications.fanout import notices_for_event
+from otklik.notifications.models import Notification, NotificationPreference
+from otklik.notifications.outbox import outbox_run
+from otklik.notifications.rendering import Rendered, TemplateBook, language_of
+from otklik.notifications.topics import TOPICS, Audience, topics_for
+from otklik.tickets.models import EventKind, Message, Source, Status, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_CONSUMER = "notifications"
+SITE_NAME = "Otklik"
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient: User
+    topic: str
+    ticket: Ticket | None
+    # Delivered once per recipient: a second notice with the same key is dropped.
+    dedupe_key: str
+    event: TicketEvent | None = None
+    message: Message | None = None
+    actor: User | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DeliveryReport:
+    in_app: int = 0
+    email: int = 0
+    refused: int = 0
+
+    @property
+    def delivered(self) -> int:
+        return self.in_app + self.email
+
+
+# ---------------------------------------------------------------- context
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return SITE_NAME
+    return user.get_full_name() or user.email
+
+
+def _local_time(value: object, recipient: User) -> str:
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    try:
+        zone = ZoneInfo(recipient.time_zone or settings.TIME_ZONE)
+    except (KeyError, ValueError):
+        zone = ZoneInfo(settings.TIME_ZONE)
+    if timezone.is_naive(moment):
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _message_text(message: Message | None, recipient: User) -> str:
+    """The one place that decides whether a message's words go into a notification."""
+    if message is None:
+        return ""
+    if message.is_internal and not access.can_see_internal(recipient):
+        return ""
+    return message.body_text.strip() or strip_tags(message.body_html).strip()
+
+
+def _status_label(code: object) -> str:
+    if not isinstance(code, str):
+        return ""
+    status = Status.objects.filter(code=code).first()
+    return status.label if status else code
+
+
+def notice_context(notice: Notice) -> dict[str, str]:
+    """Plain strings for the template, in the active (the recipient's) language."""
+    recipient = notice.recipient
+    context: dict[str, str] = {
+        "site_name": SITE_NAME,
+        "recipient_name": recipient.first_name or _name(recipient),
+        "actor_name": _name(notice.actor),
+        "message_text": _message_text(notice.message, recipient),
+        "event_kind": notice.event.kind if notice.event else "",
+    }
+    ticket = notice.ticket
+    if ticket is not None:
+        context.update({
+            "ticket_number": str(ticket.number),
+            "ticket_subject": ticket.subject,
+            "ticket_url": links.ticket_url_for(ticket, recipient),
+            "rating_url": links.rating_url_for(ticket, recipient),
+            "status": ticket.status.label,
+            "status_kind": ticket.status.kind,
+            "priority": ticket.priority.label,
+            "team": ticket.team.name if ticket.team else "",
+            "assignee_name": _name(ticket.assignee) if ticket.assignee else "",
+        })
+    if notice.event is not None:
+        data = notice.event.data
+        if notice.event.kind == "status_changed":
+            # The status the event moved to, not today's: the notice describes that moment.
+            context["status"] = _status_label(data.get("to")) or context.get("status", "")
+            context["status_kind"] = str(data.get("to_kind") or context.get("status_kind", ""))
+            context["previous_status"] = _status_label(data.get("from"))
+        metric = str(data.get("metric") or data.get("target") or "")
+        context["sla_target"] = SLA_TARGET_WORDS.get(metric, {}).get(translation.get_language() or "en", metric)
+        context["due_at"] = _local_time(data.get("due_at"), recipient)
+    context.update(notice.extra)
+    return context
+
+
+# ---------------------------------------------------------------- delivery
+
+
+def _may_receive(notice: Notice) -> bool:
+    recipient = notice.recipient
+    if not recipient.is_active:
+        return False
+    topic = TOPICS[notice.topic]
+    is_staff = recipient.is_staff_member or recipient.is_superuser
+    if topic.audience == Audience.STAFF and not is_staff:
+        return False
+    return notice.ticket is None or access.is_visible(recipient, notice.ticket.pk)
+
+
+def _preferences(user_ids: Iterable[int], topic_codes: Iterable[str]) -> dict[tuple[int, str], tuple[bool, bool]]:
+    rows = NotificationPreference.objects.filter(user_id__in=set(user_ids), topic__in=set(topic_codes))
+    return {(row.user_id, row.topic): (row.email, row.in_app) for row in rows}
+
+
+def _mailed_by_the_email_channel(notice: Notice) -> bool:
+    """Mail the email channel sends itself, so a second copy from here would be a duplicate: it
+    acknowledges requests that came by email (with its loop guard), and it mails every public staff
+    reply to the requester with the watchers from outside support in Cc."""
+    ticket, event, recipient = notice.ticket, notice.event, notice.recipient
+    if notice.topic == topics.REQUESTER_RECEIVED and ticket is not None and ticket.source == Source.EMAIL:
+        return True
+    return (
+        notice.topic == topics.WATCHER_UPDATE and event is not None and event.kind == EventKind.REPLIED
+        and event.data.get("by") == "staff" and not recipient.is_staff_member
+    )
+
+
+def _send_email(notice: Notice, rendered: Rendered) -> None:
+    topic = TOPICS[notice.topic]
+    as_reply = topic.is_reply and notice.message is not None and not notice.message.is_internal
+    # A reply shares the email channel's key, so whichever asks first sends it and the other is a no-op.
+    dedupe_key = (
+        f"reply:{notice.message.pk}" if as_reply and notice.message
+        else f"notification:{notice.dedupe_key}:{notice.recipient.pk}"
+    )
+    outbound_enqueue(
+        to=[notice.recipient.email],
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+        ticket_id=notice.ticket.pk if notice.ticket else None,
+        kind="reply" if as_reply else "notification",
+        auto_generated=not as_reply,
+        dedupe_key=dedupe_key,
+        reply_message_id=notice.message.pk if as_reply and notice.message else None,
+    )
+
+
+def notices_deliver(notices: Sequence[Notice], *, now: datetime) -> DeliveryReport:
+    """Deliver through every channel the recipient keeps on. Call inside a transaction: the in-app rows and
+    the mail queue entries commit with the work that produced them."""
+    report = DeliveryReport()
+    if not notices:
+        return report
+    book = TemplateBook()
+    preferences = _preferences((n.recipient.pk for n in notices), (n.topic for n in notices))
+    for notice in notices:
+        if not _may_receive(notice):
+            report.refused += 1
+            continue
+        wants_email, wants_in_app = preferences.get((notice.recipient.pk, notice.topic), (True, True))
+        language = language_of(notice.recipient)
+        with translation.override(language):
+            rendered = book.render(notice.topic, language, notice_context(notice))
+        if wants_in_app:
+            try:
+                with transaction.atomic():
+                    Notification.objects.create(
+                        recipient=notice.recipient, topic=notice.topic, ticket=notice.ticket, event=notice.event,
+                        title=rendered.subject, body=rendered.body_text[:5000],
+                        url=links.ticket_path(notice.ticket) if notice.ticket else "",
+                        dedupe_key=notice.dedupe_key[:200], created_at=now,
+                    )
+            except IntegrityError:
+                continue  # delivered before: neither the bell nor the mail repeats it
+            report.in_app += 1
+        if wants_email and notice.recipient.email and not _mailed_by_the_email_channel(notice):
+            _send_email(notice, rendered)
+            report.email += 1
+    return report
+
+
+def notify_direct(
+    *, recipients: Iterable[User], topic: str, ticket: Ticket | None, key: str, now: datetime,
+    extra: Mapping[str, str] | None = None,
+) -> DeliveryReport:
+    """A notice that is not about one recorded event (a reminder, an escalation); `key` makes it once-only."""
+    if topic not in TOPICS:
+        raise InvalidInput(_("Unknown notification topic %(topic)s.") % {"topic": topic})
+    notices = []
+    seen: set[int] = set()
+    for user in recipients:
+        if user.pk in seen:
+            continue
+        seen.add(user.pk)
+        notices.append(Notice(recipient=user, topic=topic, ticket=ticket, dedupe_key=key, extra=extra or {}))
+    return notices_deliver(notices, now=now)
+
+
+def _handle_event(event: TicketEvent) -> None:
+    ticket = (
+        Ticket.objects.select_related("requester", "assignee", "team__lead", "status", "priority")
+        .filter(pk=event.ticket_id)
+        .first()
+    )
+    if ticket is None:
+        return
+    fanned = notices_for_event(event, ticket)
+    notices = [
+        Notice(
+            recipient=item.user, topic=item.topic, ticket=ticket, event=event, message=fanned.message,
+            actor=event.actor, dedupe_key=f"event:{event.pk}",
+        )
+        for item in fanned.recipients
+    ]
+    notices_deliver(notices, now=event.created_at)
+
+
+def notifications_process(*, now: datetime) -> int:
+    """Fan out every committed event not handled yet; safe with any number of concurrent workers."""
+    return outbox_run(consumer=OUTBOX_CONSUMER, handler=_handle_event, now=now)
+
+
+# ---------------------------------------------------------------- the person's side
+
+
+def notification_open(*, user: User, notification_id: int, now: datetime) -> Notification:
+    """Mark one's own notification read; someone else's is simply not found."""
+    notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
+    if notification is None:
+        raise NotFound()
+    if notification.read_at is None:
+        notification.read_at = now
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User, now: datetime) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=now)
+
+
+@transaction.atomic
+def preferences_save(*, user: User, choices: Mapping[str, tuple[bool, bool]]) -> None:
+    """Store (email, in_app) per topic the person may receive; unknown topics are refused."""
+    allowed = {topic.code for topic in topics_for(is_staff=user.is_staff_member or user.is_superuser)}
+    unknown = set(choices) - allowed
+    if unknown:
+        raise InvalidInput(_("Unknown notification topics: %(topics)s.") % {"topics": ", ".join(sorted(unknown))})
+    for code, (email, in_app) in choices.items():
+        NotificationPreference.objects.update_or_create(
+            user=user, topic=code, defaults={"email": email, "in_app": in_app}
+        )

@@ -1,0 +1,99 @@
+"""Keeps the search rows in step with tickets.
+
+Ticket services send `ticket_event_recorded` inside their transaction, so a reply and its index row
+commit or roll back together. Rows written around the services (the demo generator, imports) are
+picked up by `index_missing` (a periodic job and the `search_reindex` command).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
+from django.utils.html import strip_tags
+
+from otklik.search.models import SearchEntry
+from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+
+
+def message_text(message: Message) -> str:
+    text = message.body_text.strip()
+    if not text and message.body_html:
+        text = strip_tags(message.body_html).strip()
+    return text
+
+
+def index_subject(ticket: Ticket) -> None:
+    SearchEntry.objects.update_or_create(
+        ticket=ticket, message=None, defaults={"text": f"{ticket.number} {ticket.subject}", "is_internal": False}
+    )
+
+
+def index_message(message: Message) -> None:
+    SearchEntry.objects.update_or_create(
+        message=message,
+        defaults={"ticket_id": message.ticket_id, "is_internal": message.is_internal, "text": message_text(message)},
+    )
+
+
+def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
+    """Receiver of ticket_event_recorded: runs in the service's transaction."""
+    kind = event.kind
+    if kind in {EventKind.CREATED, EventKind.SUBJECT_CHANGED}:
+        index_subject(ticket)
+    if kind in {EventKind.CREATED, EventKind.REPLIED, EventKind.NOTE_ADDED}:
+        message_id = event.data.get("message")
+        message = Message.objects.filter(pk=message_id).first() if message_id else None
+        if message is not None:
+            index_message(message)
+    elif kind == EventKind.MERGED:
+        # The merge moved the messages; their rows follow them to the target ticket.
+        SearchEntry.objects.filter(ticket=ticket, message__isnull=False).update(
+            ticket_id=Subquery(Message.objects.filter(pk=OuterRef("message_id")).values("ticket_id")[:1])
+        )
+
+
+def index_missing() -> dict[str, int]:
+    """Index tickets and messages written without the services (bulk loads); safe to run any time."""
+    written = {"subjects": 0, "messages": 0}
+    while True:
+        last_ticket = SearchEntry.objects.filter(message__isnull=True).aggregate(m=Max("ticket_id"))["m"] or 0
+        tickets = list(Ticket.objects.filter(pk__gt=last_ticket).order_by("pk").only("pk", "number", "subject")[:BATCH])
+        if not tickets:
+            break
+        with transaction.atomic():
+            SearchEntry.objects.bulk_create(
+                [SearchEntry(ticket=t, message=None, text=f"{t.number} {t.subject}") for t in tickets],
+                ignore_conflicts=True,
+            )
+        written["subjects"] += len(tickets)
+    while True:
+        last_message = SearchEntry.objects.aggregate(m=Max("message_id"))["m"] or 0
+        messages = list(
+            Message.objects.filter(pk__gt=last_message).order_by("pk")
+            .only("pk", "ticket_id", "is_internal", "body_text", "body_html")[:BATCH]
+        )
+        if not messages:
+            break
+        with transaction.atomic():
+            SearchEntry.objects.bulk_create(
+                [SearchEntry(ticket_id=m.ticket_id, message=m, is_internal=m.is_internal, text=message_text(m))
+                 for m in messages],
+                ignore_conflicts=True,
+            )
+        written["messages"] += len(messages)
+    if written["subjects"] or written["messages"]:
+        logger.info("search index caught up: %(subjects)s subjects, %(messages)s messages", written)
+    return written
+
+
+def rebuild() -> dict[str, int]:
+    """Drop and rebuild every row (after changing the text rules)."""
+    SearchEntry.objects.all().delete()
+    return index_missing()

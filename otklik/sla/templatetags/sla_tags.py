@@ -1,0 +1,63 @@
+"""`{% sla_badge ticket %}` for lists and `{% sla_panel ticket %}` for the ticket page.
+
+The badge costs no query: it reads the clocks `selectors.attach_clocks(page)` prefetched, or
+only `ticket.sla_next_due_at` when the page did not prefetch them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from otklik.accounts.access import can_see_internal
+from otklik.sla import selectors
+from otklik.sla.models import SlaClock
+from otklik.tickets.models import Ticket
+
+register = template.Library()
+
+_RANK = {"late": 0, "due_soon": 1, "running": 2, "paused": 3, "met": 4, "cancelled": 5}
+
+
+@register.inclusion_tag("sla/badge.html", takes_context=True)
+def sla_badge(context: template.Context, ticket: Ticket) -> dict[str, Any]:
+    now = context.get("now") or timezone.now()
+    clocks: list[SlaClock] | None = getattr(ticket, "sla_clock_list", None)
+    status = ""
+    due = ticket.sla_next_due_at
+    if clocks is not None:
+        open_clocks = [clock for clock in clocks if clock.state in (selectors.RUNNING, selectors.PAUSED)]
+        statuses = sorted((selectors.clock_status(clock, now) for clock in open_clocks), key=_RANK.__getitem__)
+        status = statuses[0] if statuses else ""
+        if status == "late":
+            late_dues = [c.due_at for c in open_clocks
+                         if c.due_at is not None and selectors.clock_status(c, now) == "late"]
+            due = min(late_dues, default=due)
+    elif due is not None:
+        status = "late" if due < now else "running"
+    text, past = selectors.countdown(due, now)
+    return {"status": status, "due": due, "countdown": text, "past": past, "ticket": ticket}
+
+
+@register.inclusion_tag("sla/panel.html", takes_context=True)
+def sla_panel(context: template.Context, ticket: Ticket) -> dict[str, Any]:
+    """The clocks of one ticket (state, due time in the viewer's zone, working time left): staff only."""
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    now = timezone.now()
+    if viewer is None or not can_see_internal(viewer):
+        return {"details": [], "ticket": ticket}
+    clocks = SlaClock.objects.filter(ticket=ticket).exclude(state=selectors.CANCELLED).select_related("policy")
+    details = [
+        {"clock": clock, "status": selectors.clock_status(clock, now),
+         "remaining": selectors.remaining_business_seconds(clock, now)}
+        for clock in clocks.order_by("metric", "cycle")
+    ]
+    return {"details": details, "ticket": ticket, "viewer_zone": selectors.viewer_zone(viewer)}
+
+
+@register.filter
+def duration(seconds: int | None) -> str:
+    return selectors.humanize_seconds(seconds)

@@ -1,0 +1,18 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def ui(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    is_agent = bool(user is not None and user.is_authenticated
+                    and (getattr(user, "is_staff_member", False) or user.is_superuser))
+    return {
+        "is_agent": is_agent,
+        "list_refresh_seconds": getattr(settings, "OTKLIK_LIST_REFRESH_SECONDS", 30),
+    }

@@ -1,0 +1,412 @@
+"""Forms of the agent workspace and the portal. They parse input; services decide and write."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from otklik.accounts.models import Organization, Role, Team, User
+from otklik.tickets.inbound import InboundAttachment
+from otklik.tickets.models import (
+    Category,
+    CustomField,
+    FieldKind,
+    Priority,
+    RequestType,
+    Source,
+    Status,
+)
+from otklik.tickets.selectors import TicketFilters
+from otklik.web.queues import queues
+from otklik.web.selectors import DEFAULT_SORT, agents
+
+MAX_FILES = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input, checked against the uploader's size limit before anything is read."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args: Any, limit: int = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[bytes]]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(_("At most %(count)s files at once.") % {"count": MAX_FILES})
+        cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        for item in cleaned:
+            if self.limit and item.size is not None and item.size > self.limit:
+                raise forms.ValidationError(
+                    _("%(name)s is larger than the allowed %(limit)s MB.")
+                    % {"name": item.name, "limit": round(self.limit / 1024 / 1024, 1)}
+                )
+        return cleaned
+
+
+def set_choices(form: forms.BaseForm, name: str, choices: list[tuple[Any, Any]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+def style_fields(form: forms.BaseForm) -> None:
+    """Bootstrap classes on every widget, and aria-invalid on fields with errors (once validated).
+
+    It must not trigger validation itself: forms add fields after __init__ (request type fields).
+    """
+    errors = getattr(form, "_errors", None) or {}
+    for name, field in form.fields.items():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select"
+        else:
+            css = "form-control"
+        classes = widget.attrs.get("class", "").split()
+        wanted = [css, "is-invalid"] if name in errors else [css]
+        widget.attrs["class"] = " ".join([*classes, *(item for item in wanted if item not in classes)])
+        if "is-invalid" in wanted:
+            widget.attrs["aria-invalid"] = "true"
+
+
+class StyledForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        style_fields(self)
+
+
+def upload_limit(user: User | None) -> int:
+    if user is None or user.role == Role.REQUESTER:
+        return int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
+    return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
+
+
+def as_inbound(files: Sequence[UploadedFile[bytes]]) -> list[InboundAttachment]:
+    return [
+        InboundAttachment(
+            filename=item.name or "attachment", content=item.read(),
+            content_type=item.content_type or "application/octet-stream",
+        )
+        for item in files
+    ]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+class TicketFilterForm(forms.Form):
+    """The list's filters and sort, read from the query string (so a list is a link, and a saved view)."""
+
+    SORT_CHOICES = [
+        ("updated", _("Recently updated")),
+        ("created", _("Newest")),
+        ("priority", _("Priority")),
+        ("sla", _("SLA due")),
+    ]
+
+    q = forms.CharField(label=_("Text"), required=False, max_length=200)
+    queue = forms.ChoiceField(label=_("Queue"), required=False)
+    status = forms.MultipleChoiceField(label=_("Status"), required=False)
+    priority = forms.MultipleChoiceField(label=_("Priority"), required=False)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    requester = forms.CharField(label=_("Requester email"), required=False, max_length=254)
+    organization = forms.TypedChoiceField(label=_("Organization"), required=False, coerce=int, empty_value=None)
+    source = forms.MultipleChoiceField(label=_("Source"), required=False, choices=Source.choices)
+    request_type = forms.TypedChoiceField(label=_("Request type"), required=False, coerce=int, empty_value=None)
+    created_from = forms.DateField(label=_("Created from"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label=_("Created to"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    updated_from = forms.DateField(label=_("Updated from"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    updated_to = forms.DateField(label=_("Updated to"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        empty = [("", "—")]
+        set_choices(self, "queue", empty + [(queue.key, queue.label) for queue in queues()])
+        set_choices(self, "status", [(s.code, s.label) for s in Status.objects.filter(is_active=True)])
+        set_choices(self, "priority", [(p.code, p.label) for p in Priority.objects.all()])
+        set_choices(self, "category", empty + [(c.pk, c.path) for c in Category.objects.filter(is_active=True)])
+        set_choices(self, "team", empty + [(t.pk, t.name) for t in Team.objects.all()])
+        set_choices(self, "assignee", [("", "—"), ("me", _("Me")), ("none", _("Nobody"))] + [
+            (str(u.pk), str(u)) for u in agents()
+        ])
+        set_choices(self, "organization", empty + [(o.pk, o.name) for o in Organization.objects.all()])
+        set_choices(self, "request_type", empty + [
+            (r.pk, r.label) for r in RequestType.objects.filter(is_active=True)
+        ])
+
+    def filters(self) -> TicketFilters:
+        """TicketFilters from valid input; invalid parts are left out (and shown as form errors)."""
+        self.is_valid()  # fields with errors are simply absent from cleaned_data
+        data = self.cleaned_data
+        assignee = data.get("assignee") or ""
+        assignee_ids: tuple[int, ...] = ()
+        if assignee == "me":
+            assignee_ids = (self.viewer.pk,)
+        elif assignee.isdigit():
+            assignee_ids = (int(assignee),)
+        requester_id = None
+        requester = (data.get("requester") or "").strip().lower()
+        if requester:
+            found = User.objects.filter(email__iexact=requester).values_list("pk", flat=True).first()
+            requester_id = found or 0
+        created_to, updated_to = data.get("created_to"), data.get("updated_to")
+        return TicketFilters(
+            status_codes=tuple(data.get("status") or ()),
+            priority_codes=tuple(data.get("priority") or ()),
+            category_ids=(data["category"],) if data.get("category") else (),
+            team_ids=(data["team"],) if data.get("team") else (),
+            assignee_ids=assignee_ids,
+            unassigned=assignee == "none",
+            requester_id=requester_id,
+            organization_id=data.get("organization") or None,
+            sources=tuple(data.get("source") or ()),
+            request_type_ids=(data["request_type"],) if data.get("request_type") else (),
+            created_from=_day_start(data["created_from"]) if data.get("created_from") else None,
+            created_to=_day_start(created_to + timedelta(days=1)) if created_to else None,
+            updated_from=_day_start(data["updated_from"]) if data.get("updated_from") else None,
+            updated_to=_day_start(updated_to + timedelta(days=1)) if updated_to else None,
+            text=(data.get("q") or "").strip(),
+        )
+
+    def sort_key(self) -> str:
+        sort = self.cleaned_data.get("sort") if self.is_valid() else ""
+        return sort or DEFAULT_SORT
+
+    def queue_key(self) -> str:
+        return (self.cleaned_data.get("queue") if self.is_valid() else "") or ""
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 6}), required=False,
+                           max_length=100_000)
+    new_status = forms.ModelChoiceField(
+        label=_("Then set status"), queryset=Status.objects.filter(is_active=True), required=False,
+        empty_label=_("keep the current status"),
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args: Any, uploader: User | None, allow_status: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].limit = upload_limit(uploader)  # type: ignore[attr-defined]
+        if not allow_status:
+            del self.fields["new_status"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("body") or "").strip() and not data.get("attachments"):
+            raise forms.ValidationError(_("Write a message or attach a file."))
+        return data
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                           max_length=100_000)
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args: Any, uploader: User | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].limit = upload_limit(uploader)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("body") or "").strip() and not data.get("attachments"):
+            raise forms.ValidationError(_("Write a note or attach a file."))
+        return data
+
+
+class OnBehalfForm(StyledForm):
+    """A request that came by phone, typed in by an agent."""
+
+    requester_email = forms.EmailField(label=_("Requester email"))
+    requester_name = forms.CharField(
+        label=_("Name (for a new requester)"), required=False, max_length=300,
+        help_text=_("Only needed when this email is not known yet."),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=500)
+    body = forms.CharField(label=_("What the requester said"), widget=forms.Textarea(attrs={"rows": 5}),
+                           required=False, max_length=100_000)
+    source = forms.ChoiceField(label=_("Came by"), choices=Source.choices, initial=Source.PHONE)
+    request_type = forms.ModelChoiceField(label=_("Request type"), queryset=RequestType.objects.none(),
+                                          required=False)
+    priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.all(), required=False)
+    assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["request_type"].queryset = RequestType.objects.filter(is_active=True)  # type: ignore[attr-defined]
+
+
+class RatingForm(StyledForm):
+    score = forms.TypedChoiceField(
+        label=_("How good was the answer?"), coerce=int, widget=forms.RadioSelect,
+        choices=[(5, _("5 — excellent")), (4, _("4 — good")), (3, _("3 — fair")), (2, _("2 — poor")),
+                 (1, _("1 — bad"))],
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> tuple[str, ...]:
+    return tuple(sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC"))
+
+
+class ProfileForm(forms.ModelForm[User]):
+    def full_clean(self) -> None:
+        super().full_clean()
+        style_fields(self)
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    # A text input with a list of suggestions: a <select> of ~400 zones costs tens of ms to render.
+    time_zone = forms.CharField(
+        label=_("Time zone"), required=False, max_length=64,
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "language", "time_zone", "signature"]
+        widgets = {"signature": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "language", [("", _("As the browser says"))] + [
+            (code, name) for code, name in settings.LANGUAGES
+        ])
+        self.fields["time_zone"].help_text = _("For example Europe/Moscow. Empty: the service's (%(zone)s).") % {
+            "zone": settings.TIME_ZONE
+        }
+        if not self.instance.is_staff_member:
+            del self.fields["signature"]
+        style_fields(self)
+
+    def clean_time_zone(self) -> str:
+        zone = (self.cleaned_data.get("time_zone") or "").strip()
+        if zone and zone not in time_zone_names():
+            raise forms.ValidationError(_("Unknown time zone. Choose one from the list, e.g. Europe/Moscow."))
+        return zone
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name of the view"), max_length=100)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [
+        ("assign", _("Assign to")),
+        ("status", _("Set status")),
+        ("priority", _("Set priority")),
+        ("team", _("Move to team")),
+    ]
+    tickets = forms.TypedMultipleChoiceField(coerce=int)  # choices: any int; visibility is checked by services
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False,
+                                      empty_label=_("Nobody"))
+    status = forms.ModelChoiceField(label=_("Status"), queryset=Status.objects.filter(is_active=True),
+                                    required=False)
+    priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.all(), required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
+                                  empty_label=_("No team"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
+        raw = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
+        set_choices(self, "tickets", [(value, value) for value in raw if str(value).isdigit()])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if action in {"status", "priority"} and not data.get(action):
+            self.add_error(action, _("Choose a value."))
+        return data
+
+
+def custom_field_form_field(field: CustomField, language: str) -> forms.Field:
+    """The form field for one custom field of a request type; the service validates values again."""
+    label = field.label_ru if language.startswith("ru") and field.label_ru else field.label
+    common: dict[str, Any] = {"label": label, "required": field.required}
+    if field.kind == FieldKind.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20000, **common)
+    if field.kind == FieldKind.NUMBER:
+        return forms.DecimalField(**common)
+    if field.kind == FieldKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if field.kind == FieldKind.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in field.choices]], **common)
+    if field.kind == FieldKind.MULTI_CHOICE:
+        return forms.MultipleChoiceField(choices=[(c, c) for c in field.choices],
+                                         widget=forms.CheckboxSelectMultiple, **common)
+    if field.kind == FieldKind.USER:
+        return forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), **common)
+    return forms.CharField(max_length=500, **common)
+
+
+class PortalRequestForm(StyledForm):
+    """A request through a request type: subject, description, its fields, criticality when allowed."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=500)
+    body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), required=False,
+                           max_length=100_000)
+
+    def __init__(self, *args: Any, request_type: RequestType, requester: User, language: str,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_type = request_type
+        self.custom_fields = [f for f in request_type.fields.all() if not f.internal_only]
+        for field in self.custom_fields:
+            self.fields[f"field_{field.code}"] = custom_field_form_field(field, language)
+        if request_type.requester_sets_priority:
+            self.fields["priority"] = forms.ModelChoiceField(
+                label=_("How critical is it?"), queryset=Priority.objects.order_by("rank"), required=False,
+                empty_label=_("Normal (let support decide)"),
+            )
+        self.fields["attachments"] = MultipleFileField(label=_("Attachments"), limit=upload_limit(requester))
+        style_fields(self)
+
+    def field_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for field in self.custom_fields:
+            value = self.cleaned_data.get(f"field_{field.code}")
+            if value in (None, "", []):
+                continue
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, User):
+                value = value.pk
+            elif not isinstance(value, list):
+                value = str(value)
+            values[field.code] = value
+        return values

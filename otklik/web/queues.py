@@ -1,0 +1,81 @@
+"""The agent's queues: named filters with live counts, computed in one query.
+
+Other parts add their own queues (the SLA part: Overdue, Due soon) with `register_queue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from otklik.accounts.access import tickets_visible_to
+from otklik.accounts.models import User
+from otklik.tickets.models import ACTIVE_KINDS, StatusKind, Ticket
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str | Promise
+    condition: Callable[[User], Q]
+    order: int = 100
+    icon: str = "inbox"
+
+
+def _active() -> Q:
+    return Q(status__kind__in=ACTIVE_KINDS)
+
+
+def _watching(viewer: User) -> Q:
+    through = Ticket.watchers.through
+    return Q(pk__in=through.objects.filter(user_id=viewer.pk).values("ticket_id"))
+
+
+_QUEUES: dict[str, Queue] = {}
+
+
+def register_queue(queue: Queue) -> None:
+    _QUEUES[queue.key] = queue
+
+
+def queues() -> list[Queue]:
+    return sorted(_QUEUES.values(), key=lambda queue: (queue.order, queue.key))
+
+
+def queue_get(key: str) -> Queue | None:
+    return _QUEUES.get(key)
+
+
+for _queue in (
+    Queue("mine", _("My tickets"), lambda v: _active() & Q(assignee_id=v.pk), 10, "person"),
+    Queue("unassigned", _("Unassigned"), lambda v: _active() & Q(assignee__isnull=True), 20, "inbox"),
+    Queue("team", _("My team"), lambda v: _active() & Q(team_id__in=_team_ids(v)), 30, "people"),
+    Queue("watching", _("Watching"), lambda v: _active() & _watching(v), 40, "eye"),
+    Queue("waiting", _("Waiting for customer"), lambda v: Q(status__kind=StatusKind.WAITING_CUSTOMER), 50,
+          "hourglass-split"),
+    Queue("paused", _("Paused"), lambda v: Q(status__kind=StatusKind.ON_HOLD), 60, "pause-circle"),
+    Queue("all", _("All I can see"), lambda v: Q(), 1000, "collection"),
+):
+    register_queue(_queue)
+
+
+def _team_ids(viewer: User) -> list[int]:
+    # Cached on the user object: the queue counts and the list use it in one request.
+    cached: list[int] | None = getattr(viewer, "_otklik_team_ids", None)
+    if cached is None:
+        cached = list(viewer.teams.values_list("pk", flat=True))
+        viewer._otklik_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def queue_counts(viewer: User) -> dict[str, int]:
+    """Every queue's count in one aggregate query over the tickets the viewer may see."""
+    aggregates = {
+        f"q_{queue.key}": Count("pk", filter=queue.condition(viewer)) for queue in queues()
+    }
+    result = tickets_visible_to(viewer).aggregate(**aggregates)
+    return {key[2:]: value or 0 for key, value in result.items()}

@@ -1,0 +1,255 @@
+/* Otklik web UI behaviour. No inline scripts anywhere: everything is wired here through data attributes,
+   so a strict Content-Security-Policy (script-src 'self') holds. Pages work without JavaScript too. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+
+  /* ---------- selects that submit their form on change (language switch) */
+  function initAutosubmit() {
+    $all("[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+
+  /* ---------- list polling: never refresh under the agent's hands */
+  function initPolling() {
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      var source = event.detail && event.detail.elt;
+      if (!source || !source.hasAttribute("data-poll")) return;
+      var busy = document.hidden || $all("[data-bulk-check]:checked").length > 0;
+      if (busy) event.preventDefault();
+    });
+  }
+
+  /* ---------- bulk actions */
+  function initBulk() {
+    var form = document.getElementById("bulk-form");
+    if (!form) return;
+    var counter = $("[data-bulk-count]", form);
+    var initialText = counter ? counter.textContent : "";
+    var action = $("[data-bulk-action]", form);
+    function showValueFor() {
+      $all("[data-bulk-for]", form).forEach(function (el) {
+        var show = el.getAttribute("data-bulk-for") === action.value;
+        el.classList.toggle("d-none", !show);
+        el.disabled = !show;
+      });
+    }
+    function count() {
+      var n = $all("[data-bulk-check]:checked").length;
+      if (counter) counter.textContent = n ? (n + " ✓") : initialText;
+    }
+    if (action) { action.addEventListener("change", showValueFor); showValueFor(); }
+    document.addEventListener("change", function (event) {
+      var target = event.target;
+      if (target.matches && target.matches("[data-bulk-all]")) {
+        $all("[data-bulk-check]").forEach(function (box) { box.checked = target.checked; });
+      }
+      if (target.matches && (target.matches("[data-bulk-check]") || target.matches("[data-bulk-all]"))) count();
+    });
+  }
+
+  /* ---------- attachments: drag and drop, pasted screenshots */
+  function addFiles(input, files) {
+    if (!files || !files.length || typeof DataTransfer === "undefined") return;
+    var transfer = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (f) { transfer.items.add(f); });
+    Array.prototype.forEach.call(files, function (f, i) {
+      if (!f.name || f.name === "image.png") {
+        var stamp = new Date().toISOString().replace(/[:.]/g, "-");
+        f = new File([f], "screenshot-" + stamp + "-" + i + ".png", { type: f.type || "image/png" });
+      }
+      transfer.items.add(f);
+    });
+    input.files = transfer.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  function listFiles(zone, input) {
+    var list = $("[data-file-list]", zone);
+    if (!list) return;
+    list.textContent = "";
+    Array.prototype.forEach.call(input.files, function (f) {
+      var item = document.createElement("li");
+      item.textContent = "📎 " + f.name + " (" + Math.max(1, Math.round(f.size / 1024)) + " KB)";
+      list.appendChild(item);
+    });
+  }
+  function initDropzones() {
+    $all("[data-dropzone]").forEach(function (zone) {
+      var input = $("[data-files]", zone);
+      if (!input) return;
+      input.addEventListener("change", function () { listFiles(zone, input); });
+      ["dragenter", "dragover"].forEach(function (name) {
+        zone.addEventListener(name, function (event) { event.preventDefault(); zone.classList.add("dragging"); });
+      });
+      ["dragleave", "drop"].forEach(function (name) {
+        zone.addEventListener(name, function () { zone.classList.remove("dragging"); });
+      });
+      zone.addEventListener("drop", function (event) {
+        event.preventDefault();
+        addFiles(input, event.dataTransfer && event.dataTransfer.files);
+      });
+      var form = zone.closest("form");
+      if (form) {
+        form.addEventListener("paste", function (event) {
+          var items = (event.clipboardData && event.clipboardData.items) || [];
+          var files = [];
+          Array.prototype.forEach.call(items, function (item) {
+            if (item.kind === "file") { var f = item.getAsFile(); if (f) files.push(f); }
+          });
+          if (files.length) { event.preventDefault(); addFiles(input, files); }
+        });
+      }
+    });
+  }
+
+  /* ---------- canned replies: fetched with placeholders filled, inserted at the cursor */
+  function insertAtCursor(area, text) {
+    var start = area.selectionStart || 0, end = area.selectionEnd || 0;
+    area.value = area.value.slice(0, start) + text + area.value.slice(end);
+    area.selectionStart = area.selectionEnd = start + text.length;
+    area.focus();
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  function initCanned() {
+    $all("[data-canned]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        var url = select.value;
+        var area = document.getElementById(select.getAttribute("data-target"));
+        if (!url || !area) return;
+        fetch(url, { credentials: "same-origin", headers: { "Accept": "text/plain" } })
+          .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
+          .then(function (text) { insertAtCursor(area, text); select.value = ""; })
+          .catch(function () { select.value = ""; });
+      });
+    });
+  }
+
+  /* ---------- collision detection: who else views or types on this ticket */
+  function initPresence() {
+    var page = $("[data-ticket-page]");
+    var box = $("[data-presence]");
+    if (!page || !box || typeof WebSocket === "undefined") return;
+    var others = {};
+    var socket = null, myState = "viewing", idleTimer = null, retry = 1000;
+
+    function render() {
+      var typing = [], viewing = [];
+      Object.keys(others).forEach(function (id) {
+        (others[id].state === "typing" ? typing : viewing).push(others[id].name);
+      });
+      var lines = [];
+      if (typing.length) lines.push(box.getAttribute("data-text-typing").replace("{names}", typing.join(", ")));
+      if (viewing.length) lines.push(box.getAttribute("data-text-viewing").replace("{names}", viewing.join(", ")));
+      box.textContent = lines.join(" · ");
+      box.classList.toggle("d-none", lines.length === 0);
+      box.setAttribute("data-others", Object.keys(others).length);
+    }
+    function send(state) {
+      myState = state;
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ state: state }));
+    }
+    function connect() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + location.host + page.getAttribute("data-presence-url"));
+      socket.addEventListener("open", function () { retry = 1000; if (myState !== "viewing") send(myState); });
+      socket.addEventListener("message", function (event) {
+        var data;
+        try { data = JSON.parse(event.data); } catch (e) { return; }
+        if (data.state === "left") delete others[data.user_id];
+        else others[data.user_id] = { name: data.name, state: data.state };
+        render();
+      });
+      socket.addEventListener("close", function (event) {
+        others = {}; render();
+        if (event.code === 4403) return;  // not allowed: do not knock again
+        setTimeout(connect, retry);
+        retry = Math.min(retry * 2, 30000);
+      });
+    }
+    $all("[data-typing]").forEach(function (area) {
+      area.addEventListener("input", function () {
+        if (myState !== "typing") send("typing");
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(function () { send("viewing"); }, 5000);
+      });
+    });
+    connect();
+  }
+
+  /* ---------- keyboard shortcuts for agents */
+  function showTab(buttonId, areaId) {
+    var button = document.getElementById(buttonId);
+    if (button && window.bootstrap) window.bootstrap.Tab.getOrCreateInstance(button).show();
+    var area = document.getElementById(areaId);
+    if (area) setTimeout(function () { area.focus(); }, 50);
+  }
+  function initShortcuts() {
+    if (document.body.getAttribute("data-shortcuts") !== "agent") return;
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+      if (typing) {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target.form) {
+          event.preventDefault(); target.form.requestSubmit();
+        } else if (event.key === "Escape") { target.blur(); }
+        return;
+      }
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      var link;
+      switch (event.key) {
+        case "r": if ($("#reply-body")) { event.preventDefault(); showTab("reply-tab", "reply-body"); } break;
+        case "n": if ($("#note-body")) { event.preventDefault(); showTab("note-tab", "note-body"); } break;
+        case "a": if ($("#assign-me-form")) { event.preventDefault(); $("#assign-me-form").submit(); } break;
+        case "j": link = $("[data-next-ticket]"); if (link) { event.preventDefault(); location.href = link.href; } break;
+        case "c": link = $("[data-shortcut-new]"); if (link) { event.preventDefault(); location.href = link.href; } break;
+        case "/": link = $("[data-shortcut-search]"); if (link) { event.preventDefault(); link.focus(); } break;
+        case "?":
+          if (window.bootstrap && $("#shortcuts-help")) {
+            event.preventDefault(); window.bootstrap.Modal.getOrCreateInstance($("#shortcuts-help")).show();
+          }
+          break;
+      }
+    });
+  }
+
+  /* ---------- service catalogue: filter as you type (the server filters too, without JS) */
+  function initCatalogue() {
+    var input = $("[data-catalogue-filter]");
+    if (!input) return;
+    var empty = $("[data-catalogue-empty]");
+    input.addEventListener("input", function () {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      $all("[data-catalogue-group]").forEach(function (group) {
+        var groupShown = 0;
+        $all("[data-catalogue-item]", group).forEach(function (item) {
+          var text = item.getAttribute("data-search");
+          var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+          item.classList.toggle("d-none", !match);
+          if (match) groupShown++;
+        });
+        group.classList.toggle("d-none", groupShown === 0);
+        shown += groupShown;
+      });
+      if (empty) empty.classList.toggle("d-none", shown !== 0);
+    });
+  }
+
+  ready(function () {
+    initAutosubmit();
+    initPolling();
+    initBulk();
+    initDropzones();
+    initCanned();
+    initPresence();
+    initShortcuts();
+    initCatalogue();
+  });
+})();

@@ -1,0 +1,133 @@
+"""Template helpers: badges, plain-words statuses for requesters, history lines, list URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from otklik.accounts.access import person_label
+from otklik.accounts.models import User
+from otklik.tickets.models import EventKind, LinkKind, Priority, Source, Status, StatusKind, Ticket, TicketEvent
+
+register = template.Library()
+
+PRIORITY_CLASSES = {"red": "text-bg-danger", "yellow": "text-bg-warning", "green": "text-bg-success"}
+STATUS_CLASSES: dict[str, str] = {
+    StatusKind.NEW: "text-bg-primary",
+    StatusKind.OPEN: "text-bg-info",
+    StatusKind.WAITING_CUSTOMER: "text-bg-warning",
+    StatusKind.ON_HOLD: "text-bg-secondary",
+    StatusKind.RESOLVED: "text-bg-success",
+    StatusKind.CLOSED: "text-bg-dark",
+}
+
+
+@register.simple_tag
+def priority_badge(priority: Priority) -> SafeString:
+    css = PRIORITY_CLASSES.get(priority.color, "text-bg-light")
+    return format_html('<span class="badge {} prio-{}">{}</span>', css, priority.color, priority.label)
+
+
+@register.simple_tag
+def status_badge(status: Status) -> SafeString:
+    return format_html('<span class="badge {}">{}</span>', STATUS_CLASSES.get(status.kind, "text-bg-light"),
+                       status.label)
+
+
+def plain_status_text(kind: str) -> str:
+    """What a status means to the person who asked, in plain words."""
+    texts: dict[str, str] = {
+        StatusKind.NEW: _("Received — waiting for a support agent"),
+        StatusKind.OPEN: _("In progress — support is working on it"),
+        StatusKind.WAITING_CUSTOMER: _("Waiting for your answer"),
+        StatusKind.ON_HOLD: _("On hold — waiting for something outside our team"),
+        StatusKind.RESOLVED: _("Solved — please check and rate the answer"),
+        StatusKind.CLOSED: _("Closed"),
+    }
+    return texts.get(kind, kind)
+
+
+@register.simple_tag
+def plain_status(ticket: Ticket) -> SafeString:
+    return format_html('<span class="badge {}">{}</span>', STATUS_CLASSES.get(ticket.status.kind, "text-bg-light"),
+                       plain_status_text(ticket.status.kind))
+
+
+@register.filter
+def source_label(code: str) -> str:
+    try:
+        return str(Source(code).label)
+    except ValueError:
+        return code
+
+
+@register.simple_tag
+def event_text(event: TicketEvent, names: dict[str, Any]) -> str:
+    """One history line; `names` maps ids and codes in event.data to labels (built once per page)."""
+    data = event.data or {}
+    statuses: dict[Any, str] = names.get("statuses", {})
+    priorities: dict[Any, str] = names.get("priorities", {})
+    users: dict[Any, str] = names.get("users", {})
+    teams: dict[Any, str] = names.get("teams", {})
+    categories: dict[Any, str] = names.get("categories", {})
+    nobody = _("nobody")
+    kind = event.kind
+    if kind == EventKind.STATUS_CHANGED:
+        return _("Status: %(old)s → %(new)s") % {
+            "old": statuses.get(data.get("from"), data.get("from")), "new": statuses.get(data.get("to"), data.get("to"))
+        }
+    if kind == EventKind.PRIORITY_CHANGED:
+        return _("Priority: %(old)s → %(new)s") % {
+            "old": priorities.get(data.get("from"), data.get("from")),
+            "new": priorities.get(data.get("to"), data.get("to")),
+        }
+    if kind == EventKind.ASSIGNED:
+        return _("Assignee: %(old)s → %(new)s") % {
+            "old": users.get(data.get("from"), nobody) if data.get("from") else nobody,
+            "new": users.get(data.get("to"), nobody) if data.get("to") else nobody,
+        }
+    if kind == EventKind.TEAM_CHANGED:
+        return _("Team: %(old)s → %(new)s") % {
+            "old": teams.get(data.get("from"), "—") if data.get("from") else "—",
+            "new": teams.get(data.get("to"), "—") if data.get("to") else "—",
+        }
+    if kind == EventKind.CATEGORY_CHANGED:
+        return _("Category: %(old)s → %(new)s") % {
+            "old": categories.get(data.get("from"), "—") if data.get("from") else "—",
+            "new": categories.get(data.get("to"), "—") if data.get("to") else "—",
+        }
+    if kind == EventKind.SUBJECT_CHANGED:
+        return _("Subject: “%(old)s” → “%(new)s”") % {"old": data.get("from", ""), "new": data.get("to", "")}
+    if kind in {EventKind.WATCHER_ADDED, EventKind.WATCHER_REMOVED}:
+        who = users.get(data.get("user"), "?")
+        if kind == EventKind.WATCHER_ADDED:
+            return _("%(name)s now watches the ticket") % {"name": who}
+        return _("%(name)s stopped watching the ticket") % {"name": who}
+    if kind == EventKind.LINKED:
+        try:
+            link_kind = str(LinkKind(str(data.get("kind"))).label)
+        except ValueError:
+            link_kind = str(data.get("kind"))
+        return _("Linked: %(kind)s #%(number)s") % {"kind": link_kind, "number": data.get("ticket")}
+    if kind == EventKind.MERGED:
+        return _("Merged into #%(number)s") % {"number": data.get("into")}
+    if kind == EventKind.MERGED_IN:
+        return _("#%(number)s was merged into this ticket") % {"number": data.get("from")}
+    if kind == EventKind.RATED:
+        return _("Rated %(score)s of 5") % {"score": data.get("score")}
+    if kind == EventKind.CREATED:
+        return _("Created (%(source)s)") % {"source": source_label(str(data.get("source", "")))}
+    try:
+        return str(EventKind(kind).label)
+    except ValueError:
+        return kind
+
+
+@register.simple_tag
+def person(viewer: User | None, someone: User | None) -> str:
+    """A person's name as the viewer may see it (requesters never see staff emails)."""
+    return person_label(viewer, someone)

@@ -1,0 +1,1 @@
+"""Views of the web UI: thin, each parses input, calls selectors or one service, renders."""

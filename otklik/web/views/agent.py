@@ -1,0 +1,215 @@
+"""The agent's lists: queues, filters, saved views, bulk actions, search, new tickets by phone."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from otklik.accounts.access import tickets_visible_to
+from otklik.core.errors import DomainError, NotFound
+from otklik.search.selectors import search as full_text_search
+from otklik.tickets import selectors as ticket_selectors
+from otklik.tickets import services
+from otklik.web import selectors
+from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
+from otklik.web.models import SavedView
+from otklik.web.queues import queue_counts, queues
+from otklik.web.requesters import requester_for_phone_call
+from otklik.web.views.base import agent_required, current_user, report_error
+
+LIST_PARAMS = ("q", "queue", "status", "priority", "category", "team", "assignee", "requester", "organization",
+               "source", "request_type", "created_from", "created_to", "updated_from", "updated_to", "sort")
+
+
+def list_query(params: QueryDict) -> str:
+    """The list-defining part of a query string (no cursor), as saved views and "next ticket" keep it."""
+    kept = [(key, value) for key in LIST_PARAMS for value in params.getlist(key) if value]
+    return urlencode(kept)
+
+
+def _list_context(request: HttpRequest) -> dict[str, Any]:
+    viewer = current_user(request)
+    form = TicketFilterForm(request.GET, viewer=viewer)
+    filters = form.filters()
+    page = selectors.ticket_list_page(
+        viewer, filters, sort=form.sort_key(), queue=form.queue_key(), cursor=request.GET.get("cursor", ""),
+        size=int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50)),
+    )
+    counts = queue_counts(viewer)
+    query = list_query(request.GET)
+    return {
+        "form": form,
+        "page": page,
+        "queue_key": form.queue_key(),
+        "sort": form.sort_key(),
+        "queues": [(queue, counts.get(queue.key, 0)) for queue in queues()],
+        "list_query": query,
+        # Each row's links carry the list, so "next ticket" knows where to go.
+        "row_suffix": "?" + urlencode({"list": query}) if query else "",
+        "has_filters": any(request.GET.get(key) for key in LIST_PARAMS if key not in {"queue", "sort"}),
+    }
+
+
+@agent_required
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    context = _list_context(request)
+    if request.htmx:  # type: ignore[attr-defined]
+        # The polling refresh: rows of the same page plus the queue counts, swapped out of band.
+        return render(request, "web/agent/list.html#refresh", context)
+    viewer = current_user(request)
+    context["saved_views"] = list(SavedView.objects.filter(owner=viewer))
+    context["bulk_form"] = BulkForm()
+    context["saved_view_form"] = SavedViewForm(initial={"query": context["list_query"]})
+    return render(request, "web/agent/list.html", context)
+
+
+@agent_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    viewer = current_user(request)
+    form = SavedViewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the view a name."))
+        return redirect("home")
+    query = list_query(QueryDict(form.cleaned_data["query"]))
+    try:
+        with transaction.atomic():
+            SavedView.objects.create(owner=viewer, name=form.cleaned_data["name"].strip(), query=query)
+    except IntegrityError:
+        SavedView.objects.filter(owner=viewer, name=form.cleaned_data["name"].strip()).update(query=query)
+        messages.success(request, _("The view “%(name)s” was updated.") % {"name": form.cleaned_data["name"]})
+    else:
+        messages.success(request, _("The view “%(name)s” was saved.") % {"name": form.cleaned_data["name"]})
+    return redirect(reverse("home") + ("?" + query if query else ""))
+
+
+@agent_required
+@require_POST
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_object_or_404(SavedView, pk=pk, owner=current_user(request))
+    view.delete()
+    messages.success(request, _("The view “%(name)s” was deleted.") % {"name": view.name})
+    return redirect("home")
+
+
+@agent_required
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    """Apply one change to the chosen tickets; each ticket is its own transaction, refusals are counted."""
+    viewer = current_user(request)
+    form = BulkForm(request.POST)
+    back = reverse("home") + ("?" + request.POST["back"] if request.POST.get("back") else "")
+    if not form.is_valid() or not form.cleaned_data["tickets"]:
+        messages.error(request, _("Choose tickets and an action."))
+        return redirect(back)
+    data = form.cleaned_data
+    now = timezone.now()
+    done, refused = 0, 0
+    for ticket_id in data["tickets"]:
+        try:
+            if data["action"] == "assign":
+                services.ticket_assign(actor=viewer, ticket_id=ticket_id, assignee=data["assignee"], now=now)
+            elif data["action"] == "status":
+                services.ticket_change_status(actor=viewer, ticket_id=ticket_id, status=data["status"], now=now)
+            elif data["action"] == "priority":
+                services.ticket_change_priority(actor=viewer, ticket_id=ticket_id, priority=data["priority"],
+                                                now=now)
+            elif data["action"] == "team":
+                services.ticket_change_team(actor=viewer, ticket_id=ticket_id, team=data["team"], now=now)
+            done += 1
+        except DomainError:
+            refused += 1
+    if done:
+        messages.success(request, ngettext("%(count)s ticket updated.", "%(count)s tickets updated.", done)
+                         % {"count": done})
+    if refused:
+        messages.warning(request, ngettext("%(count)s ticket could not be changed.",
+                                           "%(count)s tickets could not be changed.", refused) % {"count": refused})
+    return redirect(back)
+
+
+@agent_required
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """A request taken by phone: requester, subject, what they said, and it is in the queue."""
+    viewer = current_user(request)
+    form = OnBehalfForm(request.POST or None, initial={"requester_email": request.GET.get("requester", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            requester = requester_for_phone_call(data["requester_email"], data["requester_name"])
+            options: dict[str, Any] = {}
+            if data["request_type"] is not None:
+                options["request_type"] = data["request_type"]
+            if data["priority"] is not None:
+                options["priority"] = data["priority"]
+            with transaction.atomic():
+                ticket = services.ticket_create_on_behalf(
+                    actor=viewer, requester=requester, subject=data["subject"], body_text=data["body"],
+                    source=data["source"], now=timezone.now(), **options,
+                )
+                if data["assign_to_me"]:
+                    services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=viewer, now=timezone.now())
+        except DomainError as error:
+            report_error(request, error)
+            for field, message in getattr(error, "errors", {}).items():
+                if field in form.fields:
+                    form.add_error(field, message)
+        else:
+            messages.success(request, _("Ticket #%(number)s was created.") % {"number": ticket.number})
+            return redirect("ticket", number=ticket.number)
+    return render(request, "web/agent/new.html", {"form": form})
+
+
+@agent_required
+@require_GET
+def ticket_next(request: HttpRequest, number: int) -> HttpResponse:
+    """The ticket after this one in the list the agent came from."""
+    viewer = current_user(request)
+    try:
+        current = ticket_selectors.ticket_get_by_number_for(viewer, number)
+    except NotFound as error:
+        raise Http404 from error
+    params = QueryDict(request.GET.get("list", ""))
+    form = TicketFilterForm(params, viewer=viewer)
+    following = selectors.ticket_after(viewer, form.filters(), sort=form.sort_key(), queue=form.queue_key(),
+                                       current=current)
+    if following is None:
+        messages.info(request, _("This was the last ticket of the list."))
+        return redirect(reverse("home") + ("?" + params.urlencode() if params else ""))
+    url = reverse("ticket", kwargs={"number": following.number})
+    return redirect(url + ("?" + urlencode({"list": params.urlencode()}) if params else ""))
+
+
+@agent_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Full-text search; a ticket number goes straight to its ticket."""
+    viewer = current_user(request)
+    text = request.GET.get("q", "").strip()
+    number = text.lstrip("#").strip()
+    if number.isdigit():
+        found = (ticket_selectors.ticket_list(viewer).filter(number=int(number)).values_list("number", flat=True)
+                 .first())
+        if found is not None:
+            return redirect("ticket", number=found)
+    hits = full_text_search(viewer, text) if text else []
+    tickets = {
+        ticket.pk: ticket
+        for ticket in tickets_visible_to(viewer).filter(pk__in=[hit.ticket_id for hit in hits]).select_related(
+            "status", "priority", "requester", "assignee", "team"
+        )
+    }
+    results = [(hit, tickets[hit.ticket_id]) for hit in hits if hit.ticket_id in tickets]
+    return render(request, "web/agent/search.html", {"q": text, "results": results})

@@ -1,0 +1,70 @@
+"""Helpers shared by the views: who is asking, and how domain errors become messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from otklik.accounts.models import User
+from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+
+logger = logging.getLogger("otklik.web")
+
+def current_user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def is_agent(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_staff_member or user.is_superuser))
+
+
+def agent_required[View: Callable[..., HttpResponse]](view: View) -> View:
+    """Signed-in support staff only; anyone else gets the same 404 as for a missing page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_agent(request.user):
+            raise Http404()
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def error_text(error: DomainError) -> str:
+    """The words a person sees for a domain error (services raise them with translated messages)."""
+    if isinstance(error, NotFound):
+        return _("The ticket was not found.")
+    if isinstance(error, PermissionDenied) and error.message == PermissionDenied.default_message:
+        return _("You may not do this.")
+    if isinstance(error, Conflict | InvalidInput) and error.message in {
+        Conflict.default_message, InvalidInput.default_message
+    }:
+        return _("This is not possible in the ticket's current state.")
+    return error.message
+
+
+def report_error(request: HttpRequest, error: DomainError, **context: Any) -> None:
+    logger.info("web action refused: %s %s %s", error.code, error.message, context)
+    text = error_text(error)
+    if isinstance(error, InvalidInput) and error.errors:
+        details = "; ".join(f"{field}: {message}" for field, message in error.errors.items())
+        text = f"{text} ({details})"
+    messages.error(request, text)
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback

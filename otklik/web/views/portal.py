@@ -1,0 +1,202 @@
+"""The requester portal: the catalogue, submitting a request, my requests, the conversation, rating."""
+
+from __future__ import annotations
+
+import time
+from itertools import groupby
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from otklik.accounts.models import User
+from otklik.core.errors import DomainError, NotFound
+from otklik.tickets import selectors as ticket_selectors
+from otklik.tickets import services
+from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket
+from otklik.web import selectors
+from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound, upload_limit
+from otklik.web.links import SESSION_KEY
+from otklik.web.views.base import current_user, report_error
+from otklik.web.views.ticket import custom_fields
+
+LOW_SCORE = 2
+
+
+def granted_user(request: HttpRequest, ticket_number: int) -> User | None:
+    """The requester a password-less link let in for this one ticket, while the grant lasts."""
+    grants: dict[str, dict[str, Any]] = request.session.get(SESSION_KEY, {})
+    grant = grants.get(str(ticket_number))
+    if not grant or grant.get("exp", 0) < time.time() or not isinstance(grant.get("u"), int):
+        return None
+    return User.objects.filter(pk=grant["u"], is_active=True).first()
+
+
+def portal_viewer(request: HttpRequest, number: int) -> tuple[User, Ticket]:
+    """Who looks at this ticket in the portal (signed in, or through a link) and the ticket; else 404."""
+    viewer: User | None = request.user if isinstance(request.user, User) else granted_user(request, number)
+    if viewer is None:
+        raise Http404()
+    try:
+        return viewer, ticket_selectors.ticket_get_by_number_for(viewer, number)
+    except NotFound as error:
+        raise Http404 from error
+
+
+@login_required
+@require_GET
+def my_requests(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    scope = "organization" if request.GET.get("scope") == "organization" else "mine"
+    shares = bool(user.organization_id and user.organization and user.organization.shares_tickets)
+    if scope == "organization" and not shares:
+        scope = "mine"
+    tickets = selectors.portal_tickets(user, scope).order_by("-updated_at", "-id")
+    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
+    return render(request, "web/portal/home.html", {"page": page, "scope": scope, "shares": shares})
+
+
+@login_required
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    text = request.GET.get("q", "")
+    types = list(selectors.request_types_for(user, text))
+    groups = [(group or _("Other"), list(items)) for group, items in groupby(types, key=lambda t: t.group)]
+    return render(request, "web/portal/catalogue.html", {"groups": groups, "q": text})
+
+
+@login_required
+def submit(request: HttpRequest, code: str) -> HttpResponse:
+    user = current_user(request)
+    request_type = (
+        selectors.request_types_for(user).filter(code=code).prefetch_related("fields").first()
+    )
+    if request_type is None:
+        raise Http404()
+    form = PortalRequestForm(request.POST or None, request.FILES or None, request_type=request_type,
+                             requester=user, language=get_language() or "")
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_create(
+                actor=user, requester=user, subject=form.cleaned_data["subject"],
+                body_text=form.cleaned_data["body"], request_type=request_type,
+                priority=form.cleaned_data.get("priority"), fields=form.field_values(),
+                attachments=as_inbound(form.cleaned_data["attachments"]), now=timezone.now(),
+            )
+        except DomainError as error:
+            report_error(request, error, request_type=request_type.code)
+            for code_, message in getattr(error, "errors", {}).items():
+                name = f"field_{code_}" if f"field_{code_}" in form.fields else code_
+                if name in form.fields:
+                    form.add_error(name, message)
+        else:
+            return redirect("portal_created", number=ticket.number)
+    return render(request, "web/portal/submit.html", {
+        "form": form, "request_type": request_type,
+        "upload_limit_mb": round(upload_limit(user) / 1024 / 1024, 1),
+    })
+
+
+@login_required
+@require_GET
+def created(request: HttpRequest, number: int) -> HttpResponse:
+    _viewer, ticket = portal_viewer(request, number)
+    return render(request, "web/portal/created.html", {"ticket": ticket})
+
+
+def ticket_page(request: HttpRequest, viewer: User, ticket: Ticket) -> HttpResponse:
+    """The requester's view of a ticket: never an internal note, never the internal history."""
+    conversation = list(ticket_selectors.ticket_messages(viewer, ticket))
+    done = ticket.status.kind in DONE_KINDS
+    rating = None
+    if ticket.resolved_at is not None:
+        rating = ticket.ratings.filter(resolved_at=ticket.resolved_at).first()
+    may_rate = (
+        done and rating is None and ticket.resolved_at is not None
+        and (ticket.requester_id == viewer.pk or ticket.watchers.filter(pk=viewer.pk).exists())
+    )
+    return render(request, "web/portal/ticket.html", {
+        "ticket": ticket,
+        "viewer": viewer,
+        "conversation": conversation,
+        "reply_form": ReplyForm(uploader=viewer, allow_status=False),
+        "rating_form": RatingForm() if may_rate else None,
+        "rating": rating,
+        "low_score": rating is not None and rating.score <= LOW_SCORE and done,
+        "may_close": ticket.status.kind != StatusKind.CLOSED,
+        "may_reopen": done and ticket.merged_into_id is None,
+        "may_reply": ticket.status.kind != StatusKind.CLOSED,
+        "via_link": not request.user.is_authenticated,
+        "custom_fields": custom_fields(viewer, ticket),
+    })
+
+
+@require_POST
+def reply(request: HttpRequest, number: int) -> HttpResponse:
+    viewer, ticket = portal_viewer(request, number)
+    form = ReplyForm(request.POST, request.FILES, uploader=viewer, allow_status=False)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("ticket", number=number)
+    try:
+        services.ticket_reply(actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],
+                              attachments=as_inbound(form.cleaned_data["attachments"]), now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=number)
+    else:
+        messages.success(request, _("Your message was sent."))
+    return redirect("ticket", number=number)
+
+
+@require_POST
+def close(request: HttpRequest, number: int) -> HttpResponse:
+    viewer, ticket = portal_viewer(request, number)
+    try:
+        services.ticket_close(actor=viewer, ticket_id=ticket.pk, now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=number)
+    else:
+        messages.success(request, _("The request is closed. Thank you!"))
+    return redirect("ticket", number=number)
+
+
+@require_POST
+def reopen(request: HttpRequest, number: int) -> HttpResponse:
+    viewer, ticket = portal_viewer(request, number)
+    try:
+        services.ticket_reopen(actor=viewer, ticket_id=ticket.pk, now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=number)
+    else:
+        messages.success(request, _("The request is open again; support will get back to you."))
+    return redirect("ticket", number=number)
+
+
+@require_POST
+def rate(request: HttpRequest, number: int) -> HttpResponse:
+    viewer, ticket = portal_viewer(request, number)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a score from 1 to 5."))
+        return redirect("ticket", number=number)
+    try:
+        rating = services.ticket_rate(actor=viewer, ticket_id=ticket.pk, score=form.cleaned_data["score"],
+                                      comment=form.cleaned_data["comment"], now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=number)
+    else:
+        if rating.score <= LOW_SCORE:
+            messages.warning(request, _("We are sorry the answer did not help. You can reopen the request below."))
+        else:
+            messages.success(request, _("Thank you for your rating!"))
+    return redirect("ticket", number=number)

@@ -1,0 +1,308 @@
+"""The agent's ticket page and its actions: header fields in place, reply, note, watchers, links, merge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from otklik.accounts.access import tickets_visible_to, visible_fields
+from otklik.accounts.models import Team, User
+from otklik.core.errors import DomainError, InvalidInput, NotFound
+from otklik.tickets import selectors as ticket_selectors
+from otklik.tickets import services
+from otklik.tickets.models import (
+    Category,
+    EventKind,
+    LinkKind,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+from otklik.web import selectors
+from otklik.web.canned import canned_replies_for, fill_placeholders
+from otklik.web.forms import NoteForm, ReplyForm, as_inbound
+from otklik.web.views.base import agent_required, current_user, report_error
+
+# History kinds the timeline shows otherwise: as the message itself, or as the status change beside them.
+HIDDEN_EVENTS = {EventKind.CREATED, EventKind.REPLIED, EventKind.NOTE_ADDED, EventKind.RESOLVED,
+                 EventKind.CLOSED, EventKind.REOPENED}
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    message: Message | None = None
+    event: TicketEvent | None = None
+
+
+def _ticket_for(viewer: User, number: int) -> Ticket:
+    try:
+        return ticket_selectors.ticket_get_by_number_for(viewer, number)
+    except NotFound as error:
+        raise Http404 from error
+
+
+def _header_context() -> dict[str, Any]:
+    return {
+        "statuses": list(Status.objects.filter(is_active=True)),
+        "priorities": list(Priority.objects.all()),
+        "teams": list(Team.objects.all()),
+        "categories": list(Category.objects.filter(is_active=True)),
+        "agents": list(selectors.agents()),
+    }
+
+
+def _names(header: dict[str, Any], events: list[TicketEvent]) -> dict[str, Any]:
+    user_ids: set[int] = set()
+    for event in events:
+        if event.kind in {EventKind.ASSIGNED, EventKind.WATCHER_ADDED, EventKind.WATCHER_REMOVED}:
+            user_ids.update(value for key in ("from", "to", "user")
+                            if isinstance(value := event.data.get(key), int))
+    known = {user.pk: str(user) for user in header["agents"]}
+    missing = user_ids - set(known)
+    if missing:
+        known.update({user.pk: str(user) for user in User.objects.filter(pk__in=missing)})
+    return {
+        "statuses": {status.code: status.label for status in header["statuses"]},
+        "priorities": {priority.code: priority.label for priority in header["priorities"]},
+        "teams": {team.pk: team.name for team in header["teams"]},
+        "categories": {category.pk: category.path for category in header["categories"]},
+        "users": known,
+    }
+
+
+def ticket_page(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    """The agent's page; the caller has checked that the viewer handles this ticket as staff."""
+    viewer = current_user(request)
+    message_list = list(ticket_selectors.ticket_messages(viewer, ticket))
+    events = [event for event in ticket_selectors.ticket_events(viewer, ticket) if event.kind not in HIDDEN_EVENTS]
+    timeline = sorted(
+        [TimelineItem(at=m.created_at, message=m) for m in message_list]
+        + [TimelineItem(at=e.created_at, event=e) for e in events],
+        key=lambda item: (item.at, 0 if item.message else 1),
+    )
+    header = _header_context()
+    visible = tickets_visible_to(viewer)
+    list_param = request.GET.get("list", "")
+    context = {
+        "ticket": ticket,
+        "timeline": timeline,
+        "names": _names(header, events),
+        "watchers": list(ticket.watchers.all()),
+        "links_out": list(ticket.links_out.filter(to_ticket__in=visible).select_related("to_ticket")),
+        "links_in": list(ticket.links_in.filter(from_ticket__in=visible).select_related("from_ticket")),
+        "other_tickets": selectors.requester_other_tickets(viewer, ticket),
+        "canned_replies": list(canned_replies_for(viewer, get_language() or "")),
+        "reply_form": ReplyForm(uploader=viewer),
+        "note_form": NoteForm(uploader=viewer),
+        "link_kinds": LinkKind.choices,
+        "ratings": list(ticket.ratings.all()),
+        "is_watching": any(watcher.pk == viewer.pk for watcher in ticket.watchers.all()),
+        "list_param": list_param,
+        "custom_fields": custom_fields(viewer, ticket, handled=True),
+        **header,
+    }
+    return render(request, "web/agent/ticket.html", context)
+
+
+def custom_fields(viewer: User, ticket: Ticket, *, handled: bool = False) -> list[tuple[str, str]]:
+    """Labelled custom field values the viewer may read (internal-only fields are staff's alone).
+
+    `handled`: the caller has established that the viewer handles the ticket as staff
+    (can_see_internal_on), for whom visible_fields returns every value; it saves its queries.
+    """
+    language = get_language() or ""
+    values = dict(ticket.fields or {}) if handled else visible_fields(viewer, ticket)
+    labels = {
+        field.code: (field.label_ru if language.startswith("ru") and field.label_ru else field.label)
+        for field in (ticket.request_type.fields.all() if ticket.request_type else [])
+    }
+    return [
+        (labels.get(code, code), ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+        for code, value in values.items()
+    ]
+
+
+def _back(ticket: Ticket, request: HttpRequest) -> HttpResponse:
+    url = reverse("ticket", kwargs={"number": ticket.number})
+    return redirect(url + ("?list=" + request.POST["list"] if request.POST.get("list") else ""))
+
+
+def _lookup(model: type[Any], raw: str, *, allow_empty: bool = False, **filters: Any) -> Any:
+    if raw in ("", None):
+        if allow_empty:
+            return None
+        raise InvalidInput(_("Choose a value."))
+    try:
+        return model.objects.get(pk=int(raw), **filters)
+    except (ValueError, model.DoesNotExist) as error:
+        raise InvalidInput(_("Unknown value.")) from error
+
+
+@agent_required
+@require_POST
+def ticket_update(request: HttpRequest, number: int) -> HttpResponse:
+    """One header field changed in place (HTMX swaps the header back), or by a plain form post."""
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    field = request.POST.get("field", "")
+    value = request.POST.get("value", "")
+    now = timezone.now()
+    try:
+        if field == "status":
+            services.ticket_change_status(actor=viewer, ticket_id=ticket.pk, status=_lookup(Status, value), now=now)
+        elif field == "priority":
+            services.ticket_change_priority(actor=viewer, ticket_id=ticket.pk, priority=_lookup(Priority, value),
+                                            now=now)
+        elif field == "team":
+            services.ticket_change_team(actor=viewer, ticket_id=ticket.pk,
+                                        team=_lookup(Team, value, allow_empty=True), now=now)
+        elif field == "assignee":
+            assignee = viewer if value == "me" else _lookup(User, value, allow_empty=True)
+            services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=assignee, now=now)
+        elif field == "category":
+            services.ticket_change_category(actor=viewer, ticket_id=ticket.pk,
+                                            category=_lookup(Category, value, allow_empty=True), now=now)
+        elif field == "subject":
+            services.ticket_change_subject(actor=viewer, ticket_id=ticket.pk, subject=value, now=now)
+        else:
+            raise InvalidInput(_("Unknown field."))
+    except DomainError as error:
+        report_error(request, error, ticket=ticket.number, field=field)
+    else:
+        messages.success(request, _("Saved."))
+    if request.htmx:  # type: ignore[attr-defined]
+        ticket = _ticket_for(viewer, number)
+        return render(request, "web/agent/ticket.html#header", {"ticket": ticket, **_header_context()})
+    return _back(ticket, request)
+
+
+@agent_required
+@require_POST
+def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    form = ReplyForm(request.POST, request.FILES, uploader=viewer)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _back(ticket, request)
+    try:
+        services.ticket_reply(
+            actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],
+            attachments=as_inbound(form.cleaned_data["attachments"]),
+            new_status=form.cleaned_data.get("new_status"), now=timezone.now(),
+        )
+    except DomainError as error:
+        report_error(request, error, ticket=ticket.number)
+    else:
+        messages.success(request, _("Reply sent."))
+    return _back(ticket, request)
+
+
+@agent_required
+@require_POST
+def ticket_note(request: HttpRequest, number: int) -> HttpResponse:
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    form = NoteForm(request.POST, request.FILES, uploader=viewer)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _back(ticket, request)
+    try:
+        services.ticket_add_note(actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],
+                                 attachments=as_inbound(form.cleaned_data["attachments"]), now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=ticket.number)
+    else:
+        messages.success(request, _("Internal note added."))
+    return _back(ticket, request)
+
+
+@agent_required
+@require_POST
+def ticket_watchers(request: HttpRequest, number: int) -> HttpResponse:
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    raw = request.POST.get("user", "")
+    user_id = viewer.pk if raw == "me" else (int(raw) if raw.isdigit() else None)
+    now = timezone.now()
+    try:
+        if user_id is None:
+            raise InvalidInput(_("Choose a person."))
+        if request.POST.get("action") == "remove":
+            services.ticket_unwatch(actor=viewer, ticket_id=ticket.pk, user_id=user_id, now=now)
+        else:
+            services.ticket_watch(actor=viewer, ticket_id=ticket.pk, user_id=user_id, now=now)
+    except DomainError as error:
+        report_error(request, error, ticket=ticket.number)
+    return _back(ticket, request)
+
+
+def _other(viewer: User, raw: str) -> Ticket:
+    number = raw.strip().lstrip("#")
+    if not number.isdigit():
+        raise InvalidInput(_("Enter a ticket number."))
+    return ticket_selectors.ticket_get_by_number_for(viewer, int(number))
+
+
+@agent_required
+@require_POST
+def ticket_link(request: HttpRequest, number: int) -> HttpResponse:
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    try:
+        other = _other(viewer, request.POST.get("other", ""))
+        services.ticket_link(actor=viewer, ticket_id=ticket.pk, other_id=other.pk,
+                             kind=request.POST.get("kind", ""), now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=ticket.number)
+    else:
+        messages.success(request, _("Linked to #%(number)s.") % {"number": other.number})
+    return _back(ticket, request)
+
+
+@agent_required
+@require_POST
+def ticket_merge(request: HttpRequest, number: int) -> HttpResponse:
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    try:
+        target = _other(viewer, request.POST.get("target", ""))
+        if request.POST.get("confirm") != "yes":
+            raise InvalidInput(_("Tick the box to confirm the merge."))
+        services.ticket_merge(actor=viewer, source_id=ticket.pk, target_id=target.pk, now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=ticket.number)
+        return _back(ticket, request)
+    messages.success(request, _("#%(source)s was merged into #%(target)s.")
+                     % {"source": ticket.number, "target": target.number})
+    return redirect("ticket", number=target.number)
+
+
+@agent_required
+@require_GET
+def canned_reply_text(request: HttpRequest, number: int, pk: int) -> HttpResponse:
+    """A canned reply with this ticket's placeholders filled in, for the editor to insert."""
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    canned = canned_replies_for(viewer).filter(pk=pk).first()
+    if canned is None:
+        raise Http404()
+    text = fill_placeholders(canned.body, ticket=ticket, agent=viewer)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,107 @@
+"""Full-text search: Russian and English words, only what the viewer may see, notes only for staff."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from otklik.search.indexing import index_missing, rebuild
+from otklik.search.models import SearchEntry
+from otklik.search.selectors import search
+from otklik.testing import factories
+from otklik.testing.queries import count_queries
+from otklik.tickets import services
+from otklik.tickets.models import Message, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _numbers(viewer, text):
+    tickets = dict(Ticket.objects.values_list("pk", "number"))
+    return [tickets[hit.ticket_id] for hit in search(viewer, text)]
+
+
+@pytest.fixture
+def tickets(people, now):
+    printers = factories.ticket(requester=people.alice, subject="Принтеры на третьем этаже не печатают",
+                                body="С утра мигает оранжевым", now=now)
+    vpn = factories.ticket(requester=people.alice, subject="VPN keeps disconnecting",
+                           body="The printers are fine, the VPN drops", now=now)
+    hidden = factories.ticket(requester=people.carol, subject="Принтер в бухгалтерии", now=now,
+                              team=people.second_line)
+    return printers, vpn, hidden
+
+
+def test_russian_and_english_word_forms_meet(people, tickets):
+    printers, vpn, _hidden = tickets
+    assert _numbers(people.fiona, "принтер печатает") == [printers.number]
+    assert _numbers(people.fiona, "printer") == [vpn.number]
+    assert set(_numbers(people.fiona, "VPN")) == {vpn.number}
+    assert _numbers(people.fiona, "оранжевый") == [printers.number]
+
+
+def test_results_only_from_visible_tickets(people, tickets):
+    _printers, _vpn, hidden = tickets
+    assert hidden.number not in _numbers(people.fiona, "принтер")
+    assert hidden.number in _numbers(people.sam, "принтер")
+    assert _numbers(people.carol, "принтер") == [hidden.number]
+    assert _numbers(people.bob, "принтер") == []
+
+
+def test_internal_notes_are_found_by_staff_only(people, now, tickets):
+    printers, _vpn, _hidden = tickets
+    services.ticket_add_note(actor=people.fiona, ticket_id=printers.pk, body_text="картридж заменён", now=now)
+    hits = search(people.fiona, "картридж")
+    assert [hit.ticket_id for hit in hits] == [printers.pk] and hits[0].in_note
+    assert "<mark>" in hits[0].snippet
+    assert search(people.alice, "картридж") == []
+
+
+def test_replies_subject_changes_and_merges_follow_the_index(people, now, tickets):
+    printers, vpn, _hidden = tickets
+    services.ticket_reply(actor=people.fiona, ticket_id=vpn.pk, body_text="Reinstalled the client", now=now)
+    assert _numbers(people.fiona, "reinstalled") == [vpn.number]
+    services.ticket_change_subject(actor=people.fiona, ticket_id=printers.pk, subject="Toner is empty", now=now)
+    assert _numbers(people.fiona, "toner") == [printers.number]
+    assert _numbers(people.fiona, "этаже") == []
+    services.ticket_merge(actor=people.fiona, source_id=vpn.pk, target_id=printers.pk, now=now)
+    assert _numbers(people.fiona, "reinstalled") == [printers.number]
+
+
+def test_hostile_query_syntax_is_just_text(people, tickets):
+    for text in ['"', "*", "AND", "(принтер", "NEAR(a b)", "col:x", "-", "'; DROP TABLE x; --", "   "]:
+        assert isinstance(search(people.fiona, text), list)
+    assert search(people.fiona, "") == []
+
+
+def test_rows_written_around_the_services_are_caught_up(people, tickets):
+    SearchEntry.objects.all().delete()
+    assert _numbers(people.fiona, "принтер") == []
+    written = index_missing()
+    assert written == {"subjects": 3, "messages": Message.objects.count()}
+    assert index_missing() == {"subjects": 0, "messages": 0}
+    assert len(_numbers(people.fiona, "принтер")) == 1
+    assert rebuild()["subjects"] == 3
+
+
+def test_search_page_jumps_to_a_number_and_costs_few_queries(people, tickets, client_for):
+    printers, _vpn, hidden = tickets
+    fiona = client_for(people.fiona)
+    assert fiona.get("/search/", {"q": f"#{printers.number}"}).url == f"/tickets/{printers.number}/"
+    # A number she may not see is searched as text, not revealed.
+    assert fiona.get("/search/", {"q": str(hidden.number)}).status_code == 200
+    few = count_queries(lambda: fiona.get("/search/", {"q": "VPN"}))
+    many = count_queries(lambda: fiona.get("/search/", {"q": "принтер"}))
+    assert few == many
+    assert "Принтеры на третьем этаже" in fiona.get("/search/", {"q": "принтер"}).content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the GIN index plan")
+def test_postgresql_uses_the_gin_index(people, tickets):
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM search_searchentry WHERE to_tsvector('russian'::regconfig, COALESCE(text, ''))"
+            " @@ websearch_to_tsquery('russian'::regconfig, %s)", ["принтер"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "search_entry_text_fts" in plan
