@@ -365,6 +365,7 @@ def _ingest_human(
         category_id=mailbox.category_id if mailbox else None,
         team_id=mailbox.team_id if mailbox else None,
         watcher_emails=tuple(watcher_emails[:MAX_WATCHERS_PER_MESSAGE]),
+        mailbox=mailbox.email_address if mailbox else "",
     )
     result = ticket_services.ticket_ingest(inbound=inbound, now=now)
     row.ticket = result.ticket

@@ -48,7 +48,6 @@ from otklik.sla.models import (
 from otklik.sla.policies import PolicyBook, TicketFacts
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Status, Ticket, TicketEvent
-from otklik.tickets.signals import ticket_event_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -452,17 +451,6 @@ def _sweep_round(now: datetime, batch_size: int, result: SweepResult) -> tuple[i
         return max(len(due), len(warn)), len(due) + len(ready_warn)
 
 
-def events_record_bulk(events: list[tuple[TicketEvent, Ticket]]) -> None:
-    """`tickets.services.event_record` for a batch: one INSERT, then the same signal per event.
-
-    The sweep announces a minute's breaches at once; inserting the history rows one by one was
-    most of its time at a million open tickets (bench/bench_sla_sweep.py). The caller holds the
-    tickets' locks, as `event_record` requires."""
-    TicketEvent.objects.bulk_create([event for event, _ticket in events])
-    for event, ticket in events:
-        ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket)
-
-
 def _announce(rows: list[tuple[str, SlaClock]], tickets: Mapping[int, Ticket], now: datetime) -> None:
     """Ticket history events the notification outbox fans out (assignee; at breach also the
     policy's responsible person and the team lead)."""
@@ -496,7 +484,7 @@ def _announce(rows: list[tuple[str, SlaClock]], tickets: Mapping[int, Ticket], n
         if (kind == NoticeKind.BREACH and policy is not None and policy.assign_on_breach
                 and policy.responsible_user is not None and ticket.assignee_id is None):
             to_assign.append((ticket, policy.responsible_user))
-    events_record_bulk(events)
+    ticket_services.event_record_bulk(events)
     for ticket, person in to_assign:
         try:
             with transaction.atomic():

@@ -34,3 +34,5 @@ class InboundMessage:
     priority_code: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     watcher_emails: tuple[str, ...] = ()
+    # The support address the request arrived at (email), for routing rules.
+    mailbox: str = ""

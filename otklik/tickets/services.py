@@ -66,6 +66,15 @@ def event_record(
     return event
 
 
+def event_record_bulk(events: Sequence[tuple[TicketEvent, Ticket]]) -> None:
+    """`event_record` for a batch: one INSERT, then the same signal per event.
+
+    For sweeps that announce many events at once (SLA breaches); the caller holds the tickets' locks."""
+    TicketEvent.objects.bulk_create([event for event, _ticket in events])
+    for event, ticket in events:
+        ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket)
+
+
 def status_default(kind: str) -> Status:
     status = Status.objects.filter(kind=kind, is_active=True).order_by("order", "id").first()
     if status is None:
@@ -197,9 +206,11 @@ def ticket_create(
     external_id: str = "",
     raw_ref: str = "",
     watchers: Iterable[User] = (),
+    mailbox: str = "",
     now: datetime,
 ) -> Ticket:
     """A new ticket with its first message. The actor is the requester themselves or staff on their behalf."""
+    access.ensure_may_submit(actor or requester)
     if actor is not None and actor.pk != requester.pk:
         access.ensure_staff_writer(actor)
     subject = " ".join(subject.split())[:500]
@@ -209,6 +220,7 @@ def ticket_create(
         raise InvalidInput(_("Unknown source."))
     if request_type is not None:
         request_type_ensure_may_submit(requester, request_type)
+    access.ensure_may_set_fields(actor or requester, request_type.pk if request_type else None, (fields or {}).keys())
     cleaned_fields = clean_fields(request_type, fields or {})
     attachments_check(attachments, actor or requester)
     # Criticality is the support team's call unless the request type lets requesters choose it.
@@ -245,6 +257,7 @@ def ticket_create(
             "request_type": request_type.code if request_type else None,
             "category": ticket.category_id, "team": ticket.team_id, "message": message.pk,
             "on_behalf": actor is not None and actor.pk != requester.pk,
+            **({"mailbox": mailbox.lower()} if mailbox else {}),
         },
     )
     return ticket
@@ -309,7 +322,7 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
         team=Team.objects.filter(pk=inbound.team_id).first() if inbound.team_id else None,
         priority=Priority.objects.filter(code=inbound.priority_code).first() if inbound.priority_code else None,
         fields=inbound.fields, attachments=inbound.attachments, external_id=inbound.external_id,
-        raw_ref=inbound.raw_ref, watchers=watchers, now=now,
+        raw_ref=inbound.raw_ref, watchers=watchers, mailbox=inbound.mailbox, now=now,
     )
     if target is not None:
         # A reply to a closed ticket starts a follow-up that remembers where it came from.
@@ -588,6 +601,7 @@ def ticket_set_fields(*, actor: User | None, ticket_id: int, values: dict[str, A
     """Change some custom field values; fields not named keep their values."""
     ticket = ticket_lock(ticket_id)
     access.ensure_can(actor, "change", ticket)
+    access.ensure_may_set_fields(actor, ticket.request_type_id, values.keys())
     merged = {**ticket.fields, **values}
     merged = {code: value for code, value in merged.items() if value not in (None, "", [])}
     cleaned = clean_fields(ticket.request_type, merged)

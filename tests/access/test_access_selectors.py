@@ -147,7 +147,6 @@ def test_requesters_may_not_fill_internal_only_fields(world: World) -> None:
         access.ensure_may_set_fields(world.user("alice"), request_type_id, ["asset", "cost_centre"])
 
 
-@pytest.mark.xfail(strict=True, reason="lead: ticket_create/ticket_set_fields must call access.ensure_may_set_fields")
 def test_a_requester_cannot_set_an_internal_field_through_the_services(world: World) -> None:
     from django.utils import timezone
 

@@ -1,0 +1,115 @@
+# ruff: noqa: E501  (a translation table reads best one pair per line)
+"""Russian translations of the automation strings (assignment rules, triggers, time rules, availability,
+forbidden words), applied with fill_po.py."""
+
+RU: dict[str, str | list[str]] = {
+    "Automation": "Автоматизация",
+    # admin forms
+    "Monday": "Понедельник", "Tuesday": "Вторник", "Wednesday": "Среда", "Thursday": "Четверг", "Friday": "Пятница",
+    "Saturday": "Суббота", "Sunday": "Воскресенье", "sources": "источники", "weekdays": "дни недели",
+    'Enter an object such as {"system": ["VPN"]}.': 'Введите объект, например {"system": ["VPN"]}.',
+    "%(code)s is not a field code.": "%(code)s — не код поля.",
+    "Give %(code)s one or more plain values.": "Укажите для %(code)s одно или несколько простых значений.",
+    "Not an email address: %(value)s": "Это не адрес эл. почты: %(value)s",
+    "Choose the person.": "Выберите сотрудника.",
+    "Only agents, managers and administrators can be assigned.": "Исполнителем может быть только специалист, руководитель или администратор.",
+    "Conditions (empty means any)": "Условия (пусто — любое значение)",
+    "Rules are tried in order; the first whose conditions all hold is applied.":
+        "Правила проверяются по порядку; применяется первое, у которого выполнены все условия.",
+    "Actions": "Действия", "notify": "уведомить",
+    "This text does not compile: %(problem)s": "Текст содержит ошибку шаблона: %(problem)s",
+    "Write what the notification should say.": "Напишите текст уведомления.",
+    "Every matching trigger runs, in order. Changes made by triggers never fire triggers again.":
+        "Срабатывают по порядку все подходящие триггеры. Изменения, сделанные триггерами, не запускают триггеры повторно.",
+    "Ticket state": "Состояние заявки",
+    "Texts may use {{ ticket_number }}, {{ ticket_subject }}, {{ status }}, {{ priority }} and {{ team }}.":
+        "В текстах можно использовать {{ ticket_number }}, {{ ticket_subject }}, {{ status }}, {{ priority }} и {{ team }}.",
+    "preview": "предпросмотр", "Which existing tickets match?": "Какие из существующих заявок подходят?",
+    "How many days?": "Сколько дней?", "How many minutes?": "Сколько минут?",
+    "Report of sent replies that matched": "Отчёт об отправленных ответах с совпадениями",
+    # services
+    "Only staff have availability.": "Доступность есть только у сотрудников.",
+    "The end of the absence must be in the future.": "Окончание отсутствия должно быть в будущем.",
+    "The reply contains forbidden words: %(phrases)s": "Ответ содержит запрещённые слова: %(phrases)s",
+    "Enter a phrase.": "Введите фразу.",
+    "This is not a valid regular expression: %(error)s": "Это некорректное регулярное выражение: %(error)s",
+    "This pattern matches empty text, so it would match every reply.":
+        "Этот шаблон совпадает с пустым текстом, а значит, и с любым ответом.",
+    # models
+    "global default responsible": "ответственный по умолчанию для всех",
+    "Gets a ticket when a rule's strategy and the team's default find nobody.":
+        "Получает заявку, если ни способ назначения правила, ни ответственный группы никого не нашли.",
+    "automation account": "учётная запись автоматизации",
+    "The staff account that signs the replies and notes sent by triggers.":
+        "Служебная учётная запись, от имени которой триггеры отправляют ответы и комментарии.",
+    "automation settings": "настройки автоматизации", "Automation settings": "Настройки автоматизации",
+    "agent": "специалист", "away": "отсутствует", "On leave, sick, off shift.": "В отпуске, на больничном, не в смену.",
+    "away until": "отсутствует до", "Empty: away until the flag is cleared.": "Пусто — отсутствует, пока флажок не снят.",
+    "receives automatic assignments": "получает автоматические назначения",
+    "Empty: agents do, managers and administrators do not.": "Пусто — специалисты получают, руководители и администраторы нет.",
+    "working hours": "рабочие часы",
+    'Empty: any time. Otherwise every weekday, e.g. {"mon": [["09:00", "18:00"]], ..., "sat": "off", "sun": "off"}.':
+        'Пусто — в любое время. Иначе для каждого дня недели, например {"mon": [["09:00", "18:00"]], ..., "sat": "off", "sun": "off"}.',
+    "Empty: the person's or the installation's.": "Пусто — часовой пояс сотрудника или установки.",
+    "agent availability": "доступность специалиста", "default responsible": "ответственный по умолчанию",
+    "last assigned by round robin": "последний назначенный по очереди", "team routing": "маршрутизация группы",
+    "Do not change the assignee": "Не менять исполнителя", "A named person": "Конкретный сотрудник",
+    "Round robin within the team": "По очереди внутри группы",
+    "Least loaded available member of the team": "Наименее загруженный доступный сотрудник группы",
+    "Remove the assignee": "Снять исполнителя", "include subcategories": "включая подкатегории",
+    "mailboxes": "почтовые ящики", "Addresses the request was sent to, one per line.": "Адреса, на которые пришло обращение, по одному в строке.",
+    "custom field values": "значения дополнительных полей",
+    'Field code to accepted values, e.g. {"system": ["VPN", "1C"]}.': 'Код поля и допустимые значения, например {"system": ["VPN", "1C"]}.',
+    "from (time of day)": "с (время суток)", "to (time of day)": "до (время суток)", "0 is Monday.": "0 — понедельник.",
+    "run when a ticket is created": "применять при создании заявки",
+    "run again when category, request type or priority changes": "применять повторно при смене категории, типа запроса или приоритета",
+    "set team": "назначить группу", "named person": "конкретный сотрудник", "set priority": "установить приоритет",
+    "add watchers": "добавить наблюдателей", "assignment rule": "правило назначения", "assignment rules": "правила назначения",
+    "text in Russian": "текст на русском", "automatic reply": "автоответ", "automatic replies": "автоответы",
+    "Ticket created": "Заявка создана", "Ticket updated": "Заявка изменена", "Requester replied": "Заявитель ответил",
+    "Agent replied": "Специалист ответил", "Any": "Любой", "Assigned": "Назначенные", "Team lead": "Руководитель группы",
+    "Administrators": "Администраторы", "current status": "текущий статус", "set status": "установить статус",
+    "assign": "назначить", "add internal note": "добавить внутренний комментарий",
+    "send a reply to the requester": "отправить ответ заявителю", "notification subject": "тема уведомления",
+    "notification text": "текст уведомления", "trigger": "триггер", "triggers": "триггеры",
+    "Close resolved tickets without an answer within N days": "Закрывать решённые заявки, если за N дней нет ответа",
+    "Remind about a clarification after N days, then close": "Через N дней напомнить об уточнении, затем закрыть",
+    "Escalate tickets unassigned for N minutes": "Эскалировать заявки без исполнителя дольше N минут",
+    "after days": "через (дней)", "Auto-close and reminder rules.": "Для правил автозакрытия и напоминания.",
+    "then close after more days": "затем закрыть ещё через (дней)",
+    "Reminder rules: days after the reminder; empty never closes.": "Для правил напоминания: дней после напоминания; пусто — не закрывать.",
+    "after minutes": "через (минут)", "Escalation rules.": "Для правил эскалации.", "only for teams": "только для групп",
+    "Empty: every team.": "Пусто — для всех групп.", "also notify": "также уведомить", "time rule": "правило по времени",
+    "time rules": "правила по времени", "phrase or pattern": "фраза или шаблон", "regular expression": "регулярное выражение",
+    "Off: the phrase matches as whole words, any case, ё and е alike.":
+        "Если выключено, фраза ищется целыми словами, без учёта регистра, ё и е не различаются.",
+    "why / what to say instead": "почему / как сказать иначе", "forbidden word": "запрещённое слово",
+    "forbidden words": "запрещённые слова",
+    # availability page
+    "My availability": "Моя доступность",
+    "While you are away, automatic assignment skips you.": "Пока вы отсутствуете, автоматическое назначение вас пропускает.",
+    "I am away": "Я отсутствую", "Until (optional)": "До (необязательно)",
+    "You are marked away.": "Вы отмечены как отсутствующий.", "Welcome back.": "С возвращением!",
+    "Enter the date and time as YYYY-MM-DD HH:MM.": "Введите дату и время в виде ГГГГ-ММ-ДД ЧЧ:ММ.",
+    # forbidden words report
+    "Forbidden words in replies": "Запрещённые слова в ответах",
+    "Forbidden words in sent replies": "Запрещённые слова в отправленных ответах", "From": "С", "To": "По",
+    "Show": "Показать", "Check the last 30 days against today's list": "Проверить последние 30 дней по текущему списку",
+    "Sent": "Отправлено", "Ticket": "Заявка", "Word": "Слово", "In the text": "В тексте",
+    "No sent reply contained a forbidden word in this period.": "За этот период ни один отправленный ответ не содержал запрещённых слов.",
+    "Newer": "Более новые", "Older": "Более старые",
+    "This reply contains words we agreed not to use:": "В ответе есть слова, которые мы договорились не использовать:",
+    "%(count)d new matches found in the last %(days)d days.": "Новых совпадений за последние %(days)d дн.: %(count)d.",
+    # trigger preview
+    "Preview of “%(name)s”": "Предпросмотр «%(name)s»",
+    "Tickets matching “%(name)s” now": "Заявки, подходящие под «%(name)s» сейчас",
+    "%(counter)s existing ticket matches the conditions.": [
+        "Условиям соответствует %(counter)s существующая заявка.",
+        "Условиям соответствуют %(counter)s существующие заявки.",
+        "Условиям соответствуют %(counter)s существующих заявок."],
+    "Only the %(examined)s most recently updated candidates were checked.":
+        "Проверены только недавно обновлённые заявки (%(examined)s).",
+    "Time of day and mailbox conditions exist only when an event happens and are not checked here.":
+        "Условия по времени суток и почтовому ящику проверяются только в момент события, здесь они не учитываются.",
+    "No ticket matches.": "Подходящих заявок нет.", "Back to the trigger": "Вернуться к триггеру",
+}
