@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.models import User
+from otklik.sla.selectors import due_soon_ticket_condition, overdue_ticket_condition
 from otklik.tickets.models import ACTIVE_KINDS, StatusKind, Ticket
 
 
@@ -53,6 +55,10 @@ def queue_get(key: str) -> Queue | None:
 for _queue in (
     Queue("mine", _("My tickets"), lambda v: _active() & Q(assignee_id=v.pk), 10, "person"),
     Queue("unassigned", _("Unassigned"), lambda v: _active() & Q(assignee__isnull=True), 20, "inbox"),
+    Queue("overdue", _("Overdue"), lambda v: _active() & overdue_ticket_condition(timezone.now()), 12,
+          "alarm"),
+    Queue("due_soon", _("Due soon"), lambda v: _active() & due_soon_ticket_condition(timezone.now()), 14,
+          "clock-history"),
     Queue("team", _("My team"), lambda v: _active() & Q(team_id__in=_team_ids(v)), 30, "people"),
     Queue("watching", _("Watching"), lambda v: _active() & _watching(v), 40, "eye"),
     Queue("waiting", _("Waiting for customer"), lambda v: Q(status__kind=StatusKind.WAITING_CUSTOMER), 50,

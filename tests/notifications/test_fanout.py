@@ -95,7 +95,18 @@ def test_status_in_plain_words_clarification_and_resolution_with_rating_link(peo
         "[#1] Your request is paused for now; we will come back to it",
         "[#1] Your request has been resolved",
     ]
-    assert "/tickets/1/#rate" in to(sent, "alice@a.example")[2].body
+    # The rating link is Alice's personal, password-less link to ticket #1.
+    import re
+
+    from django.urls import resolve
+
+    from otklik.web.links import Grant, read_token
+
+    link = re.search(r"https?://\S+?(/r/\S+)#rate", to(sent, "alice@a.example")[2].body)
+    assert link is not None
+    match = resolve(link.group(1))
+    assert match.url_name == "ticket_link"
+    assert read_token(match.kwargs["token"]) == Grant(ticket_id=ticket.pk, user_id=people.alice.pk)
 
 
 def test_requester_is_not_told_about_their_own_actions(people, now, committed, deliver):

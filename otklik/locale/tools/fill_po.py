@@ -66,7 +66,8 @@ def load_dictionaries() -> tuple[dict[str, Translation], list[str]]:
         spec.loader.exec_module(module)
         for english, russian in module.RU.items():
             if english in merged and merged[english] != russian:
-                problems.append(f"{english!r}: {origin[english]} says {merged[english]!r}, {path.name} says {russian!r}")
+                problems.append(
+                    f"{english!r}: {origin[english]} says {merged[english]!r}, {path.name} says {russian!r}")
             merged[english] = russian
             origin[english] = path.name
             forms = russian if isinstance(russian, list) else [russian]
@@ -77,9 +78,10 @@ def load_dictionaries() -> tuple[dict[str, Translation], list[str]]:
                     problems.append(f"{english!r} in {path.name}: empty translation")
                 # A plural's singular msgid may name fewer placeholders than its forms (e.g. "one ticket").
                 wanted, got = set(placeholders(english.split("\x04")[-1])), set(placeholders(form))
-                if isinstance(russian, list) and wanted <= got or wanted == got:
+                if (isinstance(russian, list) and wanted <= got) or wanted == got:
                     continue
-                problems.append(f"{english!r} in {path.name}: placeholders {sorted(wanted)} but {form!r} has {sorted(got)}")
+                problems.append(
+                    f"{english!r} in {path.name}: placeholders {sorted(wanted)} but {form!r} has {sorted(got)}")
     return merged, problems
 
 
@@ -120,7 +122,8 @@ def lookup(translations: dict[str, Translation], msgid: str, context: str | None
     if russian is None and "%%" in msgid:
         russian = translations.get(msgid.replace("%%", "%"))
         if russian is not None:
-            russian = [f.replace("%", "%%") for f in russian] if isinstance(russian, list) else russian.replace("%", "%%")
+            russian = ([form.replace("%", "%%") for form in russian] if isinstance(russian, list)
+                       else russian.replace("%", "%%"))
     return russian
 
 

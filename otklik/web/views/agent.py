@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from otklik.sla.selectors import attach_clocks
 from otklik.accounts.access import tickets_visible_to
 from otklik.core.errors import DomainError, NotFound
 from otklik.search.selectors import search as full_text_search
@@ -46,6 +47,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         viewer, filters, sort=form.sort_key(), queue=form.queue_key(), cursor=request.GET.get("cursor", ""),
         size=int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50)),
     )
+    attach_clocks(page.rows)  # one query for the SLA badges of the whole page
     counts = queue_counts(viewer)
     query = list_query(request.GET)
     return {
