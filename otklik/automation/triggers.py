@@ -127,9 +127,9 @@ def trigger_execute(trigger: Trigger, ticket: Ticket, *, event: TicketEvent, now
     automation_user = AutomationSettings.load().automation_user
     if trigger.add_note.strip():
         note = _custom_text(trigger.add_note, _fresh(tid))
-        # The system may write notes: ensure_can lets actor=None through (see "Requests for the lead").
+        # The system may write notes: ensure_can lets actor=None through.
         attempt("note", lambda: ticket_services.ticket_add_note(
-            actor=automation_user, ticket_id=tid, body_text=note, now=now))  # type: ignore[arg-type]
+            actor=automation_user, ticket_id=tid, body_text=note, now=now))
     if trigger.send_reply is not None and trigger.send_reply.is_active:
         canned = trigger.send_reply
         if automation_user is None or not automation_user.is_staff_member:

@@ -159,7 +159,8 @@ def test_every_public_ticket_service_is_in_the_matrix() -> None:
         "ticket_create", "ticket_create_on_behalf", "ticket_ingest",
     }
     helpers = {
-        "ticket_lock", "event_record", "event_record_bulk", "status_default", "priority_default", "ticket_number_allocate",
+        "ticket_lock", "event_record", "event_record_bulk", "status_default", "priority_default",
+        "ticket_number_allocate",
         "attachments_check", "attachments_store", "request_type_ensure_may_submit",
     }
     public = {

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from otklik.sla.selectors import attach_clocks
 from otklik.accounts.access import tickets_visible_to
 from otklik.core.errors import DomainError, NotFound
 from otklik.search.selectors import search as full_text_search
+from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.web import selectors
