@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
-
+from otklik.core.transactions import on_commit_once
 from otklik.tickets.models import TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -22,4 +21,4 @@ def _kick() -> None:
 
 
 def on_ticket_event(sender: Any, event: TicketEvent, **kwargs: Any) -> None:
-    transaction.on_commit(_kick)
+    on_commit_once(_kick)
