@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from otklik.automation import assignment, forbidden, triggers
-from otklik.core.transactions import on_commit_once
 from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -28,4 +29,4 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
         if message is not None:
             forbidden.hits_record(message)
     assignment.rules_run_for_event(event, ticket.pk)
-    on_commit_once(_kick_triggers)
+    transaction.on_commit(_kick_triggers)

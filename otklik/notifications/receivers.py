@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from otklik.core.transactions import on_commit_once
+from django.db import transaction
+
 from otklik.tickets.models import TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -21,4 +22,4 @@ def _kick() -> None:
 
 
 def on_ticket_event(sender: Any, event: TicketEvent, **kwargs: Any) -> None:
-    on_commit_once(_kick)
+    transaction.on_commit(_kick)

@@ -63,7 +63,8 @@ def test_no_operation_answers_with_a_server_error(persona, people, world, client
     }
     failures: list[str] = []
     reached: set[str] = set()  # operations that answered 2xx at least once: the fuzzing got past validation
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # schemathesis' Result is Ok | Err and only Ok has .ok(); an Err raising here is the wanted failure
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) > 30
 
     def fuzz(operation) -> None:

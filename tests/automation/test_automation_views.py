@@ -61,7 +61,7 @@ def test_an_agent_marks_themselves_away_and_back(client, people):
     signed_in(client, people.fiona)
     client.post(reverse("automation:availability"), {"away": "on", "until": "2030-01-01T09:00"})
     availability = AgentAvailability.objects.get(user=people.fiona)
-    assert availability.is_away and availability.away_until.year == 2030
+    assert availability.is_away and availability.away_until is not None and availability.away_until.year == 2030
     client.post(reverse("automation:availability"), {"until": "garbage"})
     assert AgentAvailability.objects.get(user=people.fiona).is_away  # bad input changes nothing
     client.post(reverse("automation:availability"), {})

@@ -27,6 +27,7 @@ def test_demo_rules_route_email_to_the_first_line_then_the_category_to_a_special
             sender_email="alice@acme.example", channel=Source.EMAIL, subject="Printer on floor 2 jams",
             body_text="It jams on every page.", external_id="<demo-1@acme.example>"), now=now)
     ticket = Ticket.objects.select_related("team", "assignee").get(pk=result.ticket.pk)
+    assert ticket.team is not None and ticket.assignee is not None
     first_line = {user.email for user in ticket.team.members.filter(role="agent")}
     assert ticket.team.name == "First line" and ticket.assignee.email in first_line
 
@@ -35,6 +36,7 @@ def test_demo_rules_route_email_to_the_first_line_then_the_category_to_a_special
                                     now=now + timedelta(minutes=10))
 
     ticket = Ticket.objects.select_related("team", "assignee").get(pk=ticket.pk)
+    assert ticket.team is not None and ticket.assignee is not None
     assert ticket.team.name == "Second line"
     assert ticket.assignee.role == "agent" and ticket.team.members.filter(pk=ticket.assignee.pk).exists()
     assert ticket.assignee.email != "mia@otklik.demo"  # managers do not get automatic assignments
@@ -45,6 +47,8 @@ def test_history_can_be_marked_read_so_the_demo_does_not_mail_everyone(db, now):
     services.ticket_create(actor=None, requester=User.objects.get(email="alice@acme.example"), subject="Old",
                            now=now)
     mark_history_as_read()
-    latest = TicketEvent.objects.order_by("-pk").first().pk
+    latest_event = TicketEvent.objects.order_by("-pk").first()
+    assert latest_event is not None
+    latest = latest_event.pk
     assert set(OutboxCursor.objects.values_list("consumer", "position")) >= {
         ("notifications", latest), ("automation.triggers", latest)}

@@ -53,7 +53,8 @@ def test_the_hold_raises_until_the_agent_confirms(words):
 
 
 def test_admin_validation_rejects_bad_and_empty_matching_patterns():
-    assert pattern_problem("(unclosed", is_regex=True).startswith("This is not a valid regular expression")
+    unclosed = pattern_problem("(unclosed", is_regex=True)
+    assert unclosed is not None and unclosed.startswith("This is not a valid regular expression")
     assert pattern_problem("a*", is_regex=True) == "This pattern matches empty text, so it would match every reply."
     assert pattern_problem("   ", is_regex=False) == "Enter a phrase."
     assert pattern_problem(r"\bok\b", is_regex=True) is None

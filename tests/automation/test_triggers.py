@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from otklik.automation.models import (
     AssigneeState,
@@ -194,7 +195,7 @@ def test_preview_and_run_time_matching_agree(people, now):
                          now=now),
         factories.ticket(requester=people.alice, now=now),
     ]
-    variants = [
+    variants: list[dict[str, Any]] = [
         {"categories": [hardware]},
         {"categories": [hardware], "include_subcategories": False},
         {"priorities": [high]},

@@ -16,7 +16,7 @@ def other_callback() -> None:
     calls.append("other")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_callback_runs_once_per_commit_and_not_after_rollback():
     calls.clear()
     with transaction.atomic():

@@ -40,7 +40,8 @@ def browser(django_db_setup: None) -> Iterator[Any]:
     snapshot = getattr(connections["default"], "_test_serialized_contents", None)
     with sync_playwright() as playwright:
         if snapshot is not None:
-            connections["default"]._test_serialized_contents = snapshot
+            # django-stubs do not declare this private attribute of the test database setup
+            connections["default"]._test_serialized_contents = snapshot  # type: ignore[attr-defined]
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         yield launched
         launched.close()

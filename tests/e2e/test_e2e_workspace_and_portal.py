@@ -59,7 +59,8 @@ def test_requester_to_agent_and_back(new_page: Any, sign_in: Any, screenshot: An
     number = int(alice.locator("[data-ticket-number]").inner_text().strip().lstrip("#"))
     screenshot(alice, "portal-confirmation")
     ticket = Ticket.objects.get(number=number)
-    assert ticket.fields == {"system": "CRM"} and ticket.request_type.code == "access-request"
+    assert ticket.fields == {"system": "CRM"} and ticket.request_type is not None \
+        and ticket.request_type.code == "access-request"
 
     # The agent finds it in Unassigned and answers: an internal note, then a reply that resolves it.
     fiona = new_page()

@@ -468,7 +468,7 @@ def english_ui_words(po_entries: list[Entry]) -> dict[str, str]:
 # path, who asks (persona name or None), Russian text that must be there, English that must not
 PAGES = [
     ("/login/", None, ["Вход", "Пароль"], ["Sign in", "Password"]),
-    ("/", "fiona", ["Очереди", "Не назначенные", "Мои заявки", "Массовые действия"], ["Queues", "Bulk actions"]),
+    ("/", "fiona", ["Очереди", "Без исполнителя", "Мои заявки", "Массовые действия"], ["Queues", "Bulk actions"]),
     ("/tickets/{number}/", "fiona", ["Переписка и история", "Добавить внутренний комментарий", "Наблюдатели"],
      ["Conversation and history", "Add internal note", "Watchers"]),
     ("/portal/", "alice", ["Мои заявки", "Принята — ждёт специалиста поддержки"],

@@ -193,7 +193,7 @@ def test_admin_redelivers_from_the_delivery_log(people, now, receiver, client):
     assert (delivery.state, delivery.attempts) == (DeliveryState.SUCCEEDED, 2)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_workers_never_send_a_delivery_twice(receiver):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks (SKIP LOCKED) with real concurrent connections")

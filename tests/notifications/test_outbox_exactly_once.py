@@ -178,7 +178,7 @@ def test_a_failing_event_is_marked_kept_below_the_cursor_and_retried(people, now
         factories.ticket(requester=people.alice, now=now)
         factories.ticket(requester=people.alice, now=now)
     first, second = TicketEvent.objects.order_by("pk")[:2]
-    seen = []
+    seen: list[int | str] = []
 
     def fragile(event):
         if event.pk == first.pk and not seen:

@@ -116,6 +116,7 @@ def test_demo_seed_binds_presets_and_backfill_gives_the_demo_tickets_clocks(peop
     assert seed_demo_sla(now)["exceptions_imported"] == 0  # idempotent
     access = SlaPolicy.objects.get(name="Access requests: 40 minutes")
     assert access.is_active and list(access.request_types.values_list("code", flat=True)) == ["access-request"]
+    assert access.schedule.holiday_calendar is not None
     assert access.schedule.holiday_calendar.name == DEMO_CALENDAR
     generate_tickets(60, now=now, days=30, seed=3, use_copy=False)
     counts = backfill_clocks(now)

@@ -114,7 +114,7 @@ def test_paused_and_stopped_clocks_are_not_swept(sla, people, now):
 
 
 @pytest.mark.skipif(not settings.DATABASE_IS_POSTGRES, reason="SKIP LOCKED needs PostgreSQL")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_sweeping_at_once_announce_each_breach_once(sla, people, now):
     tickets = [factories.ticket(requester=people.alice, now=now + timedelta(seconds=i)) for i in range(60)]
     barrier = threading.Barrier(2)

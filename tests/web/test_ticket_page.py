@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
 from otklik.tickets import services
+from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import EventKind, Message, Ticket, TicketLink
 from otklik.web.canned import fill_placeholders
 from otklik.web.models import CannedReply
@@ -29,7 +30,7 @@ def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, 
         services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text=f"reply {index}", now=now)
         services.ticket_add_note(
             actor=people.fiona, ticket_id=ticket.pk, body_text=f"note {index}", now=now,
-            attachments=[services.InboundAttachment(filename=f"{index}.txt", content=b"x")],
+            attachments=[InboundAttachment(filename=f"{index}.txt", content=b"x")],
         )
         services.ticket_watch(actor=people.fiona, ticket_id=ticket.pk, user_id=people.fiona.pk, now=now)
     services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.sam, now=now)

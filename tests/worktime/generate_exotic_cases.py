@@ -58,7 +58,7 @@ def load_oracle() -> ModuleType:
 
 def main() -> int:
     oracle = load_oracle()
-    oracle.ZONES = [(zone, 1) for zone in EXOTIC_ZONES]
+    vars(oracle)["ZONES"] = [(zone, 1) for zone in EXOTIC_ZONES]  # same as `oracle.ZONES = ...`, typed
     rng = random.Random(SEED)
     cases: list[dict[str, object]] = []
     index = 0

@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,8 +24,9 @@ SHARED_SLA = REPO_ROOT.parent / "shared" / "sla"
 PINNED_CASES = Path(__file__).with_name("cases-exotic-zones.json")
 
 
-def load_cases(path: Path) -> list[dict]:
-    return json.loads(path.read_text(encoding="utf-8"))["cases"]
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    return cases
 
 
 def require_shared() -> Path:
@@ -33,18 +35,18 @@ def require_shared() -> Path:
     return SHARED_SLA
 
 
-def check(case: dict) -> None:
+def check(case: dict[str, Any]) -> None:
     got = evaluate(case)
     wrong = {key: got.get(key) for key, want in case["expected"].items() if got.get(key) != want}
     assert not wrong, f"{case['name']}: expected {case['expected']}, got {wrong} ({case.get('note', '')})"
 
 
-def public_cases() -> list[dict]:
+def public_cases() -> list[dict[str, Any]]:
     path = SHARED_SLA / "cases-public.json"
     return load_cases(path) if path.is_file() else []
 
 
-@pytest.mark.parametrize("case", public_cases() or [None], ids=lambda case: case["name"] if case else "absent")
+@pytest.mark.parametrize("case", [*public_cases()] or [None], ids=lambda case: case["name"] if case else "absent")
 def test_public_case(case):
     require_shared()
     if case is None:

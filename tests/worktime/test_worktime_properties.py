@@ -79,7 +79,7 @@ def instants(draw: st.DrawFn) -> datetime:
 
 
 @st.composite
-def calendar_data(draw: st.DrawFn, start: datetime) -> dict:
+def calendar_data(draw: st.DrawFn, start: datetime) -> dict[str, object]:
     """Timezone, schedule and exceptions in the stored JSON form."""
     schedule = {day: draw(day_rules()) for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     first_day = start.date()
@@ -88,7 +88,7 @@ def calendar_data(draw: st.DrawFn, start: datetime) -> dict:
         first = first_day + timedelta(days=draw(st.integers(-3, 10)))
         last = first + timedelta(days=draw(st.integers(0, 4)))
         kind = draw(st.sampled_from(["rest", "work"]))
-        exception = {"name": "x", "kind": kind, "from": first.isoformat(), "to": last.isoformat()}
+        exception: dict[str, object] = {"name": "x", "kind": kind, "from": first.isoformat(), "to": last.isoformat()}
         if kind == "work":
             exception["hours"] = draw(day_rules().filter(lambda rule: rule not in ("off", [])))
         exceptions.append(exception)
@@ -215,6 +215,7 @@ def load_oracle():
     if not (SHARED_SLA / "oracle.py").is_file():
         pytest.skip(f"../shared/sla not present (looked in {SHARED_SLA}); oracle comparison skipped")
     spec = importlib.util.spec_from_file_location("sla_oracle", SHARED_SLA / "oracle.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -67,7 +67,7 @@ RU: dict[str, str | list[str]] = {
     "add watchers": "добавить наблюдателей", "assignment rule": "правило назначения", "assignment rules": "правила назначения",
     "text in Russian": "текст на русском", "automatic reply": "автоответ", "automatic replies": "автоответы",
     "Ticket created": "Заявка создана", "Ticket updated": "Заявка изменена", "Requester replied": "Заявитель ответил",
-    "Agent replied": "Специалист ответил", "Any": "Любой", "Assigned": "Назначенные", "Team lead": "Руководитель группы",
+    "Agent replied": "Специалист ответил", "Any": "Любой", "Assigned": "С исполнителем", "Team lead": "Руководитель группы",
     "Administrators": "Администраторы", "current status": "текущий статус", "set status": "установить статус",
     "assign": "назначить", "add internal note": "добавить внутренний комментарий",
     "send a reply to the requester": "отправить ответ заявителю", "notification subject": "тема уведомления",
