@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebConfig(AppConfig):
     name = "otklik.web"
     label = "web"
-    verbose_name = "Web"
+    verbose_name = _("Web")
 
     def ready(self) -> None:
         # Notification emails link requesters to their ticket with a password-less, time-limited link.
