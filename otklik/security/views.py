@@ -24,6 +24,7 @@ from otklik.core.errors import NotFound
 from otklik.security import two_factor
 from otklik.security.forms import CodeForm
 from otklik.security.uploads import PREVIEWABLE_TYPES, SNIFF_BYTES, judge
+from otklik.tickets.models import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,12 @@ def attachment_download(request: HttpRequest, token: str) -> FileResponse:
         attachment = access.attachment_get_for(_user(request), token)
     except NotFound as exc:
         raise Http404 from exc
+    return attachment_file_response(attachment, preview=request.GET.get("inline") == "1")
+
+
+def attachment_file_response(attachment: Attachment, *, preview: bool) -> FileResponse:
+    """The one way a stored file leaves the server, whichever page links to it: the type comes from the
+    file's bytes, only real images may be previewed, everything else is a sandboxed download."""
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, OSError) as exc:
@@ -185,9 +192,9 @@ def attachment_download(request: HttpRequest, token: str) -> FileResponse:
     head = handle.read(SNIFF_BYTES)
     handle.seek(0)
     verdict = judge(attachment.filename, head, attachment.content_type)
-    preview = request.GET.get("inline") == "1" and verdict.served_type in PREVIEWABLE_TYPES
+    inline = preview and verdict.served_type in PREVIEWABLE_TYPES
     response = FileResponse(
-        handle, as_attachment=not preview, filename=_header_safe(attachment.filename),
+        handle, as_attachment=not inline, filename=_header_safe(attachment.filename),
         content_type=verdict.served_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

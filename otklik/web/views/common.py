@@ -20,6 +20,7 @@ from otklik.accounts.access import attachment_get_for, can_see_internal_on, tick
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
 from otklik.core.models import PeriodicRun
+from otklik.security.views import attachment_file_response
 from otklik.tickets.models import Attachment
 from otklik.web import selectors as web_selectors
 from otklik.web.forms import ProfileForm, time_zone_names
@@ -130,12 +131,8 @@ def attachment(request: HttpRequest, token: str) -> FileResponse:
         found = attachment_get_for(viewer, token)
     except NotFound as error:
         raise Http404 from error
-    inline = found.content_type.startswith("image/") and found.content_type != "image/svg+xml"
-    response = FileResponse(found.file.open("rb"), as_attachment=not inline, filename=found.filename,
-                            content_type=found.content_type if inline else "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return response
+    # Images open in the browser when their bytes really are images; anything else is a download.
+    return attachment_file_response(found, preview=True)
 
 
 def _link_viewer_for(request: HttpRequest, ticket_id: int) -> User | None:
