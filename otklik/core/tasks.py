@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from django.tasks import task
+from huey.contrib.djhuey import db_periodic_task
 
 from otklik.core.models import JobProbeRun
 from otklik.core.periodic import claim_period, worker_name
@@ -22,7 +23,7 @@ def scheduler_heartbeat() -> bool:
     return claim_period(job="scheduler_heartbeat", now=timezone.now(), period=timedelta(minutes=1))
 
 
-@db_task()
+@task
 def job_probe(key: str) -> None:
     """A no-op job that leaves a trace, so operators (and tests) can prove exactly-once execution."""
     JobProbeRun.objects.create(key=key, worker=f"{worker_name()}:{threading.get_ident()}")

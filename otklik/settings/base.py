@@ -218,7 +218,13 @@ def huey_instance() -> Any:
 
 
 HUEY = huey_instance()
-TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+# Django's @task API runs on the same Huey queue; tasks enqueued inside a transaction wait for its commit.
+TASKS = {
+    "default": {
+        "BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend",
+        "OPTIONS": {"enqueue_on_commit": True},
+    }
+}
 
 # Upload limits in bytes; requesters get a lower one because their files come from outside.
 OTKLIK_MAX_UPLOAD_BYTES = int(os.environ.get("OTKLIK_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         prefix = options["prefix"] or uuid.uuid4().hex[:12]
         keys = [f"{prefix}-{index}" for index in range(options["jobs"])]
         for key in keys:
-            job_probe(key)
+            job_probe.enqueue(key)  # Django's task API, on the Huey backend
         self.stdout.write(f"Enqueued {len(keys)} probe jobs with prefix {prefix}.")
         if options["enqueue_only"]:
             return
