@@ -6,9 +6,9 @@ import logging
 import threading
 from datetime import timedelta
 
+from django.tasks import task
 from django.utils import timezone
 from huey import crontab
-from django.tasks import task
 from huey.contrib.djhuey import db_periodic_task
 
 from otklik.core.models import JobProbeRun

@@ -9,8 +9,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from otklik.core.transactions import on_commit_once
-
 logger = logging.getLogger(__name__)
 
 
@@ -27,5 +25,6 @@ def _refresh_after_commit() -> None:
 def on_calendar_row_changed(sender: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):
         return  # fixtures being loaded
-    # Several saves in one transaction (an admin form with inlines) refresh once after the commit.
-    on_commit_once(_refresh_after_commit)
+    # Several saves in one transaction (an admin form with inlines) refresh several times after the
+    # commit; only the first finds a change, the others cost a few reads.
+    transaction.on_commit(_refresh_after_commit)
