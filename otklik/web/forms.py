@@ -215,6 +215,8 @@ class ReplyForm(forms.Form):
         empty_label=_("keep the current status"),
     )
     attachments = MultipleFileField(label=_("Attachments"))
+    # Set by the agent after a warning about forbidden words: "send it as written".
+    send_anyway = forms.BooleanField(label=_("Send anyway"), required=False)
 
     def __init__(self, *args: Any, uploader: User | None, allow_status: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

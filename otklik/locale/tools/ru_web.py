@@ -239,4 +239,9 @@ RU: dict[str, str | list[str]] = {
     "Choose a person.": "Выберите человека.", "Enter a ticket number.": "Введите номер заявки.",
     "Linked to #%(number)s.": "Связана с №%(number)s.", "Tick the box to confirm the merge.": "Отметьте флажок, чтобы подтвердить объединение.",
     "#%(source)s was merged into #%(target)s.": "№%(source)s объединена с №%(target)s.",
+    # forbidden words: a held reply
+    "Send anyway": "Всё равно отправить",
+    "The reply was not sent.": "Ответ не отправлен.",
+    "Edit the text, or confirm that it should go out as written.": "Исправьте текст или подтвердите отправку как есть.",
+    "Attach the files again.": "Прикрепите файлы ещё раз.",
 }

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to, visible_fields
 from otklik.accounts.models import Team, User
+from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import DomainError, InvalidInput, NotFound
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
@@ -83,8 +84,10 @@ def _names(header: dict[str, Any], events: list[TicketEvent]) -> dict[str, Any]:
     }
 
 
-def ticket_page(request: HttpRequest, ticket: Ticket) -> HttpResponse:
-    """The agent's page; the caller has checked that the viewer handles this ticket as staff."""
+def ticket_page(request: HttpRequest, ticket: Ticket, *, held_reply: dict[str, Any] | None = None) -> HttpResponse:
+    """The agent's page; the caller has checked that the viewer handles this ticket as staff.
+
+    `held_reply` is a reply stopped for forbidden words: shown again, with its text, for a decision."""
     viewer = current_user(request)
     message_list = list(ticket_selectors.ticket_messages(viewer, ticket))
     events = [event for event in ticket_selectors.ticket_events(viewer, ticket) if event.kind not in HIDDEN_EVENTS]
@@ -112,6 +115,7 @@ def ticket_page(request: HttpRequest, ticket: Ticket) -> HttpResponse:
         "is_watching": any(watcher.pk == viewer.pk for watcher in ticket.watchers.all()),
         "list_param": list_param,
         "custom_fields": custom_fields(viewer, ticket, handled=True),
+        "held_reply": held_reply,
         **header,
     }
     return render(request, "web/agent/ticket.html", context)
@@ -200,6 +204,15 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return _back(ticket, request)
+    try:
+        reply_guard(body_text=form.cleaned_data["body"], confirmed=form.cleaned_data["send_anyway"])
+    except ReplyHeld as held:
+        new_status = form.cleaned_data.get("new_status")
+        return ticket_page(request, ticket, held_reply={
+            "body": form.cleaned_data["body"], "message": held.message,
+            "status_id": new_status.pk if new_status else None,
+            "had_files": bool(form.cleaned_data["attachments"]),
+        })
     try:
         services.ticket_reply(
             actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],
