@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from otklik.automation import assignment, forbidden, triggers
+from otklik.core.wakeups import wake
 from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ def _kick_triggers() -> None:
     from otklik.automation.tasks import triggers_dispatch
 
     try:
-        triggers_dispatch()
+        wake("automation.triggers", triggers_dispatch)
     except Exception:  # the periodic sweep picks the events up; a failed kick must not break the request
         logger.exception("could not enqueue the trigger dispatch")
 

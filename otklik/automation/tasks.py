@@ -11,12 +11,14 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from otklik.automation import timerules, triggers
 from otklik.core.periodic import claim_period
+from otklik.core.wakeups import woken
 
 TIME_RULES_PERIOD = timedelta(minutes=5)
 
 
 @db_task()
 def triggers_dispatch() -> int:
+    woken("automation.triggers")
     return triggers.triggers_process(now=timezone.now())
 
 

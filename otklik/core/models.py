@@ -36,3 +36,14 @@ class JobProbeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} by {self.worker}"
+
+
+class WakeUp(models.Model):
+    """A dispatcher job waiting to start. A burst of events (a sweep announcing a hundred breaches) wakes
+    the dispatcher once: later kicks see it pending and leave it to the job, which reads every event."""
+
+    name = models.CharField(max_length=100, unique=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'pending' if self.pending_since else 'idle'}"

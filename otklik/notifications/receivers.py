@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from otklik.core.wakeups import wake
 from otklik.tickets.models import TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ def _kick() -> None:
     from otklik.notifications.tasks import notifications_dispatch
 
     try:
-        notifications_dispatch()
+        wake("notifications", notifications_dispatch)
     except Exception:  # the periodic sweep picks the events up; a failed kick must not break the request
         logger.exception("could not enqueue the notification dispatch")
 

@@ -7,11 +7,13 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from otklik.core.wakeups import woken
 from otklik.notifications import services
 
 
 @db_task()
 def notifications_dispatch() -> int:
+    woken("notifications")
     return services.notifications_process(now=timezone.now())
 
 

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from otklik.core.wakeups import STALE, wake, woken
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_burst_of_events_wakes_the_dispatcher_once_until_it_starts():
+    queued: list[str] = []
+    assert [wake("dispatcher", lambda: queued.append("job")) for _event in range(100)].count(True) == 1
+    assert queued == ["job"]
+    woken("dispatcher")  # the job starts: what commits from now on needs a new one
+    assert wake("dispatcher", lambda: queued.append("job"))
+    assert queued == ["job", "job"]
+    assert wake("other", lambda: queued.append("other"))  # names are independent
+
+
+def test_a_wake_up_left_pending_by_a_dead_worker_is_sent_again():
+    queued: list[str] = []
+    wake("dispatcher", lambda: queued.append("job"))
+    assert not wake("dispatcher", lambda: queued.append("job"))
+    with time_machine.travel(timezone.now() + STALE + timedelta(seconds=1)):
+        assert wake("dispatcher", lambda: queued.append("job"))
+    assert queued == ["job", "job"]
+
+
+def test_a_failed_enqueue_leaves_nothing_pending():
+    def broken() -> None:
+        raise ConnectionError("queue down")
+
+    with pytest.raises(ConnectionError):
+        wake("dispatcher", broken)
+    queued: list[str] = []
+    assert wake("dispatcher", lambda: queued.append("job"))
+    assert queued == ["job"]
