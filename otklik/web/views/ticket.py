@@ -116,6 +116,8 @@ def ticket_page(request: HttpRequest, ticket: Ticket, *, held_reply: dict[str, A
         "list_param": list_param,
         "custom_fields": custom_fields(viewer, ticket, handled=True),
         "held_reply": held_reply,
+        # Auditors and other read-only staff see the page with every control disabled.
+        "can_act": viewer.is_superuser or viewer.can_write,
         **header,
     }
     return render(request, "web/agent/ticket.html", context)
