@@ -22,7 +22,7 @@ from otklik.core.errors import NotFound
 from otklik.sla.calendars import SlaConfigError
 from otklik.sla.clock import ClockEvent, ClockState, apply_event, business_used
 from otklik.sla.models import ClockState as ClockStateChoice
-from otklik.sla.models import SlaClock
+from otklik.sla.models import Metric, SlaClock
 from otklik.sla.services import calendars_lookup, state_of
 from otklik.tickets.models import Ticket
 
@@ -313,3 +313,14 @@ def countdown(due: datetime | None, now: datetime) -> tuple[str, bool]:
     late = delta < timedelta(0)
     return humanize_seconds(abs(delta.total_seconds())), late
 
+
+
+def promised_reply_by(ticket: Ticket, now: datetime) -> datetime | None:
+    """What the portal tells a requester waiting for the first answer: the running reaction clock's due
+    time, while it still lies ahead (a missed promise is not repeated as a new one)."""
+    clock = (
+        SlaClock.objects.filter(ticket=ticket, metric=Metric.REACTION, state=ClockStateChoice.RUNNING,
+                                breached_at__isnull=True, due_at__gt=now)
+        .order_by("-cycle").only("due_at").first()
+    )
+    return clock.due_at if clock is not None else None

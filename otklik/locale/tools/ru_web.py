@@ -245,4 +245,5 @@ RU: dict[str, str | list[str]] = {
     "Edit the text, or confirm that it should go out as written.": "Исправьте текст или подтвердите отправку как есть.",
     "Attach the files again.": "Прикрепите файлы ещё раз.",
     "Read-only access: you can see this ticket but not change it.": "Доступ только для чтения: вы видите заявку, но не можете её изменить.",
+    "We will answer by %(moment)s.": "Мы ответим до %(moment)s.",
 }

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.models import User
 from otklik.core.errors import DomainError, NotFound
+from otklik.sla.selectors import promised_reply_by
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket
@@ -136,6 +137,7 @@ def ticket_page(request: HttpRequest, viewer: User, ticket: Ticket) -> HttpRespo
         "may_reply": ticket.status.kind != StatusKind.CLOSED,
         "via_link": not request.user.is_authenticated,
         "custom_fields": custom_fields(viewer, ticket),
+        "reply_by": promised_reply_by(ticket, timezone.now()) if not done else None,
     })
 
 
