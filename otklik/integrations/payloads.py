@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
+
 from otklik.accounts.access import internal_field_codes
 from otklik.accounts.models import User
 from otklik.integrations.models import SubscriptionScope, WebhookDelivery
@@ -82,6 +85,8 @@ def payload_build(delivery: WebhookDelivery) -> dict[str, Any]:
         "ticket": {
             "id": ticket.pk,
             "number": ticket.number,
+            # Where a person opens it (OTKLIK_BASE_URL + the ticket page; access is checked there).
+            "url": settings.OTKLIK_BASE_URL + reverse("ticket", kwargs={"number": ticket.number}),
             "subject": ticket.subject,
             "status": {"code": ticket.status.code, "kind": ticket.status.kind},
             "priority": {"code": ticket.priority.code, "rank": ticket.priority.rank},

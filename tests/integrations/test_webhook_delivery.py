@@ -20,7 +20,8 @@ def _subscribe(receiver, **options) -> WebhookSubscription:
     return WebhookSubscription.objects.create(name="CRM", url=receiver.url, **options)
 
 
-def test_delivery_is_signed_with_the_subscription_secret(people, now, receiver):
+def test_delivery_is_signed_with_the_subscription_secret(people, now, receiver, settings):
+    settings.OTKLIK_BASE_URL = "https://desk.example.com"
     subscription = _subscribe(receiver, event_kinds=["created"])
     ticket = factories.ticket(requester=people.alice, now=now, subject="Printer on fire")
 
@@ -46,6 +47,7 @@ def test_delivery_is_signed_with_the_subscription_secret(people, now, receiver):
     )
     assert request.json["ticket"]["number"] == ticket.number
     assert request.json["ticket"]["subject"] == "Printer on fire"
+    assert request.json["ticket"]["url"] == f"https://desk.example.com/tickets/{ticket.number}/"
     assert request.json["event"]["kind"] == "created"
     assert delivery.delivered_at == now
     assert delivery.attempt_log.get().response_status == 200
