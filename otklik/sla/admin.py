@@ -15,6 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from otklik.core.errors import DomainError
+from otklik.sla import services
 from otklik.sla.calendars import CalendarData, SlaConfigError, policy_calendar_data, schedule_calendar_data
 from otklik.sla.models import (
     CalendarException,
@@ -186,11 +188,37 @@ def preview_html(data: CalendarData, policy: SlaPolicy | None = None) -> str:
         "", "<li>{} ({} min): <strong>{}</strong></li>", rows))
 
 
+def recalculate_open_tickets(request: HttpRequest, *, schedule_ids: tuple[int, ...] = (),
+                             holiday_calendar_ids: tuple[int, ...] = ()) -> None:
+    """SPEC 7.4: the explicit, audited replay of open clocks on today's calendar, as a background run."""
+    user = request.user
+    assert user.is_authenticated
+    try:
+        run = services.recalculate_request(actor=user, now=timezone.now(), schedule_ids=schedule_ids,
+                                           holiday_calendar_ids=holiday_calendar_ids)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return
+    if run is None:
+        messages.info(request, _("No SLA policy uses the selected rows; there is nothing to recalculate."))
+        return
+    messages.success(request, _("Recalculation of %(count)s open SLA clocks started in the background; its "
+                                "progress is shown under re-plan runs.") % {"count": run.total})
+
+
+RECALCULATE_LABEL = gettext_lazy("Recalculate open tickets from their start")
+
+
 @admin.register(Schedule)
 class ScheduleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ScheduleForm
     list_display = ["name", "timezone", "holiday_calendar", "updated_at"]
     readonly_fields = ["preview"]
+    actions = ["recalculate"]
+
+    @admin.action(description=RECALCULATE_LABEL, permissions=["change"])
+    def recalculate(self, request: HttpRequest, queryset: QuerySet[Schedule]) -> None:
+        recalculate_open_tickets(request, schedule_ids=tuple(queryset.values_list("pk", flat=True)))
 
     def get_fieldsets(self, request: HttpRequest, obj: Schedule | None = None) -> Any:
         days = [field for key in WEEKDAY_KEYS for field in (f"day_{key}", f"midnight_{key}")]
@@ -283,7 +311,11 @@ class HolidayCalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "exception_count", "updated_at"]
     inlines = [CalendarExceptionInline]
     readonly_fields = ["overlaps"]
-    actions = ["import_ru_this_year", "import_ru_next_year"]
+    actions = ["import_ru_this_year", "import_ru_next_year", "recalculate"]
+
+    @admin.action(description=RECALCULATE_LABEL, permissions=["change"])
+    def recalculate(self, request: HttpRequest, queryset: QuerySet[HolidayCalendar]) -> None:
+        recalculate_open_tickets(request, holiday_calendar_ids=tuple(queryset.values_list("pk", flat=True)))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HolidayCalendar]:
         from django.db.models import Count
@@ -389,8 +421,11 @@ class SlaClockAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ReplanRun)
 class ReplanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["requested_at", "reason", "state", "processed", "total", "finished_at"]
-    readonly_fields = ["reason", "policy_ids", "requested_at", "state", "total", "processed", "rebased",
+    list_display = ["requested_at", "kind", "reason", "requested_by", "state", "processed", "total", "rebased",
+                    "finished_at"]
+    list_filter = ["kind", "state"]
+    readonly_fields = ["kind", "reason", "requested_by", "policy_ids", "requested_at", "state", "total", "processed",
+                       "rebased",
                        "started_at", "finished_at", "error"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -253,6 +253,17 @@ def apply_event(state: ClockState | None, event: ClockEvent, calendars: Calendar
             _plan_running(new, at, calendars(new.calendar_key))
     elif kind in ("policy_change", "calendar_change"):
         _rebase(new, event, calendars)
+    elif kind == "recalculate":
+        # SPEC 7.4 / 7.6: an admin replayed the clock's log on today's calendar; the event carries
+        # the replay's outcome, so the log still folds to the row. Breaches stay recorded.
+        if new.state not in OPEN_STATES:
+            raise ClockLogError(f"recalculate of a {new.state} clock")
+        data = event.data
+        new.calendar_key = str(data.get("calendar", new.calendar_key))
+        new.consumed_seconds = int(data["consumed"])
+        new.checkpoint_at = parse_instant(data.get("checkpoint")) or new.checkpoint_at
+        new.computed_due_at = parse_instant(data.get("due_at"))
+        new.computed_warn_at = parse_instant(data.get("warn_at"))
     elif kind == "override":
         new.manual_due_at = parse_instant(event.data.get("due_at"))
         new.manual_due_by_id = event.data.get("by") if new.manual_due_at is not None else None

@@ -291,6 +291,7 @@ class ClockEventKind(models.TextChoices):
     CANCEL = "cancel", _("Cancelled")
     BREACHED = "breached", _("Breached")
     WARNED = "warned", _("Warning sent")
+    RECALCULATE = "recalculate", _("Recalculated from the start")
 
 
 class SlaClockEvent(models.Model):
@@ -341,10 +342,19 @@ class ReplanState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ReplanRun(models.Model):
-    """A background re-plan of open clocks after a calendar edit (SPEC 7.4), with its progress."""
+class ReplanKind(models.TextChoices):
+    REPLAN = "replan", _("Re-plan after a calendar edit")
+    RECALCULATE = "recalculate", _("Recalculate open tickets from their start")
 
+
+class ReplanRun(models.Model):
+    """A background re-plan of open clocks after a calendar edit, or an admin's recalculation of
+    open clocks from their start (SPEC 7.4), with its progress."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ReplanKind.choices, default=ReplanKind.REPLAN)
     reason = models.CharField(_("reason"), max_length=200)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     policy_ids = models.JSONField(default=list)
     requested_at = models.DateTimeField(_("requested"))
     state = models.CharField(_("state"), max_length=10, choices=ReplanState.choices, default=ReplanState.PENDING)

@@ -26,3 +26,9 @@ def sla_sweep_job() -> dict[str, int]:
 def sla_replan_job(run_id: int) -> int:
     run = services.replan_run(run_id=run_id, now=timezone.now())
     return run.processed
+
+
+@db_task()
+def sla_recalculate_job(run_id: int) -> int:
+    run = services.recalculate_run(run_id=run_id, now=timezone.now())
+    return run.processed

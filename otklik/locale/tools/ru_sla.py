@@ -83,4 +83,11 @@ RU: dict[str, str | list[str]] = {
     "stopped": "остановлено", "Only the first spans are shown.": "Показаны только первые интервалы.",
     "Event log": "Журнал событий", "not announced": "без оповещения", "Set the due time by hand": "Задать срок вручную",
     "Why": "Причина", "Set": "Установить", "Clear": "Сбросить", "No SLA applies to this ticket.": "К этой заявке SLA не применяется.",
+    # recalculate open tickets from their start (SPEC 7.4)
+    "Recalculated from the start": "Пересчитан с начала", "Re-plan after a calendar edit": "Пересчёт после изменения календаря",
+    "Recalculate open tickets from their start": "Пересчитать открытые заявки с начала",
+    "requested by": "кто запросил",
+    "No SLA policy uses the selected rows; there is nothing to recalculate.": "Выбранные записи не используются ни одной политикой SLA — пересчитывать нечего.",
+    "Recalculation of %(count)s open SLA clocks started in the background; its progress is shown under re-plan runs.":
+        "Запущен фоновый пересчёт открытых таймеров SLA (%(count)s); ход выполнения — в разделе «Пересчёты сроков».",
 }
