@@ -170,6 +170,9 @@ def _rebase(state: ClockState, event: ClockEvent, calendars: CalendarLookup) -> 
     with the remaining budget. Breaches already recorded stay recorded."""
     if state.state not in OPEN_STATES:
         raise ClockLogError(f"{event.kind} on a {state.state} clock")
+    if state.state == PAUSED:
+        # The checkpoint moves to the change: the pause so far must be counted before it does.
+        state.paused_seconds += max(0, int((event.at - state.checkpoint_at).total_seconds()))
     _consume(state, event.at, calendars(state.calendar_key))
     data = event.data
     state.calendar_key = str(data.get("calendar", state.calendar_key))

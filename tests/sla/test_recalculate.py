@@ -125,6 +125,7 @@ def test_a_paused_clock_gets_its_budget_back_and_resumes_on_the_new_calendar(
                                   now=msk(3, 12))
     resolution.refresh_from_db()
     assert resolution.due_at == msk(4, 11)  # Tuesday 12:00-18:00 and Wednesday 09:00-11:00
+    assert resolution.paused_seconds == 22 * HOUR  # Monday 14:00 to Tuesday 12:00, across the edit
     assert_matches_log(resolution)
 
 
