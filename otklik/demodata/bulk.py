@@ -121,13 +121,6 @@ def _business_moment(rng: random.Random, start: datetime, end: datetime) -> date
     return moment
 
 
-@dataclass
-class Batch:
-    tickets: list[Ticket] = field(default_factory=list)
-    messages: list[list[Message]] = field(default_factory=list)
-    events: list[list[TicketEvent]] = field(default_factory=list)
-
-
 def _plan_ticket(rng: random.Random, ref: Reference, number: int, now: datetime, days: int) -> tuple[
     Ticket, list[Message], list[TicketEvent]
 ]:

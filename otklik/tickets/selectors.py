@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
-from otklik.tickets.models import ACTIVE_KINDS, Message, StatusKind, Ticket, TicketEvent
+from otklik.tickets.models import Message, Ticket, TicketEvent
 
 SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("-updated_at", "-id"),
@@ -39,7 +38,6 @@ class TicketFilters:
     updated_from: datetime | None = None
     updated_to: datetime | None = None
     text: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def ticket_list(viewer: User, filters: TicketFilters | None = None, sort: str = "updated") -> QuerySet[Ticket]:
@@ -124,16 +122,3 @@ def ticket_events(viewer: User | None, ticket: Ticket) -> QuerySet[TicketEvent]:
     if viewer is None or not (viewer.is_staff_member or viewer.is_superuser):
         return events.filter(kind__in=["created", "status_changed"])
     return events
-
-
-def queue_counts(viewer: User) -> dict[str, int]:
-    """Counts of the standard queues in one query."""
-    active = Q(status__kind__in=ACTIVE_KINDS)
-    return tickets_visible_to(viewer).aggregate(
-        mine=Count("pk", filter=active & Q(assignee_id=viewer.pk)),
-        unassigned=Count("pk", filter=active & Q(assignee__isnull=True)),
-        waiting=Count("pk", filter=Q(status__kind=StatusKind.WAITING_CUSTOMER)),
-        paused=Count("pk", filter=Q(status__kind=StatusKind.ON_HOLD)),
-        open=Count("pk", filter=active),
-        all=Count("pk"),
-    )

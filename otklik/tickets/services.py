@@ -307,9 +307,8 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
             channel=inbound.channel, external_id=inbound.external_id, raw_ref=inbound.raw_ref,
             attachments=inbound.attachments, now=now,
         )
-        for watcher in watchers:
-            if not target.watchers.filter(pk=watcher.pk).exists():
-                ticket_watch(actor=None, ticket_id=target.pk, user_id=watcher.pk, now=now)
+        for watcher in watchers:  # ticket_watch leaves someone already watching as they are
+            ticket_watch(actor=None, ticket_id=target.pk, user_id=watcher.pk, now=now)
         return IngestResult(ticket=Ticket.objects.get(pk=target.pk), message=message, outcome="reply")
     request_type = (
         RequestType.objects.filter(code=inbound.request_type_code).first() if inbound.request_type_code else None

@@ -9,6 +9,7 @@ from otklik.accounts import access
 from otklik.core.errors import NotFound
 from otklik.tickets import selectors
 from otklik.tickets.models import Ticket
+from otklik.web.queues import queue_counts
 from tests.access.world import (
     HANDLED,
     PERSONAS,
@@ -28,7 +29,7 @@ def test_lists_show_exactly_the_visible_tickets(world: World, persona: str) -> N
     listed = {t.pk for t in selectors.ticket_list(viewer)}
     wanted = {world.tickets[key].pk for key in VISIBLE[persona]}
     assert listed == wanted
-    assert selectors.queue_counts(viewer)["all"] == len(wanted)
+    assert queue_counts(viewer)["all"] == len(wanted)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

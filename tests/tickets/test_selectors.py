@@ -7,6 +7,7 @@ from otklik.testing import factories
 from otklik.testing.queries import count_queries
 from otklik.tickets import selectors, services
 from otklik.tickets.selectors import TicketFilters
+from otklik.web.queues import queue_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +60,8 @@ def test_filters_and_visibility(people, now):
     assert selectors.ticket_list(people.alice, TicketFilters(text="vpn")).count() == 0
     assert selectors.ticket_list(people.fiona, TicketFilters(assignee_ids=(people.fiona.pk,))).count() == 4
     assert selectors.ticket_list(people.fiona, TicketFilters(unassigned=True)).count() == 1
-    counts = selectors.queue_counts(people.fiona)
-    assert counts["mine"] == 4 and counts["unassigned"] == 1 and counts["open"] == 5
+    counts = queue_counts(people.fiona)
+    assert counts["mine"] == 4 and counts["unassigned"] == 1 and counts["all"] == 5
 
 
 def test_absent_and_forbidden_are_the_same_not_found(people, now):

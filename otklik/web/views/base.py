@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -60,6 +61,12 @@ def report_error(request: HttpRequest, error: DomainError, **context: Any) -> No
         details = "; ".join(f"{field}: {message}" for field, message in error.errors.items())
         text = f"{text} ({details})"
     messages.error(request, text)
+
+
+def report_form_errors(request: HttpRequest, form: forms.Form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

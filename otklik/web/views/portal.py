@@ -25,7 +25,7 @@ from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket
 from otklik.web import selectors
 from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound, upload_limit
 from otklik.web.links import SESSION_KEY
-from otklik.web.views.base import current_user, report_error
+from otklik.web.views.base import current_user, report_error, report_form_errors
 from otklik.web.views.ticket import custom_fields
 
 LOW_SCORE = 2
@@ -146,9 +146,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     viewer, ticket = portal_viewer(request, number)
     form = ReplyForm(request.POST, request.FILES, uploader=viewer, allow_status=False)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        report_form_errors(request, form)
         return redirect("ticket", number=number)
     try:
         services.ticket_reply(actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],

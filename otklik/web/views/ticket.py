@@ -34,7 +34,7 @@ from otklik.tickets.models import (
 from otklik.web import selectors
 from otklik.web.canned import canned_replies_for, fill_placeholders
 from otklik.web.forms import NoteForm, ReplyForm, as_inbound
-from otklik.web.views.base import agent_required, current_user, report_error
+from otklik.web.views.base import agent_required, current_user, report_error, report_form_errors
 
 # History kinds the timeline shows otherwise: as the message itself, or as the status change beside them.
 HIDDEN_EVENTS = {EventKind.CREATED, EventKind.REPLIED, EventKind.NOTE_ADDED, EventKind.RESOLVED,
@@ -202,9 +202,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket_for(viewer, number)
     form = ReplyForm(request.POST, request.FILES, uploader=viewer)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        report_form_errors(request, form)
         return _back(ticket, request)
     try:
         reply_guard(body_text=form.cleaned_data["body"], confirmed=form.cleaned_data["send_anyway"])
@@ -235,9 +233,7 @@ def ticket_note(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket_for(viewer, number)
     form = NoteForm(request.POST, request.FILES, uploader=viewer)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        report_form_errors(request, form)
         return _back(ticket, request)
     try:
         services.ticket_add_note(actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],
