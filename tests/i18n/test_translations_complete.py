@@ -34,6 +34,9 @@ from otklik.testing.personas import PASSWORD, Personas
 CATALOGUE_DIR = Path(settings.LOCALE_PATHS[0]) / "ru" / "LC_MESSAGES"
 PO_PATH = CATALOGUE_DIR / "django.po"
 MO_PATH = CATALOGUE_DIR / "django.mo"
+# Apps with a catalogue of their own (Django merges an app's locale/ folder into the project's); a channel
+# app keeps its strings beside its code so that its translators and its changes stay in one place.
+PO_PATHS = [PO_PATH, *sorted(Path(settings.BASE_DIR).glob("*/locale/ru/LC_MESSAGES/django.po"))]
 SOURCE_ROOT = Path(settings.BASE_DIR)  # the otklik package: what `makemessages` scans (tests/, bench/ ignored)
 
 RUSSIAN_PLURAL_FORMS = (
@@ -183,7 +186,14 @@ def catalogue_problems(entries: list[Entry]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def po_entries() -> list[Entry]:
-    return parse_po(PO_PATH.read_text(encoding="utf-8"))
+    """Every catalogue's entries together: a string may live in the project's catalogue or in its app's."""
+    return [entry for path in PO_PATHS for entry in parse_po(path.read_text(encoding="utf-8"))]
+
+
+@pytest.fixture(scope="module", params=PO_PATHS, ids=lambda path: str(path.relative_to(settings.BASE_DIR)))
+def po_path(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
 
 
 # ---------------------------------------------------------------- the catalogue itself
@@ -210,8 +220,8 @@ def test_the_checker_finds_known_defects() -> None:
     assert len(problems) == 5, problems
 
 
-def test_header_declares_the_three_russian_plural_forms(po_entries: list[Entry]) -> None:
-    header, fields = header_of(po_entries)
+def test_header_declares_the_three_russian_plural_forms(po_path: Path) -> None:
+    header, fields = header_of(parse_po(po_path.read_text(encoding="utf-8")))
     assert "fuzzy" not in header.flags, "a fuzzy header is a catalogue nobody filled in; fill_po.py clears it"
     assert fields.get("Language") == "ru"
     assert "charset=UTF-8" in fields.get("Content-Type", "")
@@ -266,9 +276,9 @@ def _expected_catalogue(entries: list[Entry]) -> dict[object, str]:
     return expected
 
 
-def test_compiled_catalogue_says_what_the_po_says(po_entries: list[Entry]) -> None:
-    compiled = _mo_catalogue(MO_PATH)
-    expected = _expected_catalogue(po_entries)
+def test_compiled_catalogue_says_what_the_po_says(po_path: Path) -> None:
+    compiled = _mo_catalogue(po_path.with_suffix(".mo"))
+    expected = _expected_catalogue(parse_po(po_path.read_text(encoding="utf-8")))
     stale = sorted(repr(key) for key in expected if compiled.get(key) != expected[key])
     extra = sorted(repr(key) for key in compiled if key not in expected)
     assert not stale and not extra, (
@@ -278,13 +288,13 @@ def test_compiled_catalogue_says_what_the_po_says(po_entries: list[Entry]) -> No
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext (msgfmt) is not installed")
-def test_msgfmt_accepts_the_po_and_builds_the_same_mo(tmp_path: Path) -> None:
+def test_msgfmt_accepts_the_po_and_builds_the_same_mo(tmp_path: Path, po_path: Path) -> None:
     built = tmp_path / "django.mo"
     result = subprocess.run(
-        ["msgfmt", "--check", "-o", str(built), str(PO_PATH)], capture_output=True, text=True, check=False
+        ["msgfmt", "--check", "-o", str(built), str(po_path)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert _mo_catalogue(built) == _mo_catalogue(MO_PATH), "django.mo differs from a fresh msgfmt build"
+    assert _mo_catalogue(built) == _mo_catalogue(po_path.with_suffix(".mo")), "django.mo differs from msgfmt's"
 
 
 # ---------------------------------------------------------------- the source is all in the catalogue
