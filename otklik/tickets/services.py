@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import mimetypes
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,9 +60,26 @@ def ticket_lock(ticket_id: int) -> Ticket:
         raise NotFound() from exc
 
 
+_event_origin: ContextVar[dict[str, Any] | None] = ContextVar("ticket_event_origin", default=None)
+
+
+@contextmanager
+def events_via(origin: dict[str, Any]) -> Iterator[None]:
+    """Events recorded inside carry `origin` as data["via"]: who acted when the actor is the system
+    (e.g. {"tracker": 3, "name": "Redmine"}), so the history says which connection moved the ticket."""
+    token = _event_origin.set(origin)
+    try:
+        yield
+    finally:
+        _event_origin.reset(token)
+
+
 def event_record(
     *, ticket: Ticket, actor: User | None, kind: str, data: dict[str, Any] | None = None, at: datetime
 ) -> TicketEvent:
+    origin = _event_origin.get()
+    if origin is not None:
+        data = {**(data or {}), "via": origin}
     event = TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=at)
     ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket)
     return event
