@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from otklik.api import pages, views, webhooks
+from otklik.api import pages, trackers, views, webhooks
 
 app_name = "api"
 
@@ -35,6 +35,11 @@ v1: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/merge/", views.TicketMergeView.as_view(), name="ticket-merge"),
     path("tickets/<int:number>/sla/", views.TicketSlaView.as_view(), name="ticket-sla"),
     path("tickets/<int:number>/links/", views.TicketLinksView.as_view(), name="ticket-links"),
+    path(
+        "tickets/<int:number>/links/external/",
+        trackers.TicketExternalLinksView.as_view(),
+        name="ticket-external-links",
+    ),
     path("tickets/<int:number>/rating/", views.TicketRateView.as_view(), name="ticket-rating"),
     path("tickets/<int:number>/watchers/", views.TicketWatchersView.as_view(), name="ticket-watchers"),
     path(
