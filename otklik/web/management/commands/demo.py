@@ -13,6 +13,7 @@ from otklik.automation.demo import mark_history_as_read, seed_demo_automation
 from otklik.demodata.bulk import generate_tickets
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
+from otklik.trackers.demo import seed_demo_trackers
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         seed_reference_data()
         seed_demo_sla(now)
         seed_demo_automation()
+        seed_demo_trackers()
         written = generate_tickets(options["tickets"], now=now, days=options["days"], seed=options["seed"])
         # History is written in bulk, without the live hooks: derive what they would have kept.
         clocks = backfill_clocks(now)
