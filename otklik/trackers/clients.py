@@ -292,7 +292,8 @@ class GitHubClient(Client):
         return self.issue(self.request("GET", f"/repos/{project}/issues/{number}"), project)
 
     def create_issue(self, *, project: str, subject: str, description: str) -> IssueData:
-        answer = self.request("POST", f"/repos/{project.strip('/')}/issues", json={"title": subject, "body": description})
+        answer = self.request("POST", f"/repos/{project.strip('/')}/issues",
+                              json={"title": subject, "body": description})
         return self.issue(answer, project.strip("/"))
 
     def whoami(self) -> tuple[str, Any]:

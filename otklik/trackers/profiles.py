@@ -63,10 +63,10 @@ def _fetch(source: ProfileSource, person: User) -> list[tuple[str, str]]:
 
 
 def profile_for(source: ProfileSource, person: User) -> Profile:
-    key = "trackers:profile:%s:%s" % (source.pk, hashlib.sha256(profile_url(source, person).encode()).hexdigest())
+    key = f"trackers:profile:{source.pk}:{hashlib.sha256(profile_url(source, person).encode()).hexdigest()}"
     cached = cache.get(key)
     if isinstance(cached, dict):
-        return Profile(source=source.name, values=[tuple(pair) for pair in cached["values"]],  # type: ignore[misc]
+        return Profile(source=source.name, values=[(str(label), str(value)) for label, value in cached["values"]],
                        failed=cached["failed"])
     try:
         values, failed = _fetch(source, person), False

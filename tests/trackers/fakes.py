@@ -128,7 +128,8 @@ class FakeTracker:
         if self.kind == "redmine":
             issue["status"] = {"id": 3, "name": status, "is_closed": closed}
         elif self.kind == "jira":
-            issue["fields"]["status"] = {"name": status, "statusCategory": {"key": "done" if closed else "indeterminate"}}
+            category = "done" if closed else "indeterminate"
+            issue["fields"]["status"] = {"name": status, "statusCategory": {"key": category}}
         elif self.kind == "gitlab":
             issue["state"] = "closed" if closed else "opened"
             issue["labels"] = list(labels)
@@ -192,6 +193,7 @@ class FakeTracker:
         """Headers and body of the tracker's call after the issue changed."""
         issue = self.issues[key]
         delivery = delivery or str(uuid.uuid4())
+        payload: dict[str, Any]
         if self.kind == "redmine":  # the redmine_webhook plugin's shape
             payload = {"payload": {"action": "updated", "issue": issue,
                                    "journal": {"id": 1, "notes": "", "details": []},
@@ -207,7 +209,8 @@ class FakeTracker:
                     "X-Hub-Signature": signature}, body
         if self.kind == "gitlab":
             project, _sep, _iid = key.rpartition("#")
-            attributes = {key_: value for key_, value in issue.items() if key_ not in {"labels", "assignees", "web_url"}}
+            left_out = {"labels", "assignees", "web_url"}  # sent beside object_attributes, not inside
+            attributes = {key_: value for key_, value in issue.items() if key_ not in left_out}
             attributes |= {"url": issue["web_url"], "action": "close" if issue["state"] == "closed" else "update"}
             payload = {"object_kind": "issue", "event_type": "issue", "user": {"name": "Dev Lee"},
                        "project": {"id": 1, "path_with_namespace": project},

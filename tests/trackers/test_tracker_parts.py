@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,7 +20,7 @@ from otklik.testing import factories
 from otklik.testing.personas import PASSWORD
 from otklik.testing.queries import count_queries
 from otklik.tickets import services as ticket_services
-from otklik.tickets.models import EventKind, Message, TicketEvent
+from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 from otklik.trackers import services
 from otklik.trackers.clients import client_for
 from otklik.trackers.demo import seed_demo_trackers
@@ -133,10 +134,10 @@ def test_the_sweep_processes_calls_whose_job_was_lost_and_polls(people, fakes, c
     ticket = factories.ticket(requester=people.alice)
     issue = ExternalIssue.objects.create(connection=connection, key="8")
     TicketIssueLink.objects.create(ticket=ticket, issue=issue, created_at=timezone.now())
-    headers, body = fake.webhook("8", connection.webhook_secret)
+    _headers, body = fake.webhook("8", connection.webhook_secret)
     # Stored, but its job never ran (the queue was down).
     InboundHook.objects.create(connection=connection, delivery_key="lost", body=body, headers={},
-                               received_at=timezone.now() - timezone.timedelta(minutes=5))
+                               received_at=timezone.now() - timedelta(minutes=5))
 
     counts = trackers_sweep()
 
@@ -237,8 +238,14 @@ def test_the_panel_and_the_api_list_cost_the_same_for_2_and_20_links(people, cli
     api = APIClient()
     api.force_authenticate(people.adam)
 
-    page = [count_queries(lambda t=t: client.get(f"/tickets/{t.number}/")) for t in (small, large)]
-    listing = [count_queries(lambda t=t: api.get(f"/api/v1/tickets/{t.number}/links/external/")) for t in (small, large)]
+    def page_of(ticket: Ticket) -> int:
+        return count_queries(lambda: client.get(f"/tickets/{ticket.number}/"))
+
+    def listing_of(ticket: Ticket) -> int:
+        return count_queries(lambda: api.get(f"/api/v1/tickets/{ticket.number}/links/external/"))
+
+    page = [page_of(small), page_of(large)]
+    listing = [listing_of(small), listing_of(large)]
 
     assert page[0] == page[1]
     assert listing[0] == listing[1]

@@ -118,6 +118,7 @@ def test_create_an_issue_from_a_ticket(kind, people, fakes, connect, django_capt
     assert len(created) == 1
     assert "Refund button missing" in str(created[0].body)
     link = TicketIssueLink.objects.select_related("issue").get(ticket=ticket)
+    assert request.issue is not None
     assert link.issue.key == request.issue.key and link.issue.title == "Refund button missing"
     connection.refresh_from_db()
     assert connection.last_error == "" and connection.last_sync_at is not None
@@ -142,6 +143,7 @@ def test_tracker_down_during_create_leaves_the_ticket_alone_and_the_error_visibl
     assert "503" in connection.last_error
     # When the tracker is back, the retry creates it.
     fake.down = False
+    assert request.next_attempt_at is not None
     assert services.issue_request_run(request_id=request.pk, now=request.next_attempt_at) == "created"
     assert TicketIssueLink.objects.filter(ticket=ticket).exists()
 
