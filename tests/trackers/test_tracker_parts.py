@@ -250,3 +250,24 @@ def test_the_panel_and_the_api_list_cost_the_same_for_2_and_20_links(people, cli
     assert page[0] == page[1]
     assert listing[0] == listing[1]
     assert len(api.get(f"/api/v1/tickets/{large.number}/links/external/?limit=50").json()["results"]) == 20
+
+
+def test_the_history_names_the_issue_and_the_connection_that_moved_the_ticket(people, client):
+    from otklik.tickets.models import Status
+    from otklik.trackers.clients import IssueData
+
+    connection = TrackerConnection.objects.create(name="Redmine dev", kind="redmine", base_url="http://127.0.0.1:9")
+    StatusMapping.objects.create(connection=connection, tracker_value="Feedback",
+                                 ticket_status=Status.objects.get(code="needs_clarification"))
+    ticket = factories.ticket(requester=people.alice)
+    link = services.issue_link(actor=people.adam, ticket_id=ticket.pk, connection_id=connection.pk, reference="31",
+                               now=timezone.now())
+    services.issue_apply(issue_id=link.issue_id, data=IssueData(key="31", status="Feedback"), now=timezone.now())
+    client.force_login(people.adam)
+
+    page = client.get(f"/tickets/{ticket.number}/").content.decode()
+
+    assert "Linked to tracker issue 31" in page
+    assert "Redmine dev" in page and "Needs clarification" in page
+    client.force_login(people.alice)
+    assert "Redmine dev" not in client.get(f"/tickets/{ticket.number}/").content.decode()
