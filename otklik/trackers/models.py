@@ -141,7 +141,9 @@ class ExternalIssue(models.Model):
     connection = models.ForeignKey(
         TrackerConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="issues"
     )
-    key = models.CharField(_("issue"), max_length=300, help_text=_("For example: 123, PROJ-1, group/project#12, owner/repo#12"))
+    key = models.CharField(
+        _("issue"), max_length=300, help_text=_("For example: 123, PROJ-1, group/project#12, owner/repo#12"),
+    )
     title = models.CharField(_("title"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=200, blank=True)
     is_closed = models.BooleanField(_("closed"), default=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
