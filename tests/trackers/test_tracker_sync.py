@@ -262,3 +262,34 @@ def test_feedback_label_asks_the_requester_through_the_mapping(
     ticket.refresh_from_db()
     assert ticket.status.code == "needs_clarification"
     assert not Message.objects.filter(ticket=ticket, is_internal=False).exclude(author=people.alice).exists()
+
+
+def test_the_create_form_includes_internal_notes_only_when_asked(people, fakes, connect, client):
+    connection = connect(fakes("github"))
+    ticket = factories.ticket(requester=people.alice, subject="Export broken", body="The CSV is empty.")
+    ticket_services.ticket_add_note(actor=people.adam, ticket_id=ticket.pk, body_text="Internal: DB replica lag",
+                                    now=timezone.now())
+    client.force_login(people.adam)
+
+    plain = client.get(f"/trackers/tickets/{ticket.number}/create/").content.decode()
+    with_notes = client.get(f"/trackers/tickets/{ticket.number}/create/?notes=1").content.decode()
+
+    assert "The CSV is empty." in plain and "DB replica lag" not in plain and "Export broken" in plain
+    assert "DB replica lag" in with_notes
+    assert connection.name in plain
+
+
+def test_the_webhook_endpoint_refuses_what_it_cannot_take(people, fakes, connect, client):
+    connection = connect(fakes("gitlab"))
+    assert client.get(f"/trackers/hooks/{connection.pk}/").status_code == 405
+    assert client.post("/trackers/hooks/9999/", data=b"{}", content_type="application/json").status_code == 404
+    huge = b'{"a": "' + b"x" * (1024 * 1024) + b'"}'
+    too_big = client.post(f"/trackers/hooks/{connection.pk}/", data=huge, content_type="application/json",
+                          headers={"X-Gitlab-Token": connection.webhook_secret})
+    assert too_big.status_code == 413
+    connection.is_active = False
+    connection.save()
+    off = client.post(f"/trackers/hooks/{connection.pk}/", data=b"{}", content_type="application/json",
+                      headers={"X-Gitlab-Token": connection.webhook_secret})
+    assert off.status_code == 404
+    assert not InboundHook.objects.exists()
