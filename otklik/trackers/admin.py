@@ -59,6 +59,7 @@ class TrackerConnectionAdmin(admin.ModelAdmin[TrackerConnection]):
     list_filter = ("kind", "is_active")
     readonly_fields = ("webhook_url", "has_token", "last_error", "last_error_at", "last_sync_at", "created_at")
     inlines = (StatusMappingInline,)
+    raw_id_fields = ("reply_as",)
     actions = ("test_connection",)
 
     @admin.display(description=_("last error"))

@@ -185,8 +185,10 @@ def issue_request_run(*, request_id: int, now: datetime) -> str:
         ticket = ticket_services.ticket_lock(request.ticket_id)
         issue = _issue_row(connection, data.key)
         _store(issue, data, now)
-        with ticket_services.events_via(origin(connection)):
-            link = _record_link(actor=request.created_by, ticket=ticket, issue=issue, now=now)
+        link = TicketIssueLink.objects.filter(ticket=ticket, issue=issue).first()
+        if link is None:
+            with ticket_services.events_via(origin(connection)):
+                link = _record_link(actor=request.created_by, ticket=ticket, issue=issue, now=now)
         # The issue was born in this state: nothing has happened yet that the mapping should act on.
         link.applied_signal = _mapped_signal(connection, data)
         link.save(update_fields=["applied_signal"])
@@ -312,12 +314,15 @@ def issue_apply(*, issue_id: int, data: IssueData, now: datetime, baseline_link_
         _store(issue, data, now)
         mapping = _mapping_for(issue.connection, data)
         signal = mapping.signal if mapping else ""
-        links = list(TicketIssueLink.objects.select_for_update().filter(issue=issue).order_by("ticket_id"))
+        links = list(TicketIssueLink.objects.select_for_update(of=("self",)).select_related("ticket__status")
+                     .filter(issue=issue).order_by("ticket_id"))
         for link in links:
             link.issue = issue
             if link.applied_signal == signal:
                 continue
-            if mapping is not None and link.pk not in baseline_link_ids:
+            # A closed request is finished: the tracker neither reopens it nor writes to its requester.
+            finished = link.ticket.status.kind == StatusKind.CLOSED
+            if mapping is not None and link.pk not in baseline_link_ids and not finished:
                 try:
                     with transaction.atomic():  # one ticket refusing (merged, ...) does not stop the others
                         report.replied += _apply_to_link(link, mapping, data, now)

@@ -293,3 +293,23 @@ def test_the_webhook_endpoint_refuses_what_it_cannot_take(people, fakes, connect
                       headers={"X-Gitlab-Token": connection.webhook_secret})
     assert off.status_code == 404
     assert not InboundHook.objects.exists()
+
+
+def test_a_closed_ticket_is_neither_reopened_nor_written_to(people, fakes, connect, bot, client,
+                                                             django_capture_on_commit_callbacks):
+    fake = fakes("redmine")
+    fake.add("77", "Old bug")
+    connection = connect(fake)
+    open_ticket, closed_ticket = factories.ticket(requester=people.alice), factories.ticket(requester=people.bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        for ticket in (open_ticket, closed_ticket):
+            services.issue_link(actor=people.adam, ticket_id=ticket.pk, connection_id=connection.pk,
+                                reference="77", now=timezone.now())
+    ticket_services.ticket_close(actor=None, ticket_id=closed_ticket.pk, now=timezone.now())
+    fake.change("77", "Resolved")
+    _send(client, connection, fake, "77", django_capture_on_commit_callbacks)
+
+    closed_ticket.refresh_from_db()
+    open_ticket.refresh_from_db()
+    assert closed_ticket.status.code == "closed" and open_ticket.status.code == "in_progress"
+    assert list(Message.objects.filter(author=bot).values_list("ticket_id", flat=True)) == [open_ticket.pk]
