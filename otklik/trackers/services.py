@@ -339,7 +339,9 @@ def issue_apply(*, issue_id: int, data: IssueData, now: datetime, baseline_link_
 
 def issue_refresh(*, issue_id: int, now: datetime, baseline_link_ids: frozenset[int] = frozenset()) -> bool:
     """Fetch the issue from its tracker and apply it; False (and the error on the connection) when down."""
-    issue = ExternalIssue.objects.select_related("connection").get(pk=issue_id)
+    issue = ExternalIssue.objects.select_related("connection").filter(pk=issue_id).first()
+    if issue is None:  # unlinked and removed since the job was queued
+        return False
     try:
         data = client_for(issue.connection).fetch_issue(issue.key)
     except TrackerError as exc:
