@@ -13,8 +13,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from otklik.accounts.models import User
+from otklik.api import selectors as api_selectors
 from otklik.api.serializers import reject_unstorable_text
 from otklik.api.views import READ_ERRORS, WRITE_ERRORS, TicketChildList, valid, viewer_of
 from otklik.trackers import selectors, services
@@ -95,3 +97,13 @@ class TicketExternalLinksView(TicketChildList):
                                    reference=data["reference"], now=timezone.now())
         link = selectors.issue_links_for(viewer, ticket).get(pk=link.pk)
         return Response(ExternalLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class TicketExternalLinkView(APIView):
+    @extend_schema(responses={204: None, **WRITE_ERRORS}, summary="Unlink a tracker issue")
+    def delete(self, request: Request, number: int, link_id: int) -> Response:
+        viewer = viewer_of(request)
+        ticket = api_selectors.ticket_for(viewer, number)
+        selectors.issue_links_for(viewer, ticket)  # 403 for who may not see the links, before anything else
+        services.issue_unlink(actor=viewer, ticket_id=ticket.pk, link_id=link_id, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -40,6 +40,11 @@ v1: list[URLPattern | URLResolver] = [
         trackers.TicketExternalLinksView.as_view(),
         name="ticket-external-links",
     ),
+    path(
+        "tickets/<int:number>/links/external/<int:link_id>/",
+        trackers.TicketExternalLinkView.as_view(),
+        name="ticket-external-link",
+    ),
     path("tickets/<int:number>/rating/", views.TicketRateView.as_view(), name="ticket-rating"),
     path("tickets/<int:number>/watchers/", views.TicketWatchersView.as_view(), name="ticket-watchers"),
     path(

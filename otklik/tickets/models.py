@@ -325,6 +325,7 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACHED = "sla_breached", _("SLA breached")
     SLA_CHANGED = "sla_changed", _("SLA changed")
+    UNLINKED = "unlinked", _("Unlinked")
 
 
 class TicketEvent(models.Model):

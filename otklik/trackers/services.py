@@ -105,15 +105,17 @@ def _issue_row(connection: TrackerConnection, key: str) -> ExternalIssue:
     return issue
 
 
+def _external(issue: ExternalIssue) -> dict[str, Any]:
+    return {"tracker": issue.connection_id, "kind": issue.connection.kind, "issue": issue.key, "url": issue.url}
+
+
 def _record_link(*, actor: User | None, ticket: Ticket, issue: ExternalIssue, now: datetime) -> TicketIssueLink:
     if TicketIssueLink.objects.filter(ticket=ticket, issue=issue).exists():
         raise Conflict(_("The ticket is already linked to this issue."))
     link = TicketIssueLink.objects.create(ticket=ticket, issue=issue, created_by=actor, created_at=now)
     # A typed ticket event: the history shows it and outgoing webhooks announce it ("linked").
-    ticket_services.event_record(ticket=ticket, actor=actor, kind=EventKind.LINKED, at=now, data={
-        "external": {"tracker": issue.connection_id, "kind": issue.connection.kind, "issue": issue.key,
-                     "url": issue.url},
-    })
+    ticket_services.event_record(ticket=ticket, actor=actor, kind=EventKind.LINKED, at=now,
+                                 data={"external": _external(issue)})
     return link
 
 
@@ -128,6 +130,19 @@ def issue_link(*, actor: User | None, ticket_id: int, connection_id: int, refere
     link = _record_link(actor=actor, ticket=ticket, issue=_issue_row(connection, key), now=now)
     _enqueue("issue_refresh_task", link.issue_id, [link.pk])
     return link
+
+
+@transaction.atomic
+def issue_unlink(*, actor: User | None, ticket_id: int, link_id: int, now: datetime) -> None:
+    """Remove a link (a wrong number, a duplicate issue); the issue row stays for its other tickets."""
+    ticket = ticket_services.ticket_lock(ticket_id)
+    access.ensure_can(actor, "link", ticket)
+    link = TicketIssueLink.objects.select_related("issue__connection").filter(pk=link_id, ticket=ticket).first()
+    if link is None:
+        raise NotFound()
+    link.delete()
+    ticket_services.event_record(ticket=ticket, actor=actor, kind=EventKind.UNLINKED, at=now,
+                                 data={"external": _external(link.issue)})
 
 
 @transaction.atomic

@@ -72,6 +72,17 @@ def link_issue(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @agent_required
+@require_POST
+def unlink_issue(request: HttpRequest, number: int, link_id: int) -> HttpResponse:
+    ticket = _ticket(request, number)
+    try:
+        services.issue_unlink(actor=current_user(request), ticket_id=ticket.pk, link_id=link_id, now=timezone.now())
+    except DomainError as error:
+        report_error(request, error, ticket=number)
+    return _back(number)
+
+
+@agent_required
 @require_GET
 def create_form(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket(request, number)

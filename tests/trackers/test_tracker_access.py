@@ -71,6 +71,12 @@ def test_web_routes(persona, key, scene):
     made = IssueRequest.objects.filter(state="pending").count() - before_requests
     assert made == (2 if handled and persona in WRITERS else 0)
 
+    first_link = TicketIssueLink.objects.filter(ticket=ticket).order_by("pk").first()
+    assert first_link is not None
+    unlink = client.post(f"/trackers/tickets/{ticket.number}/unlink/{first_link.pk}/")
+    assert unlink.status_code == (302 if agent_sees else 404)
+    assert TicketIssueLink.objects.filter(pk=first_link.pk).exists() == (not (handled and persona in WRITERS))
+
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("key", TICKETS)
@@ -98,6 +104,16 @@ def test_api_external_links(persona, key, scene, now):
     if may_add:
         assert added.json()["issue"]["key"] == "88"
         assert added.json()["tracker"] == {"id": connection.pk, "name": "Redmine", "kind": "redmine"}
+
+    link = TicketIssueLink.objects.filter(ticket=ticket).order_by("pk").first()
+    assert link is not None
+    removed = client.delete(f"{url}{link.pk}/")
+    assert removed.status_code == (204 if may_add else 403 if visible else 404)
+    assert TicketIssueLink.objects.filter(pk=link.pk).exists() == (not may_add)
+    if may_add:  # a link of another ticket is not reachable through this one
+        other = TicketIssueLink.objects.exclude(ticket=ticket).first()
+        assert other is not None
+        assert client.delete(f"{url}{other.pk}/").status_code == 404
 
 
 def test_api_refuses_bad_input_and_duplicates(scene, people, now):

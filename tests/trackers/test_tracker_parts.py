@@ -127,6 +127,21 @@ def test_a_link_is_announced_to_webhook_subscribers(people, now):
                                                "url": ""}
 
 
+def test_an_unlink_is_announced_and_shown_in_the_history(people, now, client):
+    WebhookSubscription.objects.create(name="crm", url="http://127.0.0.1:9/hook", event_kinds=["unlinked"])
+    connection = TrackerConnection.objects.create(name="Jira", kind="jira", base_url="http://127.0.0.1:9")
+    ticket = factories.ticket(requester=people.alice, now=now)
+    link = services.issue_link(actor=people.adam, ticket_id=ticket.pk, connection_id=connection.pk,
+                               reference="OPS-4", now=now)
+    services.issue_unlink(actor=people.adam, ticket_id=ticket.pk, link_id=link.pk, now=now)
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event_kind == "unlinked" and delivery.event.data["external"]["issue"] == "OPS-4"
+    assert ExternalIssue.objects.filter(key="OPS-4").exists() and not TicketIssueLink.objects.exists()
+    client.force_login(people.adam)
+    assert "Unlinked from tracker issue OPS-4" in client.get(f"/tickets/{ticket.number}/").content.decode()
+
+
 def test_the_sweep_processes_calls_whose_job_was_lost_and_polls(people, fakes, connect, bot):
     fake = fakes("redmine")
     fake.add("8", "Bug", "Resolved")

@@ -109,6 +109,8 @@ def event_text(event: TicketEvent, names: dict[str, Any]) -> str:
         return _("%(name)s stopped watching the ticket") % {"name": who}
     if kind == EventKind.LINKED and isinstance(data.get("external"), dict):
         return _("Linked to tracker issue %(issue)s") % {"issue": data["external"].get("issue", "?")}
+    if kind == EventKind.UNLINKED and isinstance(data.get("external"), dict):
+        return _("Unlinked from tracker issue %(issue)s") % {"issue": data["external"].get("issue", "?")}
     if kind == EventKind.LINKED:
         try:
             link_kind = str(LinkKind(str(data.get("kind"))).label)
