@@ -205,6 +205,10 @@ def apply_event(state: ClockState | None, event: ClockEvent, calendars: Calendar
         calendar = calendars(new.calendar_key)
         if new.state == RUNNING:
             _plan_running(new, event.at, calendar)
+        else:
+            # Created paused: the deadline is unknown, but a warning budget of 0 (threshold >= target)
+            # is already used up, so warn_at = started_at (SPEC 8, CLOCKS.md rule 5).
+            _plan_paused(new, event.at)
         _derive(new, calendar)
         return new
     if state is None:
