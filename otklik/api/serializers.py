@@ -420,6 +420,14 @@ class TicketUpdateInput(serializers.Serializer[Any]):
     )
 
 
+def happened_at_field() -> serializers.DateTimeField:
+    return serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="Staff: when a call or message logged afterwards really happened (not before the ticket was "
+                  "created, not in the future). SLA clocks are computed with this instant.",
+    )
+
+
 class ReplyInput(serializers.Serializer[Any]):
     body_text = body_field()
     body_html = body_field()
@@ -430,6 +438,7 @@ class ReplyInput(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Staff: also move the ticket to this status.",
     )
+    happened_at = happened_at_field()
 
 
 class NoteInput(serializers.Serializer[Any]):
@@ -445,6 +454,7 @@ class AttachmentUploadInput(serializers.Serializer[Any]):
 
 class StatusInput(serializers.Serializer[Any]):
     status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all())
+    happened_at = happened_at_field()
 
 
 class AssignInput(serializers.Serializer[Any]):

@@ -176,7 +176,8 @@ def preview_html(data: CalendarData, policy: SlaPolicy | None = None) -> str:
     targets = [(_("1 working hour"), 60), (_("8 working hours"), 480)]
     if policy is not None:
         targets = [(label, minutes) for label, minutes in (
-            (_("reaction"), policy.reaction_minutes), (_("resolution"), policy.resolution_minutes)) if minutes]
+            (_("reaction"), policy.reaction_minutes), (_("resolution"), policy.resolution_minutes),
+            (_("next reply"), policy.next_reply_minutes)) if minutes]
     rows = []
     for label, minutes in targets:
         due = calendar.due_at(now, minutes)
@@ -363,7 +364,7 @@ class HolidayCalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "position", "is_active", "is_default", "schedule", "reaction_minutes",
-                    "resolution_minutes", "responsible_user"]
+                    "resolution_minutes", "next_reply_minutes", "responsible_user"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active", "schedule"]
     filter_horizontal = ["organizations", "categories", "request_types", "priorities"]
@@ -371,7 +372,8 @@ class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = ["preview", "calendar_key", "calendar_changed_at"]
     fieldsets = [
         (None, {"fields": ["name", "position", "is_active", "is_default"]}),
-        (gettext_lazy("Targets"), {"fields": ["reaction_minutes", "resolution_minutes", "warn_before_minutes",
+        (gettext_lazy("Targets"), {"fields": ["reaction_minutes", "resolution_minutes", "next_reply_minutes",
+                                               "warn_before_minutes",
                                                "responsible_user", "assign_on_breach"]}),
         (gettext_lazy("Calendar"), {"fields": ["schedule", "holiday_calendar", "preview"]}),
         (gettext_lazy("Matches tickets of (empty: any)"), {"fields": [

@@ -39,7 +39,7 @@ from otklik.sla.clock import (
     fold,
     snapshot_calendars,
 )
-from otklik.sla.history import REACTION, RESOLUTION, StatusBook, StatusInfo, TicketHistoryItem, clock_moves
+from otklik.sla.history import NEXT_REPLY, REACTION, RESOLUTION, StatusBook, StatusInfo, TicketHistoryItem, clock_moves
 from otklik.sla.models import (
     NoticeKind,
     ReplanKind,
@@ -165,13 +165,19 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
 
 
 def clocks_on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
+    # conversation builds on this module's helpers, so it is imported here, not at the top
+    from otklik.sla.conversation import on_conversation_event
+
     at = event.created_at
     if event.kind == EventKind.CREATED:
         _apply_policy_at_creation(ticket, at)
     elif event.kind in REMATCH_KINDS:
         clocks_rematch(ticket=ticket, at=at, reason=event.kind)
+    elif event.data.get("logged_at"):
+        on_conversation_event(ticket, event)  # logged late: the clocks are replayed, not appended to
     else:
         _move_clocks(ticket, event.kind, event.data, at)
+        on_conversation_event(ticket, event)
 
 
 def _apply_policy_at_creation(ticket: Ticket, at: datetime) -> None:
@@ -241,9 +247,11 @@ def clocks_rematch(*, ticket: Ticket, at: datetime, reason: str) -> bool:
     lookup = calendars_lookup()
     old_policies = sorted({row.policy_id for row in rows.values() if row.state in OPEN_STATES and row.policy_id})
     changed = False
-    for metric in METRICS:
+    for metric in (*METRICS, NEXT_REPLY):
         row = rows.get(metric)
         minutes = policy.target_minutes(metric) if policy is not None else None
+        if metric == NEXT_REPLY and (row is None or row.state not in OPEN_STATES):
+            continue  # next-reply cycles start at requester messages only (conversation.py)
         if row is None or row.state == CANCELLED:
             if policy is not None and key is not None and minutes and ticket.merged_into_id is None:
                 cycle = 1 if row is None else row.cycle + 1
