@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import pairwise
 
 from django.utils.translation import gettext as _
 
@@ -79,7 +80,7 @@ def _segment(state: ClockState, start: datetime, end: datetime, cause: str,
     if due is not None and start < due < end:
         cuts = [start, due, end]
     runs = []
-    for left, right in zip(cuts, cuts[1:], strict=False):
+    for left, right in pairwise(cuts):
         counted = calendar.business_seconds_between(left, right)
         late = due is not None and left >= due
         runs.append(LedgerRun(left, right, RUNNING, late, counted, int((right - left).total_seconds()) - counted, 0,

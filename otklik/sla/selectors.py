@@ -153,8 +153,8 @@ def clock_detail(clock: SlaClock, now: datetime) -> ClockDetail:
         logger.error("SLA ledger of clock %s not computed: %s", clock.pk, error)
         used, schedule_zone, day, runs = clock.consumed_seconds, settings.TIME_ZONE, DAY, []
     summary = summarize(current, runs, used, day, now)
-    return ClockDetail(clock=clock, status=clock_status(clock, now), used_seconds=used,
-                       remaining_seconds=max(0, clock.target_seconds - used) if clock.state in (RUNNING, PAUSED) else None,
+    remaining = max(0, clock.target_seconds - used) if clock.state in (RUNNING, PAUSED) else None
+    return ClockDetail(clock=clock, status=clock_status(clock, now), used_seconds=used, remaining_seconds=remaining,
                        schedule_zone=schedule_zone, ledger=runs, summary=summary, events=events)
 
 

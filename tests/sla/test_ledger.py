@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 import time_machine
@@ -82,7 +83,7 @@ def test_pauses_fold_into_their_own_rows_and_repeated_events_add_none(sla, peopl
     # 8 h budget: Mon 12-18, Tue 9-10, (pause), Tue 11-12 -> due Tue 12:00; late from there on
     assert kinds == [("running", False), ("paused", False), ("running", False), ("running", True),
                      ("paused", False), ("running", True)]
-    assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))  # no repeated row
+    assert all(a != b for a, b in pairwise(kinds))  # no repeated row
     summary = resolution.summary
     assert summary.paused_seconds == 2 * HOUR
     assert summary.counted_seconds == (6 + 1 + 1 + 7 + 6) * HOUR  # ... Tue 12-18, Wed 9-10, Wed 11-17
