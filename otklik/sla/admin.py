@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from otklik.core.errors import DomainError
-from otklik.sla import services
+from otklik.sla import recalculation
 from otklik.sla.calendars import CalendarData, SlaConfigError, policy_calendar_data, schedule_calendar_data
 from otklik.sla.models import (
     CalendarException,
@@ -195,7 +195,7 @@ def recalculate_open_tickets(request: HttpRequest, *, schedule_ids: tuple[int, .
     user = request.user
     assert user.is_authenticated
     try:
-        run = services.recalculate_request(actor=user, now=timezone.now(), schedule_ids=schedule_ids,
+        run = recalculation.recalculate_request(actor=user, now=timezone.now(), schedule_ids=schedule_ids,
                                            holiday_calendar_ids=holiday_calendar_ids)
     except DomainError as error:
         messages.error(request, str(error.message))
@@ -423,12 +423,19 @@ class SlaClockAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ReplanRun)
 class ReplanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["requested_at", "kind", "reason", "requested_by", "state", "processed", "total", "rebased",
-                    "finished_at"]
+    list_display = ["requested_at", "kind", "reason", "requested_by", "state", "progress", "processed", "total",
+                    "rebased", "finished_at"]
     list_filter = ["kind", "state"]
     readonly_fields = ["kind", "reason", "requested_by", "policy_ids", "requested_at", "state", "total", "processed",
                        "rebased",
                        "started_at", "finished_at", "error"]
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, run: ReplanRun) -> str:
+        """Share of the clocks handled so far; the job updates `processed` after every batch."""
+        if not run.total:
+            return "—"
+        return f"{min(100, 100 * run.processed // run.total)} %"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

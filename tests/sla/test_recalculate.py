@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from otklik.core.errors import PermissionDenied
-from otklik.sla import services as sla_services
+from otklik.sla import recalculation
 from otklik.sla.clock import business_used
 from otklik.sla.models import CalendarException, ReplanRun, SlaClock
 from otklik.sla.services import calendars_lookup, state_of
@@ -45,7 +45,7 @@ def add_monday_off(sla, at, capture) -> None:
 
 def recalculate(people, at, capture, **rows) -> ReplanRun:
     with time_machine.travel(at, tick=False), capture(execute=True):
-        run = sla_services.recalculate_request(actor=people.adam, now=at, **rows)
+        run = recalculation.recalculate_request(actor=people.adam, now=at, **rows)
     assert run is not None
     run.refresh_from_db()
     return run
@@ -131,7 +131,7 @@ def test_a_paused_clock_gets_its_budget_back_and_resumes_on_the_new_calendar(
 
 def test_only_admins_may_recalculate(sla, people, now):
     with pytest.raises(PermissionDenied):
-        sla_services.recalculate_request(actor=people.fiona, now=now, schedule_ids=[sla.schedule.pk])
+        recalculation.recalculate_request(actor=people.fiona, now=now, schedule_ids=[sla.schedule.pk])
     assert not ReplanRun.objects.exists()
 
 
