@@ -351,7 +351,7 @@ def state_to_data(state: ClockState) -> dict[str, Any]:
 
 
 def state_from_data(data: dict[str, Any], *, metric: str) -> ClockState:
-    values = {name: data.get(name) for name in ClockState.field_names() if name != "metric"}
+    values: dict[str, Any] = {name: data.get(name) for name in ClockState.field_names() if name != "metric"}
     for name in _INSTANT_FIELDS:
         values[name] = parse_instant(values[name])
     return ClockState(metric=metric, **values)

@@ -223,7 +223,7 @@ def bulk_store(rows: list[SlaClock], entries: list[SlaClockEvent], now: datetime
     if connection.vendor != "postgresql":
         SlaClock.objects.bulk_update(rows, names, batch_size=200)
     else:
-        fields = [SlaClock._meta.get_field(name) for name in names]
+        fields = [field for name in names if isinstance(field := SlaClock._meta.get_field(name), models.Field)]
         columns = ", ".join(f'"{field.column}"' for field in fields)
         sets = ", ".join(f'"{field.column}" = v."{field.column}"' for field in fields)
         row_sql = "(" + ", ".join(["%s::bigint", *(f"%s::{field.db_type(connection)}" for field in fields)]) + ")"

@@ -111,3 +111,17 @@ def test_a_staff_answer_logged_late_stops_the_cycle_when_it_happened(next_reply,
     assert (cycle.state, cycle.met, cycle.final_business_seconds, cycle.breached_at) == (
         "stopped", True, 3600, None)
     assert_matches_log(cycle)
+
+
+def test_an_imported_requester_message_logged_late_starts_its_cycle_when_it_was_written(next_reply, people):
+    ticket = factories.ticket(requester=people.alice, now=msk(2, 12))
+    reply(people.fiona, ticket, msk(2, 12, 30))
+    # an import (the system, actor None) brings in a requester message written at 13:00, at 15:00
+    services.ticket_reply(actor=None, ticket_id=ticket.pk, body_text="from the old system",
+                          happened_at=msk(2, 13), now=msk(2, 15))
+    (cycle,) = cycles(ticket)
+    assert (cycle.started_at, cycle.due_at, cycle.state) == (msk(2, 13), msk(2, 15), "running")
+    assert_matches_log(cycle)
+    reply(people.fiona, ticket, msk(2, 15, 30))
+    (cycle,) = cycles(ticket)
+    assert (cycle.met, cycle.breached_at, cycle.final_business_seconds) == (False, msk(2, 15), 9000)
