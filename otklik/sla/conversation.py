@@ -19,8 +19,9 @@ from otklik.sla import services
 from otklik.sla.calendars import policy_calendar
 from otklik.sla.clock import OPEN_STATES, ClockEvent, ClockState, state_to_data
 from otklik.sla.history import NEXT_REPLY
-from otklik.sla.models import SlaClock
+from otklik.sla.models import SlaClock, SlaPolicy
 from otklik.sla.policies import PolicyBook
+from otklik.sla.recalculation import _rekeyed
 from otklik.sla.replay import replay_from_facts
 from otklik.tickets.models import DONE_KINDS, EventKind, Ticket, TicketEvent
 
@@ -87,6 +88,10 @@ def replay_late(ticket: Ticket, event: TicketEvent, logged_at: datetime) -> int:
     for metric, row in rows.items():
         log = [ClockEvent(kind, at, data) for kind, at, data in
                row.events.order_by("id").values_list("kind", "at", "data")]
+        if any(entry.kind == "recalculate" for entry in log):
+            # an admin had this clock recalculated on today's calendars: the replay keeps that choice
+            keys = {pk: key for pk, key in SlaPolicy.objects.values_list("pk", "calendar_key") if key}
+            log = _rekeyed(log, keys)
         replayed = replay_from_facts(metric=metric, log=log, history=history, statuses=statuses, lookup=lookup,
                                      until=logged_at)
         current = services.state_of(row)

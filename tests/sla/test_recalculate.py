@@ -146,3 +146,18 @@ def test_the_schedule_admin_offers_the_action(sla, people, now, client, django_c
     run = ReplanRun.objects.get(kind="recalculate")
     assert (run.state, run.requested_by_id) == ("done", people.adam.pk)
     assert clock(ticket, "resolution").due_at == msk(3, 17)
+
+
+def test_an_event_logged_late_after_a_recalculation_keeps_the_recalculated_calendar(
+    sla, people, now, django_capture_on_commit_callbacks
+):
+    ticket = factories.ticket(requester=people.alice, now=now)  # Monday 12:00
+    add_monday_off(sla, msk(3, 10), django_capture_on_commit_callbacks)
+    recalculate(people, msk(3, 10, 30), django_capture_on_commit_callbacks, schedule_ids=[sla.schedule.pk])
+    # at 12:00 the agent logs that she put the ticket on hold at 10:00
+    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+                                  happened_at=msk(3, 10), now=msk(3, 12))
+    resolution = clock(ticket, "resolution")
+    assert resolution.state == "paused"
+    assert resolution.consumed_seconds == HOUR  # Tuesday 09:00-10:00; Monday is a day off now
+    assert_matches_log(resolution)
