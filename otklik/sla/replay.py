@@ -48,8 +48,10 @@ def sweep(state: ClockState, at: datetime, lookup: CalendarLookup) -> ClockState
 
 
 def replay_from_facts(*, metric: str, log: Sequence[ClockEvent], history: Iterable[TicketHistoryItem],
-                      statuses: StatusBook, lookup: CalendarLookup, until: datetime) -> ClockState:
-    """The clock as its facts and the ticket history (late events in place) say it is at `until`."""
+                      statuses: StatusBook, lookup: CalendarLookup, until: datetime,
+                      applied: list[ClockEvent] | None = None) -> ClockState:
+    """The clock as its facts and the ticket history (late events in place) say it is at `until`.
+    `applied`, when given, receives the events folded, in order (the ledger of a replayed clock)."""
     facts = [event for event in log if is_fact(event)]
     if not facts or facts[0].kind != "start":
         raise ClockLogError("a clock log starts with its start")
@@ -73,6 +75,8 @@ def replay_from_facts(*, metric: str, log: Sequence[ClockEvent], history: Iterab
                 state = sweep(state, at, lookup)
             try:
                 state = apply_event(state, event, lookup)
+                if applied is not None:
+                    applied.append(event)
             except ClockLogError as error:
                 # e.g. a hand-set due on a clock the late reply has stopped: the fact no longer applies
                 logger.info("replay of a %s clock skips %s at %s: %s", metric, event.kind, at, error)

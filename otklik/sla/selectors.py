@@ -21,7 +21,7 @@ from otklik.accounts.access import can_see_internal, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
 from otklik.sla.calendars import SlaConfigError
-from otklik.sla.clock import ClockEvent, ClockLogError, business_used
+from otklik.sla.clock import CalendarLookup, ClockEvent, ClockLogError, business_used
 from otklik.sla.ledger import (
     DAY,
     LedgerRun,
@@ -33,7 +33,8 @@ from otklik.sla.ledger import (
 )
 from otklik.sla.models import ClockState as ClockStateChoice
 from otklik.sla.models import Metric, SlaClock
-from otklik.sla.services import calendars_lookup, state_of
+from otklik.sla.replay import replay_from_facts
+from otklik.sla.services import calendars_lookup, state_of, status_book, ticket_history
 from otklik.tickets.models import Ticket
 
 RUNNING, PAUSED, STOPPED, CANCELLED = (ClockStateChoice.RUNNING, ClockStateChoice.PAUSED, ClockStateChoice.STOPPED,
@@ -138,6 +139,18 @@ class ClockDetail:
         return humanize_seconds(self.summary.working_day_seconds)
 
 
+def _ledger_events(clock: SlaClock, events: list[ClockEvent], lookup: CalendarLookup,
+                   now: datetime) -> list[ClockEvent]:
+    """The events the ledger walks: the log, or for a clock replayed after an event logged late,
+    the replay's own events, so the stretches show what really happened (one more query)."""
+    if not any(event.kind == "replay" for event in events):
+        return events
+    applied: list[ClockEvent] = []
+    replay_from_facts(metric=clock.metric, log=events, history=ticket_history(clock.ticket_id),
+                      statuses=status_book(), lookup=lookup, until=now, applied=applied)
+    return applied
+
+
 def clock_detail(clock: SlaClock, now: datetime) -> ClockDetail:
     """The clock's summary and its ledger: folded runs of counted, paused and outside-hours time."""
     lookup = calendars_lookup()
@@ -148,7 +161,7 @@ def clock_detail(clock: SlaClock, now: datetime) -> ClockDetail:
         used = business_used(current, now, lookup)
         calendar = lookup(clock.calendar_key)
         schedule_zone, day = calendar.timezone.key, working_day_seconds(calendar)
-        runs = ledger_runs(events, lookup, now)
+        runs = ledger_runs(_ledger_events(clock, events, lookup, now), lookup, now)
     except (SlaConfigError, ClockLogError) as error:
         logger.error("SLA ledger of clock %s not computed: %s", clock.pk, error)
         used, schedule_zone, day, runs = clock.consumed_seconds, settings.TIME_ZONE, DAY, []

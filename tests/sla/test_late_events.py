@@ -109,3 +109,16 @@ def test_requesters_may_not_backdate_and_naive_times_are_refused(sla, people):
     with pytest.raises(InvalidInput):
         services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="x",
                               happened_at=datetime(2026, 3, 2, 10, 0), now=msk(2, 14))  # noqa: DTZ001 (the point)
+
+
+def test_the_ledger_of_a_replayed_clock_shows_what_really_happened(sla, people):
+    from otklik.sla import selectors
+
+    ticket = factories.ticket(requester=people.alice, now=msk(2, 12))
+    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+                                  status=factories.status("needs_clarification"), happened_at=msk(2, 13),
+                                  now=msk(2, 16))
+    detail = selectors.clock_detail(clock(ticket, "resolution"), msk(2, 17))
+    assert [(run.kind, run.start, run.end) for run in detail.ledger] == [
+        ("running", msk(2, 12), msk(2, 13)), ("paused", msk(2, 13), msk(2, 17))]
+    assert (detail.summary.counted_seconds, detail.summary.paused_seconds) == (3600, 4 * 3600)
