@@ -420,6 +420,14 @@ class TicketUpdateInput(serializers.Serializer[Any]):
     )
 
 
+def happened_at_field() -> serializers.DateTimeField:
+    return serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="Staff: when a call or message logged afterwards really happened (not before the ticket was "
+                  "created, not in the future). SLA clocks are computed with this instant.",
+    )
+
+
 class ReplyInput(serializers.Serializer[Any]):
     body_text = body_field()
     body_html = body_field()
@@ -430,6 +438,7 @@ class ReplyInput(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Staff: also move the ticket to this status.",
     )
+    happened_at = happened_at_field()
 
 
 class NoteInput(serializers.Serializer[Any]):
@@ -445,6 +454,7 @@ class AttachmentUploadInput(serializers.Serializer[Any]):
 
 class StatusInput(serializers.Serializer[Any]):
     status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all())
+    happened_at = happened_at_field()
 
 
 class AssignInput(serializers.Serializer[Any]):
@@ -506,6 +516,33 @@ class DirectoryQuery(serializers.Serializer[Any]):
     organization = id_field(required=False)
 
 
+class SlaSummarySerializer(serializers.Serializer[Any]):
+    """The figures the ledger page opens with (`otklik.sla.ledger.LedgerSummary`)."""
+
+    counted_seconds = serializers.IntegerField(help_text="Business seconds counted so far.")
+    paused_seconds = serializers.IntegerField(help_text="Calendar seconds the clock was paused or resolved.")
+    outside_hours_seconds = serializers.IntegerField(help_text="Calendar seconds outside working hours.")
+    remaining_seconds = serializers.IntegerField(allow_null=True, help_text="Business seconds left; null when late "
+                                                                            "or no longer open.")
+    late_by_seconds = serializers.IntegerField(allow_null=True, help_text="Calendar seconds past the due time.")
+    business_overrun_seconds = serializers.IntegerField(allow_null=True,
+                                                        help_text="Business seconds used beyond the target.")
+    working_day_seconds = serializers.IntegerField(help_text="Length of the schedule's usual working day.")
+
+
+class SlaLedgerRunSerializer(serializers.Serializer[Any]):
+    """A stretch of alike time in the clock's ledger (runs are folded; a late stretch is its own run)."""
+
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    kind = serializers.ChoiceField([(value, value) for value in ("running", "paused", "stopped")])
+    late = serializers.BooleanField()
+    counted_seconds = serializers.IntegerField()
+    outside_hours_seconds = serializers.IntegerField()
+    paused_seconds = serializers.IntegerField()
+    causes = serializers.ListField(child=serializers.CharField(), help_text="Clock events in this stretch.")
+
+
 class SlaClockSerializer(serializers.Serializer[Any]):
     """One SLA clock of a ticket, read from `otklik.sla.selectors.ClockDetail`."""
 
@@ -529,6 +566,8 @@ class SlaClockSerializer(serializers.Serializer[Any]):
     reopen_count = serializers.IntegerField(source="clock.reopen_count")
     manual_due_at = serializers.DateTimeField(source="clock.manual_due_at", allow_null=True)
     schedule_zone = serializers.CharField()
+    summary = SlaSummarySerializer()
+    ledger = SlaLedgerRunSerializer(many=True)
 
     @extend_schema_field(NamedRefSerializer(allow_null=True))
     def get_policy(self, detail: Any) -> dict[str, Any] | None:

@@ -369,7 +369,8 @@ class TicketStatusView(APIView):
             request,
             number,
             lambda viewer, ticket: services.ticket_change_status(
-                actor=viewer, ticket_id=ticket.pk, status=data["status"], now=timezone.now()
+                actor=viewer, ticket_id=ticket.pk, status=data["status"], now=timezone.now(),
+                happened_at=data.get("happened_at"),
             ),
         )
 
@@ -570,6 +571,7 @@ class TicketRepliesView(APIView):
             body_html=data["body_html"],
             channel=Source.API,
             new_status=data.get("status"),
+            happened_at=data.get("happened_at"),
             now=timezone.now(),
         )
         return Response(s.MessageSerializer(message, context={"request": request}).data, status=status.HTTP_201_CREATED)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from otklik.core.errors import DomainError
-from otklik.sla import services
+from otklik.sla import recalculation
 from otklik.sla.calendars import CalendarData, SlaConfigError, policy_calendar_data, schedule_calendar_data
 from otklik.sla.models import (
     CalendarException,
@@ -176,7 +176,8 @@ def preview_html(data: CalendarData, policy: SlaPolicy | None = None) -> str:
     targets = [(_("1 working hour"), 60), (_("8 working hours"), 480)]
     if policy is not None:
         targets = [(label, minutes) for label, minutes in (
-            (_("reaction"), policy.reaction_minutes), (_("resolution"), policy.resolution_minutes)) if minutes]
+            (_("reaction"), policy.reaction_minutes), (_("resolution"), policy.resolution_minutes),
+            (_("next reply"), policy.next_reply_minutes)) if minutes]
     rows = []
     for label, minutes in targets:
         due = calendar.due_at(now, minutes)
@@ -194,7 +195,7 @@ def recalculate_open_tickets(request: HttpRequest, *, schedule_ids: tuple[int, .
     user = request.user
     assert user.is_authenticated
     try:
-        run = services.recalculate_request(actor=user, now=timezone.now(), schedule_ids=schedule_ids,
+        run = recalculation.recalculate_request(actor=user, now=timezone.now(), schedule_ids=schedule_ids,
                                            holiday_calendar_ids=holiday_calendar_ids)
     except DomainError as error:
         messages.error(request, str(error.message))
@@ -363,7 +364,7 @@ class HolidayCalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "position", "is_active", "is_default", "schedule", "reaction_minutes",
-                    "resolution_minutes", "responsible_user"]
+                    "resolution_minutes", "next_reply_minutes", "responsible_user"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active", "schedule"]
     filter_horizontal = ["organizations", "categories", "request_types", "priorities"]
@@ -371,7 +372,8 @@ class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = ["preview", "calendar_key", "calendar_changed_at"]
     fieldsets = [
         (None, {"fields": ["name", "position", "is_active", "is_default"]}),
-        (gettext_lazy("Targets"), {"fields": ["reaction_minutes", "resolution_minutes", "warn_before_minutes",
+        (gettext_lazy("Targets"), {"fields": ["reaction_minutes", "resolution_minutes", "next_reply_minutes",
+                                               "warn_before_minutes",
                                                "responsible_user", "assign_on_breach"]}),
         (gettext_lazy("Calendar"), {"fields": ["schedule", "holiday_calendar", "preview"]}),
         (gettext_lazy("Matches tickets of (empty: any)"), {"fields": [
@@ -421,12 +423,19 @@ class SlaClockAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ReplanRun)
 class ReplanRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["requested_at", "kind", "reason", "requested_by", "state", "processed", "total", "rebased",
-                    "finished_at"]
+    list_display = ["requested_at", "kind", "reason", "requested_by", "state", "progress", "processed", "total",
+                    "rebased", "finished_at"]
     list_filter = ["kind", "state"]
     readonly_fields = ["kind", "reason", "requested_by", "policy_ids", "requested_at", "state", "total", "processed",
                        "rebased",
                        "started_at", "finished_at", "error"]
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, run: ReplanRun) -> str:
+        """Share of the clocks handled so far; the job updates `processed` after every batch."""
+        if not run.total:
+            return "—"
+        return f"{min(100, 100 * run.processed // run.total)} %"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -205,10 +205,18 @@ def apply_event(state: ClockState | None, event: ClockEvent, calendars: Calendar
         calendar = calendars(new.calendar_key)
         if new.state == RUNNING:
             _plan_running(new, event.at, calendar)
+        else:
+            # Created paused: the deadline is unknown, but a warning budget of 0 (threshold >= target)
+            # is already used up, so warn_at = started_at (SPEC 8, CLOCKS.md rule 5).
+            _plan_paused(new, event.at)
         _derive(new, calendar)
         return new
     if state is None:
         raise ClockLogError(f"{event.kind} before start")
+    if event.kind == "replay":
+        # SPEC 7.2 / 7.6: an event logged late made the services replay the clock from its facts;
+        # the entry carries the replay's outcome, so the log still folds to the stored row.
+        return state_from_data(event.data["state"], metric=state.metric)
     new = replace(state)
     kind, at = event.kind, event.at
     if kind == "pause":
@@ -325,3 +333,25 @@ def snapshot_calendars(lookup: CalendarLookup) -> CalendarLookup:
 
 def as_dict(state: ClockState) -> dict[str, Any]:
     return {name: getattr(state, name) for name in ClockState.field_names()}
+
+
+_INSTANT_FIELDS = frozenset({
+    "started_at", "checkpoint_at", "computed_due_at", "computed_warn_at", "manual_due_at", "due_at", "warn_at",
+    "breached_at", "warned_at", "stopped_at",
+})
+
+
+def state_to_data(state: ClockState) -> dict[str, Any]:
+    """The whole clock as JSON (for a `replay` log entry)."""
+    data = as_dict(state)
+    data.pop("metric")
+    for name in _INSTANT_FIELDS:
+        data[name] = event_to_data(data[name])
+    return data
+
+
+def state_from_data(data: dict[str, Any], *, metric: str) -> ClockState:
+    values: dict[str, Any] = {name: data.get(name) for name in ClockState.field_names() if name != "metric"}
+    for name in _INSTANT_FIELDS:
+        values[name] = parse_instant(values[name])
+    return ClockState(metric=metric, **values)

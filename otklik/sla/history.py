@@ -14,7 +14,9 @@ from typing import Any
 from otklik.sla.clock import OPEN_STATES, PAUSED, RUNNING, STOPPED
 from otklik.tickets.models import DONE_KINDS, EventKind
 
-REACTION, RESOLUTION = "reaction", "resolution"
+REACTION, RESOLUTION, NEXT_REPLY = "reaction", "resolution", "next_reply"
+# Clocks a public staff answer stops: the first one (6.1) and each next one (6.4).
+REPLY_METRICS = frozenset({REACTION, NEXT_REPLY})
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,9 @@ def clock_moves(
 ) -> list[tuple[str, dict[str, Any]]]:
     """The clock events one ticket event causes on a clock in `clock_state`."""
     if kind == EventKind.REPLIED:
-        # The first public staff message stops the reaction clock, through any channel (6.1).
-        if metric == REACTION and data.get("by") == "staff" and clock_state in OPEN_STATES:
+        # A public staff message stops the reaction clock (the first one, through any channel, 6.1)
+        # and the open next-reply cycle (6.4).
+        if metric in REPLY_METRICS and data.get("by") == "staff" and clock_state in OPEN_STATES:
             return [("stop", {"reason": "first_response"})]
         return []
     if kind == EventKind.MERGED:

@@ -87,6 +87,10 @@ class SlaPolicy(models.Model):
         _("resolution target, working minutes"), null=True, blank=True,
         help_text=_("Time to resolve. Empty: not tracked."),
     )
+    next_reply_minutes = models.PositiveIntegerField(
+        _("next reply target, working minutes"), null=True, blank=True,
+        help_text=_("Time from each requester message to the next public staff answer. Empty: not tracked."),
+    )
     warn_before_minutes = models.PositiveIntegerField(
         _("warn before, working minutes"), null=True, blank=True,
         help_text=_("Empty: 20 % of the target, at least 5 minutes."),
@@ -120,12 +124,16 @@ class SlaPolicy(models.Model):
                                    name="sla_policy_reaction_at_least_1"),
             models.CheckConstraint(condition=Q(resolution_minutes__isnull=True) | Q(resolution_minutes__gte=1),
                                    name="sla_policy_resolution_at_least_1"),
+            models.CheckConstraint(condition=Q(next_reply_minutes__isnull=True) | Q(next_reply_minutes__gte=1),
+                                   name="sla_policy_next_reply_at_least_1"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def target_minutes(self, metric: str) -> int | None:
+        if metric == Metric.NEXT_REPLY:
+            return self.next_reply_minutes
         return self.reaction_minutes if metric == Metric.REACTION else self.resolution_minutes
 
     def warn_minutes(self, target_minutes: int) -> int:
@@ -204,6 +212,7 @@ class CalendarSnapshot(models.Model):
 class Metric(models.TextChoices):
     REACTION = "reaction", _("Reaction")
     RESOLUTION = "resolution", _("Resolution")
+    NEXT_REPLY = "next_reply", _("Next reply")
 
 
 class ClockState(models.TextChoices):
@@ -292,6 +301,7 @@ class ClockEventKind(models.TextChoices):
     BREACHED = "breached", _("Breached")
     WARNED = "warned", _("Warning sent")
     RECALCULATE = "recalculate", _("Recalculated from the start")
+    REPLAY = "replay", _("Replayed with an event logged late")
 
 
 class SlaClockEvent(models.Model):

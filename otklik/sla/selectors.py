@@ -7,6 +7,7 @@ stored columns only and never recompute history with today's settings (SPEC 8.4)
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,15 +21,25 @@ from otklik.accounts.access import can_see_internal, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
 from otklik.sla.calendars import SlaConfigError
-from otklik.sla.clock import ClockEvent, ClockState, apply_event, business_used
+from otklik.sla.clock import CalendarLookup, ClockEvent, ClockLogError, business_used
+from otklik.sla.ledger import (
+    DAY,
+    LedgerRun,
+    LedgerSummary,
+    humanize_working,
+    ledger_runs,
+    summarize,
+    working_day_seconds,
+)
 from otklik.sla.models import ClockState as ClockStateChoice
 from otklik.sla.models import Metric, SlaClock
-from otklik.sla.services import calendars_lookup, state_of
+from otklik.sla.replay import replay_from_facts
+from otklik.sla.services import calendars_lookup, state_of, status_book, ticket_history
 from otklik.tickets.models import Ticket
 
 RUNNING, PAUSED, STOPPED, CANCELLED = (ClockStateChoice.RUNNING, ClockStateChoice.PAUSED, ClockStateChoice.STOPPED,
                                        ClockStateChoice.CANCELLED)
-LEDGER_ROW_LIMIT = 400
+logger = logging.getLogger(__name__)
 
 
 def viewer_zone(viewer: User | None) -> ZoneInfo:
@@ -110,73 +121,62 @@ def attach_clocks(tickets: Sequence[Ticket]) -> Sequence[Ticket]:
 
 
 @dataclass(frozen=True)
-class LedgerRow:
-    start: datetime
-    end: datetime
-    kind: str  # counted, outside_hours, paused, stopped
-    seconds: int
-    cause: str  # the clock event that began the span
-
-
-@dataclass(frozen=True)
 class ClockDetail:
     clock: SlaClock
     status: str
     used_seconds: int
     remaining_seconds: int | None
     schedule_zone: str
-    ledger: list[LedgerRow]
+    ledger: list[LedgerRun]
+    summary: LedgerSummary
     events: list[ClockEvent]
-    truncated: bool
+
+    def working(self, seconds: int | None) -> str:
+        return humanize_working(seconds, self.summary.working_day_seconds)
+
+    @property
+    def day_length(self) -> str:
+        return humanize_seconds(self.summary.working_day_seconds)
 
 
-def _spans(state: ClockState, start: datetime, end: datetime, cause: str, lookup: object) -> list[LedgerRow]:
-    if end <= start:
-        return []
-    if state.state == PAUSED:
-        return [LedgerRow(start, end, "paused", int((end - start).total_seconds()), cause)]
-    if state.state != RUNNING:
-        return [LedgerRow(start, end, "stopped", int((end - start).total_seconds()), cause)]
-    calendar = lookup(state.calendar_key)  # type: ignore[operator]
-    rows: list[LedgerRow] = []
-    cursor = start
-    for span_start, span_end in calendar.working_spans(start, end):
-        if span_start > cursor:
-            rows.append(LedgerRow(cursor, span_start, "outside_hours", int((span_start - cursor).total_seconds()),
-                                  cause))
-        rows.append(LedgerRow(span_start, span_end, "counted", int((span_end - span_start).total_seconds()), cause))
-        cursor = span_end
-    if cursor < end:
-        rows.append(LedgerRow(cursor, end, "outside_hours", int((end - cursor).total_seconds()), cause))
-    return rows
+def _ledger_events(clock: SlaClock, events: list[ClockEvent], lookup: CalendarLookup,
+                   now: datetime) -> list[ClockEvent]:
+    """The events the ledger walks: the log, or for a clock replayed after an event logged late,
+    the replay's own events, so the stretches show what really happened (one more query)."""
+    if not any(event.kind == "replay" for event in events):
+        return events
+    applied: list[ClockEvent] = []
+    replay_from_facts(metric=clock.metric, log=events, history=ticket_history(clock.ticket_id),
+                      statuses=status_book(), lookup=lookup, until=now, applied=applied)
+    return applied
 
 
 def clock_detail(clock: SlaClock, now: datetime) -> ClockDetail:
-    """The clock's ledger: which spans counted, which were paused, which were outside hours."""
+    """The clock's summary and its ledger: folded runs of counted, paused and outside-hours time."""
     lookup = calendars_lookup()
-    events = [ClockEvent(e.kind, e.at, e.data) for e in clock.events.order_by("id")]
-    ledger: list[LedgerRow] = []
-    state: ClockState | None = None
-    truncated = False
-    for index, event in enumerate(events):
-        state = apply_event(state, event, lookup)
-        following = [e.at for e in events[index + 1:] if e.at > event.at]
-        end = following[0] if following else (now if state.state in (RUNNING, PAUSED) else event.at)
-        if state.state != STOPPED and state.state != CANCELLED:
-            ledger.extend(_spans(state, event.at, max(end, event.at), event.kind, lookup))
-        if len(ledger) > LEDGER_ROW_LIMIT:
-            ledger = ledger[:LEDGER_ROW_LIMIT]
-            truncated = True
-            break
+    # `events` may be prefetched (one query for all the ticket's clocks); the log folds in id order
+    events = [ClockEvent(e.kind, e.at, e.data) for e in sorted(clock.events.all(), key=lambda e: e.pk)]
     current = state_of(clock)
     try:
         used = business_used(current, now, lookup)
-        schedule_zone = lookup(clock.calendar_key).timezone.key
-    except SlaConfigError:
-        used, schedule_zone = clock.consumed_seconds, settings.TIME_ZONE
+        calendar = lookup(clock.calendar_key)
+        schedule_zone, day = calendar.timezone.key, working_day_seconds(calendar)
+        runs = ledger_runs(_ledger_events(clock, events, lookup, now), lookup, now)
+    except (SlaConfigError, ClockLogError) as error:
+        logger.error("SLA ledger of clock %s not computed: %s", clock.pk, error)
+        used, schedule_zone, day, runs = clock.consumed_seconds, settings.TIME_ZONE, DAY, []
+    summary = summarize(current, runs, used, day, now)
     remaining = max(0, clock.target_seconds - used) if clock.state in (RUNNING, PAUSED) else None
     return ClockDetail(clock=clock, status=clock_status(clock, now), used_seconds=used, remaining_seconds=remaining,
-                       schedule_zone=schedule_zone, ledger=ledger, events=events, truncated=truncated)
+                       schedule_zone=schedule_zone, ledger=runs, summary=summary, events=events)
+
+
+def late_by_seconds(clock: SlaClock, now: datetime) -> int | None:
+    """Wall-clock time past the due instant (SPEC 8.3): up to now while open, up to the stop after it."""
+    if clock.due_at is None:
+        return None
+    end = clock.stopped_at if clock.state == STOPPED and clock.stopped_at is not None else now
+    return int((end - clock.due_at).total_seconds()) if end > clock.due_at else None
 
 
 def remaining_business_seconds(clock: SlaClock, now: datetime) -> int | None:
@@ -197,8 +197,8 @@ def ticket_sla_for(viewer: User, number: int, now: datetime) -> tuple[Ticket, li
     ticket = tickets_visible_to(viewer).select_related("status", "priority", "team").filter(number=number).first()
     if ticket is None:
         raise NotFound()
-    clocks = SlaClock.objects.filter(ticket=ticket).select_related("policy", "manual_due_by").order_by(
-        "metric", "cycle")
+    clocks = SlaClock.objects.filter(ticket=ticket).select_related("policy", "manual_due_by").prefetch_related(
+        "events").order_by("metric", "cycle")
     return ticket, [clock_detail(clock, now) for clock in clocks]
 
 

@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
-from otklik.accounts.models import Role, Team, User
-from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from otklik.accounts.models import Team, User
+from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from otklik.sla.calendars import SlaConfigError, calendar_for_key, policy_calendar
 from otklik.sla.clock import (
     CANCELLED,
@@ -31,18 +31,13 @@ from otklik.sla.clock import (
     RUNNING,
     CalendarLookup,
     ClockEvent,
-    ClockLogError,
     ClockState,
     apply_event,
-    business_used,
-    event_to_data,
-    fold,
     snapshot_calendars,
 )
-from otklik.sla.history import REACTION, RESOLUTION, StatusBook, StatusInfo, TicketHistoryItem, clock_moves
+from otklik.sla.history import NEXT_REPLY, REACTION, RESOLUTION, StatusBook, StatusInfo, TicketHistoryItem, clock_moves
 from otklik.sla.models import (
     NoticeKind,
-    ReplanKind,
     ReplanRun,
     ReplanState,
     SlaClock,
@@ -165,13 +160,19 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
 
 
 def clocks_on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
+    # conversation builds on this module's helpers, so it is imported here, not at the top
+    from otklik.sla.conversation import on_conversation_event
+
     at = event.created_at
     if event.kind == EventKind.CREATED:
         _apply_policy_at_creation(ticket, at)
     elif event.kind in REMATCH_KINDS:
         clocks_rematch(ticket=ticket, at=at, reason=event.kind)
+    elif event.data.get("logged_at"):
+        on_conversation_event(ticket, event)  # logged late: the clocks are replayed, not appended to
     else:
         _move_clocks(ticket, event.kind, event.data, at)
+        on_conversation_event(ticket, event)
 
 
 def _apply_policy_at_creation(ticket: Ticket, at: datetime) -> None:
@@ -190,16 +191,66 @@ def _apply_policy_at_creation(ticket: Ticket, at: datetime) -> None:
     refresh_next_due(ticket, rows)
 
 
+def _catch_up_event(state: ClockState, at: datetime,
+                    policies: Mapping[int, tuple[str, datetime | None]]) -> ClockEvent | None:
+    """The calendar change a clock still owes after an edit (SPEC 7.4), if any."""
+    if state.state not in OPEN_STATES or state.policy_id is None or state.policy_id not in policies:
+        return None
+    key, changed_at = policies[state.policy_id]
+    if not key or key == state.calendar_key:
+        return None
+    moment = min(at, max(changed_at or at, state.checkpoint_at))
+    return ClockEvent("calendar_change", moment, {"calendar": key})
+
+
 def _catch_up_calendar(row: SlaClock, state: ClockState, at: datetime, lookup: CalendarLookup,
                        policies: Mapping[int, tuple[str, datetime | None]]) -> ClockState:
     """A calendar edit the re-plan job has not reached yet is applied before the next event (SPEC 7.4)."""
-    if state.state not in OPEN_STATES or state.policy_id is None or state.policy_id not in policies:
-        return state
-    key, changed_at = policies[state.policy_id]
-    if not key or key == state.calendar_key:
-        return state
-    moment = min(at, max(changed_at or at, state.checkpoint_at))
-    return _record(row, state, ClockEvent("calendar_change", moment, {"calendar": key}), lookup, at)
+    event = _catch_up_event(state, at, policies)
+    return state if event is None else _record(row, state, event, lookup, at)
+
+
+def bulk_store(rows: list[SlaClock], entries: list[SlaClockEvent], now: datetime) -> None:
+    """Store many folded clocks and append their log entries: a couple of statements per batch.
+
+    On PostgreSQL one UPDATE ... FROM (VALUES ...): Django's bulk_update builds a CASE per row and
+    field, which costs more than the replay itself. Elsewhere bulk_update."""
+    if not rows:
+        return
+    for row in rows:
+        row.updated_at = now
+    names = [*STATE_FIELDS, "updated_at"]
+    if connection.vendor != "postgresql":
+        SlaClock.objects.bulk_update(rows, names, batch_size=200)
+    else:
+        fields = [field for name in names if isinstance(field := SlaClock._meta.get_field(name), models.Field)]
+        columns = ", ".join(f'"{field.column}"' for field in fields)
+        sets = ", ".join(f'"{field.column}" = v."{field.column}"' for field in fields)
+        row_sql = "(" + ", ".join(["%s::bigint", *(f"%s::{field.db_type(connection)}" for field in fields)]) + ")"
+        params: list[Any] = []
+        for row in rows:
+            params.append(row.pk)
+            params += [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        values = ", ".join([row_sql] * len(rows))
+        sql = (f'UPDATE "{SlaClock._meta.db_table}" AS c SET {sets} '  # noqa: S608 (column names from the model)
+               f"FROM (VALUES {values}) AS v(id, {columns}) WHERE c.id = v.id")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    SlaClockEvent.objects.bulk_create(entries)
+
+
+def refresh_next_due_bulk(tickets: Mapping[int, Ticket]) -> None:
+    """`refresh_next_due` for many tickets: one read, one bulk write of those whose value moved."""
+    dues = dict(SlaClock.objects.filter(ticket_id__in=list(tickets), state=RUNNING, due_at__isnull=False)
+                .values("ticket_id").annotate(first=Min("due_at")).values_list("ticket_id", "first"))
+    moved = []
+    for pk, ticket in tickets.items():
+        value = dues.get(pk)
+        if value != ticket.sla_next_due_at:
+            ticket.sla_next_due_at = value
+            moved.append(ticket)
+    if moved:
+        Ticket.objects.bulk_update(moved, ["sla_next_due_at"])
 
 
 def _policy_keys(rows: Iterable[SlaClock]) -> dict[int, tuple[str, datetime | None]]:
@@ -241,9 +292,11 @@ def clocks_rematch(*, ticket: Ticket, at: datetime, reason: str) -> bool:
     lookup = calendars_lookup()
     old_policies = sorted({row.policy_id for row in rows.values() if row.state in OPEN_STATES and row.policy_id})
     changed = False
-    for metric in METRICS:
+    for metric in (*METRICS, NEXT_REPLY):
         row = rows.get(metric)
         minutes = policy.target_minutes(metric) if policy is not None else None
+        if metric == NEXT_REPLY and (row is None or row.state not in OPEN_STATES):
+            continue  # next-reply cycles start at requester messages only (conversation.py)
         if row is None or row.state == CANCELLED:
             if policy is not None and key is not None and minutes and ticket.merged_into_id is None:
                 cycle = 1 if row is None else row.cycle + 1
@@ -583,165 +636,18 @@ def _replan_batch(policy_ids: list[int], now: datetime, batch_size: int) -> tupl
             return 0, 0
         tickets = {t.pk: t for t in _lock_skipping(Ticket.objects.filter(pk__in={r.ticket_id for r in rows}))}
         lookup = calendars_lookup()
-        done = 0
-        touched: dict[int, list[SlaClock]] = {}
+        stored: list[SlaClock] = []
+        entries: list[SlaClockEvent] = []
         for row in rows:
             if row.ticket_id not in tickets:
-                continue
+                continue  # busy with live work: a later round takes it
             state = state_of(row)
-            _catch_up_calendar(row, state, now, lookup, policies)
-            touched.setdefault(row.ticket_id, []).append(row)
-            done += 1
-        for ticket_id in touched:
-            ticket = tickets[ticket_id]
-            refresh_next_due(ticket, SlaClock.objects.filter(ticket_id=ticket_id))
-        return len(rows), done
-
-
-# ---------------------------------------------------------------- recalculate from the start (SPEC 7.4, 7.6)
-
-
-def recalculate_request(*, actor: User, now: datetime, schedule_ids: Iterable[int] = (),
-                        holiday_calendar_ids: Iterable[int] = ()) -> ReplanRun | None:
-    """The admin's explicit "Recalculate open tickets from their start" for the policies that use
-    these schedules or holiday calendars: a background run (enqueued after commit) that replays
-    each open clock's log on today's calendar. Audited: the run keeps who asked and when."""
-    if not (actor.is_superuser or actor.role == Role.ADMIN or actor.has_perm("sla.change_schedule")
-            or actor.has_perm("sla.change_holidaycalendar")):
-        raise PermissionDenied()
-    schedules, calendars = list(schedule_ids), list(holiday_calendar_ids)
-    policies = SlaPolicy.objects.filter(
-        Q(schedule_id__in=schedules) | Q(schedule__holiday_calendar_id__in=calendars)
-        | Q(holiday_calendar_id__in=calendars)).order_by("pk")
-    policy_ids = list(policies.values_list("pk", flat=True))
-    if not policy_ids:
-        return None
-    total = SlaClock.objects.filter(state__in=OPEN_STATES, policy_id__in=policy_ids).count()
-    run = ReplanRun.objects.create(
-        kind=ReplanKind.RECALCULATE, reason=("recalculate from the start: " + ", ".join(
-            policies.values_list("name", flat=True)))[:200],
-        policy_ids=policy_ids, requested_at=now, requested_by=actor, total=total)
-    transaction.on_commit(lambda: _enqueue_recalculate(run.pk))
-    return run
-
-
-def _enqueue_recalculate(run_id: int) -> None:
-    from otklik.sla.tasks import sla_recalculate_job
-
-    try:
-        sla_recalculate_job(run_id)
-    except Exception:  # the run stays pending; `recalculate_run` can be called again
-        logger.exception("could not enqueue SLA recalculation run %s", run_id)
-
-
-def _rekeyed(events: Iterable[ClockEvent], keys: Mapping[int, str]) -> list[ClockEvent]:
-    """The log with each calendar replaced by the current calendar of the policy in force then;
-    earlier recalculations are left out (they are derived, not facts)."""
-    result = []
-    policy: object = None
-    for event in events:
-        if event.kind == "recalculate":
-            continue
-        data = dict(event.data)
-        if event.kind in ("start", "policy_change"):
-            policy = data.get("policy")
-        if "calendar" in data and isinstance(policy, int) and keys.get(policy):
-            data["calendar"] = keys[policy]
-        result.append(ClockEvent(event.kind, event.at, data))
-    return result
-
-
-def _recalculate_clock(row: SlaClock, keys: Mapping[int, str], lookup: CalendarLookup, now: datetime,
-                       run: ReplanRun) -> bool:
-    """Replay one open clock on the current calendars; True when it changed (then logged)."""
-    log = [ClockEvent(kind, at, data) for kind, at, data in row.events.order_by("id").values_list("kind", "at", "data")]
-    try:
-        replay = fold(_rekeyed(log, keys), lookup)
-    except (ClockLogError, SlaConfigError) as error:
-        logger.error("SLA clock %s not recalculated: %s", row.pk, error)
-        return False
-    old = state_of(row)
-    if replay.state != old.state:
-        logger.error("SLA clock %s not recalculated: its log replays to %s, not %s", row.pk, replay.state, old.state)
-        return False
-    checkpoint = max(old.checkpoint_at, now) if old.state == RUNNING else old.checkpoint_at
-    consumed = business_used(replay, checkpoint, lookup)
-    used_before = business_used(old, checkpoint, lookup)
-    if (old.calendar_key, used_before, old.computed_due_at, old.computed_warn_at) == (
-            replay.calendar_key, consumed, replay.computed_due_at, replay.computed_warn_at):
-        return False  # idempotent: already what a replay gives
-    _record(row, old, ClockEvent("recalculate", now, {
-        "calendar": replay.calendar_key, "consumed": consumed, "checkpoint": checkpoint.isoformat(),
-        "due_at": event_to_data(replay.computed_due_at), "warn_at": event_to_data(replay.computed_warn_at),
-        "consumed_before": used_before, "run": run.pk, "by": run.requested_by_id,
-    }), lookup, now)
-    return True
-
-
-def _recalculate_batch(run: ReplanRun, ids: list[int], keys: Mapping[int, str], now: datetime) -> tuple[int, int,
-                                                                                                       list[int]]:
-    """One transaction: (handled, changed, busy ids)."""
-    with transaction.atomic():
-        rows = list(_lock_skipping(SlaClock.objects.filter(pk__in=ids)).order_by("id"))
-        tickets = {t.pk: t for t in _lock_skipping(Ticket.objects.filter(pk__in={r.ticket_id for r in rows}))}
-        locked = {row.pk for row in rows if row.ticket_id in tickets}
-        busy = [pk for pk in ids if pk not in locked and pk not in {row.pk for row in rows}]
-        busy += [row.pk for row in rows if row.ticket_id not in tickets]
-        lookup = calendars_lookup()
-        changed: dict[int, list[SlaClock]] = {}
-        handled = 0
-        for row in rows:
-            if row.ticket_id not in tickets:
+            event = _catch_up_event(state, now, policies)
+            if event is None:
                 continue
-            handled += 1
-            if row.state in OPEN_STATES and _recalculate_clock(row, keys, lookup, now, run):
-                changed.setdefault(row.ticket_id, []).append(row)
-        for ticket_id, clocks in changed.items():
-            ticket = tickets[ticket_id]
-            refresh_next_due(ticket, SlaClock.objects.filter(ticket_id=ticket_id))
-            ticket_services.event_record(ticket=ticket, actor=run.requested_by, kind=EventKind.SLA_CHANGED, at=now,
-                                         data={"reason": "recalculate", "run": run.pk,
-                                               "clocks": [row.pk for row in clocks],
-                                               "metrics": [row.metric for row in clocks]})
-        return handled, sum(len(clocks) for clocks in changed.values()), sorted(busy)
-
-
-def recalculate_run(*, run_id: int, now: datetime, batch_size: int = 1000, busy_retries: int = 20) -> ReplanRun:
-    """Replay every open clock of the run's policies from its own log on the current calendars, in
-    batches, recording progress. Stopped clocks are never touched; running it again changes nothing."""
-    run = ReplanRun.objects.select_related("requested_by").get(pk=run_id)
-    if run.state == ReplanState.DONE:
-        return run
-    ReplanRun.objects.filter(pk=run.pk).update(state=ReplanState.RUNNING, started_at=now)
-    processed = rebased = 0
-    try:
-        with transaction.atomic():
-            calendars_refresh(now=now, reason="calendar edited")  # policy keys must be current first
-        keys = {pk: key for pk, key in SlaPolicy.objects.values_list("pk", "calendar_key") if key}
-        cursor = 0
-        retry: list[int] = []
-        while True:
-            ids = list(SlaClock.objects.filter(policy_id__in=run.policy_ids, state__in=OPEN_STATES, pk__gt=cursor)
-                       .order_by("pk").values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                break
-            cursor = ids[-1]
-            handled, changed, busy = _recalculate_batch(run, ids, keys, now)
-            processed, rebased, retry = processed + handled, rebased + changed, retry + busy
-            ReplanRun.objects.filter(pk=run.pk).update(processed=processed, rebased=rebased)
-        for _round in range(busy_retries):
-            if not retry:
-                break
-            time.sleep(0.2)
-            handled, changed, retry = _recalculate_batch(run, retry, keys, now)
-            processed, rebased = processed + handled, rebased + changed
-            ReplanRun.objects.filter(pk=run.pk).update(processed=processed, rebased=rebased)
-        if retry:
-            raise RuntimeError(f"{len(retry)} clocks stayed locked by other work; run the recalculation again")
-    except Exception as error:
-        ReplanRun.objects.filter(pk=run.pk).update(state=ReplanState.FAILED, error=str(error)[:2000], finished_at=now)
-        logger.exception("SLA recalculation run %s failed", run.pk)
-        raise
-    ReplanRun.objects.filter(pk=run.pk).update(state=ReplanState.DONE, finished_at=now)
-    run.refresh_from_db()
-    return run
+            store_state(row, apply_event(state, event, lookup))
+            stored.append(row)
+            entries.append(SlaClockEvent(clock=row, at=event.at, kind=event.kind, data=event.data, recorded_at=now))
+        bulk_store(stored, entries, now)
+        refresh_next_due_bulk({row.ticket_id: tickets[row.ticket_id] for row in stored})
+        return len(rows), len(stored)

@@ -9,7 +9,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from otklik.core.periodic import claim_period
-from otklik.sla import services
+from otklik.sla import recalculation, services
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -30,5 +30,5 @@ def sla_replan_job(run_id: int) -> int:
 
 @db_task()
 def sla_recalculate_job(run_id: int) -> int:
-    run = services.recalculate_run(run_id=run_id, now=timezone.now())
+    run = recalculation.recalculate_run(run_id=run_id, now=timezone.now())
     return run.processed

@@ -94,6 +94,31 @@ def event_record_bulk(events: Sequence[tuple[TicketEvent, Ticket]]) -> None:
         ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket)
 
 
+def happened_at_check(ticket: Ticket, actor: User | None, happened_at: datetime | None, now: datetime) -> datetime:
+    """When a logged event really happened (SPEC 7.2): an earlier instant for a call or message
+    logged afterwards, never before the ticket's creation nor in the future. Staff and imports only."""
+    if happened_at is None:
+        return now
+    if actor is not None and not actor.is_staff_member:
+        raise InvalidInput(_("Only support staff may log something as having happened earlier."),
+                           errors={"happened_at": _("Only support staff may set this.")})
+    if happened_at.tzinfo is None:
+        raise InvalidInput(_("The time it happened needs a time zone."),
+                           errors={"happened_at": _("Give a time zone, e.g. 2026-03-02T10:15:00+03:00.")})
+    if happened_at > now:
+        raise InvalidInput(_("The time it happened cannot be in the future."),
+                           errors={"happened_at": _("This time is in the future.")})
+    if happened_at < ticket.created_at:
+        raise InvalidInput(_("The time it happened cannot be before the ticket was created."),
+                           errors={"happened_at": _("This time is before the ticket was created.")})
+    return happened_at
+
+
+def _late(at: datetime, now: datetime) -> dict[str, Any]:
+    """Marks an event logged after it happened, so its receivers replay rather than append."""
+    return {"logged_at": now.isoformat()} if at < now else {}
+
+
 def status_default(kind: str) -> Status:
     status = Status.objects.filter(kind=kind, is_active=True).order_by("order", "id").first()
     if status is None:
@@ -355,7 +380,10 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
 # ---------------------------------------------------------------- conversation
 
 
-def _set_status(*, ticket: Ticket, actor: User | None, status: Status, now: datetime) -> None:
+def _set_status(*, ticket: Ticket, actor: User | None, status: Status, now: datetime,
+                logged_at: datetime | None = None) -> None:
+    """`now` is when the change happened; `logged_at` when it was logged, if later (SPEC 7.2)."""
+    late = _late(now, logged_at) if logged_at is not None else {}
     old = ticket.status
     if old.pk == status.pk:
         return
@@ -374,17 +402,17 @@ def _set_status(*, ticket: Ticket, actor: User | None, status: Status, now: date
         ticket.resolved_at = None
         ticket.closed_at = None
         changed += ["resolved_at", "closed_at"]
-    _touch(ticket, now, *changed)
+    _touch(ticket, logged_at or now, *changed)
     event_record(
         ticket=ticket, actor=actor, kind=EventKind.STATUS_CHANGED, at=now,
-        data={"from": old.code, "to": status.code, "from_kind": old.kind, "to_kind": status.kind},
+        data={"from": old.code, "to": status.code, "from_kind": old.kind, "to_kind": status.kind, **late},
     )
     if status.kind == StatusKind.RESOLVED:
-        event_record(ticket=ticket, actor=actor, kind=EventKind.RESOLVED, at=now, data={})
+        event_record(ticket=ticket, actor=actor, kind=EventKind.RESOLVED, at=now, data={**late})
     elif status.kind == StatusKind.CLOSED:
-        event_record(ticket=ticket, actor=actor, kind=EventKind.CLOSED, at=now, data={})
+        event_record(ticket=ticket, actor=actor, kind=EventKind.CLOSED, at=now, data={**late})
     elif old.kind in DONE_KINDS:
-        event_record(ticket=ticket, actor=actor, kind=EventKind.REOPENED, at=now, data={"from": old.code})
+        event_record(ticket=ticket, actor=actor, kind=EventKind.REOPENED, at=now, data={"from": old.code, **late})
 
 
 @transaction.atomic
@@ -399,11 +427,17 @@ def ticket_reply(
     external_id: str = "",
     raw_ref: str = "",
     new_status: Status | None = None,
+    happened_at: datetime | None = None,
     now: datetime,
 ) -> Message:
-    """A public reply. Staff's first reply is the first response; a requester's answer wakes a waiting ticket."""
+    """A public reply. Staff's first reply is the first response; a requester's answer wakes a waiting ticket.
+
+    `happened_at`: when a call or message logged afterwards really happened (SPEC 7.2); the message
+    and its events carry that instant and the SLA clocks replay their log with it."""
     ticket = ticket_lock(ticket_id)
     access.ensure_can(actor, "reply", ticket)
+    logged_at = now
+    now = happened_at_check(ticket, actor, happened_at, logged_at)
     if not body_text.strip() and not body_html.strip() and not attachments:
         raise InvalidInput(_("The reply is empty."))
     if ticket.status.kind == StatusKind.CLOSED and (actor is None or actor.is_requester):
@@ -416,23 +450,24 @@ def ticket_reply(
     stored = attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor, now=now)
     by_staff = actor is not None and actor.is_staff_member
     changed = []
-    if by_staff and ticket.first_response_at is None:
+    # a call logged late may have come before the reply that was recorded first
+    if by_staff and (ticket.first_response_at is None or now < ticket.first_response_at):
         ticket.first_response_at = now
         changed.append("first_response_at")
-    _touch(ticket, now, *changed)
+    _touch(ticket, logged_at, *changed)
     event_record(
         ticket=ticket, actor=actor, kind=EventKind.REPLIED, at=now,
         data={"message": message.pk, "by": "staff" if by_staff else "requester", "channel": channel,
-              "attachments": len(stored), "first_response": "first_response_at" in changed},
+              "attachments": len(stored), "first_response": "first_response_at" in changed, **_late(now, logged_at)},
     )
     if new_status is not None:
         access.ensure_can(actor, "change", ticket)
-        _set_status(ticket=ticket, actor=actor, status=new_status, now=now)
+        _set_status(ticket=ticket, actor=actor, status=new_status, now=now, logged_at=logged_at)
     elif not by_staff and ticket.status.kind in {StatusKind.WAITING_CUSTOMER, StatusKind.RESOLVED}:
         # The requester answered: the ball is back with support.
-        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now)
+        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now, logged_at=logged_at)
     elif by_staff and ticket.status.kind == StatusKind.NEW:
-        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now)
+        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now, logged_at=logged_at)
     return message
 
 
@@ -460,12 +495,14 @@ def ticket_add_note(
 
 
 @transaction.atomic
-def ticket_change_status(*, actor: User | None, ticket_id: int, status: Status, now: datetime) -> Ticket:
+def ticket_change_status(*, actor: User | None, ticket_id: int, status: Status, now: datetime,
+                         happened_at: datetime | None = None) -> Ticket:
     ticket = ticket_lock(ticket_id)
     access.ensure_can(actor, "change", ticket)
     if not status.is_active:
         raise InvalidInput(_("This status is not in use."))
-    _set_status(ticket=ticket, actor=actor, status=status, now=now)
+    at = happened_at_check(ticket, actor, happened_at, now)
+    _set_status(ticket=ticket, actor=actor, status=status, now=at, logged_at=now)
     return ticket
 
 

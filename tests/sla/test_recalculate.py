@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from otklik.core.errors import PermissionDenied
-from otklik.sla import services as sla_services
+from otklik.sla import recalculation
 from otklik.sla.clock import business_used
 from otklik.sla.models import CalendarException, ReplanRun, SlaClock
 from otklik.sla.services import calendars_lookup, state_of
@@ -45,7 +45,7 @@ def add_monday_off(sla, at, capture) -> None:
 
 def recalculate(people, at, capture, **rows) -> ReplanRun:
     with time_machine.travel(at, tick=False), capture(execute=True):
-        run = sla_services.recalculate_request(actor=people.adam, now=at, **rows)
+        run = recalculation.recalculate_request(actor=people.adam, now=at, **rows)
     assert run is not None
     run.refresh_from_db()
     return run
@@ -131,7 +131,7 @@ def test_a_paused_clock_gets_its_budget_back_and_resumes_on_the_new_calendar(
 
 def test_only_admins_may_recalculate(sla, people, now):
     with pytest.raises(PermissionDenied):
-        sla_services.recalculate_request(actor=people.fiona, now=now, schedule_ids=[sla.schedule.pk])
+        recalculation.recalculate_request(actor=people.fiona, now=now, schedule_ids=[sla.schedule.pk])
     assert not ReplanRun.objects.exists()
 
 
@@ -146,3 +146,18 @@ def test_the_schedule_admin_offers_the_action(sla, people, now, client, django_c
     run = ReplanRun.objects.get(kind="recalculate")
     assert (run.state, run.requested_by_id) == ("done", people.adam.pk)
     assert clock(ticket, "resolution").due_at == msk(3, 17)
+
+
+def test_an_event_logged_late_after_a_recalculation_keeps_the_recalculated_calendar(
+    sla, people, now, django_capture_on_commit_callbacks
+):
+    ticket = factories.ticket(requester=people.alice, now=now)  # Monday 12:00
+    add_monday_off(sla, msk(3, 10), django_capture_on_commit_callbacks)
+    recalculate(people, msk(3, 10, 30), django_capture_on_commit_callbacks, schedule_ids=[sla.schedule.pk])
+    # at 12:00 the agent logs that she put the ticket on hold at 10:00
+    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+                                  happened_at=msk(3, 10), now=msk(3, 12))
+    resolution = clock(ticket, "resolution")
+    assert resolution.state == "paused"
+    assert resolution.consumed_seconds == HOUR  # Tuesday 09:00-10:00; Monday is a day off now
+    assert_matches_log(resolution)

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from otklik.accounts.access import can_see_internal
 from otklik.sla import selectors
-from otklik.sla.models import SlaClock
+from otklik.sla.ledger import humanize_working
+from otklik.sla.models import ClockEventKind, SlaClock
 from otklik.tickets.models import Ticket
 
 register = template.Library()
@@ -50,14 +51,31 @@ def sla_panel(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     if viewer is None or not can_see_internal(viewer):
         return {"details": [], "ticket": ticket}
     clocks = SlaClock.objects.filter(ticket=ticket).exclude(state=selectors.CANCELLED).select_related("policy")
-    details = [
-        {"clock": clock, "status": selectors.clock_status(clock, now),
-         "remaining": selectors.remaining_business_seconds(clock, now)}
-        for clock in clocks.order_by("metric", "cycle")
-    ]
+    # one line per metric: its current cycle (each requester message may start a next-reply cycle)
+    latest = {clock.metric: clock for clock in clocks.order_by("metric", "cycle")}
+    details = []
+    for clock in latest.values():
+        status = selectors.clock_status(clock, now)
+        late_by = selectors.late_by_seconds(clock, now) if status == "late" else None
+        details.append({"clock": clock, "status": status, "late_by": late_by,
+                        "remaining": None if late_by is not None else selectors.remaining_business_seconds(clock, now)})
     return {"details": details, "ticket": ticket, "viewer_zone": selectors.viewer_zone(viewer)}
 
 
 @register.filter
 def duration(seconds: int | None) -> str:
     return selectors.humanize_seconds(seconds)
+
+
+@register.filter
+def working(seconds: int | None, day_seconds: int) -> str:
+    """Working time in the schedule's working days, e.g. `2 wd 3 h`."""
+    return humanize_working(seconds, day_seconds)
+
+
+_EVENT_LABELS = dict(ClockEventKind.choices)
+
+
+@register.simple_tag
+def clock_event_label(kind: str) -> str:
+    return str(_EVENT_LABELS.get(kind, kind))
