@@ -301,7 +301,8 @@ def _summary(ctx: Ctx, conversation: Conversation, data: dict[str, Any]) -> None
         if value not in (None, "", []):
             shown = ", ".join(value) if isinstance(value, list) else value
             lines.append(f"{esc(field.label)}: {esc(shown)}")
-    lines.append(f"{esc(_('Subject'))}: {esc(data.get('subject', ''))}")
+    subject_label = _("Subject")
+    lines.append(f"{esc(subject_label)}: {esc(data.get('subject', ''))}")
     if data.get("description"):
         lines.append(esc(data["description"]))
     if data.get("files"):

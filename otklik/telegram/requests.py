@@ -46,7 +46,8 @@ def my_requests(ctx: Ctx) -> None:
     if not tickets:
         ctx.say(_("You have no open requests. Start one with /new."))
         return
-    lines = [f"<b>{esc(_('Your open requests'))}</b>"]
+    title = _("Your open requests")
+    lines = [f"<b>{esc(title)}</b>"]
     keyboard: Keyboard = []
     for ticket in tickets:
         line = f"#{ticket.number} {esc(ticket.subject)} — {esc(ticket.status.label)}"

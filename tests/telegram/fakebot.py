@@ -193,7 +193,10 @@ def fake_bot_api() -> Iterator[FakeBotApi]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up a long poll while stopping
 
         def do_GET(self) -> None:
             if self.path.startswith("/file/bot"):
