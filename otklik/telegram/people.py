@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Role, User
 from otklik.core.errors import InvalidInput
+from otklik.mail.models import UndeliverableAddress
 from otklik.telegram.models import Bot, LinkToken, TelegramAccount
 
 LINK_TOKEN_LIFETIME = timedelta(hours=1)
@@ -77,6 +78,10 @@ def account_create_from_profile(*, bot: Bot, chat_id: int, telegram_user: dict[s
         )
         user.set_unusable_password()
         user.save(update_fields=["password"])
+        # The mail channel's own rule for addresses that cannot receive mail: no mail is queued to it.
+        UndeliverableAddress.objects.get_or_create(email=email, defaults={
+            "status": "telegram", "diagnostic": "made-up address of a person who writes through Telegram only",
+            "bounced_at": now})
     return _link(user, bot=bot, chat_id=chat_id, telegram_user=telegram_user, how="created", now=now)
 
 
