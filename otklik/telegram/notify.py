@@ -24,7 +24,7 @@ from otklik.telegram import outbox, people
 from otklik.telegram.models import TelegramAccount
 from otklik.telegram.outbox import esc
 from otklik.telegram.requests import ticket_buttons
-from otklik.tickets.models import Ticket, TicketEvent
+from otklik.tickets.models import Source, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ def handle_event(event: TicketEvent) -> None:
         if account is None or account.bot is None or account.chat_id is None:
             continue
         recipient = item.user
+        if item.topic == topics.REQUESTER_RECEIVED and ticket.source == Source.TELEGRAM:
+            continue  # the bot already answered with the number when it made the ticket
         if topics.TOPICS[item.topic].audience == topics.Audience.STAFF:
             continue  # staff topics may quote internal content; Telegram carries requester news only
         if not recipient.is_active or not access.is_visible(recipient, ticket.pk) or not _wants(recipient.pk,
