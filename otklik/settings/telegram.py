@@ -18,3 +18,7 @@ def configure(settings: dict[str, Any]) -> None:
     # Files larger than this are refused before download (the Bot API's getFile limit is 20 MB).
     settings.setdefault("OTKLIK_TELEGRAM_MAX_FILE_BYTES", int(env("OTKLIK_TELEGRAM_MAX_FILE_BYTES",
                                                                   str(20 * 1024 * 1024))))
+    # httpx logs every request URL at INFO, and a Bot API URL contains the bot token.
+    logging_config = settings.get("LOGGING")
+    if isinstance(logging_config, dict):
+        logging_config.setdefault("loggers", {}).setdefault("httpx", {"level": "WARNING"})

@@ -32,7 +32,7 @@ def linked(people, chat_with: Callable[..., Chat]) -> Chat:
 
 def _ticket(people, subject: str = "VPN is down") -> Ticket:
     return services.ticket_create(actor=people.alice, requester=people.alice, subject=subject, body_text="Help",
-                                  source=Source.TELEGRAM, team=people.first_line, now=timezone.now())
+                                  source=Source.WEB, team=people.first_line, now=timezone.now())
 
 
 def _deliver_news(chat: Chat) -> list:
@@ -131,6 +131,17 @@ def test_long_texts_are_split_and_never_cut_an_entity() -> None:
 
 def test_sent_messages_remember_their_ticket_for_replies(linked: Chat, people) -> None:
     ticket = _ticket(people)
-    _deliver_news(linked)
+    news = _deliver_news(linked)
+    assert f"#{ticket.number}" in Chat.text_of(news)  # a portal request is acknowledged in Telegram too
     row = OutboundMessage.objects.filter(ticket=ticket, method="sendMessage").first()
-    assert row is not None and row.telegram_message_id is not None
+    assert row is not None and row.telegram_message_id == news[0].message_id
+
+
+def test_a_request_made_in_telegram_is_not_acknowledged_twice(chat_with: Callable[..., Chat], people) -> None:
+    TelegramAccount.objects.create(user=people.alice, telegram_user_id=777, linked_by="token",
+                                   linked_at=timezone.now())
+    chat = chat_with()
+    chat.say("/start")
+    services.ticket_create(actor=people.alice, requester=people.alice, subject="From the bot", body_text="x",
+                           source=Source.TELEGRAM, now=timezone.now())
+    assert _deliver_news(chat) == []
