@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 
+from otklik.telegram import conf
 from otklik.telegram.models import Bot
 
 ENVIRONMENT_BOT = "environment"
@@ -13,7 +13,7 @@ ENVIRONMENT_BOT = "environment"
 @transaction.atomic
 def environment_bot() -> Bot | None:
     """The row for OTKLIK_TELEGRAM_TOKEN, made or updated on use (so updates and outbox rows have a bot)."""
-    token = str(settings.OTKLIK_TELEGRAM_TOKEN or "").strip()
+    token = conf.token()
     if not token:
         return None
     bot = Bot.objects.filter(token=token).first()
@@ -36,4 +36,4 @@ def configured_bots() -> list[Bot]:
 
 
 def any_configured() -> bool:
-    return bool(str(settings.OTKLIK_TELEGRAM_TOKEN or "").strip()) or Bot.objects.filter(is_active=True).exists()
+    return bool(conf.token()) or Bot.objects.filter(is_active=True).exists()

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from django.conf import settings
 
+from otklik.telegram import conf
 from otklik.telegram.models import Bot
 
 
@@ -34,7 +34,7 @@ class BotApiUnavailable(Exception):
 
 
 def api_base(bot: Bot) -> str:
-    return (bot.api_url or str(settings.OTKLIK_TELEGRAM_API_URL) or "https://api.telegram.org").rstrip("/")
+    return (bot.api_url or conf.api_url()).rstrip("/")
 
 
 @dataclass

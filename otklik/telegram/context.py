@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import User
 from otklik.core.errors import InvalidInput
-from otklik.telegram import outbox
+from otklik.telegram import conf, outbox
 from otklik.telegram.client import BotApi, BotApiError
 from otklik.telegram.models import Bot, Conversation, InboundUpdate, TelegramAccount
 from otklik.tickets import services as ticket_services
@@ -85,7 +84,7 @@ def file_of(message: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def file_limit() -> int:
-    return min(BOT_API_FILE_LIMIT, int(settings.OTKLIK_TELEGRAM_MAX_FILE_BYTES))
+    return min(BOT_API_FILE_LIMIT, conf.max_file_bytes())
 
 
 def fetch_files(ctx: Ctx, files: list[dict[str, Any]]) -> list[InboundAttachment]:

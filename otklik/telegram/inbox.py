@@ -139,6 +139,6 @@ def _handle(row: InboundUpdate, *, now: datetime) -> tuple[str, Any]:
     with translation.override(people.language_for(ctx.account, ctx.telegram_user)):
         if message is not None:
             dispatch.handle_message(ctx, message)
-        else:
+        elif isinstance(callback, dict):
             dispatch.handle_callback(ctx, callback)
     return ctx.outcome, ctx.ticket

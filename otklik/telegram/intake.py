@@ -121,7 +121,7 @@ def _ask_field(ctx: Ctx, conversation: Conversation, data: dict[str, Any], field
     _save(conversation, ctx, "field", data)
     label = field.label_ru if _language_is_ru() and field.label_ru else field.label
     question = f"<b>{esc(label)}</b>"
-    hints = {
+    hints: dict[str, str] = {
         FieldKind.NUMBER: _("Enter a number."),
         FieldKind.DATE: _("Enter a date as YYYY-MM-DD or DD.MM.YYYY."),
         FieldKind.USER: _("Enter the person's email address."),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from otklik.accounts.models import User
 from otklik.tickets.models import Attachment, Ticket
 
+
 class UnknownUsers(models.TextChoices):
     CREATE = "create", _("Create a requester from the Telegram profile")
     REFUSE = "refuse", _("Refuse with a message until the person links an account")

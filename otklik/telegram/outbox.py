@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from otklik.telegram import conf
 from otklik.telegram.client import BotApi, BotApiError, BotApiUnavailable
 from otklik.telegram.models import Bot, OutboundMessage, OutboundStatus
 from otklik.tickets.models import Attachment, Ticket
@@ -151,7 +151,7 @@ def send_one(*, row_id: int, now: datetime) -> str:
             logger.warning("telegram bot %s: flood control, pausing %ss", row.bot_id, exc.retry_after)
             return OutboundStatus.PENDING.value
         attempts = row.attempts + 1
-        final = attempts >= int(settings.OTKLIK_TELEGRAM_SEND_ATTEMPTS)
+        final = attempts >= conf.send_attempts()
         OutboundMessage.objects.filter(pk=row_id).update(
             attempts=attempts, last_error=str(exc)[:2000], claimed_until=None,
             status=OutboundStatus.FAILED if final else OutboundStatus.PENDING,

@@ -64,7 +64,8 @@ def ticket_buttons(ticket: Ticket) -> Keyboard:
         keyboard.append([_button(_("Reply"), f"r:{ticket.pk}"), _button(_("Close"), f"c:{ticket.pk}")])
     if ticket.status.kind in DONE_KINDS and ticket.merged_into_id is None:
         keyboard.append([_button(_("Reopen"), f"o:{ticket.pk}")])
-    rated = TicketRating.objects.filter(ticket=ticket, resolved_at=ticket.resolved_at).exists()
+    rated = ticket.resolved_at is not None and TicketRating.objects.filter(
+        ticket=ticket, resolved_at=ticket.resolved_at).exists()
     if ticket.status.kind in DONE_KINDS and ticket.resolved_at is not None and not rated:
         keyboard.append([_button(str(score), f"rate:{ticket.pk}:{score}") for score in range(1, 6)])
     return keyboard

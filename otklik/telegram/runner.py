@@ -9,6 +9,7 @@ updates, so answers go out even when no job worker runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -91,10 +92,8 @@ async def serve(bots: list[Bot], *, stop: asyncio.Event, poll_timeout: int = 10,
                 logger.exception("telegram housekeeping failed; trying again")
             if full:
                 last_full = time.monotonic()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=tick)
-            except TimeoutError:
-                pass
     finally:
         for application in applications:
             if application.updater is not None and application.updater.running:

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from otklik.telegram import inbox, outbox
 from otklik.telegram.models import Bot, InboundUpdate
+from otklik.testing.personas import Personas
 from otklik.tickets.models import CustomField, FieldKind, RequestType
+from tests.access.world import World, build_world
 from tests.telegram.fakebot import FakeBotApi, Sent, TelegramPerson, fake_bot_api
 
 
@@ -77,3 +79,9 @@ def chat_with(api: FakeBotApi, bot: Bot) -> Callable[..., Chat]:
         return Chat(api, bot, TelegramPerson(api, person_id, **kwargs))
 
     return _make
+
+
+@pytest.fixture
+def world(people: Personas, now: datetime) -> World:
+    """The access matrix's shared scene (tests/access/world.py)."""
+    return build_world(people, now)

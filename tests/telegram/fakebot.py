@@ -6,6 +6,7 @@ with retry_after or 502 on demand, to test flood control and outages.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -166,7 +167,8 @@ def _params(content_type: str, body: bytes) -> tuple[dict[str, Any], tuple[str, 
         params: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
+            raw = part.get_payload(decode=True)
+            payload = raw if isinstance(raw, bytes) else b""
             if part.get_filename():
                 document = (str(part.get_filename()), payload)
             else:
@@ -193,10 +195,9 @@ def fake_bot_api() -> Iterator[FakeBotApi]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            try:
+            # The client may give up a long poll while stopping.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up a long poll while stopping
 
         def do_GET(self) -> None:
             if self.path.startswith("/file/bot"):

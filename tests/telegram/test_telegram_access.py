@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from otklik.telegram import inbox, outbox
 from otklik.telegram.models import Bot, InboundUpdate, LinkToken, TelegramAccount, UpdateStatus
-from tests.access.conftest import world  # noqa: F401  (the shared scene as a fixture)
 from tests.access.world import HANDLED, PERSONAS, TICKETS, VISIBLE, World, internal_marker, public_marker
 from tests.telegram.fakebot import FakeBotApi, TelegramPerson
 

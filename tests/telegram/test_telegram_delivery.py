@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +13,6 @@ from django.utils import timezone
 
 from otklik.accounts.models import User
 from otklik.telegram import inbox, outbox
-from otklik.telegram.people import link_token_create
 from otklik.telegram.groups import GROUP_NOT_SUPPORTED
 from otklik.telegram.models import (
     Bot,
@@ -23,6 +23,7 @@ from otklik.telegram.models import (
     UnknownUsers,
     UpdateStatus,
 )
+from otklik.telegram.people import link_token_create
 from otklik.tickets.models import RequestType, Ticket
 from tests.telegram.conftest import Chat
 from tests.telegram.fakebot import FakeBotApi
@@ -30,7 +31,7 @@ from tests.telegram.fakebot import FakeBotApi
 pytestmark = pytest.mark.django_db
 
 
-def _file_request(chat: Chat, laptop: RequestType) -> dict:
+def _file_request(chat: Chat, laptop: RequestType) -> dict[str, Any]:
     chat.say("/start")
     chat.press(f"rt:{laptop.pk}")
     for step in ("fv:0",):

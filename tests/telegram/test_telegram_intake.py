@@ -11,11 +11,12 @@ from django.utils import timezone
 from otklik.telegram.models import Conversation, InboundUpdate, TelegramAccount, UpdateStatus
 from otklik.tickets.models import RequestType, Source, SubmitRule, Ticket
 from tests.telegram.conftest import Chat
+from tests.telegram.fakebot import Sent
 
 pytestmark = pytest.mark.django_db
 
 
-def _button(answers: list, text: str) -> str:
+def _button(answers: list[Sent], text: str) -> str:
     for answer in answers:
         for label, data in answer.buttons:
             if label == text:

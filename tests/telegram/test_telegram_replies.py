@@ -17,6 +17,7 @@ from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Source, StatusKind, Ticket, TicketRating
 from otklik.tickets.services import status_default
 from tests.telegram.conftest import Chat
+from tests.telegram.fakebot import Sent
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def _ticket(people, subject: str = "VPN is down") -> Ticket:
                                   source=Source.WEB, team=people.first_line, now=timezone.now())
 
 
-def _deliver_news(chat: Chat) -> list:
+def _deliver_news(chat: Chat) -> list[Sent]:
     notify.notify_process(now=timezone.now())
     outbox.flush(now=timezone.now())
     return chat.new_answers()

@@ -55,7 +55,7 @@ def _command(*args: str) -> list[str]:
 
 def _start(env: dict[str, str], workdir: Path) -> subprocess.Popen[bytes]:
     log = (workdir / "run.log").open("ab")
-    return subprocess.Popen(_command("telegram", "run", "--poll-timeout", "1"), cwd=ROOT, env=env,  # noqa: S603
+    return subprocess.Popen(_command("telegram", "run", "--poll-timeout", "1"), cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -71,8 +71,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def test_otklik_telegram_run_carries_a_new_user_from_start_to_a_ticket(workdir: Path) -> None:
     with fake_bot_api() as api:
         env = _env(workdir, api)
-        subprocess.run(_command("migrate", "--verbosity", "0"), cwd=ROOT, env=env, check=True, timeout=300)  # noqa: S603
-        subprocess.run(_command("shell", "-c", SEED), cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603
+        subprocess.run(_command("migrate", "--verbosity", "0"), cwd=ROOT, env=env, check=True, timeout=300)
+        subprocess.run(_command("shell", "-c", SEED), cwd=ROOT, env=env, check=True, timeout=120)
         person = TelegramPerson(api, 9001, first_name="Olga", language_code="ru")
 
         def answered(count: int) -> bool:
