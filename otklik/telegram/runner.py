@@ -70,6 +70,20 @@ def build_application(bot: Bot) -> Application[Any, Any, Any, Any, Any, Any]:
     return application
 
 
+async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The bot's command menu in English and Russian; a failure here must not stop polling."""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    for language in ("en", "ru"):
+        with translation.override(language):
+            commands = [("new", _("New request")), ("my", _("My requests")), ("cancel", _("Cancel"))]
+        try:
+            await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+        except Exception:
+            logger.warning("telegram: could not set the command menu (%s)", language)
+
+
 async def serve(bots: list[Bot], *, stop: asyncio.Event, poll_timeout: int = 10, tick: float = 0.5) -> None:
     applications = []
     try:
@@ -77,6 +91,7 @@ async def serve(bots: list[Bot], *, stop: asyncio.Event, poll_timeout: int = 10,
             application = build_application(bot)
             await application.initialize()
             await sync_to_async(_remember_username)(bot.pk, application.bot.username or "")
+            await _set_commands(application)
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
