@@ -9,7 +9,7 @@ run processes it exactly once. A Bot API outage while downloading a file leaves 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -108,9 +108,11 @@ def update_receive(*, bot: Bot, payload: dict[str, Any], now: datetime) -> Inbou
     return update_process(row_id=row.pk, now=now)
 
 
-def process_pending(*, now: datetime, bot_ids: list[int] | None = None, limit: int = 100) -> int:
-    """Updates stored but not processed (a crash, an outage): oldest first."""
-    pending = InboundUpdate.objects.filter(status=UpdateStatus.RECEIVED)
+def process_pending(*, now: datetime, bot_ids: list[int] | None = None, limit: int = 100,
+                    older_than: timedelta = timedelta(0)) -> int:
+    """Updates stored but not processed (a crash, an outage): oldest first. `older_than` leaves fresh ones
+    to the job or handler that stored them (processing twice is safe anyway: the row lock decides)."""
+    pending = InboundUpdate.objects.filter(status=UpdateStatus.RECEIVED, received_at__lte=now - older_than)
     if bot_ids is not None:
         pending = pending.filter(bot_id__in=bot_ids)
     ids = list(pending.order_by("bot_id", "update_id").values_list("pk", flat=True)[:limit])

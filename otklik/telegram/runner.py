@@ -44,7 +44,7 @@ def _housekeeping(bot_ids: list[int], *, full: bool) -> None:
     if full:
         notify.notify_process(now=now)
         # Only updates old enough that no handler is working on them right now.
-        inbox.process_pending(now=now - timedelta(seconds=30), bot_ids=bot_ids)
+        inbox.process_pending(now=now, bot_ids=bot_ids, older_than=timedelta(seconds=30))
     outbox.flush(now=timezone.now(), bot_ids=bot_ids)
 
 

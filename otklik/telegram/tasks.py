@@ -50,5 +50,5 @@ def telegram_minutely() -> None:
     if not claim_period(job="telegram_minutely", now=now, period=timedelta(minutes=1)):
         return
     notify_process(now=now)
-    process_pending(now=now - timedelta(minutes=1))
+    process_pending(now=now, older_than=timedelta(minutes=1))
     flush(now=now)
