@@ -26,7 +26,7 @@ from otklik.telegram.models import (
 from otklik.telegram.people import link_token_create
 from otklik.tickets.models import RequestType, Ticket
 from tests.telegram.conftest import Chat
-from tests.telegram.fakebot import FakeBotApi
+from tests.telegram.fakebot import FakeBotApi, TelegramPerson
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +212,18 @@ def test_the_environment_token_is_a_bot(settings, db: None) -> None:
     settings.OTKLIK_TELEGRAM_TOKEN = "999:NEW"
     assert [bot.token for bot in bots.configured_bots()] == ["999:NEW"]
     assert Bot.objects.count() == 1
+
+
+def test_the_minutely_job_catches_up_with_updates_and_answers(bot: Bot, api: FakeBotApi) -> None:
+    from otklik.telegram.tasks import telegram_minutely
+
+    long_ago = timezone.now() - timedelta(minutes=5)
+    row, _created = inbox.update_store(bot=bot, payload=TelegramPerson(api, 41).text("/start"), now=long_ago)
+    fresh, _created = inbox.update_store(bot=bot, payload=TelegramPerson(api, 42).text("/start"),
+                                         now=timezone.now())
+    telegram_minutely.call_local()
+    row.refresh_from_db()
+    fresh.refresh_from_db()
+    assert row.status == UpdateStatus.PROCESSED
+    assert fresh.status == UpdateStatus.RECEIVED  # left to the job that stored it
+    assert api.texts(41)
