@@ -89,7 +89,11 @@ async def serve(bots: list[Bot], *, stop: asyncio.Event, poll_timeout: int = 10,
     try:
         for bot in bots:
             application = build_application(bot)
-            await application.initialize()
+            try:
+                await application.initialize()
+            except Exception:  # a revoked token or an unreachable server must not stop the other bots
+                logger.exception("telegram bot %s could not start", bot.pk)
+                continue
             await sync_to_async(_remember_username)(bot.pk, application.bot.username or "")
             await _set_commands(application)
             await application.start()
@@ -97,6 +101,8 @@ async def serve(bots: list[Bot], *, stop: asyncio.Event, poll_timeout: int = 10,
             await application.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
             applications.append(application)
             logger.info("telegram bot %s (@%s) is polling", bot.pk, application.bot.username)
+        if not applications:
+            raise RuntimeError("no Telegram bot could start")
         bot_ids = [bot.pk for bot in bots]
         last_full = 0.0
         while not stop.is_set():

@@ -134,3 +134,30 @@ def test_the_submit_rule_hides_and_refuses_a_forbidden_service(
     assert "may not submit" in Chat.text_of(chat.press("rt:999999"))
     assert Conversation.objects.get().data.get("rt") is None
     assert Ticket.objects.count() == 0
+
+
+def test_files_over_the_limits_are_refused_with_a_clear_message(
+    chat_with: Callable[..., Chat], laptop: RequestType, settings
+) -> None:
+    settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES = 10
+    chat = chat_with()
+    chat.say("/start")
+    chat.press(f"rt:{laptop.pk}")
+    chat.press("fv:0")
+    chat.say("1")
+    chat.press("skip")
+    chat.press("skip")
+    chat.press("fv:0")
+    chat.say("Subject")
+    chat.press("skip")
+    refused = chat.deliver(chat.person.document("big.pdf", b"x" * 11))
+    assert "larger than the allowed" in Chat.text_of(refused)  # the requester upload limit of the ticket core
+    huge = chat.person.document("huge.iso", b"x")
+    huge["message"]["document"]["file_size"] = 21 * 1024 * 1024
+    assert "20 MB" in Chat.text_of(chat.deliver(huge))  # the Bot API limit, refused before downloading
+    assert not [call for call in chat.api.calls if call.method == "getFile" and call.params["file_id"] ==
+                huge["message"]["document"]["file_id"]]
+    summary = chat.press("done")
+    assert "Files" not in Chat.text_of(summary)
+    chat.press("send")
+    assert not Ticket.objects.get().attachments.exists()
