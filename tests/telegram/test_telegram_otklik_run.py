@@ -32,7 +32,7 @@ class _Process:
 def started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     _Process.started = []
     monkeypatch.setattr(run_command, "call_command", lambda *args, **kwargs: None)
-    monkeypatch.setattr(run_command.subprocess, "Popen", _Process)
+    monkeypatch.setattr("otklik.web.management.commands.run.subprocess.Popen", _Process)
     monkeypatch.setitem(sys.modules, "uvicorn", types.SimpleNamespace(run=lambda *args, **kwargs: None))
     return _Process.started
 
