@@ -55,6 +55,7 @@ def account_touch(account: TelegramAccount, *, bot: Bot, chat_id: int, telegram_
 def _link(user: User, *, bot: Bot, chat_id: int, telegram_user: dict[str, Any], how: str,
           now: datetime) -> TelegramAccount:
     telegram_user_id = int(telegram_user["id"])
+    _start_news_feed()
     # One Telegram user per account and one account per Telegram user: a new link replaces the old.
     TelegramAccount.objects.filter(user=user).exclude(telegram_user_id=telegram_user_id).delete()
     account, _created = TelegramAccount.objects.update_or_create(
@@ -63,6 +64,16 @@ def _link(user: User, *, bot: Bot, chat_id: int, telegram_user: dict[str, Any], 
     )
     _remember(account, bot=bot, chat_id=chat_id, telegram_user=telegram_user)
     return account
+
+
+def _start_news_feed() -> None:
+    """The first linked person starts the Telegram news feed at the present, not at the desk's first event."""
+    from otklik.notifications.models import OutboxCursor
+    from otklik.tickets.models import TicketEvent
+
+    if not OutboxCursor.objects.filter(consumer="telegram").exists():
+        latest = TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        OutboxCursor.objects.get_or_create(consumer="telegram", defaults={"position": latest})
 
 
 def account_create_from_profile(*, bot: Bot, chat_id: int, telegram_user: dict[str, Any],

@@ -227,3 +227,16 @@ def test_the_minutely_job_catches_up_with_updates_and_answers(bot: Bot, api: Fak
     assert row.status == UpdateStatus.PROCESSED
     assert fresh.status == UpdateStatus.RECEIVED  # left to the job that stored it
     assert api.texts(41)
+
+
+def test_the_news_feed_starts_when_the_first_person_links(chat_with: Callable[..., Chat], people) -> None:
+    from otklik.notifications.models import OutboxCursor
+    from otklik.tickets import services
+    from otklik.tickets.models import TicketEvent
+
+    services.ticket_create(actor=people.bob, requester=people.bob, subject="Old", body_text="x",
+                           now=timezone.now())
+    latest = TicketEvent.objects.order_by("-pk").first()
+    assert latest is not None
+    chat_with().say("/start")
+    assert OutboxCursor.objects.get(consumer="telegram").position == latest.pk

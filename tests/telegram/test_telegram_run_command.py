@@ -83,8 +83,10 @@ def test_otklik_telegram_run_carries_a_new_user_from_start_to_a_ticket(workdir: 
             person.text("/start")
             api.wait_for(lambda: answered(1), timeout=60)
             assert "Здравствуйте, Olga" in api.texts(9001)[0]  # the Telegram client's language
+            api.flood["sendMessage"] = 1  # flood control: the runner waits retry_after, then sends once
             person.text("/new")
             api.wait_for(lambda: answered(2))
+            assert api.flood["sendMessage"] == 0
             choose = api.sent(9001, "sendMessage")[-1]
             service = next(data for label, data in choose.buttons if label == "Access to a system")
             person.press(service)
