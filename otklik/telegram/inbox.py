@@ -94,9 +94,10 @@ def update_process(*, row_id: int, now: datetime, reprocess: bool = False) -> In
 
 
 def update_reprocess(*, row_id: int, now: datetime) -> InboundUpdate:
-    """The admin's retry of a failed update; processed ones are left alone."""
+    """The admin's retry of a failed update; processed ones are left alone, except group updates parked
+    until the group adapter exists."""
     row = InboundUpdate.objects.get(pk=row_id)
-    if row.status == UpdateStatus.PROCESSED:
+    if row.status == UpdateStatus.PROCESSED and row.outcome != groups.GROUP_NOT_SUPPORTED:
         return row
     InboundUpdate.objects.filter(pk=row_id).update(status=UpdateStatus.RECEIVED, reason="")
     return update_process(row_id=row_id, now=now, reprocess=True)
