@@ -11,6 +11,7 @@ urlpatterns = [
     path("notifications/", include("otklik.notifications.urls")),
     path("trackers/", include("otklik.trackers.urls")),
     path("account/", include("otklik.security.urls")),
+    path("telegram/", include("otklik.telegram.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("otklik.web.urls")),

@@ -254,3 +254,6 @@ from otklik.settings import web as _web_settings  # noqa: E402
 
 for _part in (_mail_settings, _api_settings, _security_settings, _web_settings):
     _part.configure(globals())
+from otklik.settings import telegram as _telegram_settings  # noqa: E402
+
+_telegram_settings.configure(globals())

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from otklik.telegram.bots import any_configured
 from otklik.tickets.models import Ticket
 
 
@@ -35,12 +36,22 @@ class Command(BaseCommand):
                 [sys.executable, "-m", "otklik", "run_huey", "--workers", str(options["workers"]),
                  "--worker-type", "thread"],
             )
+        telegram = None
+        if any_configured():
+            # Long polling for the configured Telegram bots, in its own process like the worker.
+            telegram = subprocess.Popen([sys.executable, "-m", "otklik", "telegram", "run"])
         self.stdout.write(f"Otklik is running at http://{options['host']}:{options['port']}/")
         try:
             import uvicorn
 
             uvicorn.run("otklik.asgi:application", host=options["host"], port=options["port"], log_level="info")
         finally:
+            if telegram is not None:
+                telegram.send_signal(signal.SIGTERM)
+                try:
+                    telegram.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    telegram.kill()
             if worker is not None:
                 worker.send_signal(signal.SIGINT)
                 try:

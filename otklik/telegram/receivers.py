@@ -1,0 +1,32 @@
+"""After a transaction that recorded ticket events commits, wake the Telegram notifier (if a bot exists)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from otklik.tickets.models import TicketEvent
+from otklik.tickets.signals import ticket_event_recorded
+
+logger = logging.getLogger(__name__)
+
+
+def _kick() -> None:
+    from otklik.core.wakeups import wake
+    from otklik.telegram.models import TelegramAccount
+    from otklik.telegram.tasks import telegram_notify_task
+
+    if not TelegramAccount.objects.exists():
+        return  # nobody to tell: no job for every ticket change of a desk without Telegram
+    try:
+        wake("telegram_notify", telegram_notify_task)
+    except Exception:  # the minutely sweep and the runner pick the events up
+        logger.exception("could not enqueue the Telegram notifier")
+
+
+@receiver(ticket_event_recorded, dispatch_uid="telegram_notify_kick")
+def telegram_notify_kick(sender: Any, event: TicketEvent, **kwargs: Any) -> None:
+    transaction.on_commit(_kick)
