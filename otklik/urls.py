@@ -9,6 +9,7 @@ urlpatterns = [
     path("sla/", include("otklik.sla.urls")),
     path("automation/", include("otklik.automation.urls")),
     path("notifications/", include("otklik.notifications.urls")),
+    path("chat/", include("otklik.chat.urls")),
     path("account/", include("otklik.security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
