@@ -134,7 +134,8 @@ def widget(request: HttpRequest, chat_id: int) -> HttpResponse:
         elif chat.allow_guests:
             context["mode"] = "guest_form"
         else:
-            context.update(mode="sign_in", login_url=f"{reverse('login')}?next={reverse('chat:portal_chat', args=[chat.pk])}")
+            portal = reverse("chat:portal_chat", args=[chat.pk])
+            context.update(mode="sign_in", login_url=f"{reverse('login')}?next={portal}")
     return _framed_by_origins(render(request, "chat/widget.html", context), chat)
 
 
