@@ -31,7 +31,7 @@ from otklik.core.errors import NotFound, PermissionDenied
 class ChatSerializer(serializers.ModelSerializer[SupportChat]):
     team = serializers.SerializerMethodField()
     allowed_origins = serializers.SerializerMethodField()
-    organizations = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    organizations = serializers.SerializerMethodField()
 
     class Meta:
         model = SupportChat
@@ -42,6 +42,9 @@ class ChatSerializer(serializers.ModelSerializer[SupportChat]):
 
     def get_team(self, chat: SupportChat) -> dict[str, Any]:
         return {"id": chat.team_id, "name": chat.team.name}
+
+    def get_organizations(self, chat: SupportChat) -> list[int]:
+        return [organization.pk for organization in chat.organizations.all()]
 
     def get_allowed_origins(self, chat: SupportChat) -> list[str]:
         return chat.origins()
@@ -209,7 +212,7 @@ class ChatMessagesView(ListEndpoint):
         return ("id",) if getattr(self, "after", None) is not None else ("-id",)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         context["for_staff"] = getattr(self, "for_staff", False)
         context["viewer"] = getattr(self, "viewer", None)
         return context

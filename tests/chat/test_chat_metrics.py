@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
@@ -24,7 +25,7 @@ steps = st.lists(
 )
 
 
-def _recompute(chat_id: int, calendar) -> dict:
+def _recompute(chat_id: int, calendar) -> dict[str, Any]:
     """Walk the raw messages: a requester's public message opens a question unless one is open; the first
     public staff message in that conversation answers it."""
     open_since: dict[int, datetime] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ channels_redis = pytest.importorskip("channels_redis.core")
 REDIS_URL = "redis://127.0.0.1:6379/2"
 
 
-async def _round_trip() -> dict:
+async def _round_trip() -> Any:
     prefix = f"otklik-test-{uuid.uuid4().hex[:8]}"
     one = channels_redis.RedisChannelLayer(hosts=[REDIS_URL], prefix=prefix)
     two = channels_redis.RedisChannelLayer(hosts=[REDIS_URL], prefix=prefix)

@@ -159,6 +159,7 @@ def test_ticket_from_message_goes_through_ingest_with_roles(people, chats, now):
     people.first_line.lead = people.mia
     people.first_line.save()
     second = ChatMessage.objects.filter(ticket__isnull=True, from_staff=False).first()
+    assert second is not None
     other = services.chat_ticket_from_message(actor=people.fiona, message_id=second.pk, now=now)
     assert list(other.watchers.all()) == [people.mia]
     first.refresh_from_db()

@@ -26,7 +26,7 @@ def in_own_loop(function: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[.
     return run
 
 
-class Socket(ApplicationCommunicator):  # type: ignore[misc]
+class Socket(ApplicationCommunicator):
     def __init__(self, user: Any, chat_id: int, query: str = "") -> None:
         super().__init__(URLRouter(websocket_urlpatterns), {
             "type": "websocket", "path": f"/ws/chats/{chat_id}/", "query_string": query.encode(), "headers": [],
