@@ -48,7 +48,8 @@ def _clean_text(text: str) -> str:
     return cleaned.strip()[:MAX_TEXT]
 
 
-def _clean_origins(raw: str) -> str:
+def origins_clean(raw: str) -> str:
+    """Allowed widget origins, one per line, lower-cased; InvalidInput names the first bad line."""
     origins = []
     for line in (raw or "").splitlines():
         origin = line.strip().rstrip("/").lower()
@@ -92,7 +93,7 @@ def chat_create(
     if first_response_minutes is not None and first_response_minutes <= 0:
         raise InvalidInput(_("The target must be a positive number of minutes."))
     chat = SupportChat.objects.create(
-        name=name, team=team, membership=membership, allowed_origins=_clean_origins(allowed_origins),
+        name=name, team=team, membership=membership, allowed_origins=origins_clean(allowed_origins),
         allow_guests=allow_guests, first_response_minutes=first_response_minutes, schedule_id=schedule_id,
         created_at=now,
     )

@@ -114,3 +114,17 @@ def test_login_with_password_works_for_the_portal_chat(people, chats):
     assert client.login(email="alice@a.example", password=PASSWORD)
     page = client.get(f"/chat/{chats.org_a.pk}/")
     assert page.status_code == 200 and b'data-socket="/ws/chats/' in page.content
+
+
+def test_admin_sets_up_a_chat_and_bad_origins_are_refused(people):
+    from otklik.chat.models import SupportChat
+
+    client = _client(people.adam)
+    assert client.get("/admin/chat/supportchat/add/").status_code == 200
+    data = {"name": "Desk chat", "team": people.first_line.pk, "membership": "everyone",
+            "allowed_origins": "javascript:alert(1)", "is_active": "on"}
+    refused = client.post("/admin/chat/supportchat/add/", data)
+    assert refused.status_code == 200 and not SupportChat.objects.exists()
+    data["allowed_origins"] = "https://Intranet.example.com/"
+    assert client.post("/admin/chat/supportchat/add/", data).status_code == 302
+    assert SupportChat.objects.get().origins() == ["https://intranet.example.com"]
