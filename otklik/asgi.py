@@ -21,9 +21,11 @@ def build_application() -> Any:
     from otklik.chat.routing import websocket_urlpatterns as chat_websocket_urlpatterns
     from otklik.web.routing import websocket_urlpatterns
 
+    routes = websocket_urlpatterns + chat_websocket_urlpatterns
+
     return ProtocolTypeRouter({
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns + chat_websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(routes))),
     })
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 import statistics
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
