@@ -131,7 +131,8 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
         return {"Cookie": f"sessionid={key}", "Origin": f"http://127.0.0.1:{ports[index % len(ports)]}"}
 
     async def agent(index: int, key: str, ready: asyncio.Event) -> None:
-        async with websockets.connect(url(index), additional_headers=headers(index, key), max_queue=None) as ws:
+        async with websockets.connect(url(index), additional_headers=headers(index, key), max_queue=None,
+                                      open_timeout=300) as ws:
             ready.set()
             async for raw in ws:
                 frame = json.loads(raw)
@@ -149,15 +150,18 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
                     sent_at[reply] = time.perf_counter()
                     await ws.send(json.dumps({"type": "message", "text": reply, "conversation": conversation}))
 
-    async def requester(index: int, key: str) -> None:
-        async with websockets.connect(url(index + 1), additional_headers=headers(index + 1, key)) as ws:
+    async def requester(index: int, key: str, connected: asyncio.Event, go: asyncio.Event) -> None:
+        async with websockets.connect(url(index + 1), additional_headers=headers(index + 1, key),
+                                      open_timeout=300) as ws:
+            connected.set()
+            await go.wait()
             for number in range(messages):
                 token = f"q-{index}-{number}"
                 answered[token] = asyncio.Event()
                 sent_at[token] = time.perf_counter()
                 await ws.send(json.dumps({"type": "message", "text": token}))
                 while not answered[token].is_set():
-                    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=120))
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=300))
                     text = (frame.get("message") or {}).get("text", "")
                     if frame.get("kind") == "message" and text == "re:" + token:
                         latencies.append(time.perf_counter() - sent_at[text])
@@ -166,8 +170,16 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
     readies = [asyncio.Event() for _key in info["agents"]]
     agent_tasks = [asyncio.create_task(agent(i, key, readies[i])) for i, key in enumerate(info["agents"])]
     await asyncio.gather(*(ready.wait() for ready in readies))
+    # Everyone connects first (a crowd of handshakes is not the chat's steady state), then the clock starts.
+    connected = [asyncio.Event() for _key in info["requesters"]]
+    go = asyncio.Event()
+    requesters = [
+        asyncio.create_task(requester(i, key, connected[i], go)) for i, key in enumerate(info["requesters"])
+    ]
+    await asyncio.gather(*(event.wait() for event in connected))
     started = time.perf_counter()
-    await asyncio.gather(*(requester(i, key) for i, key in enumerate(info["requesters"])))
+    go.set()
+    await asyncio.gather(*requesters)
     elapsed = time.perf_counter() - started
     for task in agent_tasks:
         task.cancel()
@@ -197,7 +209,11 @@ def main() -> None:
             finally:
                 for process in processes:
                     process.terminate()
-                    process.wait(timeout=20)
+                    try:
+                        process.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
             layer = "in-memory layer, 1 process" if mode == "one" else "Redis layer, 2 processes"
             print(f"{layer}: {options.requesters} requesters, {options.agents} agents: "
                   f"{result['messages']} messages in {result['seconds']} s = {result['messages_per_second']} msg/s; "
