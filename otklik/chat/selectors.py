@@ -110,7 +110,8 @@ def console_conversations(viewer: User, chat_id: int, limit: int = 100) -> list[
     open_dialog = Dialog.objects.filter(conversation_id=OuterRef("pk"), answered_at__isnull=True)
     last = ChatMessage.objects.filter(conversation_id=OuterRef("pk"), is_internal=False).order_by("-id")
     rows = (
-        Conversation.objects.filter(chat_id=chat_id)
+        # A requester who only opened the chat page has a conversation without messages: nothing to show.
+        Conversation.objects.filter(chat_id=chat_id, last_message_at__isnull=False)
         .select_related("requester")
         .annotate(
             waiting_since=Subquery(open_dialog.values("started_at")[:1]),

@@ -135,6 +135,7 @@ def test_console_puts_waiting_questions_first(people, chats, now):
     services.chat_message_post(chat=chats.org_a, author=people.fiona, text="a", conversation=answered.conversation,
                                now=now + timedelta(minutes=1))
     waiting = services.chat_message_post(chat=chats.org_a, author=people.bob, text="help", now=now)
+    services.conversation_of(chat=chats.org_a, requester=factories.user(organization=people.org_a), now=now)
     rows = selectors.console_conversations(people.fiona, chats.org_a.pk)
     assert [row.conversation.pk for row in rows] == [waiting.conversation_id, answered.conversation_id]
     assert rows[0].waiting_seconds(now + timedelta(minutes=3)) == 180 and rows[1].waiting_since is None
