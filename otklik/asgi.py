@@ -18,11 +18,14 @@ def build_application() -> Any:
     from channels.routing import ProtocolTypeRouter, URLRouter
     from channels.security.websocket import AllowedHostsOriginValidator
 
+    from otklik.chat.routing import websocket_urlpatterns as chat_websocket_urlpatterns
     from otklik.web.routing import websocket_urlpatterns
+
+    routes = websocket_urlpatterns + chat_websocket_urlpatterns
 
     return ProtocolTypeRouter({
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(routes))),
     })
 
 

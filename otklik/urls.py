@@ -10,6 +10,7 @@ urlpatterns = [
     path("automation/", include("otklik.automation.urls")),
     path("notifications/", include("otklik.notifications.urls")),
     path("trackers/", include("otklik.trackers.urls")),
+    path("chat/", include("otklik.chat.urls")),
     path("account/", include("otklik.security.urls")),
     path("telegram/", include("otklik.telegram.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

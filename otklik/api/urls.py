@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from otklik.api import pages, trackers, views, webhooks
+from otklik.chat import api as chat_api
 
 app_name = "api"
 
@@ -53,6 +54,17 @@ v1: list[URLPattern | URLResolver] = [
         name="ticket-watcher",
     ),
     path("attachments/<str:token>/", views.AttachmentDownloadView.as_view(), name="attachment-download"),
+    # Support chats; `reports/first-line/` must stay before any generic `reports/<name>/` route.
+    path("chats/", chat_api.ChatListView.as_view(), name="chats"),
+    path("chats/<int:chat_id>/", chat_api.ChatDetailView.as_view(), name="chat"),
+    path("chats/<int:chat_id>/messages/", chat_api.ChatMessagesView.as_view(), name="chat-messages"),
+    path(
+        "chats/<int:chat_id>/messages/<int:message_id>/ticket/",
+        chat_api.ChatMessageTicketView.as_view(),
+        name="chat-message-ticket",
+    ),
+    path("chats/<int:chat_id>/dialogs/", chat_api.ChatDialogsView.as_view(), name="chat-dialogs"),
+    path("reports/first-line/", chat_api.FirstLineReportView.as_view(), name="report-first-line"),
     path("webhooks/", webhooks.SubscriptionListView.as_view(), name="webhooks"),
     path("webhooks/<int:subscription_id>/", webhooks.SubscriptionDetailView.as_view(), name="webhook"),
     path(

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from otklik.automation.demo import mark_history_as_read, seed_demo_automation
+from otklik.chat.demo import seed_demo_chats
 from otklik.demodata.bulk import generate_tickets
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
@@ -34,12 +35,13 @@ class Command(BaseCommand):
         written = generate_tickets(options["tickets"], now=now, days=options["days"], seed=options["seed"])
         # History is written in bulk, without the live hooks: derive what they would have kept.
         clocks = backfill_clocks(now)
+        chats = seed_demo_chats(now, days=options["days"])
         mark_history_as_read()  # nobody gets mail about six months of made-up history
         call_command("search_reindex", stdout=self.stdout)
         self.stdout.write(
             f"Demo data loaded in {time.perf_counter() - started:.1f} s: {written['tickets']} tickets, "
             f"{written['messages']} messages, {written['events']} history events, "
-            f"{clocks['clocks']} SLA clocks."
+            f"{clocks['clocks']} SLA clocks, {chats['dialogs']} chat dialogs."
         )
         self.stdout.write(f"Sign in as adam@otklik.demo, fiona@otklik.demo or alice@acme.example "
                           f"with the password {DEMO_PASSWORD}")

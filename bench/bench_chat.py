@@ -1,0 +1,224 @@
+"""Live chat under load: N requesters and M agents on websockets, every question answered.
+
+    .venv/bin/python bench/bench_chat.py [--requesters 200] [--agents 10] [--messages 3] [--mode one|two|both]
+
+Prepares a PostgreSQL database `otklik_bench_chat` (dropped and re-created on 127.0.0.1:5432 as postgres),
+one support chat, the people and their signed-in sessions, then starts uvicorn:
+- `one`: one process with the in-memory channel layer;
+- `two`: two processes sharing the Redis layer (redis://127.0.0.1:6379/2), clients split between them.
+Each requester asks `--messages` questions one after another, waiting for the answer to each; the agent
+sockets all hear every question (the chat's staff group) and the agent owning the conversation answers.
+Printed: messages per second (questions + answers stored and delivered) and p50/p95 delivery latency
+(post sent by a client -> frame received by the other side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench_chat")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+
+
+def _env(data_dir: str, redis: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "otklik.settings.base", "DATABASE_URL": PG_URL, "OTKLIK_DATA_DIR": data_dir,
+        "SECRET_KEY": "bench-chat-secret-key-not-for-production-0123456789", "LOG_LEVEL": "WARNING",
+        "OTKLIK_JOBS_BACKEND": "postgres",
+    })
+    env.pop("REDIS_URL", None)
+    if redis:
+        env["REDIS_URL"] = REDIS_URL
+    return env
+
+
+def prepare(requesters: int, agents: int, data_dir: str) -> dict[str, Any]:
+    """In a child process (settings from the environment): migrate, people, a chat, sessions."""
+    code = f"""
+import json, django
+django.setup()
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.utils import timezone
+from otklik.accounts.models import Role, Team, User
+from otklik.chat import services
+call_command("migrate", verbosity=0)
+team = Team.objects.create(name="Bench first line")
+admin = User.objects.create_user(email="admin@bench.test", role=Role.ADMIN, is_superuser=True)
+chat = services.chat_create(actor=admin, name="Bench", team=team, now=timezone.now())
+backend = next(b for b in settings.AUTHENTICATION_BACKENDS if "ModelBackend" in b)
+def session(user):
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk); store[BACKEND_SESSION_KEY] = backend
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash(); store.create()
+    return store.session_key
+agents = []
+for i in range({agents}):
+    user = User.objects.create_user(email=f"agent{{i}}@bench.test", password="x", role=Role.AGENT)
+    team.members.add(user); agents.append(session(user))
+requesters = [session(User.objects.create_user(email=f"r{{i}}@bench.test", password="x")) for i in range({requesters})]
+print(json.dumps({{"chat": chat.pk, "agents": agents, "requesters": requesters}}))
+"""
+    for statement in ("DROP DATABASE IF EXISTS otklik_bench_chat", "CREATE DATABASE otklik_bench_chat"):
+        subprocess.run(  # noqa: S603  (a fixed command on the local test server)
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],  # noqa: S607
+            check=True, capture_output=True,
+        )
+    out = subprocess.run(  # noqa: S603  (our own interpreter and script)
+        [sys.executable, "-c", code], env=_env(data_dir, False), cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_servers(count: int, data_dir: str, redis: bool) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+    ports = [_port() for _index in range(count)]
+    processes = [
+        subprocess.Popen(  # noqa: S603  (our own interpreter running uvicorn)
+            [sys.executable, "-m", "uvicorn", "otklik.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "warning", "--ws", "websockets-sansio"],
+            env=_env(data_dir, redis), cwd=ROOT,
+        )
+        for port in ports
+    ]
+    deadline = time.monotonic() + 60
+    for port in ports:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not start") from None
+                time.sleep(0.2)
+    return processes, ports
+
+
+async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dict[str, Any]:
+    import websockets
+
+    chat = info["chat"]
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    answered: dict[str, asyncio.Event] = {}
+    conversations_of_agent: dict[int, int] = {}
+    agent_count = len(info["agents"])
+
+    def url(index: int) -> str:
+        return f"ws://127.0.0.1:{ports[index % len(ports)]}/ws/chats/{chat}/"
+
+    def headers(index: int, key: str) -> dict[str, str]:
+        return {"Cookie": f"sessionid={key}", "Origin": f"http://127.0.0.1:{ports[index % len(ports)]}"}
+
+    async def agent(index: int, key: str, ready: asyncio.Event) -> None:
+        async with websockets.connect(url(index), additional_headers=headers(index, key), max_queue=None,
+                                      open_timeout=300) as ws:
+            ready.set()
+            async for raw in ws:
+                frame = json.loads(raw)
+                message = frame.get("message") or {}
+                token = message.get("text", "")
+                if frame.get("kind") != "message" or message.get("from_staff"):
+                    continue
+                if token in sent_at and index == 0:
+                    latencies.append(time.perf_counter() - sent_at[token])
+                # One agent owns each conversation (conversation id modulo the number of agents) and answers.
+                conversation = message["conversation"]
+                owner = conversations_of_agent.setdefault(conversation, conversation % agent_count)
+                if owner == index:
+                    reply = "re:" + token
+                    sent_at[reply] = time.perf_counter()
+                    await ws.send(json.dumps({"type": "message", "text": reply, "conversation": conversation}))
+
+    async def requester(index: int, key: str, connected: asyncio.Event, go: asyncio.Event) -> None:
+        async with websockets.connect(url(index + 1), additional_headers=headers(index + 1, key),
+                                      open_timeout=300) as ws:
+            connected.set()
+            await go.wait()
+            for number in range(messages):
+                token = f"q-{index}-{number}"
+                answered[token] = asyncio.Event()
+                sent_at[token] = time.perf_counter()
+                await ws.send(json.dumps({"type": "message", "text": token}))
+                while not answered[token].is_set():
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=300))
+                    text = (frame.get("message") or {}).get("text", "")
+                    if frame.get("kind") == "message" and text == "re:" + token:
+                        latencies.append(time.perf_counter() - sent_at[text])
+                        answered[token].set()
+
+    readies = [asyncio.Event() for _key in info["agents"]]
+    agent_tasks = [asyncio.create_task(agent(i, key, readies[i])) for i, key in enumerate(info["agents"])]
+    await asyncio.gather(*(ready.wait() for ready in readies))
+    # Everyone connects first (a crowd of handshakes is not the chat's steady state), then the clock starts.
+    connected = [asyncio.Event() for _key in info["requesters"]]
+    go = asyncio.Event()
+    requesters = [
+        asyncio.create_task(requester(i, key, connected[i], go)) for i, key in enumerate(info["requesters"])
+    ]
+    await asyncio.gather(*(event.wait() for event in connected))
+    started = time.perf_counter()
+    go.set()
+    await asyncio.gather(*requesters)
+    elapsed = time.perf_counter() - started
+    for task in agent_tasks:
+        task.cancel()
+    total = 2 * messages * len(info["requesters"])
+    ordered = sorted(latencies)
+    return {
+        "messages": total, "seconds": round(elapsed, 2), "messages_per_second": round(total / elapsed, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requesters", type=int, default=200)
+    parser.add_argument("--agents", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=3)
+    parser.add_argument("--mode", choices=["one", "two", "both"], default="both")
+    options = parser.parse_args()
+    modes = ["one", "two"] if options.mode == "both" else [options.mode]
+    with tempfile.TemporaryDirectory(prefix="otklik-bench-chat-") as data_dir:
+        for mode in modes:
+            info = prepare(options.requesters, options.agents, data_dir)
+            processes, ports = start_servers(1 if mode == "one" else 2, data_dir, redis=mode == "two")
+            try:
+                result = asyncio.run(run_load(info, ports, options.messages))
+            finally:
+                for process in processes:
+                    process.terminate()
+                    try:
+                        process.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
+            layer = "in-memory layer, 1 process" if mode == "one" else "Redis layer, 2 processes"
+            print(f"{layer}: {options.requesters} requesters, {options.agents} agents: "
+                  f"{result['messages']} messages in {result['seconds']} s = {result['messages_per_second']} msg/s; "
+                  f"delivery p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms")
+
+
+if __name__ == "__main__":
+    main()
