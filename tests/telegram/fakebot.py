@@ -88,7 +88,7 @@ class FakeBotApi:
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [call.text for call in self.sent(chat_id, "sendMessage")]
 
-    def wait_for(self, predicate: Any, timeout: float = 20.0) -> Any:
+    def wait_for(self, predicate: Any, timeout: float = 30.0) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             result = predicate()

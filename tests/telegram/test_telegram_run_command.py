@@ -102,7 +102,7 @@ def test_otklik_telegram_run_carries_a_new_user_from_start_to_a_ticket(workdir: 
         process = _start(env, workdir)
         try:
             person.text("5")
-            api.wait_for(lambda: answered(5))
+            api.wait_for(lambda: answered(5), timeout=60)  # a fresh process starts Django first
             person.text("Нужен доступ к ERP")
             api.wait_for(lambda: answered(6))
             person.press("skip")
