@@ -10,6 +10,7 @@ urlpatterns = [
     path("automation/", include("otklik.automation.urls")),
     path("notifications/", include("otklik.notifications.urls")),
     path("account/", include("otklik.security.urls")),
+    path("reports/", include("otklik.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("otklik.web.urls")),
