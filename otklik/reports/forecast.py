@@ -54,12 +54,12 @@ def _usual(works: dict[date, bool]) -> dict[int, bool]:
 
 
 def _fit_and_forecast(series: list[float], horizon: int) -> tuple[list[float], list[float], list[float]]:
-    import numpy as np
+    import pandas as pd
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short or flat series
-        model = ETSModel(np.asarray(series, dtype=float), error="add", trend=None, seasonal="add",
+        model = ETSModel(pd.Series(series, dtype=float), error="add", trend=None, seasonal="add",
                          seasonal_periods=7)
         fitted = model.fit(disp=False)
         frame = fitted.get_prediction(start=len(series), end=len(series) + horizon - 1).summary_frame(
