@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 BLUE, GREEN, ORANGE, RED, GREY = "#0d6efd", "#198754", "#fd7e14", "#dc3545", "#6c757d"
 
@@ -23,8 +24,8 @@ def overview(data: dict[str, Any]) -> dict[str, Any]:
     urls = [row["page"] for row in months]
     return {
         "volume": {"type": "line", "labels": labels, "urls": urls, "datasets": [
-            _line(_("New"), [row["new"] for row in months], BLUE),
-            _line(_("Closed"), [row["closed"] for row in months], GREEN),
+            _line(pgettext("report", "New"), [row["new"] for row in months], BLUE),
+            _line(pgettext("report", "Closed"), [row["closed"] for row in months], GREEN),
         ]},
         "times": {"type": "line", "labels": labels, "urls": urls, "datasets": [
             _line(_("Resolution, h (24/7)"), [_hours(row["avg_resolution_seconds"]) for row in months], ORANGE),
@@ -52,8 +53,8 @@ def load(data: dict[str, Any]) -> dict[str, Any]:
     labels = [row["date"] for row in days]
     return {
         "days": {"type": "line", "labels": labels, "urls": [row["links"]["new"] for row in days], "datasets": [
-            _line(_("New"), [row["new"] for row in days], BLUE),
-            _line(_("Closed"), [row["closed"] for row in days], GREEN),
+            _line(pgettext("report", "New"), [row["new"] for row in days], BLUE),
+            _line(pgettext("report", "Closed"), [row["closed"] for row in days], GREEN),
             _line(_("Backlog at the end of the day"), [row["backlog"] for row in days], GREY),
         ]},
         "first_response": _histogram(data["first_response"], _("First response")),
