@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -28,6 +29,7 @@ HISTORY_DAYS = 182
 BACKTEST_DAYS = 56
 MIN_HISTORY_DAYS = 4 * 7 + BACKTEST_DAYS  # fewer, and the backtest has nothing to learn from
 INTERVAL = 0.8  # the prediction interval's coverage
+CACHE_SECONDS = 3600
 
 
 def working_days(first: date, last: date) -> dict[date, bool]:
@@ -68,9 +70,21 @@ def _fit_and_forecast(series: list[float], horizon: int) -> tuple[list[float], l
 
 
 def forecast(viewer: User, filters: ReportFilters, *, weeks: int = 6, today: date | None = None) -> dict[str, Any]:
-    """Daily incoming tickets for the next `weeks` weeks (4 to 8) with an 80 % interval and the backtest MAPE."""
+    """Daily incoming tickets for the next `weeks` weeks (4 to 8) with an 80 % interval and the backtest MAPE.
+
+    Fitting takes a second or two, and the answer only changes with the day: kept in the cache for an hour."""
     weeks = min(8, max(4, weeks))
     today = today or timezone.localtime(timezone.now(), zone()).date()
+    key = f"reports:forecast:{viewer.pk}:{filters.query()}:{weeks}:{today.isoformat()}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    result = _forecast(viewer, filters, weeks=weeks, today=today)
+    cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _forecast(viewer: User, filters: ReportFilters, *, weeks: int, today: date) -> dict[str, Any]:
     first, last = today - timedelta(days=HISTORY_DAYS), today - timedelta(days=1)
     period = filters.with_period(first, last)
     counts = dict(scoped_tickets(viewer, period).filter(created_at__gte=period.since, created_at__lt=period.until)

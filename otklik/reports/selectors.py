@@ -150,6 +150,8 @@ def monthly_trend(viewer: User, filters: ReportFilters, *, months: int = 12) -> 
             "avg_first_response_working_seconds": responded_row.get("fr_w"),
         })
         month = _month_start(month, -1)
+    while len(rows) > 1 and not (rows[0]["new"] or rows[0]["closed"]):
+        rows.pop(0)  # months before the desk's first ticket would only flatten the chart
     return rows
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 
 from otklik.sla import calendars
 from otklik.sla.models import HolidayCalendar, Schedule, SlaPolicy
@@ -29,10 +30,12 @@ class Desk:
 
 @pytest.fixture(autouse=True)
 def fresh_calendar_cache() -> Iterator[None]:
-    # Snapshot rows roll back with each test; the process cache must not outlive them.
+    # Snapshot rows roll back with each test; the process cache (and cached forecasts) must not outlive them.
     calendars._known_snapshots._calendars.clear()
+    cache.clear()
     yield
     calendars._known_snapshots._calendars.clear()
+    cache.clear()
 
 
 @pytest.fixture

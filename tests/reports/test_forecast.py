@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from otklik.reports.forecast import forecast
 from otklik.reports.filters import ReportFilters
+from otklik.reports.forecast import forecast
 from otklik.sla.models import CalendarException, ExceptionKind
 from otklik.testing import factories
 from otklik.testing.personas import Personas
