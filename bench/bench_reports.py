@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,7 @@ def main() -> None:
             if viewer is None:
                 continue
             for period, filters in periods.items():
-                p50, p95 = _time(lambda report=report, viewer=viewer, filters=filters: report(viewer, filters),
-                                 args.runs)
+                p50, p95 = _time(partial(report, viewer, filters), args.runs)
                 verdict = "ok" if p95 <= GOALS_MS[period] else f"over {GOALS_MS[period]:.0f}"
                 print(f"{name:<22}{label:<9}{period:<7}{p50:>9.1f}{p95:>9.1f}  {verdict}", flush=True)
 

@@ -78,14 +78,22 @@ class ReportView(APIView):
 
 
 def _view(name: str, summary: str, extra: list[OpenApiParameter] | None = None) -> type[ReportView]:
-    parameters = FILTER_PARAMETERS + (extra or [])
-    view = type(f"Report{name.title().replace('-', '')}View", (ReportView,), {"report": name})
-    view.get = extend_schema(  # type: ignore[method-assign]
-        parameters=parameters, summary=summary, operation_id=f"reports_{name.replace('-', '_')}",
+    schema = extend_schema(
+        parameters=FILTER_PARAMETERS + (extra or []), summary=summary,
+        operation_id=f"reports_{name.replace('-', '_')}",
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The report; a file with ?format="),
                    **READ_ERRORS},
-    )(ReportView.get)
-    return view
+    )
+
+    class View(ReportView):
+        report = name
+
+        @schema
+        def get(self, request: Request) -> HttpResponseBase:
+            return super().get(request)
+
+    View.__name__ = View.__qualname__ = f"Report{name.title().replace('-', '')}View"
+    return View
 
 
 OverviewView = _view("overview", "Overview: first and second line numbers with monthly trends")

@@ -272,7 +272,9 @@ class TicketListView(ListEndpoint):
         responses={200: s.TicketSerializer(many=True), **READ_ERRORS},
         summary="Tickets the caller may see, with the agent UI's filters and sorts",
     )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def get(  # type: ignore[override]  # a download is a streamed file, not a DRF Response
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         self.sort = "updated"
         fmt = request.query_params.get("format", "")
         if fmt in FORMATS:  # the whole filtered list as a streamed file, no page limit

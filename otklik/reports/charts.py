@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -106,7 +107,8 @@ def forecast(data: dict[str, Any]) -> dict[str, Any]:
     ]}}
 
 
-BUILDERS = {"overview": overview, "breakdown": breakdown, "load": load, "sla": sla, "csat": csat,
+BUILDERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "overview": overview, "breakdown": breakdown, "load": load, "sla": sla, "csat": csat,
             "forecast": forecast}
 
 

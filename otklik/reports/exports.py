@@ -67,7 +67,7 @@ def csv_chunks(table: Table) -> Iterator[str]:
 
 
 def xlsx_chunks(table: Table) -> Iterator[bytes]:
-    import xlsxwriter
+    import xlsxwriter  # type: ignore[import-untyped]
 
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)

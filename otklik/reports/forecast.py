@@ -56,8 +56,8 @@ def _usual(works: dict[date, bool]) -> dict[int, bool]:
 
 
 def _fit_and_forecast(series: list[float], horizon: int) -> tuple[list[float], list[float], list[float]]:
-    import pandas as pd
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    import pandas as pd  # type: ignore[import-untyped]
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # type: ignore[import-untyped]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short or flat series

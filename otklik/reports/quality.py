@@ -81,12 +81,12 @@ def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
              .annotate(n=Count("pk"), avg=Avg("score")).order_by("month")]
     comments = list(rows.exclude(comment="").order_by("-created_at", "-pk")
                     .values("ticket__number", "score", "comment", "created_at")[:100])
-    low = list(
+    low: list[dict[str, Any]] = [dict(row) for row in (
         rows.filter(score__lte=LOW_SCORE).order_by("-created_at", "-pk")
         .annotate(reopened_after=Count("ticket__events", filter=Q(ticket__events__kind=EventKind.REOPENED)))
         .values("ticket__number", "ticket__subject", "score", "comment", "created_at", "ticket__status__kind",
                 "reopened_after")[:100]
-    )
+    )]
     for row in low:
         row["still_done"] = row.pop("ticket__status__kind") in DONE_KINDS
     return {
@@ -106,17 +106,18 @@ def specialists(viewer: User, filters: ReportFilters) -> list[dict[str, Any]]:
               .order_by().values("actor_id")
               .annotate(replies=Count("pk", filter=Q(kind=EventKind.REPLIED, data__by="staff")),
                         notes=Count("pk", filter=Q(kind=EventKind.NOTE_ADDED))))
-    work = {row["actor_id"]: row for row in events}
-    resolved = {row["assignee_id"]: row for row in tickets.filter(
+    work: dict[int, dict[str, Any]] = {row["actor_id"]: dict(row) for row in events}
+    resolved: dict[int, dict[str, Any]] = {row["assignee_id"]: dict(row) for row in tickets.filter(
         resolved_at__gte=filters.since, resolved_at__lt=filters.until, assignee__isnull=False).order_by()
         .values("assignee_id").annotate(n=Count("pk"), res=Avg("report_times__resolution_seconds"),
                                         res_w=Avg("report_times__resolution_working_seconds"))}
-    responded = {row["assignee_id"]: row for row in tickets.filter(
+    responded: dict[int, dict[str, Any]] = {row["assignee_id"]: dict(row) for row in tickets.filter(
         first_response_at__gte=filters.since, first_response_at__lt=filters.until, assignee__isnull=False)
         .order_by().values("assignee_id").annotate(fr=Avg("report_times__first_response_seconds"),
                                                    fr_w=Avg("report_times__first_response_working_seconds"))}
-    scores = {row["ticket__assignee_id"]: row for row in ratings(viewer, filters).order_by()
-              .values("ticket__assignee_id").annotate(n=Count("pk"), avg=Avg("score"))}
+    scores: dict[int, dict[str, Any]] = {
+        row["ticket__assignee_id"]: dict(row) for row in ratings(viewer, filters).order_by()
+        .values("ticket__assignee_id").annotate(n=Count("pk"), avg=Avg("score"))}
     ids = {pk for pk in (*work, *resolved, *responded, *scores) if pk is not None}
     if is_own_figures_only(viewer):
         ids &= {viewer.pk}  # an agent's page: their own line, not colleagues who touched their tickets

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Organization, Team, User
@@ -224,7 +225,8 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
 def _category_rollup(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
     """A row per category with every ticket of its subtree: sums and averages add up the tree, medians
     are taken over the subtree's own values (streamed, two numbers per ticket)."""
-    grouped = {row["category_id"]: row for row in tickets.values("category_id").annotate(**AGGREGATES)}
+    grouped: dict[int | None, dict[str, Any]] = {
+        row["category_id"]: dict(row) for row in tickets.values("category_id").annotate(**AGGREGATES)}
     first = streamed_values(tickets, "category_id", f"{TIMES}first_response_seconds")
     resolution = streamed_values(tickets, "category_id", f"{TIMES}resolution_seconds")
     categories = list(Category.objects.values_list("pk", "path", "parent_id"))
@@ -246,13 +248,14 @@ def _category_rollup(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
             count = sum(len(source.get(member, [])) for member in members)
             sums = sum((row[name] or 0) * len(source.get(row["category_id"], [])) for row in own)
             total[name] = sums / count if count else None
-        medians = {pk: [interpolated(sorted(v for m in members for v in first.get(m, [])), 0.5),
-                        interpolated(sorted(v for m in members for v in resolution.get(m, [])), 0.5)]}
+        medians: dict[Hashable, list[float | None]] = {pk: [
+            interpolated(sorted(v for m in members for v in first.get(m, [])), 0.5),
+            interpolated(sorted(v for m in members for v in resolution.get(m, [])), 0.5)]}
         rows.append({"key": str(pk), "label": path, **_row_values(total, medians, pk)})
     if None in grouped:
-        medians = {None: [interpolated(sorted(first.get(None, [])), 0.5),
+        medians_none: dict[Hashable, list[float | None]] = {None: [interpolated(sorted(first.get(None, [])), 0.5),
                           interpolated(sorted(resolution.get(None, [])), 0.5)]}
-        rows.append({"key": "", "label": _("(none)"), **_row_values(grouped[None], medians, None)})
+        rows.append({"key": "", "label": _("(none)"), **_row_values(grouped[None], medians_none, None)})
     return rows
 
 
@@ -291,7 +294,10 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md).
     backlog = (before["created"] or 0) - (before["resolved"] or 0)
     days = []
+    today = timezone.localtime(timezone.now(), tz).date()
     for day in filters.days():
+        if day > today:
+            break  # the rest of the current month has not happened yet
         backlog += new.get(day, 0) - closed.get(day, 0)
         days.append({"date": day.isoformat(), "new": new.get(day, 0), "closed": closed.get(day, 0),
                      "backlog": backlog})

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -89,7 +89,7 @@ def _decorate(page: str, data: Any, filters: ReportFilters, by: str) -> None:
                              for index, hours in enumerate(data["heatmap"])]
 
 
-def _export_or_page(request: HttpRequest, page: str) -> HttpResponse:
+def _export_or_page(request: HttpRequest, page: str) -> HttpResponseBase:
     viewer = current_user(request)
     by = request.GET.get("by") or "assignee"
     try:
@@ -117,7 +117,7 @@ def _export_or_page(request: HttpRequest, page: str) -> HttpResponse:
 def _page_view(page: str) -> Any:
     @agent_required
     @require_GET
-    def view(request: HttpRequest) -> HttpResponse:
+    def view(request: HttpRequest) -> HttpResponseBase:
         return _export_or_page(request, page)
 
     view.__name__ = page

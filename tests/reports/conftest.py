@@ -17,8 +17,8 @@ OFFICE = [["09:00", "18:00"]]
 OFFICE_WEEK = {**dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), OFFICE), "sat": "off", "sun": "off"}
 
 
-def msk(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=MSK)  # type: ignore[misc]
+def msk(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=MSK)
 
 
 @dataclass

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def test_csv_generator_yields_before_reading_every_row() -> None:
     pulled: list[int] = []
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for index in range(100_000):
             pulled.append(index)
             yield [index, f"subject {index}"]
@@ -53,7 +53,7 @@ def test_xlsx_is_written_row_by_row_and_streamed_in_chunks() -> None:
     assert "тема 19999" in sheet  # constant_memory writes strings inline, in order
 
 
-def test_ticket_list_export_streams_every_row_not_one_page(people: Personas, settings) -> None:  # type: ignore[no-untyped-def]
+def test_ticket_list_export_streams_every_row_not_one_page(people: Personas, settings) -> None:
     settings.OTKLIK_LIST_PAGE_SIZE = 2
     for index in range(5):
         factories.ticket(requester=people.alice, subject=f"Export {index}", team=people.second_line,
@@ -63,7 +63,7 @@ def test_ticket_list_export_streams_every_row_not_one_page(people: Personas, set
     response = client.get(reverse("home"), {"format": "csv", "q": "Export"})
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Disposition"].endswith('.csv"')
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))  # type: ignore[arg-type]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert len(rows) == 6
     assert {row[1] for row in rows[1:]} == {f"Export {index}" for index in range(5)}
 
@@ -79,7 +79,7 @@ def test_api_list_and_report_exports(people: Personas) -> None:
     report = client.get("/api/v1/reports/breakdown/", {"from": "2026-03-01", "to": "2026-03-31", "by": "team",
                                                        "format": "csv"})
     assert isinstance(report, StreamingHttpResponse)
-    text = b"".join(report.streaming_content).decode("utf-8-sig")  # type: ignore[arg-type]
+    text = b"".join(report.streaming_content).decode("utf-8-sig")
     assert "Second line" in text
     bad = client.get("/api/v1/reports/breakdown/", {"from": "someday", "by": "team"})
     assert bad.status_code == 400

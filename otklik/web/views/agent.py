@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -83,7 +83,7 @@ def _report_param(request: HttpRequest) -> str:
     return report
 
 
-def _export(request: HttpRequest, fmt: str) -> HttpResponse:
+def _export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     """The list with its filters as a streamed CSV/XLSX file: every row, not one page."""
     viewer = current_user(request)
     form = TicketFilterForm(request.GET, viewer=viewer)
@@ -94,7 +94,7 @@ def _export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @agent_required
 @require_GET
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: HttpRequest) -> HttpResponseBase:
     fmt = request.GET.get("format", "")
     if fmt in FORMATS:
         return _export(request, fmt)
