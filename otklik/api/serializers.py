@@ -508,6 +508,10 @@ class TicketListQuery(serializers.Serializer[Any]):
     updated_before = serializers.DateTimeField(required=False)
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Subject text or number.")
     sort = serializers.ChoiceField(SORT_CHOICES, required=False, default="updated")
+    report = serializers.CharField(required=False, max_length=2000,
+                                   help_text="The tickets behind a report's number (the link a report gives).")
+    format = serializers.ChoiceField((("csv", "csv"), ("xlsx", "xlsx")), required=False,
+                                     help_text="Download the whole filtered list as a streamed file.")
 
 
 class DirectoryQuery(serializers.Serializer[Any]):

@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from otklik.api import pages, trackers, views, webhooks
+from otklik.api import pages, reports, trackers, views, webhooks
 from otklik.chat import api as chat_api
 
 app_name = "api"
@@ -77,6 +77,15 @@ v1: list[URLPattern | URLResolver] = [
         webhooks.RedeliverView.as_view(),
         name="webhook-redeliver",
     ),
+    # Reports: one explicit route each, so the chat app's reports/first-line/ sits beside them.
+    path("reports/overview/", reports.OverviewView.as_view(), name="report-overview"),
+    path("reports/second-line/", reports.SecondLineView.as_view(), name="report-second-line"),
+    path("reports/breakdown/", reports.BreakdownView.as_view(), name="report-breakdown"),
+    path("reports/load/", reports.LoadView.as_view(), name="report-load"),
+    path("reports/sla/", reports.SlaView.as_view(), name="report-sla"),
+    path("reports/csat/", reports.CsatView.as_view(), name="report-csat"),
+    path("reports/specialists/", reports.SpecialistsView.as_view(), name="report-specialists"),
+    path("reports/forecast/", reports.ForecastView.as_view(), name="report-forecast"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +28,8 @@ from otklik.api import selectors
 from otklik.api import serializers as s
 from otklik.api.renderers import BinaryRenderer
 from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
+from otklik.reports.drill import drill_tickets
+from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.sla import selectors as sla_selectors
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
@@ -259,15 +261,24 @@ class TicketListView(ListEndpoint):
             updated_to=query.get("updated_before"),
             text=query.get("q", ""),
         )
-        return ticket_rows(ticket_selectors.ticket_list(viewer, filters, sort=self.sort))
+        tickets = ticket_selectors.ticket_list(viewer, filters, sort=self.sort)
+        report = self.request.query_params.get("report", "")
+        if report:  # the tickets behind a report's number (docs/reports.md)
+            tickets = tickets.filter(pk__in=drill_tickets(viewer, report).values("pk"))
+        return ticket_rows(tickets)
 
     @extend_schema(
         parameters=[s.TicketListQuery],
         responses={200: s.TicketSerializer(many=True), **READ_ERRORS},
         summary="Tickets the caller may see, with the agent UI's filters and sorts",
     )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(  # type: ignore[override]  # a download is a streamed file, not a DRF Response
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         self.sort = "updated"
+        fmt = request.query_params.get("format", "")
+        if fmt in FORMATS:  # the whole filtered list as a streamed file, no page limit
+            return streamed(tickets_table(self.get_queryset()), fmt, "tickets")
         page = self.paginate_queryset(self.get_queryset()) or []
         staff_ids = selectors.staff_ticket_ids(viewer_of(request), [ticket.pk for ticket in page])
         context = {"request": request, "staff_ticket_ids": staff_ids}

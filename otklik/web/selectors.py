@@ -13,6 +13,7 @@ from django.db.models.expressions import OrderBy
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.models import Role, User
 from otklik.core.errors import NotFound
+from otklik.reports.drill import drill_tickets
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets.models import RequestType, SubmitRule, Ticket
 from otklik.web.queues import queue_get
@@ -109,23 +110,26 @@ class ListPage:
 
 
 def ticket_list_query(
-    viewer: User, filters: ticket_selectors.TicketFilters, *, sort: str, queue: str = ""
+    viewer: User, filters: ticket_selectors.TicketFilters, *, sort: str, queue: str = "", report: str = ""
 ) -> QuerySet[Ticket]:
     # Custom field values are not shown in lists; skipping their JSON saves a decode per row.
     tickets = ticket_selectors.ticket_list(viewer, filters).defer("fields")
     chosen = queue_get(queue)
     if chosen is not None:
         tickets = tickets.filter(chosen.condition(viewer))
+    if report:
+        # The tickets behind a report's number: the report's own selector, so the totals agree.
+        tickets = tickets.filter(pk__in=drill_tickets(viewer, report).values("pk"))
     return tickets.order_by(*_ordering(SORTS.get(sort, SORTS[DEFAULT_SORT])))
 
 
 def ticket_list_page(
     viewer: User, filters: ticket_selectors.TicketFilters, *, sort: str, queue: str = "", cursor: str = "",
-    size: int = 50,
+    size: int = 50, report: str = "",
 ) -> ListPage:
     """One page of the list after the cursor: one query, whatever the page's position."""
     sort = sort if sort in SORTS else DEFAULT_SORT
-    tickets = ticket_list_query(viewer, filters, sort=sort, queue=queue)
+    tickets = ticket_list_query(viewer, filters, sort=sort, queue=queue, report=report)
     values = cursor_values(cursor, sort) if cursor else None
     if values is not None:
         tickets = tickets.filter(_after(SORTS[sort], values))

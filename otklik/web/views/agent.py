@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
 from otklik.core.errors import DomainError, NotFound
+from otklik.reports.drill import drill_tickets
+from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
@@ -30,7 +32,8 @@ from otklik.web.requesters import requester_for_phone_call
 from otklik.web.views.base import agent_required, current_user, report_error
 
 LIST_PARAMS = ("q", "queue", "status", "priority", "category", "team", "assignee", "requester", "organization",
-               "source", "request_type", "created_from", "created_to", "updated_from", "updated_to", "sort")
+               "source", "request_type", "created_from", "created_to", "updated_from", "updated_to", "sort",
+               "report")
 
 
 def list_query(params: QueryDict) -> str:
@@ -43,9 +46,10 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
     viewer = current_user(request)
     form = TicketFilterForm(request.GET, viewer=viewer)
     filters = form.filters()
+    report = _report_param(request)
     page = selectors.ticket_list_page(
         viewer, filters, sort=form.sort_key(), queue=form.queue_key(), cursor=request.GET.get("cursor", ""),
-        size=int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50)),
+        size=int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50)), report=report,
     )
     attach_clocks(page.rows)  # one query for the SLA badges of the whole page
     counts = queue_counts(viewer)
@@ -60,12 +64,40 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         # Each row's links carry the list, so "next ticket" knows where to go.
         "row_suffix": "?" + urlencode({"list": query}) if query else "",
         "has_filters": any(request.GET.get(key) for key in LIST_PARAMS if key not in {"queue", "sort"}),
+        # Opened from a report's number: the list's total, which equals that number.
+        "report_total": selectors.ticket_list_query(viewer, filters, sort=form.sort_key(), queue=form.queue_key(),
+                                                    report=report).count() if report else None,
     }
+
+
+def _report_param(request: HttpRequest) -> str:
+    """The `report` parameter when it names a valid report number; a broken one is reported and ignored."""
+    report = request.GET.get("report", "")
+    if not report:
+        return ""
+    try:
+        drill_tickets(current_user(request), report)
+    except DomainError as error:
+        report_error(request, error, report=report[:200])
+        return ""
+    return report
+
+
+def _export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+    """The list with its filters as a streamed CSV/XLSX file: every row, not one page."""
+    viewer = current_user(request)
+    form = TicketFilterForm(request.GET, viewer=viewer)
+    tickets = selectors.ticket_list_query(viewer, form.filters(), sort=form.sort_key(), queue=form.queue_key(),
+                                          report=_report_param(request))
+    return streamed(tickets_table(tickets), fmt, "tickets")
 
 
 @agent_required
 @require_GET
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: HttpRequest) -> HttpResponseBase:
+    fmt = request.GET.get("format", "")
+    if fmt in FORMATS:
+        return _export(request, fmt)
     context = _list_context(request)
     if request.htmx:  # type: ignore[attr-defined]
         # The polling refresh: rows of the same page plus the queue counts, swapped out of band.

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -28,12 +28,12 @@ def is_agent(user: Any) -> bool:
     return bool(user.is_authenticated and (user.is_staff_member or user.is_superuser))
 
 
-def agent_required[View: Callable[..., HttpResponse]](view: View) -> View:
+def agent_required[View: Callable[..., HttpResponseBase]](view: View) -> View:
     """Signed-in support staff only; anyone else gets the same 404 as for a missing page."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_agent(request.user):
             raise Http404()
         return view(request, *args, **kwargs)

@@ -13,6 +13,7 @@ from otklik.automation.demo import mark_history_as_read, seed_demo_automation
 from otklik.chat.demo import seed_demo_chats
 from otklik.demodata.bulk import generate_tickets
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
+from otklik.reports.demo import seed_demo_ratings
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
 from otklik.trackers.demo import seed_demo_trackers
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         chats = seed_demo_chats(now, days=options["days"])
         mark_history_as_read()  # nobody gets mail about six months of made-up history
         call_command("search_reindex", stdout=self.stdout)
+        seed_demo_ratings(now=now, seed=options["seed"])
+        call_command("reports_rebuild", stdout=self.stdout)  # report durations of the bulk-written history
         self.stdout.write(
             f"Demo data loaded in {time.perf_counter() - started:.1f} s: {written['tickets']} tickets, "
             f"{written['messages']} messages, {written['events']} history events, "

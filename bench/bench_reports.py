@@ -1,0 +1,106 @@
+"""p50/p95 of every report for a month and for a year, on PostgreSQL, with bench/generate.py's data.
+
+    python bench/generate.py --tickets 1000000 --database-url postgres://postgres@127.0.0.1:5432/otklik_bench
+    python bench/bench_reports.py --database-url postgres://postgres@127.0.0.1:5432/otklik_bench [--runs 7]
+
+Runs `otklik reports_rebuild` first when the per-ticket durations are missing (bulk data bypasses the live
+hooks). Each report is computed as the admin (the whole desk: the heaviest scope) and as the busiest
+manager, through the same selectors the pages and the API call. The goals of issue 14: a month under
+300 ms and a year under 1 s at 1M tickets. The forecast is measured without its cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+GOALS_MS = {"month": 300.0, "year": 1000.0}
+
+
+def _time(function: Callable[[], Any], runs: int) -> tuple[float, float]:
+    function()  # warm-up: plans cached, pages in memory
+    samples = []
+    for _run in range(runs):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return statistics.median(samples), p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get(
+        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench"))
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings.base")
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db.models import Count, Max
+    from django.utils import timezone
+
+    from otklik.accounts.models import Role, User
+    from otklik.reports import forecast, quality, selectors
+    from otklik.reports.filters import ReportFilters
+    from otklik.reports.models import TicketTimes
+    from otklik.tickets.models import Ticket
+
+    tickets = Ticket.objects.count()
+    if TicketTimes.objects.count() < tickets:
+        call_command("reports_rebuild")
+    latest = Ticket.objects.aggregate(m=Max("created_at"))["m"]
+    end = latest.date() if latest else timezone.localdate()
+    periods = {"month": ReportFilters(start=end - timedelta(days=30), end=end),
+               "year": ReportFilters(start=end - timedelta(days=364), end=end)}
+    admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+    manager = (User.objects.filter(role=Role.MANAGER, is_active=True).annotate(n=Count("teams"))
+               .order_by("-n", "pk").first())
+    viewers = [("admin", admin), ("manager", manager)]
+
+    def uncached_forecast(viewer: User, filters: ReportFilters) -> Any:
+        cache.clear()
+        return forecast.forecast(viewer, filters)
+
+    reports: dict[str, Callable[[User, ReportFilters], Any]] = {
+        "second-line": selectors.second_line,
+        "overview": selectors.overview,
+        "breakdown:team": lambda viewer, filters: selectors.breakdown(viewer, filters, "team"),
+        "breakdown:category": lambda viewer, filters: selectors.breakdown(viewer, filters, "category"),
+        "breakdown:assignee": lambda viewer, filters: selectors.breakdown(viewer, filters, "assignee"),
+        "load": selectors.load,
+        "sla": quality.sla,
+        "csat": quality.csat,
+        "specialists": quality.specialists,
+        "forecast": uncached_forecast,
+    }
+    print(f"{tickets:,} tickets, period ending {end}, {args.runs} runs each (after a warm-up)")
+    print(f"{'report':<22}{'viewer':<9}{'period':<7}{'p50 ms':>9}{'p95 ms':>9}  goal")
+    for name, report in reports.items():
+        for label, viewer in viewers:
+            if viewer is None:
+                continue
+            for period, filters in periods.items():
+                p50, p95 = _time(partial(report, viewer, filters), args.runs)
+                verdict = "ok" if p95 <= GOALS_MS[period] else f"over {GOALS_MS[period]:.0f}"
+                print(f"{name:<22}{label:<9}{period:<7}{p50:>9.1f}{p95:>9.1f}  {verdict}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Per-ticket durations (docs/reports.md), folded from the ticket's history.
+
+`ticket_facts` is the one definition: the live receiver and `reports_rebuild` both call it, so a row
+kept up to date event by event equals one recomputed from scratch (tests/reports prove it with
+hypothesis). Resolution time runs from creation to the last resolution, without the spans when the
+ticket stood in a status that pauses SLA or stood resolved/closed before a reopening; working time is
+the same spans counted in the desk calendar's working hours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from otklik.reports.models import TicketTimes
+from otklik.sla.calendars import SlaConfigError, policy_calendar, schedule_calendar_data
+from otklik.sla.models import Schedule, SlaPolicy
+from otklik.tickets.models import DONE_KINDS, EventKind, Status, Ticket, TicketEvent
+from otklik.worktime import BusinessCalendar, CalendarConfigError
+
+logger = logging.getLogger(__name__)
+
+# The events that can change a ticket's durations; the others (notes, watchers...) leave them alone.
+FACT_EVENTS = frozenset({
+    EventKind.CREATED, EventKind.REPLIED, EventKind.STATUS_CHANGED, EventKind.RESOLVED, EventKind.CLOSED,
+    EventKind.REOPENED, EventKind.MERGED, EventKind.SLA_CHANGED,
+})
+HISTORY_KINDS = (EventKind.CREATED, EventKind.STATUS_CHANGED, EventKind.REPLIED)
+
+
+@dataclass(frozen=True)
+class DeskCalendar:
+    key: str
+    calendar: BusinessCalendar | None  # None: no schedule configured, working time is 24/7
+
+
+def desk_calendar(now: datetime | None = None) -> DeskCalendar:
+    """The desk's working schedule: the default SLA policy's calendar, else the first schedule, else 24/7."""
+    now = now or timezone.now()
+    policy = (SlaPolicy.objects.filter(is_active=True, is_default=True).select_related("schedule")
+              .order_by("position", "id").first())
+    try:
+        if policy is not None:
+            key, calendar = policy_calendar(policy, now)
+            return DeskCalendar(key, calendar)
+        schedule = Schedule.objects.order_by("id").first()
+        if schedule is not None:
+            data = schedule_calendar_data(schedule)
+            return DeskCalendar(data.key, data.build())
+    except (SlaConfigError, CalendarConfigError) as error:
+        # A broken calendar must not stop ticket work: report working time as 24/7 and say why.
+        logger.warning("reports: desk calendar unusable, working time falls back to 24/7: %s", error)
+    return DeskCalendar("24/7", None)
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    kind: str
+    data: dict[str, Any]
+    at: datetime
+
+
+def _stopped_spans(ticket: Ticket, history: Iterable[HistoryItem], pauses: dict[str, bool],
+                   kinds: dict[str, str]) -> list[tuple[datetime, datetime | None]]:
+    """Spans when the ticket's time does not count: a pausing status, or done before a reopening."""
+    spans: list[tuple[datetime, datetime | None]] = []
+    stopped_since: datetime | None = None
+    for item in history:
+        if item.kind == EventKind.CREATED:
+            code = str(item.data.get("status") or "")
+            counting = not pauses.get(code, False) and kinds.get(code) not in DONE_KINDS
+            stopped_since = None if counting else item.at
+            continue
+        if item.kind != EventKind.STATUS_CHANGED:
+            continue
+        code = str(item.data.get("to") or "")
+        kind = str(item.data.get("to_kind") or kinds.get(code, ""))
+        counting = not pauses.get(code, False) and kind not in DONE_KINDS
+        if counting and stopped_since is not None:
+            spans.append((stopped_since, item.at))
+            stopped_since = None
+        elif not counting and stopped_since is None:
+            stopped_since = item.at
+    if stopped_since is not None:
+        spans.append((stopped_since, None))
+    return spans
+
+
+def _clipped_seconds(spans: Iterable[tuple[datetime, datetime | None]], start: datetime, end: datetime) -> int:
+    total = 0
+    for span_start, span_end in spans:
+        lower, upper = max(span_start, start), min(span_end or end, end)
+        if upper > lower:
+            total += int((upper - lower).total_seconds())
+    return total
+
+
+def ticket_facts(ticket: Ticket, history: list[HistoryItem], *, pauses: dict[str, bool], kinds: dict[str, str],
+                 desk: DeskCalendar) -> TicketTimes:
+    """The ticket's durations, from its row and its ordered history (created, status changes, replies)."""
+    times = TicketTimes(ticket_id=ticket.pk, calendar_key=desk.key)
+    created = ticket.created_at
+    working: Callable[[datetime, datetime, list[tuple[datetime, datetime | None]]], int]
+    if desk.calendar is None:
+        def working(start: datetime, end: datetime, stops: list[tuple[datetime, datetime | None]]) -> int:
+            return max(0, int((end - start).total_seconds()) - _clipped_seconds(stops, start, end))
+    else:
+        calendar = desk.calendar
+
+        def working(start: datetime, end: datetime, stops: list[tuple[datetime, datetime | None]]) -> int:
+            return calendar.business_seconds_between(start, end, stops)
+    if ticket.first_response_at is not None:
+        # The first answer is waited for in full: a pause before it is still the requester's wait.
+        times.first_response_seconds = max(0, int((ticket.first_response_at - created).total_seconds()))
+        times.first_response_working_seconds = working(created, ticket.first_response_at, [])
+    if ticket.resolved_at is not None:
+        stops = _stopped_spans(ticket, history, pauses, kinds)
+        # The last resolution is the one that counts; it ends any stop span it starts.
+        stops = [(start, end) for start, end in stops if start < ticket.resolved_at]
+        elapsed = int((ticket.resolved_at - created).total_seconds())
+        times.resolution_seconds = max(0, elapsed - _clipped_seconds(stops, created, ticket.resolved_at))
+        times.resolution_working_seconds = working(created, ticket.resolved_at, stops)
+    times.reopen_count = sum(
+        1 for item in history
+        if item.kind == EventKind.STATUS_CHANGED and item.data.get("from_kind") in DONE_KINDS
+        and item.data.get("to_kind") not in DONE_KINDS
+    )
+    times.staff_replies = sum(
+        1 for item in history if item.kind == EventKind.REPLIED and item.data.get("by") == "staff"
+    )
+    return times
+
+
+def status_maps() -> tuple[dict[str, bool], dict[str, str]]:
+    rows = list(Status.objects.values_list("code", "pauses_sla", "kind"))
+    return {code: paused for code, paused, _kind in rows}, {code: kind for code, _paused, kind in rows}
+
+
+def _histories(ticket_ids: list[int]) -> dict[int, list[HistoryItem]]:
+    histories: dict[int, list[HistoryItem]] = defaultdict(list)
+    rows = (TicketEvent.objects.filter(ticket_id__in=ticket_ids, kind__in=HISTORY_KINDS)
+            .order_by("ticket_id", "created_at", "id").values_list("ticket_id", "kind", "data", "created_at"))
+    for ticket_id, kind, data, at in rows.iterator(chunk_size=5000):
+        histories[ticket_id].append(HistoryItem(kind, data if isinstance(data, dict) else {}, at))
+    return histories
+
+
+FIELDS = ["first_response_seconds", "first_response_working_seconds", "resolution_seconds",
+          "resolution_working_seconds", "reopen_count", "staff_replies", "calendar_key"]
+
+
+def _store(rows: list[TicketTimes]) -> None:
+    TicketTimes.objects.bulk_create(rows, update_conflicts=True, unique_fields=["ticket"], update_fields=FIELDS)
+
+
+def refresh_ticket(ticket: Ticket) -> TicketTimes:
+    """Recompute one ticket's row (inside the caller's transaction)."""
+    pauses, kinds = status_maps()
+    times = ticket_facts(ticket, _histories([ticket.pk]).get(ticket.pk, []), pauses=pauses, kinds=kinds,
+                         desk=desk_calendar())
+    _store([times])
+    return times
+
+
+def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
+    """Receiver of ticket_event_recorded: runs in the service's transaction, so facts never lag."""
+    if event.kind in FACT_EVENTS:
+        refresh_ticket(ticket)
+
+
+def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for pk in ids:
+        chunk.append(pk)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], Any] | None = None) -> int:
+    """Recompute every ticket's row in batches; returns how many were written."""
+    pauses, kinds = status_maps()
+    desk = desk_calendar()
+    total = Ticket.objects.count()
+    done = 0
+    ids = Ticket.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=batch_size)
+    for chunk in _chunks(ids, batch_size):
+        tickets = Ticket.objects.filter(pk__in=chunk).only(
+            "pk", "created_at", "first_response_at", "resolved_at")
+        histories = _histories(chunk)
+        rows = [ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
+                for ticket in tickets]
+        with transaction.atomic():
+            _store(rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    TicketTimes.objects.exclude(ticket_id__in=Ticket.objects.values("pk")).delete()
+    return done

@@ -1,0 +1,341 @@
+"""Every report number, computed in the database from the viewer's scope (docs/reports.md).
+
+Each number has a drill-down: `metric_tickets` returns exactly the tickets it counts, so the ticket list
+behind a number shows the same total. Pages, the API and the exports all call these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from otklik.accounts.models import Organization, Team, User
+from otklik.core.errors import InvalidInput
+from otklik.reports.filters import ReportFilters, category_subtree, scoped_tickets, zone
+from otklik.reports.stats import interpolated, percentiles, streamed_values
+from otklik.tickets.models import Category, Priority, RequestType, Source, Status, Ticket, TicketRating
+
+BREAKDOWNS = ("assignee", "team", "category", "priority", "status", "source", "request_type", "organization",
+              "rating")
+GROUP_FIELDS = {
+    "assignee": "assignee_id", "team": "team_id", "category": "category_id", "priority": "priority__code",
+    "status": "status__code", "source": "source", "request_type": "request_type_id",
+    "organization": "organization_id", "rating": "latest_score",
+}
+TIMES = "report_times__"
+HISTOGRAM_BUCKETS = (  # upper bounds in seconds; the last bucket is open-ended
+    ("1h", 3600), ("4h", 4 * 3600), ("8h", 8 * 3600), ("1d", 86400), ("3d", 3 * 86400), ("7d", 7 * 86400),
+    ("more", None),
+)
+
+
+def _window(filters: ReportFilters, field: str) -> Q:
+    return Q(**{f"{field}__gte": filters.since, f"{field}__lt": filters.until})
+
+
+def metric_condition(metric: str, filters: ReportFilters) -> Q:
+    """The tickets a second-line number counts (the definitions in docs/reports.md)."""
+    if metric == "new":
+        return _window(filters, "created_at")
+    if metric == "closed":
+        return _window(filters, "resolved_at")
+    if metric == "open_at_end":
+        return Q(created_at__lt=filters.until) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.until))
+    if metric == "responded":
+        return _window(filters, "first_response_at")
+    raise InvalidInput(_("Unknown report number: %(name)s.") % {"name": metric[:40]}, errors={"metric": metric[:40]})
+
+
+def with_latest_score(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    latest = TicketRating.objects.filter(ticket_id=OuterRef("pk")).order_by("-created_at", "-id").values("score")[:1]
+    return tickets.annotate(latest_score=Subquery(latest, output_field=IntegerField()))
+
+
+def breakdown_condition(by: str, key: str) -> Q:
+    """The tickets of one breakdown row; `key` is the row's key as the report printed it ("" = none)."""
+    if by not in GROUP_FIELDS:
+        raise InvalidInput(_("Unknown breakdown: %(name)s.") % {"name": by[:40]}, errors={"by": by[:40]})
+    field = GROUP_FIELDS[by]
+    if key == "":
+        return Q(**{f"{field}__isnull": True})
+    if by == "category":
+        return Q(category_id__in=category_subtree(int(key))) if key.isdigit() else Q(pk__in=[])
+    if field.endswith("_id") or by == "rating":
+        return Q(**{field: int(key)}) if key.isdigit() else Q(pk__in=[])
+    return Q(**{field: key})
+
+
+def metric_tickets(viewer: User, filters: ReportFilters, metric: str, *, by: str = "", key: str | None = None,
+                   column: str = "") -> QuerySet[Ticket]:
+    """Exactly the tickets behind one number: a second-line metric, or a breakdown cell."""
+    tickets = scoped_tickets(viewer, filters)
+    if by == "rating":
+        tickets = with_latest_score(tickets)
+    tickets = tickets.filter(metric_condition(metric, filters))
+    if by:
+        tickets = tickets.filter(breakdown_condition(by, key or ""))
+    if column == "resolved":
+        tickets = tickets.filter(resolved_at__isnull=False)
+    elif column == "unresolved":
+        tickets = tickets.filter(resolved_at__isnull=True)
+    elif column == "reopened":
+        tickets = tickets.filter(report_times__reopen_count__gt=0)
+    return tickets
+
+
+# ---------------------------------------------------------------- second line and overview
+
+def second_line(viewer: User, filters: ReportFilters) -> dict[str, Any]:
+    # Only tickets that can count in any of the numbers: created before the end and not finished (resolved
+    # and first answered) before the start. The same result, without joining the whole history.
+    tickets = scoped_tickets(viewer, filters).filter(
+        Q(created_at__lt=filters.until)
+        & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.since) | Q(first_response_at__gte=filters.since))
+    )
+    found = tickets.aggregate(
+        new=Count("pk", filter=metric_condition("new", filters)),
+        closed=Count("pk", filter=metric_condition("closed", filters)),
+        open_at_end=Count("pk", filter=metric_condition("open_at_end", filters)),
+        responded=Count("pk", filter=metric_condition("responded", filters)),
+        avg_resolution_seconds=Avg(f"{TIMES}resolution_seconds", filter=metric_condition("closed", filters)),
+        avg_resolution_working_seconds=Avg(f"{TIMES}resolution_working_seconds",
+                                           filter=metric_condition("closed", filters)),
+        avg_first_response_seconds=Avg(f"{TIMES}first_response_seconds",
+                                       filter=metric_condition("responded", filters)),
+        avg_first_response_working_seconds=Avg(f"{TIMES}first_response_working_seconds",
+                                               filter=metric_condition("responded", filters)),
+    )
+    return {key: (round(value, 1) if isinstance(value, float) else value) for key, value in found.items()}
+
+
+def _month_start(day: date, back: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - back
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def monthly_trend(viewer: User, filters: ReportFilters, *, months: int = 12) -> list[dict[str, Any]]:
+    """New and closed tickets and average times per month, for the months up to the period's end."""
+    first = _month_start(filters.end, months - 1)
+    last_start = _month_start(filters.end, 0)
+    span = filters.with_period(first, _month_start(filters.end, -1) - timedelta(days=1))
+    tickets = scoped_tickets(viewer, span).order_by()
+    tz = zone()
+    created = dict(tickets.filter(metric_condition("new", span)).annotate(m=TruncMonth("created_at", tzinfo=tz))
+                   .values("m").annotate(n=Count("pk")).values_list("m", "n"))
+    closed = {row["m"]: row for row in tickets.filter(metric_condition("closed", span))
+              .annotate(m=TruncMonth("resolved_at", tzinfo=tz)).values("m")
+              .annotate(n=Count("pk"), res=Avg(f"{TIMES}resolution_seconds"),
+                        res_w=Avg(f"{TIMES}resolution_working_seconds"))}
+    responded = {row["m"]: row for row in tickets.filter(metric_condition("responded", span))
+                 .annotate(m=TruncMonth("first_response_at", tzinfo=tz)).values("m")
+                 .annotate(fr=Avg(f"{TIMES}first_response_seconds"),
+                           fr_w=Avg(f"{TIMES}first_response_working_seconds"))}
+
+    def by_month(found: dict[Any, Any], month: date) -> Any:
+        for key, value in found.items():
+            if key is not None and (key.date() if hasattr(key, "date") else key) == month:
+                return value
+        return None
+
+    rows = []
+    month = first
+    while month <= last_start:
+        closed_row = by_month(closed, month) or {}
+        responded_row = by_month(responded, month) or {}
+        rows.append({
+            "month": month.strftime("%Y-%m"), "new": by_month(created, month) or 0, "closed": closed_row.get("n", 0),
+            "avg_resolution_seconds": closed_row.get("res"), "avg_resolution_working_seconds": closed_row.get("res_w"),
+            "avg_first_response_seconds": responded_row.get("fr"),
+            "avg_first_response_working_seconds": responded_row.get("fr_w"),
+        })
+        month = _month_start(month, -1)
+    while len(rows) > 1 and not (rows[0]["new"] or rows[0]["closed"]):
+        rows.pop(0)  # months before the desk's first ticket would only flatten the chart
+    return rows
+
+
+# ---------------------------------------------------------------- breakdowns
+
+def _labels(by: str, keys: list[Any]) -> dict[Any, str]:
+    models: dict[str, Any] = {"team": Team, "organization": Organization, "request_type": RequestType,
+                              "category": Category}
+    ids = [key for key in keys if key is not None]
+    if by == "assignee":
+        return {user.pk: str(user) for user in User.objects.filter(pk__in=ids)}
+    if by in models:
+        model = models[by]
+        return {row.pk: (row.path if by == "category" else getattr(row, "label", None) or str(row))
+                for row in model.objects.filter(pk__in=ids)}
+    if by == "priority":
+        return {row.code: row.label for row in Priority.objects.filter(code__in=ids)}
+    if by == "status":
+        return {row.code: row.label for row in Status.objects.filter(code__in=ids)}
+    if by == "source":
+        return {key: str(Source(key).label) for key in ids if key in Source.values}
+    return {key: str(key) for key in ids}
+
+
+def _row_values(row: dict[str, Any], medians: dict[Hashable, list[float | None]], key: Any) -> dict[str, Any]:
+    count, resolved = row["count"], row["resolved"]
+    first_median, resolution_median = (medians.get(key) or [None, None])
+    return {
+        "count": count, "resolved": resolved, "unresolved": count - resolved,
+        "avg_first_response_seconds": row["fr"], "median_first_response_seconds": first_median,
+        "avg_first_response_working_seconds": row["fr_w"],
+        "avg_resolution_seconds": row["res"], "median_resolution_seconds": resolution_median,
+        "avg_resolution_working_seconds": row["res_w"],
+        "messages_per_resolution": round(row["replies"] / resolved, 2) if resolved and row["replies"] else 0.0,
+        "reopen_rate": round(row["reopened"] / count, 4) if count else 0.0,
+    }
+
+
+AGGREGATES: dict[str, Any] = {
+    "count": Count("pk"), "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
+    "fr": Avg(f"{TIMES}first_response_seconds"), "fr_w": Avg(f"{TIMES}first_response_working_seconds"),
+    "res": Avg(f"{TIMES}resolution_seconds"), "res_w": Avg(f"{TIMES}resolution_working_seconds"),
+    "replies": Sum(f"{TIMES}staff_replies", filter=Q(resolved_at__isnull=False)),
+    "reopened": Count("pk", filter=Q(**{f"{TIMES}reopen_count__gt": 0})),
+}
+
+
+def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, Any]]:
+    """Tickets created in the period, grouped; each row {"key", "label", "count", ...}."""
+    if by not in GROUP_FIELDS:
+        raise InvalidInput(_("Unknown breakdown: %(name)s.") % {"name": by[:40]}, errors={"by": by[:40]})
+    tickets = scoped_tickets(viewer, filters).filter(metric_condition("new", filters)).order_by()
+    if by == "rating":
+        tickets = with_latest_score(tickets)
+    if by == "category":
+        return _category_rollup(tickets)
+    field = GROUP_FIELDS[by]
+    grouped = list(tickets.values(field).annotate(**AGGREGATES))
+    first = percentiles(tickets, f"{TIMES}first_response_seconds", [0.5], group=field)
+    resolution = percentiles(tickets, f"{TIMES}resolution_seconds", [0.5], group=field)
+    medians = {key: [(first.get(key) or [None])[0], (resolution.get(key) or [None])[0]]
+               for key in {row[field] for row in grouped}}
+    labels = _labels(by, [row[field] for row in grouped])
+    rows = [{"key": "" if row[field] is None else str(row[field]),
+             "label": labels.get(row[field], str(row[field])) if row[field] is not None else _("(none)"),
+             **_row_values(row, medians, row[field])} for row in grouped]
+    return sorted(rows, key=lambda row: (-row["count"], row["label"]))
+
+
+def _category_rollup(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
+    """A row per category with every ticket of its subtree: sums and averages add up the tree, medians
+    are taken over the subtree's own values (streamed, two numbers per ticket)."""
+    grouped: dict[int | None, dict[str, Any]] = {
+        row["category_id"]: dict(row) for row in tickets.values("category_id").annotate(**AGGREGATES)}
+    first = streamed_values(tickets, "category_id", f"{TIMES}first_response_seconds")
+    resolution = streamed_values(tickets, "category_id", f"{TIMES}resolution_seconds")
+    categories = list(Category.objects.values_list("pk", "path", "parent_id"))
+    paths = {pk: path for pk, path, _parent in categories}
+    rows = []
+    for pk, path, _parent in categories:
+        members = [other for other, other_path in paths.items()
+                   if other == pk or other_path.startswith(f"{path} > ")]
+        own = [grouped[member] for member in members if member in grouped]
+        if not own:
+            continue
+        total: dict[str, Any] = {"count": 0, "resolved": 0, "replies": 0, "reopened": 0}
+        for name in total:
+            total[name] = sum(row[name] or 0 for row in own)
+        for name in ("fr", "fr_w", "res", "res_w"):
+            # An average over the subtree is the values' sum over their number: weight each child's average
+            # by how many values it averaged, which the streamed lists know exactly.
+            source = first if name.startswith("fr") else resolution
+            count = sum(len(source.get(member, [])) for member in members)
+            sums = sum((row[name] or 0) * len(source.get(row["category_id"], [])) for row in own)
+            total[name] = sums / count if count else None
+        medians: dict[Hashable, list[float | None]] = {pk: [
+            interpolated(sorted(v for m in members for v in first.get(m, [])), 0.5),
+            interpolated(sorted(v for m in members for v in resolution.get(m, [])), 0.5)]}
+        rows.append({"key": str(pk), "label": path, **_row_values(total, medians, pk)})
+    if None in grouped:
+        medians_none: dict[Hashable, list[float | None]] = {None: [interpolated(sorted(first.get(None, [])), 0.5),
+                          interpolated(sorted(resolution.get(None, [])), 0.5)]}
+        rows.append({"key": "", "label": _("(none)"), **_row_values(grouped[None], medians_none, None)})
+    return rows
+
+
+# ---------------------------------------------------------------- load
+
+@dataclass(frozen=True)
+class Distribution:
+    buckets: list[dict[str, Any]]
+    p50: float | None
+    p90: float | None
+
+
+def _distribution(tickets: QuerySet[Ticket], field: str) -> Distribution:
+    aggregates: dict[str, Any] = {}
+    lower = 0
+    for name, upper in HISTOGRAM_BUCKETS:
+        condition = Q(**{f"{field}__gte": lower})
+        if upper is not None:
+            condition &= Q(**{f"{field}__lt": upper})
+            lower = upper
+        aggregates[name] = Count("pk", filter=condition)
+    counts = tickets.aggregate(**aggregates)
+    p50, p90 = percentiles(tickets, field, [0.5, 0.9]).get(None, [None, None])
+    return Distribution([{"bucket": name, "count": counts[name]} for name, _upper in HISTOGRAM_BUCKETS], p50, p90)
+
+
+def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
+    tz = zone()
+    tickets = scoped_tickets(viewer, filters).order_by()
+    new = dict(tickets.filter(metric_condition("new", filters)).annotate(d=TruncDate("created_at", tzinfo=tz))
+               .values("d").annotate(n=Count("pk")).values_list("d", "n"))
+    closed = dict(tickets.filter(metric_condition("closed", filters)).annotate(d=TruncDate("resolved_at", tzinfo=tz))
+                  .values("d").annotate(n=Count("pk")).values_list("d", "n"))
+    before = tickets.aggregate(created=Count("pk", filter=Q(created_at__lt=filters.since)),
+                               resolved=Count("pk", filter=Q(resolved_at__lt=filters.since)))
+    # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md).
+    backlog = (before["created"] or 0) - (before["resolved"] or 0)
+    days = []
+    today = timezone.localtime(timezone.now(), tz).date()
+    for day in filters.days():
+        if day > today:
+            break  # the rest of the current month has not happened yet
+        backlog += new.get(day, 0) - closed.get(day, 0)
+        days.append({"date": day.isoformat(), "new": new.get(day, 0), "closed": closed.get(day, 0),
+                     "backlog": backlog})
+    heat = (tickets.filter(metric_condition("new", filters))
+            .annotate(wd=ExtractIsoWeekDay("created_at", tzinfo=tz), h=ExtractHour("created_at", tzinfo=tz))
+            .values("wd", "h").annotate(n=Count("pk")))
+    heatmap = [[0] * 24 for _day in range(7)]
+    for row in heat:
+        heatmap[row["wd"] - 1][row["h"]] = row["n"]
+    responded = tickets.filter(metric_condition("responded", filters))
+    resolved = tickets.filter(metric_condition("closed", filters))
+    first, resolution = (_distribution(responded, f"{TIMES}first_response_seconds"),
+                         _distribution(resolved, f"{TIMES}resolution_seconds"))
+    return {
+        "days": days, "heatmap": heatmap,
+        "first_response": {"buckets": first.buckets, "p50": first.p50, "p90": first.p90},
+        "resolution": {"buckets": resolution.buckets, "p50": resolution.p50, "p90": resolution.p90},
+    }
+
+
+def overview(viewer: User, filters: ReportFilters) -> dict[str, Any]:
+    from otklik.reports.first_line import first_line, first_line_trend
+
+    return {
+        "period": {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
+        "first_line": first_line(viewer, filters), "second_line": second_line(viewer, filters),
+        "months": monthly_trend(viewer, filters), "first_line_months": first_line_trend(viewer, filters),
+    }
+
+
+def with_ticket_times(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Ticket rows for exports: the times reports use, joined in the same query."""
+    return tickets.annotate(
+        t_first=F(f"{TIMES}first_response_seconds"), t_first_w=F(f"{TIMES}first_response_working_seconds"),
+        t_res=F(f"{TIMES}resolution_seconds"), t_res_w=F(f"{TIMES}resolution_working_seconds"),
+    )
