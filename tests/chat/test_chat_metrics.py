@@ -157,3 +157,25 @@ def test_console_query_count_is_flat(people, chats, now):
     fill(20)
     large = count_queries(lambda: selectors.console_conversations(people.fiona, chats.org_a.pk))
     assert small == large
+
+
+def test_the_reports_overview_shows_the_first_line_from_dialogs(people, chats, now):
+    """Reports ask the chat app once: the overview's first line equals `first_line_metrics`, and a viewer
+    who serves no chat gets "no chats yet" (None), not zeros that look like a bad month."""
+    from otklik.reports.filters import ReportFilters
+    from otklik.reports.selectors import overview
+
+    question = services.chat_message_post(chat=chats.org_b, author=people.carol, text="q", now=now)
+    services.chat_message_post(chat=chats.org_b, author=people.sam, text="a", conversation=question.conversation,
+                               now=now + timedelta(seconds=45))
+    march = ReportFilters(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    first_line = overview(people.mia, march)["first_line"]
+    assert first_line == selectors.first_line_metrics(people.mia, start=march.start, end=march.end)
+    assert (first_line["dialogs"], first_line["avg_response_seconds"]) == (1, 45.0)
+
+
+def test_the_reports_overview_says_no_chats_yet_without_chats(people, db):
+    from otklik.reports.filters import ReportFilters
+    from otklik.reports.selectors import overview
+
+    assert overview(people.mia, ReportFilters(start=date(2026, 3, 1), end=date(2026, 3, 31)))["first_line"] is None
