@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Max
 
 from otklik.accounts.models import Role, Team, User
+from otklik.tickets import numbers
 from otklik.tickets.models import (
     Category,
     EventKind,
@@ -28,7 +28,6 @@ from otklik.tickets.models import (
     StatusKind,
     Ticket,
     TicketEvent,
-    TicketNumberCounter,
 )
 
 SUBJECTS = [
@@ -274,11 +273,8 @@ def generate_tickets(
         raise RuntimeError("Reference data is missing: run the demo seed first.")
     written = {"tickets": 0, "messages": 0, "events": 0}
     with transaction.atomic():
-        counter, _ = TicketNumberCounter.objects.select_for_update().get_or_create(
-            name="ticket", defaults={"next_value": 1})
-        next_number = max(counter.next_value, (Ticket.objects.aggregate(m=Max("number"))["m"] or 0) + 1)
-        counter.next_value = next_number + count
-        counter.save(update_fields=["next_value"])
+        # The same allocator as the services (a sequence on PostgreSQL), so later creates never collide.
+        next_number = numbers.reserve(count)
     done = 0
     while done < count:
         size = min(batch_size, count - done)
