@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
 from otklik.core.errors import DomainError, NotFound
+from otklik.search.selectors import SearchTooSlow
 from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
@@ -206,7 +207,12 @@ def search(request: HttpRequest) -> HttpResponse:
                  .first())
         if found is not None:
             return redirect("ticket", number=found)
-    hits = full_text_search(viewer, text) if text else []
+    try:
+        hits = full_text_search(viewer, text) if text else []
+    except SearchTooSlow as error:
+        hits, stopped = [], error.message
+    else:
+        stopped = ""
     tickets = {
         ticket.pk: ticket
         for ticket in tickets_visible_to(viewer).filter(pk__in=[hit.ticket_id for hit in hits]).select_related(
@@ -214,4 +220,4 @@ def search(request: HttpRequest) -> HttpResponse:
         )
     }
     results = [(hit, tickets[hit.ticket_id]) for hit in hits if hit.ticket_id in tickets]
-    return render(request, "web/agent/search.html", {"q": text, "results": results})
+    return render(request, "web/agent/search.html", {"q": text, "results": results, "stopped": stopped})
