@@ -147,7 +147,8 @@ def _plan_ticket(rng: random.Random, ref: Reference, number: int, now: datetime,
     assignee_id = rng.choice(members) if members and final_kind != StatusKind.NEW else None
     ticket = Ticket(
         number=number, subject=subject, requester_id=requester.pk, organization_id=requester.organization_id,
-        category=category, request_type=request_type, priority=priority, status=ref.statuses[StatusKind.NEW],
+        category=category, request_type=request_type, priority=priority, priority_rank=priority.rank,
+        status=ref.statuses[StatusKind.NEW],
         source=source, team=team, assignee_id=assignee_id, created_at=created, updated_at=created,
     )
     messages = [Message(author_id=requester.pk, channel=source, body_text=body, created_at=created)]
