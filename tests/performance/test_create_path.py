@@ -80,7 +80,7 @@ def test_numbers_never_go_below_the_configured_start(people, now, settings):
     assert factories.ticket(requester=people.alice, now=now).number == 100
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # leaves migrated rows for later tests
 def test_postgres_creates_do_not_wait_for_each_others_numbers(people, now):
     """With a locked counter row the second transaction would wait for the first one's commit."""
     if connection.vendor != "postgresql":
