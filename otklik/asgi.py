@@ -8,6 +8,8 @@ from typing import Any
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings.base")
+# A web process: its database sessions get the statement timeout (see settings.base.database_config).
+os.environ.setdefault("OTKLIK_WEB_PROCESS", "1")
 
 
 def build_application() -> Any:

@@ -3,4 +3,6 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings.base")
+# A web process: its database sessions get the statement timeout (see settings.base.database_config).
+os.environ.setdefault("OTKLIK_WEB_PROCESS", "1")
 application = get_wsgi_application()

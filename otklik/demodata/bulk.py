@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Max
 
 from otklik.accounts.models import Role, Team, User
+from otklik.tickets import numbers
 from otklik.tickets.models import (
     Category,
     EventKind,
@@ -28,7 +28,6 @@ from otklik.tickets.models import (
     StatusKind,
     Ticket,
     TicketEvent,
-    TicketNumberCounter,
 )
 
 SUBJECTS = [
@@ -148,7 +147,8 @@ def _plan_ticket(rng: random.Random, ref: Reference, number: int, now: datetime,
     assignee_id = rng.choice(members) if members and final_kind != StatusKind.NEW else None
     ticket = Ticket(
         number=number, subject=subject, requester_id=requester.pk, organization_id=requester.organization_id,
-        category=category, request_type=request_type, priority=priority, status=ref.statuses[StatusKind.NEW],
+        category=category, request_type=request_type, priority=priority, priority_rank=priority.rank,
+        status=ref.statuses[StatusKind.NEW],
         source=source, team=team, assignee_id=assignee_id, created_at=created, updated_at=created,
     )
     messages = [Message(author_id=requester.pk, channel=source, body_text=body, created_at=created)]
@@ -274,11 +274,8 @@ def generate_tickets(
         raise RuntimeError("Reference data is missing: run the demo seed first.")
     written = {"tickets": 0, "messages": 0, "events": 0}
     with transaction.atomic():
-        counter, _ = TicketNumberCounter.objects.select_for_update().get_or_create(
-            name="ticket", defaults={"next_value": 1})
-        next_number = max(counter.next_value, (Ticket.objects.aggregate(m=Max("number"))["m"] or 0) + 1)
-        counter.next_value = next_number + count
-        counter.save(update_fields=["next_value"])
+        # The same allocator as the services (a sequence on PostgreSQL), so later creates never collide.
+        next_number = numbers.reserve(count)
     done = 0
     while done < count:
         size = min(batch_size, count - done)

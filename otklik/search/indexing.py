@@ -29,29 +29,50 @@ def message_text(message: Message) -> str:
     return text
 
 
-def index_subject(ticket: Ticket) -> None:
-    SearchEntry.objects.update_or_create(
-        ticket=ticket, message=None, defaults={"text": f"{ticket.number} {ticket.subject}", "is_internal": False}
+def subject_text(ticket: Ticket) -> str:
+    return f"{ticket.number} {ticket.subject}"
+
+
+def message_entry(message: Message) -> SearchEntry:
+    return SearchEntry(
+        ticket_id=message.ticket_id, message=message, is_internal=message.is_internal, text=message_text(message)
     )
 
 
-def index_message(message: Message) -> None:
+def _new_message(event: TicketEvent) -> Message | None:
+    """The message an event just wrote (its row cannot be indexed yet: it is new in this transaction)."""
+    message_id = event.data.get("message")
+    if not message_id:
+        return None
+    return (
+        Message.objects.filter(pk=message_id)
+        .only("pk", "ticket_id", "is_internal", "body_text", "body_html")
+        .first()
+    )
+
+
+def index_subject(ticket: Ticket) -> None:
     SearchEntry.objects.update_or_create(
-        message=message,
-        defaults={"ticket_id": message.ticket_id, "is_internal": message.is_internal, "text": message_text(message)},
+        ticket=ticket, message=None, defaults={"text": subject_text(ticket), "is_internal": False}
     )
 
 
 def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
     """Receiver of ticket_event_recorded: runs in the service's transaction."""
     kind = event.kind
-    if kind in {EventKind.CREATED, EventKind.SUBJECT_CHANGED}:
-        index_subject(ticket)
-    if kind in {EventKind.CREATED, EventKind.REPLIED, EventKind.NOTE_ADDED}:
-        message_id = event.data.get("message")
-        message = Message.objects.filter(pk=message_id).first() if message_id else None
+    if kind == EventKind.CREATED:
+        # Both rows are new with the ticket: one INSERT, no lookups or savepoints (a hot path).
+        rows = [SearchEntry(ticket=ticket, message=None, text=subject_text(ticket))]
+        message = _new_message(event)
         if message is not None:
-            index_message(message)
+            rows.append(message_entry(message))
+        SearchEntry.objects.bulk_create(rows)
+    elif kind == EventKind.SUBJECT_CHANGED:
+        index_subject(ticket)
+    elif kind in {EventKind.REPLIED, EventKind.NOTE_ADDED}:
+        message = _new_message(event)
+        if message is not None:
+            message_entry(message).save(force_insert=True)
     elif kind == EventKind.MERGED:
         # The merge moved the messages; their rows follow them to the target ticket.
         SearchEntry.objects.filter(ticket=ticket, message__isnull=False).update(
@@ -69,7 +90,7 @@ def index_missing() -> dict[str, int]:
             break
         with transaction.atomic():
             SearchEntry.objects.bulk_create(
-                [SearchEntry(ticket=t, message=None, text=f"{t.number} {t.subject}") for t in tickets],
+                [SearchEntry(ticket=t, message=None, text=subject_text(t)) for t in tickets],
                 ignore_conflicts=True,
             )
         written["subjects"] += len(tickets)
@@ -83,8 +104,7 @@ def index_missing() -> dict[str, int]:
             break
         with transaction.atomic():
             SearchEntry.objects.bulk_create(
-                [SearchEntry(ticket_id=m.ticket_id, message=m, is_internal=m.is_internal, text=message_text(m))
-                 for m in messages],
+                [message_entry(m) for m in messages],
                 ignore_conflicts=True,
             )
         written["messages"] += len(messages)

@@ -116,10 +116,19 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "otklik.sqlite3"
 
 
-def database_config(url: str | None) -> dict[str, Any]:
+def database_config(url: str | None, *, web: bool = False) -> dict[str, Any]:
+    """`web`: the settings of a web process (set by otklik/wsgi.py and asgi.py), which get a statement
+    timeout; job workers and commands (migrations, loads) run without one."""
     if not url:
         url = f"sqlite:///{SQLITE_PATH}"
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    # Persistent connections with a health check at each request's start: no connect per request.
+    config: dict[str, Any] = dict(dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("OTKLIK_DB_CONN_MAX_AGE", "60")), conn_health_checks=True,
+    ))
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["OPTIONS"] = postgres_options(web=web)
+        if "pool" in config["OPTIONS"]:
+            config["CONN_MAX_AGE"] = 0  # Django's pool replaces persistent connections
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN,
         # so two writers queue up instead of failing with "database is locked" mid-transaction.
@@ -131,7 +140,29 @@ def database_config(url: str | None) -> dict[str, Any]:
     return config
 
 
-DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"))}
+def postgres_options(*, web: bool) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    pool_size = int(os.environ.get("OTKLIK_DB_POOL_SIZE", "0"))
+    if pool_size > 0:
+        # Django's psycopg pool (needs psycopg[pool]): for threaded servers with many short requests.
+        options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
+    prepare = os.environ.get("OTKLIK_DB_PREPARE_THRESHOLD", "")
+    if prepare:
+        # Server-side prepared statements skip re-planning the multi-join reads; off behind PgBouncer.
+        options["prepare_threshold"] = int(prepare)
+    settings_ = []
+    timeout_ms = int(os.environ.get("OTKLIK_WEB_STATEMENT_TIMEOUT_MS", "5000"))
+    if web and timeout_ms > 0:
+        settings_.append(f"-c statement_timeout={timeout_ms}")
+    if web and not env_bool("OTKLIK_DB_JIT"):
+        # JIT compiles plans for seconds-long analytics; on short web reads it only adds latency.
+        settings_.append("-c jit=off")
+    if settings_:
+        options["options"] = " ".join(settings_)
+    return options
+
+
+DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), web=env_bool("OTKLIK_WEB_PROCESS"))}
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -84,6 +84,11 @@ class Priority(Bilingual):
         verbose_name = _("priority")
         verbose_name_plural = _("priorities")
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Tickets keep a copy of the rank for their sort index (Ticket.priority_rank).
+        Ticket.objects.filter(priority=self).exclude(priority_rank=self.rank).update(priority_rank=self.rank)
+
 
 class Source(models.TextChoices):
     WEB = "web", _("Web portal")
@@ -210,6 +215,10 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # The earliest running SLA due instant, kept by the SLA clocks for sorting and queues.
     sla_next_due_at = models.DateTimeField(_("next SLA due"), null=True, blank=True, db_index=True)
+    # The priority's rank, copied on every save (and by Priority.save when a rank changes), so sorting by
+    # criticality walks one index instead of joining and sorting every ticket.
+    priority_rank = models.PositiveIntegerField(_("priority rank"), default=0, editable=False)
+    _saved_priority_id: int | None = None  # as loaded or last saved: see save()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -221,10 +230,27 @@ class Ticket(models.Model):
             models.Index(fields=["team", "-updated_at"], name="ticket_team_updated"),
             models.Index(fields=["requester", "-updated_at"], name="ticket_requester_updated"),
             models.Index(fields=["organization", "-updated_at"], name="ticket_org_updated"),
+            models.Index(fields=["-priority_rank", "-updated_at", "-id"], name="ticket_priority_rank"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.number} {self.subject}"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Ticket:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._saved_priority_id = instance.__dict__.get("priority_id")
+        return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Only a new or changed priority is looked at, so saves of other fields cost no query.
+        if self.priority_id is not None and self.priority_id != self._saved_priority_id:
+            self.priority_rank = self.priority.rank
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "priority" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "priority_rank"}
+        super().save(*args, **kwargs)
+        self._saved_priority_id = self.priority_id
 
 
 class LinkKind(models.TextChoices):

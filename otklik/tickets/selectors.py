@@ -15,7 +15,7 @@ from otklik.tickets.models import Message, Ticket, TicketEvent
 SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("-updated_at", "-id"),
     "created": ("-created_at", "-id"),
-    "priority": ("-priority__rank", "-updated_at", "-id"),
+    "priority": ("-priority_rank", "-updated_at", "-id"),
     "number": ("-number",),
 }
 

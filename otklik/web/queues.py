@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from otklik.accounts.access import tickets_visible_to
+from otklik.accounts.access import sees_everything, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.sla.selectors import due_soon_ticket_condition, overdue_ticket_condition
-from otklik.tickets.models import ACTIVE_KINDS, StatusKind, Ticket
+from otklik.tickets.models import ACTIVE_KINDS, Status, StatusKind, Ticket
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Queue:
     condition: Callable[[User], Q]
     order: int = 100
     icon: str = "inbox"
+    # Only active tickets can match: counted over the (few) active tickets through the status index.
+    active_only: bool = True
 
 
 def _active() -> Q:
@@ -64,7 +67,7 @@ for _queue in (
     Queue("waiting", _("Waiting for customer"), lambda v: Q(status__kind=StatusKind.WAITING_CUSTOMER), 50,
           "hourglass-split"),
     Queue("paused", _("Paused"), lambda v: Q(status__kind=StatusKind.ON_HOLD), 60, "pause-circle"),
-    Queue("all", _("All I can see"), lambda v: Q(), 1000, "collection"),
+    Queue("all", _("All I can see"), lambda v: Q(), 1000, "collection", active_only=False),
 ):
     register_queue(_queue)
 
@@ -78,10 +81,40 @@ def _team_ids(viewer: User) -> list[int]:
     return cached
 
 
+# Above this many tickets an administrator's unfiltered count comes from the planner's statistics.
+ESTIMATE_ABOVE = 100_000
+
+
 def queue_counts(viewer: User) -> dict[str, int]:
-    """Every queue's count in one aggregate query over the tickets the viewer may see."""
-    aggregates = {
-        f"q_{queue.key}": Count("pk", filter=queue.condition(viewer)) for queue in queues()
-    }
-    result = tickets_visible_to(viewer).aggregate(**aggregates)
-    return {key[2:]: value or 0 for key, value in result.items()}
+    """Every queue's count: one aggregate over the viewer's active tickets (the status index finds them
+    without reading closed history), one over all they see for the queues that include closed tickets.
+
+    An administrator's unfiltered count at a large desk is PostgreSQL's row estimate (`pg_class`,
+    refreshed by autovacuum): counting a million rows on every list refresh costs more than it tells."""
+    visible = tickets_visible_to(viewer)
+    active_ids = list(Status.objects.filter(kind__in=ACTIVE_KINDS).values_list("pk", flat=True))
+    active = [queue for queue in queues() if queue.active_only]
+    counts: dict[str, int] = {}
+    if active:
+        aggregates = {f"q_{queue.key}": Count("pk", filter=queue.condition(viewer)) for queue in active}
+        result = visible.filter(status_id__in=active_ids).aggregate(**aggregates)
+        counts.update({key[2:]: value or 0 for key, value in result.items()})
+    rest = [queue for queue in queues() if not queue.active_only]
+    estimate = _estimate_all() if rest and sees_everything(viewer) else None
+    if estimate is not None:
+        counts.update({queue.key: estimate for queue in rest if queue.key == "all"})
+        rest = [queue for queue in rest if queue.key != "all"]
+    if rest:
+        result = visible.aggregate(**{f"q_{queue.key}": Count("pk", filter=queue.condition(viewer)) for queue in rest})
+        counts.update({key[2:]: value or 0 for key, value in result.items()})
+    return counts
+
+
+def _estimate_all() -> int | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'tickets_ticket'::regclass")
+        row = cursor.fetchone()
+    estimate = int(row[0]) if row else -1
+    return estimate if estimate > ESTIMATE_ABOVE else None

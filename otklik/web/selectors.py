@@ -31,7 +31,7 @@ class SortKey:
 SORTS: dict[str, tuple[SortKey, ...]] = {
     "updated": (SortKey("updated_at", True), SortKey("id", True)),
     "created": (SortKey("created_at", True), SortKey("id", True)),
-    "priority": (SortKey("priority__rank", True), SortKey("updated_at", True), SortKey("id", True)),
+    "priority": (SortKey("priority_rank", True), SortKey("updated_at", True), SortKey("id", True)),
     # Soonest due first; tickets without a running clock come last.
     "sla": (SortKey("sla_next_due_at", False, nullable=True), SortKey("id", False)),
 }

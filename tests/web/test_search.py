@@ -101,7 +101,53 @@ def test_postgresql_uses_the_gin_index(people, tickets):
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute(
-            "EXPLAIN SELECT id FROM search_searchentry WHERE to_tsvector('russian'::regconfig, COALESCE(text, ''))"
+            "EXPLAIN SELECT id FROM search_searchentry WHERE vector"
             " @@ websearch_to_tsquery('russian'::regconfig, %s)", ["принтер"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "search_entry_text_fts" in plan
+    assert "search_entry_vector" in plan
+
+
+def test_staff_search_falls_back_to_their_scope_when_the_window_holds_too_few(people, now, monkeypatch):
+    """Fiona (first line) must still find her ticket when newer matches she may not see fill the window."""
+    from otklik.search import selectors
+
+    mine = factories.ticket(requester=people.alice, subject="Сканер не сканирует", team=people.first_line, now=now)
+    for index in range(4):
+        factories.ticket(requester=people.carol, subject=f"Сканер {index}", team=people.second_line, now=now)
+    theirs = sorted(Ticket.objects.filter(team=people.second_line).values_list("number", flat=True))
+    monkeypatch.setattr(selectors, "CANDIDATES", 2)
+    monkeypatch.setattr(selectors, "MAX_ROWS", 2)
+    assert _numbers(people.fiona, "сканер") == [mine.number]
+    # The window is the newest matches: Sam (second line) sees the two newest of his four.
+    assert set(_numbers(people.sam, "сканер")) == set(theirs[-2:])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the statement timeout")
+def test_a_search_past_the_statement_timeout_is_stopped_with_a_clear_message(people, tickets, client_for,
+                                                                              monkeypatch):
+    from otklik.search import selectors
+
+    real = selectors._search_postgres
+
+    def slow(viewer, text, limit):
+        with connection.cursor() as cursor:  # a search that needs longer than the web timeout allows
+            cursor.execute("SELECT pg_sleep(2)")
+        return real(viewer, text, limit)
+
+    monkeypatch.setattr(selectors, "_search_postgres", slow)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 50")
+    response = client_for(people.fiona).get("/search/", {"q": "принтер"})
+    assert response.status_code == 200
+    assert "took too long" in response.content.decode()
+    with connection.cursor() as cursor:  # the cut left the surrounding transaction usable
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the stored vector")
+def test_the_stored_vector_follows_every_write(people, now, tickets):
+    printers, _vpn, _hidden = tickets
+    services.ticket_change_subject(actor=people.fiona, ticket_id=printers.pk, subject="Сканер сломан", now=now)
+    assert _numbers(people.fiona, "сканер") == [printers.number]
+    assert printers.number not in _numbers(people.fiona, "принтеры третьем")

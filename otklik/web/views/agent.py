@@ -20,6 +20,7 @@ from otklik.accounts.access import tickets_visible_to
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
+from otklik.search.selectors import SearchTooSlow
 from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
@@ -238,7 +239,12 @@ def search(request: HttpRequest) -> HttpResponse:
                  .first())
         if found is not None:
             return redirect("ticket", number=found)
-    hits = full_text_search(viewer, text) if text else []
+    try:
+        hits = full_text_search(viewer, text) if text else []
+    except SearchTooSlow as error:
+        hits, stopped = [], error.message
+    else:
+        stopped = ""
     tickets = {
         ticket.pk: ticket
         for ticket in tickets_visible_to(viewer).filter(pk__in=[hit.ticket_id for hit in hits]).select_related(
@@ -246,4 +252,4 @@ def search(request: HttpRequest) -> HttpResponse:
         )
     }
     results = [(hit, tickets[hit.ticket_id]) for hit in hits if hit.ticket_id in tickets]
-    return render(request, "web/agent/search.html", {"q": text, "results": results})
+    return render(request, "web/agent/search.html", {"q": text, "results": results, "stopped": stopped})

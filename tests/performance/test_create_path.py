@@ -1,0 +1,112 @@
+"""The create path: a fixed, small number of queries, no visibility re-read, numbers that never wait."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from otklik.api.tokens import token_create
+from otklik.testing import factories
+from otklik.testing.personas import PASSWORD
+from otklik.tickets import numbers
+from otklik.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+# Measured; the SQLite counter row costs two queries more than the PostgreSQL sequence. A new query on
+# this path should be a decision: raise the figure in the same change that explains it.
+API_CREATE_QUERIES = {"postgresql": 17, "sqlite": 19}
+PORTAL_CREATE_QUERIES = {"postgresql": 19, "sqlite": 21}
+# The visibility query's watchers subquery: the creator's response must not need it.
+VISIBILITY_MARK = "tickets_ticket_watchers"
+
+
+def _captured(action: Callable[[], Any]) -> tuple[Any, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        result = action()
+    return result, [query["sql"] for query in captured.captured_queries]
+
+
+def test_api_create_answers_from_what_it_wrote(people, now):
+    issued = token_create(actor=people.alice, user=people.alice, name="t", scopes=("read", "write"), now=now)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    payload = {"subject": "Printer jam", "body_text": "Floor 3"}
+    assert client.post("/api/v1/tickets/", payload, format="json").status_code == 201  # warm-up
+
+    response, queries = _captured(lambda: client.post("/api/v1/tickets/", payload, format="json"))
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    ticket = Ticket.objects.get(number=body["number"])
+    assert (body["subject"], body["status"]["code"], body["requester"]["id"]) == (
+        "Printer jam", ticket.status.code, people.alice.pk)
+    assert not [sql for sql in queries if VISIBILITY_MARK in sql], queries
+    assert len(queries) == API_CREATE_QUERIES[connection.vendor], "\n".join(queries)
+
+
+def test_portal_create_query_count(people, now):
+    request_type = factories.request_type("printer", name="Printer")
+    client = Client()
+    assert client.login(username=people.alice.email, password=PASSWORD)
+    form = {"subject": "Paper jam", "body": "Room 305"}
+    assert client.post("/portal/new/printer/", form).status_code == 302  # warm-up
+
+    response, queries = _captured(lambda: client.post("/portal/new/printer/", form))
+
+    assert response.status_code == 302
+    assert Ticket.objects.filter(request_type=request_type).count() == 2
+    assert len(queries) == PORTAL_CREATE_QUERIES[connection.vendor], "\n".join(queries)
+
+
+def test_numbers_continue_above_rows_written_around_the_allocator(people, now):
+    first = factories.ticket(requester=people.alice, now=now)
+    Ticket.objects.filter(pk=first.pk).update(number=500)  # as an import or a bulk load would
+    assert factories.ticket(requester=people.alice, now=now).number == 501
+    assert numbers.reserve(10) == 502
+    assert factories.ticket(requester=people.alice, now=now).number == 512
+
+
+def test_numbers_never_go_below_the_configured_start(people, now, settings):
+    assert factories.ticket(requester=people.alice, now=now).number == 1
+    settings.OTKLIK_TICKET_NUMBER_START = 100
+    assert factories.ticket(requester=people.alice, now=now).number == 100
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # leaves migrated rows for later tests
+def test_postgres_creates_do_not_wait_for_each_others_numbers(people, now):
+    """With a locked counter row the second transaction would wait for the first one's commit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time by design")
+    factories.ticket(requester=people.alice, now=now)  # committed: the fast path has a highest number
+    taken, release = threading.Event(), threading.Event()
+    held: list[int] = []
+
+    def first_transaction() -> None:
+        try:
+            with transaction.atomic():
+                held.append(numbers.reserve())
+                taken.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=first_transaction)
+    worker.start()
+    try:
+        assert taken.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            second = numbers.reserve()
+    finally:
+        release.set()
+        worker.join(10)
+    assert second > held[0] > 1
