@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0003_ratings_and_sla_due'),
+        ('tickets', '0005_ticket_priority_rank'),
     ]
 
     operations = [
