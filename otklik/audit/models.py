@@ -25,6 +25,7 @@ class AuditKind(models.TextChoices):
     CONFIG_DELETED = "config_deleted", _("Configuration deleted")
     DATA_EXPORTED = "data_exported", _("Personal data exported")
     PERSON_ANONYMISED = "person_anonymised", _("Person anonymised")
+    RETENTION_RUN = "retention_run", _("Retention policy run")
 
 
 class AuditEntry(models.Model):

@@ -26,7 +26,7 @@ from otklik.notifications.models import Notification, NotificationPreference
 from otklik.security.models import UserSecurity
 from otklik.telegram.models import InboundUpdate, TelegramAccount
 from otklik.telegram.models import OutboundMessage as TelegramOutbound
-from otklik.tickets.models import Attachment, Message, Ticket, TicketRating
+from otklik.tickets.models import Message, Ticket, TicketRating
 
 CHUNK = 64 * 1024
 
@@ -148,7 +148,9 @@ def _telegram(person: User) -> dict[str, Any]:
     account = TelegramAccount.objects.filter(user=person).first()
     if account is None:
         return {"account": None, "updates": [], "sent_to_you": []}
-    sent = TelegramOutbound.objects.filter(chat_id=account.chat_id) if account.chat_id else TelegramOutbound.objects.none()
+    sent = TelegramOutbound.objects.filter(chat_id=account.chat_id)
+    if account.chat_id is None:
+        sent = sent.none()
     return {
         "account": {"telegram_user_id": account.telegram_user_id, "username": account.username,
                     "linked_by": account.linked_by, "linked_at": _iso(account.linked_at)},

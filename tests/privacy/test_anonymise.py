@@ -69,7 +69,8 @@ def _history(world: World, now: datetime) -> User:
         attachments=(InboundAttachment("passport.txt", f"{FIRST} {LAST} passport".encode(), "text/plain"),),
     )
     services.ticket_reply(
-        actor=world.user("fiona"), ticket_id=ticket.pk, body_text=f"Hello {FIRST}, done.", now=now + timedelta(minutes=9)
+        actor=world.user("fiona"), ticket_id=ticket.pk, body_text=f"Hello {FIRST}, done.",
+        now=now + timedelta(minutes=9),
     )
     TicketRating.objects.create(ticket=ticket, rated_by=alice, score=5, comment=f"{FIRST} is happy",
                                 resolved_at=now, created_at=now)

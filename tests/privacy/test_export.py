@@ -78,7 +78,9 @@ def test_watched_ticket_is_exported_as_the_watcher_sees_it(world: World) -> None
     world.ticket("alice_first").watchers.add(carol)
     document, _files = _archive(_client(carol).get(reverse("privacy:my_export")))
     roles = {ticket["number"]: ticket["role"] for ticket in document["tickets"]}
-    assert roles == {world.tickets["carol_unrouted"].number: "requester", world.tickets["alice_first"].number: "watcher"}
+    assert roles == {
+        world.tickets["carol_unrouted"].number: "requester", world.tickets["alice_first"].number: "watcher"
+    }
     assert internal_marker("alice_first") not in json.dumps(document)
 
 
