@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import User
 from otklik.audit.models import AuditKind
@@ -179,9 +180,9 @@ def _forget_telegram(person: User) -> tuple[list[str], int]:
 def person_anonymise(*, actor: User | None, person: User) -> Outcome:
     """Irreversible. The caller has confirmed; the actor is recorded in the audit log by pseudonym only."""
     if actor is not None and actor.pk == person.pk:
-        raise InvalidInput("An administrator cannot anonymise their own account.")
+        raise InvalidInput(_("An administrator cannot anonymise their own account."))
     if is_anonymised(person):
-        raise InvalidInput("This person is already anonymised.")
+        raise InvalidInput(_("This person is already anonymised."))
     alias = pseudonym(person.pk)
     with transaction.atomic():
         person = User.objects.select_for_update().get(pk=person.pk)
