@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from otklik.accounts.admin import UserAdmin
 from otklik.accounts.models import Role, User
 from otklik.privacy.models import RetentionPolicy, RetentionRun
 from otklik.privacy.retention import retention_apply
@@ -24,7 +23,7 @@ from otklik.privacy.tasks import retention_job
 DRY_RUN_FRESH = timedelta(hours=1)
 
 
-def _single(model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> User | None:
+def _single(model_admin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]) -> User | None:
     people = list(queryset[:2])
     if len(people) != 1:
         model_admin.message_user(request, _("Choose exactly one person."), level=messages.WARNING)
@@ -33,7 +32,9 @@ def _single(model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[Use
 
 
 @admin.action(description=gettext_lazy("Export personal data (ZIP)"))
-def export_personal_data(model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+def export_personal_data(
+    model_admin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]
+) -> HttpResponse | None:
     person = _single(model_admin, request, queryset)
     if person is None:
         return None
@@ -41,7 +42,9 @@ def export_personal_data(model_admin: UserAdmin, request: HttpRequest, queryset:
 
 
 @admin.action(description=gettext_lazy("Anonymise (irreversible, asks to confirm)"))
-def anonymise_person(model_admin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+def anonymise_person(
+    model_admin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]
+) -> HttpResponse | None:
     person = _single(model_admin, request, queryset)
     if person is None:
         return None
@@ -49,7 +52,8 @@ def anonymise_person(model_admin: UserAdmin, request: HttpRequest, queryset: Que
 
 
 # The user admin belongs to `accounts`, which must not import this app; the actions are attached from here.
-UserAdmin.actions = [*(UserAdmin.actions or ()), export_personal_data, anonymise_person]
+_user_admin = admin.site.get_model_admin(User)
+_user_admin.actions = [*(_user_admin.actions or ()), export_personal_data, anonymise_person]
 
 
 def _is_admin(request: HttpRequest) -> bool:

@@ -148,9 +148,9 @@ def _telegram(person: User) -> dict[str, Any]:
     account = TelegramAccount.objects.filter(user=person).first()
     if account is None:
         return {"account": None, "updates": [], "sent_to_you": []}
-    sent = TelegramOutbound.objects.filter(chat_id=account.chat_id)
-    if account.chat_id is None:
-        sent = sent.none()
+    sent = TelegramOutbound.objects.none()
+    if account.chat_id is not None:
+        sent = TelegramOutbound.objects.filter(chat_id=account.chat_id)
     return {
         "account": {"telegram_user_id": account.telegram_user_id, "username": account.username,
                     "linked_by": account.linked_by, "linked_at": _iso(account.linked_at)},
@@ -220,6 +220,9 @@ class _Sink:
     def flush(self) -> None:
         return None
 
+    def close(self) -> None:
+        return None
+
     def take(self) -> bytes:
         data = b"".join(self.chunks)
         self.chunks.clear()
@@ -231,7 +234,7 @@ def zip_stream(person: User) -> Iterator[bytes]:
     document, files = personal_data(person)
     sink = _Sink()
     # The sink cannot seek: zipfile then writes data descriptors, which every unzip tool reads.
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(document, ensure_ascii=False, indent=2))
         yield sink.take()
         for name, stored in files:
