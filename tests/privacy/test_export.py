@@ -145,3 +145,9 @@ def test_each_persona_exports_only_themselves(world: World) -> None:
         others = [u.email for name, u in world.people.all_users().items() if name != persona]
         profile = json.dumps(document["profile"])
         assert not any(email in profile for email in others)
+
+
+@pytest.mark.django_db
+def test_profile_page_links_to_the_export(people: Any) -> None:
+    response = _client(people.alice).get(reverse("profile"))
+    assert reverse("privacy:my_export") in response.content.decode()
