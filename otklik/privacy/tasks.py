@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from otklik.accounts.models import User
+from otklik.core.periodic import claim_period
 from otklik.privacy.retention import retention_apply
 
 
@@ -17,6 +20,10 @@ def retention_job(actor_id: int | None, dry_run: bool) -> int:
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))
-def retention_nightly() -> int:
+def retention_nightly() -> int | None:
     """Nothing happens until a period is set in the policy: empty periods keep data forever."""
-    return retention_apply(actor=None, now=timezone.now(), dry_run=False).pk
+    now = timezone.now()
+    # Several schedulers may fire this; one run per day is enough.
+    if not claim_period(job="privacy_retention", now=now, period=timedelta(days=1)):
+        return None
+    return retention_apply(actor=None, now=now, dry_run=False).pk

@@ -142,3 +142,13 @@ def test_retention_admin_is_for_administrators_only(people: Personas, persona: s
     assert client.login(email=user.email, password=PASSWORD)
     response = client.get(reverse("admin:privacy_retentionpolicy_changelist"))
     assert response.status_code in {302, 403}
+
+
+@pytest.mark.django_db
+def test_nightly_job_runs_once_per_day(people: Personas) -> None:
+    from otklik.privacy.tasks import retention_nightly
+
+    RetentionPolicy.objects.create(pk=1, quarantined_mail_days=1)
+    first, second = retention_nightly.call_local(), retention_nightly.call_local()
+    assert first is not None and second is None
+    assert RetentionRun.objects.filter(dry_run=False).count() == 1
