@@ -14,6 +14,7 @@ urlpatterns = [
     path("account/", include("otklik.security.urls")),
     path("telegram/", include("otklik.telegram.urls")),
     path("reports/", include("otklik.reports.urls")),
+    path("privacy/", include("otklik.privacy.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("otklik.web.urls")),

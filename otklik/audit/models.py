@@ -23,6 +23,9 @@ class AuditKind(models.TextChoices):
     CONFIG_CREATED = "config_created", _("Configuration created")
     CONFIG_CHANGED = "config_changed", _("Configuration changed")
     CONFIG_DELETED = "config_deleted", _("Configuration deleted")
+    DATA_EXPORTED = "data_exported", _("Personal data exported")
+    PERSON_ANONYMISED = "person_anonymised", _("Person anonymised")
+    RETENTION_RUN = "retention_run", _("Retention policy run")
 
 
 class AuditEntry(models.Model):
