@@ -57,6 +57,14 @@ def index_subject(ticket: Ticket) -> None:
     )
 
 
+def index_message(message: Message) -> None:
+    """(Re)write one message's row, e.g. after its text was rewritten outside the ticket services."""
+    entry = message_entry(message)
+    SearchEntry.objects.update_or_create(
+        message=message, defaults={"ticket_id": entry.ticket_id, "is_internal": entry.is_internal, "text": entry.text}
+    )
+
+
 def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
     """Receiver of ticket_event_recorded: runs in the service's transaction."""
     kind = event.kind
