@@ -120,6 +120,7 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
     chat = info["chat"]
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
+    lost: list[str] = []
     answered: dict[str, asyncio.Event] = {}
     conversations_of_agent: dict[int, int] = {}
     agent_count = len(info["agents"])
@@ -161,7 +162,11 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
                 sent_at[token] = time.perf_counter()
                 await ws.send(json.dumps({"type": "message", "text": token}))
                 while not answered[token].is_set():
-                    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=300))
+                    try:
+                        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+                    except TimeoutError:
+                        lost.append(token)  # never answered live: a dropped delivery somewhere
+                        break
                     text = (frame.get("message") or {}).get("text", "")
                     if frame.get("kind") == "message" and text == "re:" + token:
                         latencies.append(time.perf_counter() - sent_at[text])
@@ -186,7 +191,8 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
     total = 2 * messages * len(info["requesters"])
     ordered = sorted(latencies)
     return {
-        "messages": total, "seconds": round(elapsed, 2), "messages_per_second": round(total / elapsed, 1),
+        "lost": len(lost), "messages": total, "seconds": round(elapsed, 2),
+        "messages_per_second": round(total / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
     }
@@ -217,7 +223,8 @@ def main() -> None:
             layer = "in-memory layer, 1 process" if mode == "one" else "Redis layer, 2 processes"
             print(f"{layer}: {options.requesters} requesters, {options.agents} agents: "
                   f"{result['messages']} messages in {result['seconds']} s = {result['messages_per_second']} msg/s; "
-                  f"delivery p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms")
+                  f"delivery p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms; "
+                  f"questions left unanswered: {result['lost']}")
 
 
 if __name__ == "__main__":

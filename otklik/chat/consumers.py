@@ -15,6 +15,7 @@ reconnect misses nothing and doubles nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -74,6 +75,13 @@ def _seat_for(user: Any, chat_id: int, guest_key: str) -> _Seat | None:
 class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels has no types
     seat: _Seat | None = None
     groups_joined: tuple[str, ...] = ()
+    # Writes wait for the database; run them beside the receive loop so the socket keeps draining its
+    # group inbox meanwhile (a busy agent would otherwise overflow it and the layer would drop messages).
+    BACKGROUND = frozenset({"message", "ticket"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending: set[asyncio.Task[None]] = set()
 
     async def connect(self) -> None:
         chat_id = int(self.scope["url_route"]["kwargs"]["chat_id"])
@@ -95,6 +103,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        if self.pending:
+            await asyncio.gather(*self.pending, return_exceptions=True)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -109,6 +119,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         if handler is None:
             await self.send_json({"kind": "error", "message": _("Unknown request.")})
             return
+        if kind in self.BACKGROUND:
+            task = asyncio.create_task(self._guarded(handler, content, str(kind)))
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
+            return
+        await self._guarded(handler, content, str(kind))
+
+    async def _guarded(self, handler: Any, content: dict[str, Any], kind: str) -> None:
         try:
             await handler(content)
         except DomainError as error:

@@ -29,10 +29,13 @@ def configure(settings: dict[str, Any]) -> None:
     redis_url = settings.get("REDIS_URL", "")
     if redis_url:
         settings["CHANNEL_LAYERS"] = {
-            "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+            "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                        "CONFIG": {"hosts": [redis_url], "capacity": 1000}}
         }
     else:
-        settings["CHANNEL_LAYERS"] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        # Room for bursts: a live chat's staff group hears every message of every conversation.
+        settings["CHANNEL_LAYERS"] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                                                  "CONFIG": {"capacity": 1000}}}
 
     # A language chosen on the sign-in page survives a year; signed-in users keep theirs on the profile.
     settings.setdefault("LANGUAGE_COOKIE_AGE", 365 * 24 * 3600)
