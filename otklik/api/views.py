@@ -28,6 +28,7 @@ from otklik.api import selectors
 from otklik.api import serializers as s
 from otklik.api.renderers import BinaryRenderer
 from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
+from otklik.search.filters import with_text_matches
 from otklik.sla import selectors as sla_selectors
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
@@ -259,6 +260,7 @@ class TicketListView(ListEndpoint):
             updated_to=query.get("updated_before"),
             text=query.get("q", ""),
         )
+        filters = with_text_matches(viewer, filters)  # `q` searches messages too, in any word form
         return ticket_rows(ticket_selectors.ticket_list(viewer, filters, sort=self.sort))
 
     @extend_schema(

@@ -165,8 +165,38 @@ class TicketFilterForm(forms.Form):
             (r.pk, r.label) for r in RequestType.objects.filter(is_active=True)
         ])
 
+    def clean_requester(self) -> str:
+        email = (self.cleaned_data.get("requester") or "").strip().lower()
+        if email:
+            found = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+            if found is None:
+                # Kept in cleaned_data would hide the mistake behind an empty list: say it instead.
+                self._requester_unknown = True
+                raise forms.ValidationError(_("Nobody has the email %(email)s.") % {"email": email})
+            self._requester_id = found
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for start, end, label in (("created_from", "created_to", _("Created")),
+                                  ("updated_from", "updated_to", _("Updated"))):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, _("%(label)s: the end date is before the start date.") % {"label": label})
+        return data
+
+    def error_list(self) -> list[str]:
+        """Every filter error as one line naming its filter, for the notice above the list."""
+        lines = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            for error in errors:
+                lines.append(f"{label}: {error}" if label and not str(error).startswith(str(label)) else str(error))
+        return lines
+
     def filters(self) -> TicketFilters:
-        """TicketFilters from valid input; invalid parts are left out (and shown as form errors)."""
+        """TicketFilters from valid input; invalid parts are left out (and shown as form errors).
+
+        An unknown requester email is the exception: it filters to nothing, beside its error."""
         self.is_valid()  # fields with errors are simply absent from cleaned_data
         data = self.cleaned_data
         assignee = data.get("assignee") or ""
@@ -175,11 +205,9 @@ class TicketFilterForm(forms.Form):
             assignee_ids = (self.viewer.pk,)
         elif assignee.isdigit():
             assignee_ids = (int(assignee),)
-        requester_id = None
-        requester = (data.get("requester") or "").strip().lower()
-        if requester:
-            found = User.objects.filter(email__iexact=requester).values_list("pk", flat=True).first()
-            requester_id = found or 0
+        requester_id: int | None = getattr(self, "_requester_id", None)
+        if getattr(self, "_requester_unknown", False):
+            requester_id = 0
         created_to, updated_to = data.get("created_to"), data.get("updated_to")
         return TicketFilters(
             status_codes=tuple(data.get("status") or ()),
