@@ -4,6 +4,7 @@ full-text `q` in the list and the API, and search pages with a true count."""
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from rest_framework.test import APIClient
@@ -25,7 +26,7 @@ def _tickets(people, now, count, **options):
 
 
 def test_an_agent_lands_on_their_open_work_never_on_closed_tickets(people, now, client_for):
-    mine, other, done = _tickets(people, now, 3)
+    mine, _other, done = _tickets(people, now, 3)
     services.ticket_assign(actor=people.fiona, ticket_id=mine.pk, assignee=people.fiona, now=now)
     services.ticket_assign(actor=people.fiona, ticket_id=done.pk, assignee=people.fiona, now=now)
     services.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now)
@@ -73,7 +74,7 @@ def test_previous_pages_mirror_next_pages_in_every_sort(people, now, sort):
     while pages[-1].next_cursor:
         pages.append(selectors.ticket_list_page(people.fiona, selectors.ticket_selectors.TicketFilters(),
                                                 sort=sort, queue="all", size=2, cursor=pages[-1].next_cursor))
-    for earlier, later in zip(pages, pages[1:], strict=False):
+    for earlier, later in pairwise(pages):
         back = selectors.ticket_list_page(people.fiona, selectors.ticket_selectors.TicketFilters(), sort=sort,
                                           queue="all", size=2, before=later.prev_cursor or "")
         assert [t.pk for t in back.rows] == [t.pk for t in earlier.rows]
