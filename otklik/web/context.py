@@ -14,5 +14,7 @@ def ui(request: HttpRequest) -> dict[str, Any]:
                     and (getattr(user, "is_staff_member", False) or user.is_superuser))
     return {
         "is_agent": is_agent,
+        # Read-only staff (auditors) are not offered what would only fail after submitting.
+        "can_write": bool(is_agent and (user.is_superuser or getattr(user, "can_write", False))),
         "list_refresh_seconds": getattr(settings, "OTKLIK_LIST_REFRESH_SECONDS", 30),
     }

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -440,3 +441,66 @@ class PortalRequestForm(StyledForm):
                 value = str(value)
             values[field.code] = value
         return values
+
+
+def field_value_for_service(value: Any) -> Any:
+    """A cleaned form value as the services store it (dates as ISO text, people by id, numbers as text)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, User):
+        return value.pk
+    if value is None or isinstance(value, list):
+        return value
+    return str(value)
+
+
+class TicketFieldsForm(StyledForm):
+    """The agent's in-place editor of a ticket's request type and custom fields.
+
+    It shows the fields of the request type being chosen (the posted one, else the ticket's), with the
+    ticket's values as initial; the services validate again, with the same rules as the API and portal."""
+
+    request_type = forms.ModelChoiceField(label=_("Request type"), queryset=RequestType.objects.none(),
+                                          required=False, empty_label="—")
+
+    def __init__(self, *args: Any, ticket: Any, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        self.fields["request_type"].queryset = RequestType.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | Q(pk=ticket.request_type_id)
+        )
+        self.fields["request_type"].initial = ticket.request_type_id
+        chosen = ticket.request_type
+        raw = self.data.get("request_type") if self.is_bound else None
+        if raw is not None:
+            chosen = RequestType.objects.filter(pk=int(raw)).first() if str(raw).isdigit() else None
+        self.chosen_type = chosen
+        self.custom_fields = list(chosen.fields.all()) if chosen is not None else []
+        values = ticket.fields or {}
+        for field in self.custom_fields:
+            form_field = custom_field_form_field(field, language)
+            form_field.required = False  # "required" is the service's rule, reported next to the field
+            initial = values.get(field.code)
+            if field.kind == FieldKind.USER and initial is not None:
+                initial = str(initial)
+            form_field.initial = initial
+            self.fields[f"field_{field.code}"] = form_field
+        style_fields(self)
+
+    def type_changed(self) -> bool:
+        chosen = self.cleaned_data.get("request_type")
+        return (chosen.pk if chosen else None) != self.ticket.request_type_id
+
+    def values(self) -> dict[str, Any]:
+        """Every shown field's value; empty ones as None, so the service clears (or requires) them."""
+        result: dict[str, Any] = {}
+        for field in self.custom_fields:
+            value = self.cleaned_data.get(f"field_{field.code}")
+            result[field.code] = None if value in (None, "", []) else field_value_for_service(value)
+        return result
+
+    def add_service_errors(self, errors: dict[str, str]) -> None:
+        for code, message in errors.items():
+            name = f"field_{code}"
+            self.add_error(name if name in self.fields else None, message)
+        style_fields(self)

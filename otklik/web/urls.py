@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/", common.ticket, name="ticket"),
     path("tickets/<int:number>/next/", agent.ticket_next, name="ticket_next"),
     path("tickets/<int:number>/update/", ticket.ticket_update, name="ticket_update"),
+    path("tickets/<int:number>/fields/", ticket.ticket_fields, name="ticket_fields"),
     path("tickets/<int:number>/reply/", ticket.ticket_reply, name="ticket_reply"),
     path("tickets/<int:number>/note/", ticket.ticket_note, name="ticket_note"),
     path("tickets/<int:number>/watchers/", ticket.ticket_watchers, name="ticket_watchers"),
