@@ -182,7 +182,11 @@ _smtp_options: dict[str, Any] = {
 MAILERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": EMAIL_BACKEND_PATH,
-        "OPTIONS": _smtp_options if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend") else {},
+        "OPTIONS": _smtp_options if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend") else (
+            # The demo's local mail sink (`otklik run --demo` without a mail server): one file per mail.
+            {"file_path": os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail-sink"))}
+            if EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend") else {}
+        ),
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@otklik.localhost")

@@ -16,5 +16,8 @@ def ui(request: HttpRequest) -> dict[str, Any]:
         "is_agent": is_agent,
         # Read-only staff (auditors) are not offered what would only fail after submitting.
         "can_write": bool(is_agent and (user.is_superuser or getattr(user, "can_write", False))),
+        "may_read_mail_log": bool(
+            is_agent and (user.is_superuser or getattr(user, "role", "") in {"manager", "admin"})
+        ),
         "list_refresh_seconds": getattr(settings, "OTKLIK_LIST_REFRESH_SECONDS", 30),
     }

@@ -10,8 +10,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from otklik.web.views import agent, common, portal, ticket
+from otklik.web.views import agent, common, maillog, portal, ticket
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", common.home, name="home"),
@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("views/", agent.saved_view_create, name="saved_view_create"),
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),
     path("search/", agent.search, name="search"),
+    path("mail-log/", maillog.mail_log, name="mail_log"),
     path("portal/", portal.my_requests, name="portal_home"),
     path("portal/new/", portal.catalogue, name="portal_catalogue"),
     path("portal/new/<slug:code>/", portal.submit, name="portal_submit"),

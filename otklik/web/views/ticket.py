@@ -21,6 +21,7 @@ from otklik.accounts.access import tickets_visible_to, visible_fields
 from otklik.accounts.models import Team, User
 from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import DomainError, InvalidInput, NotFound
+from otklik.mail.models import OutboundKind, OutboundMail
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import (
@@ -99,6 +100,14 @@ def _names(header: dict[str, Any], events: list[TicketEvent]) -> dict[str, Any]:
 
 def _timeline_context(viewer: User, ticket: Ticket, header: dict[str, Any]) -> dict[str, Any]:
     message_list = list(ticket_selectors.ticket_messages(viewer, ticket))
+    # Each public reply's mail delivery (sent, retrying, failed: why), one query for the whole page.
+    deliveries = {
+        row.reply_message_id: row for row in OutboundMail.objects.filter(
+            reply_message_id__in=[m.pk for m in message_list if not m.is_internal], kind=OutboundKind.REPLY
+        ).only("reply_message_id", "status", "attempts", "last_error")
+    }
+    for message in message_list:
+        message.delivery = deliveries.get(message.pk)  # type: ignore[attr-defined]
     events = [event for event in ticket_selectors.ticket_events(viewer, ticket) if event.kind not in HIDDEN_EVENTS]
     timeline = sorted(
         [TimelineItem(at=m.created_at, message=m) for m in message_list]
