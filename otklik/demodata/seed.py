@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from otklik.accounts.models import Organization, Role, Team, TeamKind, User
-from otklik.tickets.models import Category, CustomField, FieldKind, Priority, RequestType, SubmitRule
+from otklik.tickets.models import Category, CustomField, DateRule, FieldKind, Priority, RequestType, SubmitRule
 
 DEMO_PASSWORD = "otklik-demo"  # noqa: S105  (published in the README on purpose: demo accounts only)
 
@@ -158,7 +158,8 @@ def _seed_request_types(teams: dict[str, Team], organizations: dict[str, Organiz
         "label": "System", "label_ru": "Система", "kind": FieldKind.CHOICE, "required": True,
         "choices": ["1C", "CRM", "File share", "VPN", "Email"], "order": 1})
     CustomField.objects.get_or_create(request_type=access, code="needed_by", defaults={
-        "label": "Needed by", "label_ru": "Нужен к дате", "kind": FieldKind.DATE, "order": 2})
+        "label": "Needed by", "label_ru": "Нужен к дате", "kind": FieldKind.DATE, "order": 2,
+        "date_rule": DateRule.FUTURE})
     vpn = request_type("vpn", "VPN problem", "Проблема с VPN", "Access", ("Access", "VPN"), "Infrastructure",
                        requester_sets_priority=True)
     CustomField.objects.get_or_create(request_type=vpn, code="office", defaults={

@@ -235,6 +235,14 @@ TASKS = {
 }
 
 # Upload limits in bytes; requesters get a lower one because their files come from outside.
+# File types requesters may not upload (any channel); comma-separated extensions, empty to allow all.
+OTKLIK_BLOCKED_UPLOAD_EXTENSIONS = [
+    item for item in os.environ.get(
+        "OTKLIK_BLOCKED_UPLOAD_EXTENSIONS",
+        "exe,msi,msp,bat,cmd,com,scr,pif,cpl,dll,sys,js,jse,vbs,vbe,wsf,wsh,ps1,psm1,hta,jar,lnk,reg,iso,img,"
+        "vhd,apk,app,dmg,pkg,sh",
+    ).split(",") if item.strip()
+]
 OTKLIK_MAX_UPLOAD_BYTES = int(os.environ.get("OTKLIK_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))
 OTKLIK_MAX_REQUESTER_UPLOAD_BYTES = int(
     os.environ.get("OTKLIK_MAX_REQUESTER_UPLOAD_BYTES", str(10 * 1024 * 1024))

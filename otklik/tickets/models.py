@@ -140,6 +140,12 @@ class FieldKind(models.TextChoices):
     USER = "user", _("User")
 
 
+class DateRule(models.TextChoices):
+    ANY = "any", _("Any date")
+    PAST = "past", _("Today or earlier")
+    FUTURE = "future", _("Today or later")
+
+
 class CustomField(models.Model):
     request_type = models.ForeignKey(
         RequestType, verbose_name=_("request type"), on_delete=models.CASCADE, related_name="fields"
@@ -152,6 +158,8 @@ class CustomField(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("A list of options."))
     internal_only = models.BooleanField(_("visible to staff only"), default=False)
     order = models.PositiveIntegerField(_("order"), default=0)
+    # Date fields only: e.g. "Needed by" is today or later, "Date of birth" today or earlier.
+    date_rule = models.CharField(_("allowed dates"), max_length=10, choices=DateRule.choices, default=DateRule.ANY)
 
     class Meta:
         ordering = ["request_type", "order", "id"]

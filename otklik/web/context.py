@@ -19,5 +19,7 @@ def ui(request: HttpRequest) -> dict[str, Any]:
         "may_read_mail_log": bool(
             is_agent and (user.is_superuser or getattr(user, "role", "") in {"manager", "admin"})
         ),
+        # Attachments shown as thumbnails; the download view serves them inline only when the bytes are images.
+        "preview_types": ("image/png", "image/jpeg", "image/gif", "image/webp"),
         "list_refresh_seconds": getattr(settings, "OTKLIK_LIST_REFRESH_SECONDS", 30),
     }

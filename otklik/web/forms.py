@@ -20,6 +20,7 @@ from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
     Category,
     CustomField,
+    DateRule,
     FieldKind,
     Priority,
     RequestType,
@@ -394,7 +395,15 @@ def custom_field_form_field(field: CustomField, language: str) -> forms.Field:
     if field.kind == FieldKind.NUMBER:
         return forms.DecimalField(**common)
     if field.kind == FieldKind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        # The browser's date picker shows the person's locale format and offers only allowed days;
+        # the service checks the same rule (otklik.tickets.fields.check_date_rule).
+        attrs: dict[str, str] = {"type": "date"}
+        today = timezone.localdate().isoformat()
+        if field.date_rule == DateRule.FUTURE:
+            attrs["min"] = today
+        elif field.date_rule == DateRule.PAST:
+            attrs["max"] = today
+        return forms.DateField(widget=forms.DateInput(attrs=attrs, format="%Y-%m-%d"), **common)
     if field.kind == FieldKind.CHOICE:
         return forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in field.choices]], **common)
     if field.kind == FieldKind.MULTI_CHOICE:

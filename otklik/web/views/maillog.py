@@ -21,7 +21,8 @@ def may_read_mail_log(user: User) -> bool:
 @agent_required
 @require_GET
 def mail_log(request: HttpRequest) -> HttpResponse:
-    if not may_read_mail_log(current_user(request)):
+    viewer = current_user(request)
+    if not may_read_mail_log(viewer):
         raise Http404()
     status = request.GET.get("status", "")
     rows = OutboundMail.objects.select_related("ticket").order_by("-created_at", "-id")
@@ -34,4 +35,7 @@ def mail_log(request: HttpRequest) -> HttpResponse:
     return render(request, "web/agent/mail_log.html", {
         "rows": shown[:PAGE_SIZE], "has_next": len(shown) > PAGE_SIZE, "page_number": page,
         "status": status, "statuses": OutboundStatus.choices,
+        # Mail bodies carry password-reset and sign-in links: only administrators, who could reset any
+        # password anyway, read them; managers see who got what, when, and whether it arrived.
+        "show_bodies": bool(viewer.is_superuser or viewer.role == Role.ADMIN),
     })

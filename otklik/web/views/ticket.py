@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +28,7 @@ from otklik.tickets import services
 from otklik.tickets.models import (
     Category,
     EventKind,
+    FieldKind,
     LinkKind,
     Message,
     Priority,
@@ -183,14 +185,27 @@ def custom_fields(viewer: User, ticket: Ticket, *, handled: bool = False) -> lis
     """
     language = get_language() or ""
     values = dict(ticket.fields or {}) if handled else visible_fields(viewer, ticket)
+    defined = list(ticket.request_type.fields.all() if ticket.request_type else [])
     labels = {
         field.code: (field.label_ru if language.startswith("ru") and field.label_ru else field.label)
-        for field in (ticket.request_type.fields.all() if ticket.request_type else [])
+        for field in defined
     }
+    dates = {field.code for field in defined if field.kind == FieldKind.DATE}
     return [
-        (labels.get(code, code), ", ".join(map(str, value)) if isinstance(value, list) else str(value))
-        for code, value in values.items()
+        (labels.get(code, code), _shown_value(value, is_date=code in dates)) for code, value in values.items()
     ]
+
+
+def _shown_value(value: Any, *, is_date: bool) -> str:
+    """A stored value as people read it: lists joined, dates in the reader's locale format (not ISO)."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if is_date:
+        try:
+            return date_format(date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return str(value)
+    return str(value)
 
 
 def _back(ticket: Ticket, request: HttpRequest) -> HttpResponse:
