@@ -15,9 +15,9 @@ def ui(request: HttpRequest) -> dict[str, Any]:
     return {
         "is_agent": is_agent,
         # Read-only staff (auditors) are not offered what would only fail after submitting.
-        "can_write": bool(is_agent and (user.is_superuser or getattr(user, "can_write", False))),
+        "can_write": bool(is_agent and (getattr(user, "is_superuser", False) or getattr(user, "can_write", False))),
         "may_read_mail_log": bool(
-            is_agent and (user.is_superuser or getattr(user, "role", "") in {"manager", "admin"})
+            is_agent and (getattr(user, "is_superuser", False) or getattr(user, "role", "") in {"manager", "admin"})
         ),
         # Attachments shown as thumbnails; the download view serves them inline only when the bytes are images.
         "preview_types": ("image/png", "image/jpeg", "image/gif", "image/webp"),

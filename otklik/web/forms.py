@@ -498,7 +498,7 @@ class TicketFieldsForm(StyledForm):
 
     def type_changed(self) -> bool:
         chosen = self.cleaned_data.get("request_type")
-        return (chosen.pk if chosen else None) != self.ticket.request_type_id
+        return bool((chosen.pk if chosen else None) != self.ticket.request_type_id)
 
     def values(self) -> dict[str, Any]:
         """Every shown field's value; empty ones as None, so the service clears (or requires) them."""

@@ -39,7 +39,7 @@ def test_a_refused_form_gets_a_styled_page(people, settings):
 
 
 def test_run_takes_links_from_its_host_and_port_and_gives_the_demo_a_mail_sink():
-    assert run_environment(["run", "--host", "0.0.0.0", "--port", "9001"], {}) == {
+    assert run_environment(["run", "--host", "0.0.0.0", "--port", "9001"], {}) == {  # noqa: S104
         "OTKLIK_BASE_URL": "http://127.0.0.1:9001"}
     assert run_environment(["run", "--port=8123", "--host=desk.local"], {})["OTKLIK_BASE_URL"] == (
         "http://desk.local:8123")

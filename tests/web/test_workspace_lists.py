@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from otklik.api.tokens import token_create
 from otklik.testing import factories
 from otklik.tickets import services
+from otklik.tickets.selectors import TicketFilters
 from otklik.web import selectors
 
 pytestmark = pytest.mark.django_db
@@ -69,13 +70,13 @@ def test_pages_show_their_place_in_the_total_and_walk_back(people, now, client_f
 @pytest.mark.parametrize("sort", ["updated", "created", "priority", "sla"])
 def test_previous_pages_mirror_next_pages_in_every_sort(people, now, sort):
     _tickets(people, now, 7)
-    pages = [selectors.ticket_list_page(people.fiona, selectors.ticket_selectors.TicketFilters(), sort=sort,
+    pages = [selectors.ticket_list_page(people.fiona, TicketFilters(), sort=sort,
                                         queue="all", size=2)]
     while pages[-1].next_cursor:
-        pages.append(selectors.ticket_list_page(people.fiona, selectors.ticket_selectors.TicketFilters(),
+        pages.append(selectors.ticket_list_page(people.fiona, TicketFilters(),
                                                 sort=sort, queue="all", size=2, cursor=pages[-1].next_cursor))
     for earlier, later in pairwise(pages):
-        back = selectors.ticket_list_page(people.fiona, selectors.ticket_selectors.TicketFilters(), sort=sort,
+        back = selectors.ticket_list_page(people.fiona, TicketFilters(), sort=sort,
                                           queue="all", size=2, before=later.prev_cursor or "")
         assert [t.pk for t in back.rows] == [t.pk for t in earlier.rows]
 

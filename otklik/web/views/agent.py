@@ -50,10 +50,10 @@ def _start(raw: str) -> int:
 def _list_context(request: HttpRequest) -> dict[str, Any]:
     viewer = current_user(request)
     counts = queue_counts(viewer)
-    params = request.GET
+    params: QueryDict = request.GET
     if not any(params.get(key) for key in LIST_PARAMS):
         # A bare address lands on work to do (never on closed tickets), chosen from the counts above.
-        params = params.copy()
+        params = request.GET.copy()
         params["queue"] = default_queue(viewer, counts)
     form = TicketFilterForm(params, viewer=viewer)
     filters = with_text_matches(viewer, form.filters())
