@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from otklik.accounts.models import Organization, Role, Team, TeamKind, User
+from otklik.demodata.canned import seed_canned_replies
 from otklik.tickets.models import Category, CustomField, DateRule, FieldKind, Priority, RequestType, SubmitRule
 
 DEMO_PASSWORD = "otklik-demo"  # noqa: S105  (published in the README on purpose: demo accounts only)
@@ -140,6 +141,7 @@ def seed_reference_data() -> None:
         parent = _category_by_path(en_path[:-1]) if len(en_path) > 1 else None
         Category.objects.get_or_create(parent=parent, name=en_path[-1], defaults={"name_ru": ru_path[-1]})
     _seed_request_types(teams, organizations)
+    seed_canned_replies(teams)
 
 
 def _seed_request_types(teams: dict[str, Team], organizations: dict[str, Organization]) -> None:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from otklik.web.views import account, agent, common, maillog, portal, ticket
+from otklik.web.views import account, agent, canned, common, maillog, portal, ticket
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", common.home, name="home"),
@@ -21,6 +21,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),
     path("search/", agent.search, name="search"),
     path("mail-log/", maillog.mail_log, name="mail_log"),
+    path("canned/", canned.canned_list, name="canned_replies"),
+    path("canned/<int:pk>/", canned.canned_list, name="canned_reply_edit"),
+    path("canned/<int:pk>/delete/", canned.canned_delete, name="canned_reply_delete"),
     path("portal/", portal.my_requests, name="portal_home"),
     path("portal/new/", portal.catalogue, name="portal_catalogue"),
     path("portal/new/<slug:code>/", portal.submit, name="portal_submit"),

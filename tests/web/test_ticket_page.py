@@ -11,7 +11,7 @@ from otklik.tickets import services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import EventKind, Message, Ticket, TicketLink
 from otklik.web.canned import fill_placeholders
-from otklik.web.models import CannedReply
+from otklik.automation.models import CannedReply
 
 pytestmark = pytest.mark.django_db
 

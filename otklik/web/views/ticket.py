@@ -23,6 +23,7 @@ from otklik.accounts.models import Team, User
 from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import DomainError, InvalidInput, NotFound
 from otklik.mail.models import OutboundKind, OutboundMail
+from otklik.notifications.rendering import language_of
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import (
@@ -422,5 +423,6 @@ def canned_reply_text(request: HttpRequest, number: int, pk: int) -> HttpRespons
     canned = canned_replies_for(viewer).filter(pk=pk).first()
     if canned is None:
         raise Http404()
-    text = fill_placeholders(canned.body, ticket=ticket, agent=viewer)
+    # In the requester's language when the reply has it: the text goes to them, not to the agent.
+    text = fill_placeholders(canned.text_for(language_of(ticket.requester)), ticket=ticket, agent=viewer)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
