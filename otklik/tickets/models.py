@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team, User
@@ -42,6 +43,8 @@ class Category(Bilingual):
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     path = models.CharField(_("full path"), max_length=1000, editable=False, default="")
+    # The same path with each level's Russian name (its English one where none): Russian readers see it.
+    path_ru = models.CharField(_("full path in Russian"), max_length=1000, editable=False, default="")
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -53,12 +56,21 @@ class Category(Bilingual):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.path = f"{self.parent.path} > {self.name}" if self.parent else self.name
+        own_ru = self.name_ru or self.name
+        self.path_ru = f"{self.parent.path_ru or self.parent.path} > {own_ru}" if self.parent else own_ru
         super().save(*args, **kwargs)
         for child in self.children.all():
             child.save()
 
-    def __str__(self) -> str:
+    @property
+    def path_label(self) -> str:
+        """The full path in the reader's language (the stored `path` stays the English key rules match on)."""
+        if self.path_ru and (get_language() or "").startswith("ru"):
+            return self.path_ru
         return self.path
+
+    def __str__(self) -> str:
+        return self.path_label
 
     def subtree_ids(self) -> list[int]:
         prefix = f"{self.path} > "
@@ -106,7 +118,9 @@ class RequestType(Bilingual):
 
     code = models.SlugField(_("code"), max_length=80, unique=True)
     group = models.CharField(_("catalogue group"), max_length=200, blank=True)
+    group_ru = models.CharField(_("catalogue group in Russian"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description in Russian"), blank=True)
     category = models.ForeignKey(
         Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT
     )
@@ -128,6 +142,16 @@ class RequestType(Bilingual):
         ordering = ["group", "order", "name"]
         verbose_name = _("request type")
         verbose_name_plural = _("request types")
+
+    @property
+    def group_label(self) -> str:
+        return self.group_ru if self.group_ru and (get_language() or "").startswith("ru") else self.group
+
+    @property
+    def description_label(self) -> str:
+        if self.description_ru and (get_language() or "").startswith("ru"):
+            return self.description_ru
+        return self.description
 
 
 class FieldKind(models.TextChoices):

@@ -157,8 +157,8 @@ class TicketFilterForm(forms.Form):
         set_choices(self, "queue", empty + [(queue.key, queue.label) for queue in queues()])
         set_choices(self, "status", [(s.code, s.label) for s in Status.objects.filter(is_active=True)])
         set_choices(self, "priority", [(p.code, p.label) for p in Priority.objects.all()])
-        set_choices(self, "category", empty + [(c.pk, c.path) for c in Category.objects.filter(is_active=True)])
-        set_choices(self, "team", empty + [(t.pk, t.name) for t in Team.objects.all()])
+        set_choices(self, "category", empty + [(c.pk, c.path_label) for c in Category.objects.filter(is_active=True)])
+        set_choices(self, "team", empty + [(t.pk, t.label) for t in Team.objects.all()])
         set_choices(self, "assignee", [("", "—"), ("me", _("Me")), ("none", _("Nobody"))] + [
             (str(u.pk), str(u)) for u in agents()
         ])

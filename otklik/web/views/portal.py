@@ -92,7 +92,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     text = request.GET.get("q", "")
     types = list(selectors.request_types_for(user, text))
-    groups = [(group or _("Other"), list(items)) for group, items in groupby(types, key=lambda t: t.group)]
+    # Grouped by the stored (English) group; headed by its name in the reader's language.
+    groups = [(items[0].group_label or _("Other"), items)
+              for items in (list(group_items) for _group, group_items in groupby(types, key=lambda t: t.group))]
     return render(request, "web/portal/catalogue.html", {"groups": groups, "q": text})
 
 

@@ -95,8 +95,8 @@ def _names(header: dict[str, Any], events: list[TicketEvent]) -> dict[str, Any]:
     return {
         "statuses": {status.code: status.label for status in header["statuses"]},
         "priorities": {priority.code: priority.label for priority in header["priorities"]},
-        "teams": {team.pk: team.name for team in header["teams"]},
-        "categories": {category.pk: category.path for category in header["categories"]},
+        "teams": {team.pk: team.label for team in header["teams"]},
+        "categories": {category.pk: category.path_label for category in header["categories"]},
         "users": known,
     }
 
