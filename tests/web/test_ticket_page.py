@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from otklik.automation.models import CannedReply
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
 from otklik.tickets import services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import EventKind, Message, Ticket, TicketLink
 from otklik.web.canned import fill_placeholders
-from otklik.automation.models import CannedReply
 
 pytestmark = pytest.mark.django_db
 
