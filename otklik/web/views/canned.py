@@ -31,7 +31,7 @@ class CannedReplyForm(StyledForm):
                                   empty_label=gettext_lazy("Only me"))
 
     def __init__(self, *args: object, viewer: User, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["team"].queryset = viewer.teams.all()  # type: ignore[attr-defined]
 
 

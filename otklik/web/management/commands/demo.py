@@ -13,6 +13,7 @@ from otklik.automation.demo import mark_history_as_read, seed_demo_automation
 from otklik.demodata.bulk import generate_tickets
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
+from otklik.web.management.commands.run import DEMO_ACCOUNTS
 
 
 class Command(BaseCommand):
@@ -39,5 +40,6 @@ class Command(BaseCommand):
             f"{written['messages']} messages, {written['events']} history events, "
             f"{clocks['clocks']} SLA clocks."
         )
-        self.stdout.write(f"Sign in as adam@otklik.demo, fiona@otklik.demo or alice@acme.example "
-                          f"with the password {DEMO_PASSWORD}")
+        self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
+        for role, email in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {role:<18} {email}")
