@@ -111,7 +111,7 @@ def _upload_limit(uploader: User | None) -> int:
     return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
 
 
-def blocked_extension(filename: str) -> str:
+def _blocked_extension(filename: str) -> str:
     """The file's extension when requesters may not upload it (settings.OTKLIK_BLOCKED_UPLOAD_EXTENSIONS), else "".
 
     The last extension decides ("invoice.pdf.exe" is an .exe); trailing dots and spaces, which Windows
@@ -128,7 +128,7 @@ def attachments_check(files: Sequence[InboundAttachment], uploader: User | None)
     Requesters (and unknown senders) may not send risky file types; staff may, e.g. a vetted installer."""
     limit = _upload_limit(uploader)
     for item in files:
-        if (uploader is None or uploader.role == Role.REQUESTER) and (extension := blocked_extension(item.filename)):
+        if (uploader is None or uploader.role == Role.REQUESTER) and (extension := _blocked_extension(item.filename)):
             raise InvalidInput(
                 _("%(name)s: files of type .%(extension)s cannot be uploaded. Put it in a ZIP archive or ask "
                   "support for another way.") % {"name": safe_filename(item.filename), "extension": extension},
