@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -106,6 +107,7 @@ class Team(models.Model):
     """A support line or department; agents see the tickets of their teams."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    name_ru = models.CharField(_("name in Russian"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=TeamKind.choices, default=TeamKind.SECOND_LINE)
     lead = models.ForeignKey(
         User, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
@@ -118,5 +120,9 @@ class Team(models.Model):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
 
+    @property
+    def label(self) -> str:
+        return self.name_ru if self.name_ru and (get_language() or "").startswith("ru") else self.name
+
     def __str__(self) -> str:
-        return self.name
+        return self.label

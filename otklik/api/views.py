@@ -30,6 +30,7 @@ from otklik.api.renderers import BinaryRenderer
 from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
+from otklik.search.filters import with_text_matches
 from otklik.sla import selectors as sla_selectors
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
@@ -266,6 +267,7 @@ class TicketListView(ListEndpoint):
             updated_to=query.get("updated_before"),
             text=query.get("q", ""),
         )
+        filters = with_text_matches(viewer, filters)  # `q` searches messages too, in any word form
         tickets = ticket_selectors.ticket_list(viewer, filters, sort=self.sort)
         report = self.request.query_params.get("report", "")
         if report:  # the tickets behind a report's number (docs/reports.md)

@@ -25,7 +25,7 @@ from otklik.automation.models import (
     AssigneeStrategy,
     AssignmentRule,
     AutomationSettings,
-    AutoReply,
+    CannedReply,
     ForbiddenWord,
     ForbiddenWordHit,
     NotifyRole,
@@ -273,10 +273,13 @@ class ForbiddenWordHitAdmin(admin.ModelAdmin[ForbiddenWordHit]):
         return False
 
 
-@admin.register(AutoReply)
-class AutoReplyAdmin(admin.ModelAdmin[AutoReply]):
-    list_display = ("title", "is_active")
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin[CannedReply]):
+    list_display = ("title", "language", "team", "owner", "is_active", "order")
+    list_filter = ("is_active", "language", "team")
     search_fields = ("title", "body", "body_ru")
+    list_editable = ("is_active", "order")
+    raw_id_fields = ("owner",)
 
 
 class AgentAvailabilityForm(forms.ModelForm[AgentAvailability]):

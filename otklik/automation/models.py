@@ -165,18 +165,41 @@ class AssignmentRule(TicketConditions):
         return self.name
 
 
-class AutoReply(models.Model):
-    """A reply text a trigger sends to the requester (the agents' own canned replies live in the web UI)."""
+class CannedReply(models.Model):
+    """A prepared answer: offered to agents in the reply editor, and sent by triggers.
+
+    One model for both (it was two). Placeholders such as {requester.first_name} are filled in for the
+    ticket. A reply with an owner is personal; with a team, it is offered to that team; with neither,
+    to every agent (and only administrators edit it)."""
 
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("text"))
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Placeholders: {requester.first_name}, {requester.last_name}, {requester.name}, {requester.email}, "
+            "{ticket.number}, {ticket.subject}, {ticket.status}, {agent.first_name}, {agent.name}, "
+            "{agent.signature}."
+        ),
+    )
     body_ru = models.TextField(_("text in Russian"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, help_text=_("Empty: offered whatever the agent's language.")
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text=_("Empty: offered to every agent."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("personal for"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+", help_text=_("Set to keep the reply for one agent only."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
-        ordering = ["title"]
-        verbose_name = _("automatic reply")
-        verbose_name_plural = _("automatic replies")
+        ordering = ["order", "title"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
 
     def __str__(self) -> str:
         return self.title
@@ -242,7 +265,7 @@ class Trigger(TicketConditions):
     )
     add_note = models.TextField(_("add internal note"), blank=True)
     send_reply = models.ForeignKey(
-        AutoReply, verbose_name=_("send a reply to the requester"), null=True, blank=True,
+        CannedReply, verbose_name=_("send a reply to the requester"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
     notify_roles = models.JSONField(_("notify"), default=list, blank=True)

@@ -11,7 +11,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from otklik.accounts.models import Organization, Role, Team, TeamKind, User
-from otklik.tickets.models import Category, CustomField, FieldKind, Priority, RequestType, SubmitRule
+from otklik.demodata.canned import seed_canned_replies
+from otklik.tickets.models import Category, CustomField, DateRule, FieldKind, Priority, RequestType, SubmitRule
 
 DEMO_PASSWORD = "otklik-demo"  # noqa: S105  (published in the README on purpose: demo accounts only)
 
@@ -33,6 +34,14 @@ ORGANIZATIONS = [
     ("Globex Retail", "globex.example", False),
     ("ООО «Ромашка»", "romashka.example", True),
 ]
+
+TEAMS_RU = {
+    "First line": "Первая линия",
+    "Second line": "Вторая линия",
+    "Infrastructure": "Инфраструктура",
+    "Procurement department": "Отдел закупок",
+}
+CATALOGUE_GROUPS_RU = {"Access": "Доступ", "General": "Общее", "Hardware": "Оборудование", "Software": "Программы"}
 
 TEAMS = [
     ("First line", TeamKind.FIRST_LINE),
@@ -104,7 +113,8 @@ def seed_reference_data() -> None:
         organizations[name], _ = Organization.objects.get_or_create(
             name=name, defaults={"domain": domain, "shares_tickets": shares}
         )
-    teams = {name: Team.objects.get_or_create(name=name, defaults={"kind": kind})[0] for name, kind in TEAMS}
+    teams = {name: Team.objects.get_or_create(name=name, defaults={"kind": kind, "name_ru": TEAMS_RU.get(name, "")})[0]
+             for name, kind in TEAMS}
     # One hash for every demo account: hashing is deliberately slow, and they share one password.
     password_hash = make_password(DEMO_PASSWORD)
     for person in PEOPLE:
@@ -140,25 +150,29 @@ def seed_reference_data() -> None:
         parent = _category_by_path(en_path[:-1]) if len(en_path) > 1 else None
         Category.objects.get_or_create(parent=parent, name=en_path[-1], defaults={"name_ru": ru_path[-1]})
     _seed_request_types(teams, organizations)
+    seed_canned_replies(teams)
 
 
 def _seed_request_types(teams: dict[str, Team], organizations: dict[str, Organization]) -> None:
     def request_type(code: str, name: str, name_ru: str, group: str, path: tuple[str, ...], team: str,
                      priority: str = "normal", **extra: object) -> RequestType:
         rt, _ = RequestType.objects.get_or_create(code=code, defaults={
-            "name": name, "name_ru": name_ru, "group": group, "category": _category_by_path(path),
+            "name": name, "name_ru": name_ru, "group": group, "group_ru": CATALOGUE_GROUPS_RU.get(group, ""),
+            "category": _category_by_path(path),
             "team": teams[team], "default_priority": Priority.objects.get(code=priority), **extra,
         })
         return rt
 
     access = request_type("access-request", "Access request", "Запрос доступа", "Access",
                           ("Access", "Accounts and passwords"), "First line", priority="high",
-                          description="Access to a system, folder or service.")
+                          description="Access to a system, folder or service.",
+                          description_ru="Доступ к системе, папке или сервису.")
     CustomField.objects.get_or_create(request_type=access, code="system", defaults={
         "label": "System", "label_ru": "Система", "kind": FieldKind.CHOICE, "required": True,
         "choices": ["1C", "CRM", "File share", "VPN", "Email"], "order": 1})
     CustomField.objects.get_or_create(request_type=access, code="needed_by", defaults={
-        "label": "Needed by", "label_ru": "Нужен к дате", "kind": FieldKind.DATE, "order": 2})
+        "label": "Needed by", "label_ru": "Нужен к дате", "kind": FieldKind.DATE, "order": 2,
+        "date_rule": DateRule.FUTURE})
     vpn = request_type("vpn", "VPN problem", "Проблема с VPN", "Access", ("Access", "VPN"), "Infrastructure",
                        requester_sets_priority=True)
     CustomField.objects.get_or_create(request_type=vpn, code="office", defaults={

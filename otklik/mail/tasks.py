@@ -8,10 +8,11 @@ from datetime import timedelta
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.exceptions import RetryTask
 
 from otklik.core.periodic import claim_period
 from otklik.mail import services
-from otklik.mail.models import Mailbox
+from otklik.mail.models import Mailbox, OutboundMail
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +25,18 @@ def inbound_process_task(inbound_id: int) -> str:
 
 @db_task(retries=6, retry_delay=120)
 def outbound_send_task(outbound_id: int) -> str:
-    """Send one outbox row; OutboundRetry (the SMTP server refused for now) makes Huey try again."""
-    return services.outbound_send(outbound_id=outbound_id, now=timezone.now())
+    """Send one outbox row; a temporary failure is retried after the row's back-off.
+
+    RetryTask, not the OutboundRetry exception, goes back to Huey: the service has logged the attempt in
+    one line, and an exception would add a traceback per retry. The row counts its own attempts and
+    stops as failed, so the retries end."""
+    now = timezone.now()
+    try:
+        return services.outbound_send(outbound_id=outbound_id, now=now)
+    except services.OutboundRetry as error:
+        due = OutboundMail.objects.filter(pk=outbound_id).values_list("claimed_until", flat=True).first()
+        delay = max(int((due - now).total_seconds()), 1) if due else 60
+        raise RetryTask(str(error), delay=delay) from error
 
 
 @db_task(retries=2, retry_delay=60)

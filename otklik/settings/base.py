@@ -214,7 +214,11 @@ _smtp_options: dict[str, Any] = {
 MAILERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": EMAIL_BACKEND_PATH,
-        "OPTIONS": _smtp_options if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend") else {},
+        "OPTIONS": _smtp_options if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend") else (
+            # The demo's local mail sink (`otklik run --demo` without a mail server): one file per mail.
+            {"file_path": os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail-sink"))}
+            if EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend") else {}
+        ),
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@otklik.localhost")
@@ -263,6 +267,14 @@ TASKS = {
 }
 
 # Upload limits in bytes; requesters get a lower one because their files come from outside.
+# File types requesters may not upload (any channel); comma-separated extensions, empty to allow all.
+OTKLIK_BLOCKED_UPLOAD_EXTENSIONS = [
+    item for item in os.environ.get(
+        "OTKLIK_BLOCKED_UPLOAD_EXTENSIONS",
+        "exe,msi,msp,bat,cmd,com,scr,pif,cpl,dll,sys,js,jse,vbs,vbe,wsf,wsh,ps1,psm1,hta,jar,lnk,reg,iso,img,"
+        "vhd,apk,app,dmg,pkg,sh",
+    ).split(",") if item.strip()
+]
 OTKLIK_MAX_UPLOAD_BYTES = int(os.environ.get("OTKLIK_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))
 OTKLIK_MAX_REQUESTER_UPLOAD_BYTES = int(
     os.environ.get("OTKLIK_MAX_REQUESTER_UPLOAD_BYTES", str(10 * 1024 * 1024))

@@ -37,6 +37,8 @@ def configure(settings: dict[str, Any]) -> None:
         settings["CHANNEL_LAYERS"] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
                                                   "CONFIG": {"capacity": 1000}}}
 
+    # A refused form gets a styled page in the person's language (Django's own is plain English).
+    settings.setdefault("CSRF_FAILURE_VIEW", "otklik.web.views.errors.csrf_failure")
     # A language chosen on the sign-in page survives a year; signed-in users keep theirs on the profile.
     settings.setdefault("LANGUAGE_COOKIE_AGE", 365 * 24 * 3600)
     settings.setdefault("LANGUAGE_COOKIE_SAMESITE", "Lax")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from otklik.tickets.models import Category, Priority, RequestType, Ticket
@@ -69,6 +70,7 @@ class SlaPolicy(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    name_ru = models.CharField(_("name in Russian"), max_length=200, blank=True)
     position = models.PositiveIntegerField(_("position"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
     is_default = models.BooleanField(_("default"), default=False,
@@ -128,8 +130,12 @@ class SlaPolicy(models.Model):
                                    name="sla_policy_next_reply_at_least_1"),
         ]
 
+    @property
+    def label(self) -> str:
+        return self.name_ru if self.name_ru and (get_language() or "").startswith("ru") else self.name
+
     def __str__(self) -> str:
-        return self.name
+        return self.label
 
     def target_minutes(self, metric: str) -> int | None:
         if metric == Metric.NEXT_REPLY:

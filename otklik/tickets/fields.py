@@ -6,15 +6,25 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import User
 from otklik.core.errors import InvalidInput
-from otklik.tickets.models import CustomField, FieldKind, RequestType
+from otklik.tickets.models import CustomField, DateRule, FieldKind, RequestType
 
 
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
+
+
+def check_date_rule(field: CustomField, day: date) -> None:
+    """Past-only or future-only dates, against today in the installation's time zone."""
+    today = timezone.localdate()
+    if field.date_rule == DateRule.FUTURE and day < today:
+        raise ValueError(_("Choose today or a later date."))
+    if field.date_rule == DateRule.PAST and day > today:
+        raise ValueError(_("Choose today or an earlier date."))
 
 
 def clean_field_value(field: CustomField, value: Any) -> Any:
@@ -35,9 +45,11 @@ def clean_field_value(field: CustomField, value: Any) -> Any:
         return str(number)
     if field.kind == FieldKind.DATE:
         try:
-            return date.fromisoformat(str(value).strip()).isoformat()
+            day = date.fromisoformat(str(value).strip())
         except ValueError as exc:
             raise ValueError(_("Enter a date as YYYY-MM-DD.")) from exc
+        check_date_rule(field, day)
+        return day.isoformat()
     if field.kind == FieldKind.CHOICE:
         if str(value) not in field.choices:
             raise ValueError(_("Choose one of the offered options."))
@@ -60,7 +72,8 @@ def clean_field_value(field: CustomField, value: Any) -> Any:
 
 
 def clean_fields(
-    request_type: RequestType | None, values: dict[str, Any], *, partial: bool = False
+    request_type: RequestType | None, values: dict[str, Any], *, partial: bool = False,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate all values against the request type's fields; unknown codes are errors, not silently kept."""
     if request_type is None:
@@ -78,6 +91,10 @@ def clean_fields(
         if _is_empty(value):
             if field.required and not (partial and code not in values):
                 errors[code] = _("This field is required.")
+            continue
+        if previous is not None and field.kind == FieldKind.DATE and previous.get(code) == value:
+            # An unchanged date stays valid: "Needed by" set last month is not refused for being past now.
+            cleaned[code] = value
             continue
         try:
             cleaned[code] = clean_field_value(field, value)

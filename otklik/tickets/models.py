@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team, User
@@ -42,6 +43,8 @@ class Category(Bilingual):
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     path = models.CharField(_("full path"), max_length=1000, editable=False, default="")
+    # The same path with each level's Russian name (its English one where none): Russian readers see it.
+    path_ru = models.CharField(_("full path in Russian"), max_length=1000, editable=False, default="")
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -53,12 +56,21 @@ class Category(Bilingual):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.path = f"{self.parent.path} > {self.name}" if self.parent else self.name
+        own_ru = self.name_ru or self.name
+        self.path_ru = f"{self.parent.path_ru or self.parent.path} > {own_ru}" if self.parent else own_ru
         super().save(*args, **kwargs)
         for child in self.children.all():
             child.save()
 
-    def __str__(self) -> str:
+    @property
+    def path_label(self) -> str:
+        """The full path in the reader's language (the stored `path` stays the English key rules match on)."""
+        if self.path_ru and (get_language() or "").startswith("ru"):
+            return self.path_ru
         return self.path
+
+    def __str__(self) -> str:
+        return self.path_label
 
     def subtree_ids(self) -> list[int]:
         prefix = f"{self.path} > "
@@ -111,7 +123,9 @@ class RequestType(Bilingual):
 
     code = models.SlugField(_("code"), max_length=80, unique=True)
     group = models.CharField(_("catalogue group"), max_length=200, blank=True)
+    group_ru = models.CharField(_("catalogue group in Russian"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description in Russian"), blank=True)
     category = models.ForeignKey(
         Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT
     )
@@ -134,6 +148,16 @@ class RequestType(Bilingual):
         verbose_name = _("request type")
         verbose_name_plural = _("request types")
 
+    @property
+    def group_label(self) -> str:
+        return self.group_ru if self.group_ru and (get_language() or "").startswith("ru") else self.group
+
+    @property
+    def description_label(self) -> str:
+        if self.description_ru and (get_language() or "").startswith("ru"):
+            return self.description_ru
+        return self.description
+
 
 class FieldKind(models.TextChoices):
     TEXT = "text", _("Text")
@@ -143,6 +167,12 @@ class FieldKind(models.TextChoices):
     CHOICE = "choice", _("Choice")
     MULTI_CHOICE = "multi_choice", _("Multiple choice")
     USER = "user", _("User")
+
+
+class DateRule(models.TextChoices):
+    ANY = "any", _("Any date")
+    PAST = "past", _("Today or earlier")
+    FUTURE = "future", _("Today or later")
 
 
 class CustomField(models.Model):
@@ -157,6 +187,8 @@ class CustomField(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("A list of options."))
     internal_only = models.BooleanField(_("visible to staff only"), default=False)
     order = models.PositiveIntegerField(_("order"), default=0)
+    # Date fields only: e.g. "Needed by" is today or later, "Date of birth" today or earlier.
+    date_rule = models.CharField(_("allowed dates"), max_length=10, choices=DateRule.choices, default=DateRule.ANY)
 
     class Meta:
         ordering = ["request_type", "order", "id"]

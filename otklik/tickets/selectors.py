@@ -38,6 +38,8 @@ class TicketFilters:
     updated_from: datetime | None = None
     updated_to: datetime | None = None
     text: str = ""
+    # Tickets the full-text index matched for `text` (otklik.search.filters fills it); None: subject only.
+    text_ticket_ids: tuple[int, ...] | None = None
 
 
 def ticket_list(viewer: User, filters: TicketFilters | None = None, sort: str = "updated") -> QuerySet[Ticket]:
@@ -82,6 +84,8 @@ def ticket_list(viewer: User, filters: TicketFilters | None = None, sort: str = 
         text_match = Q(subject__icontains=filters.text.strip())
         if text.isdigit():
             text_match |= Q(number=int(text))
+        if filters.text_ticket_ids:
+            text_match |= Q(pk__in=filters.text_ticket_ids)
         conditions &= text_match
     return tickets.filter(conditions).order_by(*SORTS.get(sort, SORTS["updated"]))
 

@@ -148,10 +148,29 @@ def _upload_limit(uploader: User | None) -> int:
     return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
 
 
+def _blocked_extension(filename: str) -> str:
+    """The file's extension when requesters may not upload it (settings.OTKLIK_BLOCKED_UPLOAD_EXTENSIONS), else "".
+
+    The last extension decides ("invoice.pdf.exe" is an .exe); trailing dots and spaces, which Windows
+    ignores, are ignored here too."""
+    name = filename.strip().rstrip(". ").lower()
+    extension = name.rsplit(".", 1)[1] if "." in name else ""
+    blocked = {item.strip().lstrip(".").lower() for item in settings.OTKLIK_BLOCKED_UPLOAD_EXTENSIONS}
+    return extension if extension and extension in blocked else ""
+
+
 def attachments_check(files: Sequence[InboundAttachment], uploader: User | None) -> None:
-    """Refuse before anything is written, so a broken upload leaves no half-made reply."""
+    """Refuse before anything is written, so a broken upload leaves no half-made reply.
+
+    Requesters (and unknown senders) may not send risky file types; staff may, e.g. a vetted installer."""
     limit = _upload_limit(uploader)
     for item in files:
+        if (uploader is None or uploader.role == Role.REQUESTER) and (extension := _blocked_extension(item.filename)):
+            raise InvalidInput(
+                _("%(name)s: files of type .%(extension)s cannot be uploaded. Put it in a ZIP archive or ask "
+                  "support for another way.") % {"name": safe_filename(item.filename), "extension": extension},
+                errors={"attachments": _("This file type is not allowed.")},
+            )
         if len(item.content) > limit:
             raise InvalidInput(
                 _("%(name)s is larger than the allowed %(limit)s MB.")
@@ -652,7 +671,7 @@ def ticket_set_fields(*, actor: User | None, ticket_id: int, values: dict[str, A
     access.ensure_may_set_fields(actor, ticket.request_type_id, values.keys())
     merged = {**ticket.fields, **values}
     merged = {code: value for code, value in merged.items() if value not in (None, "", [])}
-    cleaned = clean_fields(ticket.request_type, merged)
+    cleaned = clean_fields(ticket.request_type, merged, previous=ticket.fields)
     changes = {
         code: {"from": ticket.fields.get(code), "to": cleaned.get(code)}
         for code in set(ticket.fields) | set(cleaned)

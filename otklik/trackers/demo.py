@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from otklik.automation.models import AutoReply
+from otklik.automation.models import CannedReply
 from otklik.tickets.models import Status
 from otklik.trackers.models import MatchOn, NotifyWhom, StatusMapping, TrackerConnection, TrackerKind
 
@@ -36,7 +36,7 @@ def seed_demo_trackers() -> None:
     })
     if not created:
         return
-    reply, _created = AutoReply.objects.get_or_create(title="Tracker: the fix is ready", defaults={
+    reply, _created = CannedReply.objects.get_or_create(title="Tracker: the fix is ready", defaults={
         "body": FIX_READY_EN, "body_ru": FIX_READY_RU})
     statuses = {status.code: status for status in Status.objects.all()}
     for order, value, status_code, answer, notify, text in (

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from otklik.automation.models import AutoReply
+from otklik.automation.models import CannedReply
 from otklik.tickets.models import Status, Ticket
 from otklik.trackers.crypto import decrypt, encrypt
 
@@ -111,7 +111,7 @@ class StatusMapping(models.Model):
     )
     notify = models.CharField(_("alert"), max_length=10, choices=NotifyWhom.choices, default=NotifyWhom.ASSIGNEE)
     reply = models.ForeignKey(
-        AutoReply, verbose_name=_("reply to the requester"), null=True, blank=True, on_delete=models.SET_NULL,
+        CannedReply, verbose_name=_("reply to the requester"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Sent once per change, in the requester's language. Placeholders: {{ ticket_number }}, "
                     "{{ ticket_subject }}, {{ requester_name }}, {{ issue_key }}, {{ issue_title }}, "

@@ -1,14 +1,6 @@
 from django.contrib import admin
 
-from otklik.web.models import CannedReply, SavedView
-
-
-@admin.register(CannedReply)
-class CannedReplyAdmin(admin.ModelAdmin[CannedReply]):
-    list_display = ("title", "language", "team", "owner", "is_active", "order")
-    list_filter = ("is_active", "language", "team")
-    search_fields = ("title", "body")
-    list_editable = ("is_active", "order")
+from otklik.web.models import SavedView
 
 
 @admin.register(SavedView)

@@ -13,3 +13,7 @@ class WebConfig(AppConfig):
         from otklik.web.links import ticket_magic_link
 
         register_ticket_link_builder(ticket_magic_link)
+
+        from otklik.web.admin_site import brand_admin
+
+        brand_admin()

@@ -7,8 +7,8 @@ import re
 from django.db.models import Q, QuerySet
 
 from otklik.accounts.models import User
+from otklik.automation.models import CannedReply
 from otklik.tickets.models import Ticket
-from otklik.web.models import CannedReply
 
 _PLACEHOLDER = re.compile(r"\{(requester|ticket|agent)\.([a-z_]+)\}")
 

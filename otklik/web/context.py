@@ -14,5 +14,12 @@ def ui(request: HttpRequest) -> dict[str, Any]:
                     and (getattr(user, "is_staff_member", False) or user.is_superuser))
     return {
         "is_agent": is_agent,
+        # Read-only staff (auditors) are not offered what would only fail after submitting.
+        "can_write": bool(is_agent and (getattr(user, "is_superuser", False) or getattr(user, "can_write", False))),
+        "may_read_mail_log": bool(
+            is_agent and (getattr(user, "is_superuser", False) or getattr(user, "role", "") in {"manager", "admin"})
+        ),
+        # Attachments shown as thumbnails; the download view serves them inline only when the bytes are images.
+        "preview_types": ("image/png", "image/jpeg", "image/gif", "image/webp"),
         "list_refresh_seconds": getattr(settings, "OTKLIK_LIST_REFRESH_SECONDS", 30),
     }

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
     Category,
     CustomField,
+    DateRule,
     FieldKind,
     Priority,
     RequestType,
@@ -155,8 +157,8 @@ class TicketFilterForm(forms.Form):
         set_choices(self, "queue", empty + [(queue.key, queue.label) for queue in queues()])
         set_choices(self, "status", [(s.code, s.label) for s in Status.objects.filter(is_active=True)])
         set_choices(self, "priority", [(p.code, p.label) for p in Priority.objects.all()])
-        set_choices(self, "category", empty + [(c.pk, c.path) for c in Category.objects.filter(is_active=True)])
-        set_choices(self, "team", empty + [(t.pk, t.name) for t in Team.objects.all()])
+        set_choices(self, "category", empty + [(c.pk, c.path_label) for c in Category.objects.filter(is_active=True)])
+        set_choices(self, "team", empty + [(t.pk, t.label) for t in Team.objects.all()])
         set_choices(self, "assignee", [("", "—"), ("me", _("Me")), ("none", _("Nobody"))] + [
             (str(u.pk), str(u)) for u in agents()
         ])
@@ -165,8 +167,38 @@ class TicketFilterForm(forms.Form):
             (r.pk, r.label) for r in RequestType.objects.filter(is_active=True)
         ])
 
+    def clean_requester(self) -> str:
+        email = (self.cleaned_data.get("requester") or "").strip().lower()
+        if email:
+            found = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+            if found is None:
+                # Kept in cleaned_data would hide the mistake behind an empty list: say it instead.
+                self._requester_unknown = True
+                raise forms.ValidationError(_("Nobody has the email %(email)s.") % {"email": email})
+            self._requester_id = found
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for start, end, label in (("created_from", "created_to", _("Created")),
+                                  ("updated_from", "updated_to", _("Updated"))):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, _("%(label)s: the end date is before the start date.") % {"label": label})
+        return data
+
+    def error_list(self) -> list[str]:
+        """Every filter error as one line naming its filter, for the notice above the list."""
+        lines = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            for error in errors:
+                lines.append(f"{label}: {error}" if label and not str(error).startswith(str(label)) else str(error))
+        return lines
+
     def filters(self) -> TicketFilters:
-        """TicketFilters from valid input; invalid parts are left out (and shown as form errors)."""
+        """TicketFilters from valid input; invalid parts are left out (and shown as form errors).
+
+        An unknown requester email is the exception: it filters to nothing, beside its error."""
         self.is_valid()  # fields with errors are simply absent from cleaned_data
         data = self.cleaned_data
         assignee = data.get("assignee") or ""
@@ -175,11 +207,9 @@ class TicketFilterForm(forms.Form):
             assignee_ids = (self.viewer.pk,)
         elif assignee.isdigit():
             assignee_ids = (int(assignee),)
-        requester_id = None
-        requester = (data.get("requester") or "").strip().lower()
-        if requester:
-            found = User.objects.filter(email__iexact=requester).values_list("pk", flat=True).first()
-            requester_id = found or 0
+        requester_id: int | None = getattr(self, "_requester_id", None)
+        if getattr(self, "_requester_unknown", False):
+            requester_id = 0
         created_to, updated_to = data.get("created_to"), data.get("updated_to")
         return TicketFilters(
             status_codes=tuple(data.get("status") or ()),
@@ -365,7 +395,15 @@ def custom_field_form_field(field: CustomField, language: str) -> forms.Field:
     if field.kind == FieldKind.NUMBER:
         return forms.DecimalField(**common)
     if field.kind == FieldKind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        # The browser's date picker shows the person's locale format and offers only allowed days;
+        # the service checks the same rule (otklik.tickets.fields.check_date_rule).
+        attrs: dict[str, str] = {"type": "date"}
+        today = timezone.localdate().isoformat()
+        if field.date_rule == DateRule.FUTURE:
+            attrs["min"] = today
+        elif field.date_rule == DateRule.PAST:
+            attrs["max"] = today
+        return forms.DateField(widget=forms.DateInput(attrs=attrs, format="%Y-%m-%d"), **common)
     if field.kind == FieldKind.CHOICE:
         return forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in field.choices]], **common)
     if field.kind == FieldKind.MULTI_CHOICE:
@@ -412,3 +450,66 @@ class PortalRequestForm(StyledForm):
                 value = str(value)
             values[field.code] = value
         return values
+
+
+def field_value_for_service(value: Any) -> Any:
+    """A cleaned form value as the services store it (dates as ISO text, people by id, numbers as text)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, User):
+        return value.pk
+    if value is None or isinstance(value, list):
+        return value
+    return str(value)
+
+
+class TicketFieldsForm(StyledForm):
+    """The agent's in-place editor of a ticket's request type and custom fields.
+
+    It shows the fields of the request type being chosen (the posted one, else the ticket's), with the
+    ticket's values as initial; the services validate again, with the same rules as the API and portal."""
+
+    request_type = forms.ModelChoiceField(label=_("Request type"), queryset=RequestType.objects.none(),
+                                          required=False, empty_label="—")
+
+    def __init__(self, *args: Any, ticket: Any, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        self.fields["request_type"].queryset = RequestType.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | Q(pk=ticket.request_type_id)
+        )
+        self.fields["request_type"].initial = ticket.request_type_id
+        chosen = ticket.request_type
+        raw = self.data.get("request_type") if self.is_bound else None
+        if raw is not None:
+            chosen = RequestType.objects.filter(pk=int(raw)).first() if str(raw).isdigit() else None
+        self.chosen_type = chosen
+        self.custom_fields = list(chosen.fields.all()) if chosen is not None else []
+        values = ticket.fields or {}
+        for field in self.custom_fields:
+            form_field = custom_field_form_field(field, language)
+            form_field.required = False  # "required" is the service's rule, reported next to the field
+            initial = values.get(field.code)
+            if field.kind == FieldKind.USER and initial is not None:
+                initial = str(initial)
+            form_field.initial = initial
+            self.fields[f"field_{field.code}"] = form_field
+        style_fields(self)
+
+    def type_changed(self) -> bool:
+        chosen = self.cleaned_data.get("request_type")
+        return bool((chosen.pk if chosen else None) != self.ticket.request_type_id)
+
+    def values(self) -> dict[str, Any]:
+        """Every shown field's value; empty ones as None, so the service clears (or requires) them."""
+        result: dict[str, Any] = {}
+        for field in self.custom_fields:
+            value = self.cleaned_data.get(f"field_{field.code}")
+            result[field.code] = None if value in (None, "", []) else field_value_for_service(value)
+        return result
+
+    def add_service_errors(self, errors: dict[str, str]) -> None:
+        for code, message in errors.items():
+            name = f"field_{code}"
+            self.add_error(name if name in self.fields else None, message)
+        style_fields(self)

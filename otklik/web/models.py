@@ -1,46 +1,11 @@
-"""Rows the web UI keeps for itself: canned replies and each agent's saved list views."""
+"""Rows the web UI keeps for itself: each agent's saved list views (canned replies: automation.CannedReply)."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from otklik.accounts.models import Team, User
-
-
-class CannedReply(models.Model):
-    """A prepared answer. Placeholders such as {requester.first_name} are filled in for the ticket."""
-
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(
-        _("text"),
-        help_text=_(
-            "Placeholders: {requester.first_name}, {requester.last_name}, {requester.name}, {requester.email}, "
-            "{ticket.number}, {ticket.subject}, {ticket.status}, {agent.first_name}, {agent.name}, "
-            "{agent.signature}."
-        ),
-    )
-    language = models.CharField(
-        _("language"), max_length=10, blank=True, help_text=_("Empty: offered whatever the agent's language.")
-    )
-    team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE,
-        help_text=_("Empty: offered to every agent."),
-    )
-    owner = models.ForeignKey(
-        User, verbose_name=_("personal for"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="+", help_text=_("Set to keep the reply for one agent only."),
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-    order = models.PositiveIntegerField(_("order"), default=0)
-
-    class Meta:
-        ordering = ["order", "title"]
-        verbose_name = _("canned reply")
-        verbose_name_plural = _("canned replies")
-
-    def __str__(self) -> str:
-        return self.title
+from otklik.accounts.models import User
 
 
 class SavedView(models.Model):

@@ -62,6 +62,8 @@ for _queue in (
           "alarm"),
     Queue("due_soon", _("Due soon"), lambda v: _active() & due_soon_ticket_condition(timezone.now()), 14,
           "clock-history"),
+    Queue("team_unassigned", _("Unassigned in my teams"),
+          lambda v: _active() & Q(assignee__isnull=True, team_id__in=_team_ids(v)), 25, "inbox-fill"),
     Queue("team", _("My team"), lambda v: _active() & Q(team_id__in=_team_ids(v)), 30, "people"),
     Queue("watching", _("Watching"), lambda v: _active() & _watching(v), 40, "eye"),
     Queue("waiting", _("Waiting for customer"), lambda v: Q(status__kind=StatusKind.WAITING_CUSTOMER), 50,
@@ -83,6 +85,16 @@ def _team_ids(viewer: User) -> list[int]:
 
 # Above this many tickets an administrator's unfiltered count comes from the planner's statistics.
 ESTIMATE_ABOVE = 100_000
+
+
+def default_queue(viewer: User, counts: dict[str, int]) -> str:
+    """Where an agent lands: their own open work, else what waits unclaimed in their teams, else
+    everything unclaimed. Never a list of closed tickets."""
+    if counts.get("mine"):
+        return "mine"
+    if _team_ids(viewer) and counts.get("team_unassigned"):
+        return "team_unassigned"
+    return "unassigned"
 
 
 def queue_counts(viewer: User) -> dict[str, int]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core import signing
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
@@ -83,6 +85,31 @@ def cursor_values(cursor: str, sort: str) -> list[Any] | None:
         return None
 
 
+def _reversed_ordering(keys: tuple[SortKey, ...]) -> list[OrderBy]:
+    # The mirror of _ordering: a nullable key sorts its NULLs last, so reversed they come first.
+    return [
+        F(key.field).asc() if key.descending else F(key.field).desc(nulls_first=key.nullable or None)
+        for key in keys
+    ]
+
+
+def _before(keys: tuple[SortKey, ...], values: list[Any]) -> Q:
+    """Rows strictly before the given row in this ordering (the previous page, read backwards)."""
+    condition = Q(pk__in=[])
+    equal_so_far = Q()
+    for key, value in zip(keys, values, strict=True):
+        if key.nullable and value is None:
+            step = Q(**{f"{key.field}__isnull": False})  # every non-NULL value sorts before a NULL
+            equal = Q(**{f"{key.field}__isnull": True})
+        else:
+            lookup = "gt" if key.descending else "lt"
+            step = Q(**{f"{key.field}__{lookup}": value})
+            equal = Q(**{key.field: value})
+        condition |= equal_so_far & step
+        equal_so_far &= equal
+    return condition
+
+
 def _after(keys: tuple[SortKey, ...], values: list[Any]) -> Q:
     """Rows strictly after the given row in this ordering (keyset pagination)."""
     condition = Q(pk__in=[])
@@ -102,11 +129,50 @@ def _after(keys: tuple[SortKey, ...], values: list[Any]) -> Q:
     return condition
 
 
+# Counting stops here: beyond it an exact COUNT costs more than a list is worth, so the page shows an
+# estimate (PostgreSQL's planner) or "more than" this number.
+EXACT_COUNT_LIMIT = 10_000
+
+
 @dataclass(frozen=True)
 class ListPage:
     rows: list[Ticket]
     next_cursor: str | None
     is_first: bool
+    prev_cursor: str | None = None
+    start: int = 0  # position of the first row in the whole list, from 0
+    total: int = 0
+    total_is_estimate: bool = False  # the planner's estimate ("of about")
+    total_is_lower_bound: bool = False  # only known to be more than `total` ("of more than")
+
+    @property
+    def first_number(self) -> int:
+        return self.start + 1 if self.rows else 0
+
+    @property
+    def last_number(self) -> int:
+        return self.start + len(self.rows)
+
+    @property
+    def next_start(self) -> int:
+        return self.start + len(self.rows)
+
+
+def count_or_estimate(tickets: QuerySet[Ticket]) -> tuple[int, str]:
+    """The number of rows and how sure it is: "exact" up to EXACT_COUNT_LIMIT; above it the planner's
+    estimate ("about", PostgreSQL) or the limit itself ("more")."""
+    exact = tickets.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    if exact <= EXACT_COUNT_LIMIT:
+        return exact, "exact"
+    if connection.vendor == "postgresql":
+        sql, params = tickets.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        return max(estimate, EXACT_COUNT_LIMIT + 1), "about"
+    return EXACT_COUNT_LIMIT, "more"
 
 
 def ticket_list_query(
@@ -125,19 +191,40 @@ def ticket_list_query(
 
 def ticket_list_page(
     viewer: User, filters: ticket_selectors.TicketFilters, *, sort: str, queue: str = "", cursor: str = "",
-    size: int = 50, report: str = "",
+    size: int = 50, before: str = "", start: int = 0, count: bool = True, report: str = "",
 ) -> ListPage:
-    """One page of the list after the cursor: one query, whatever the page's position."""
+    """One page of the list after `cursor` (or before `before`, for Previous), plus the list's total.
+
+    A page is one query whatever its position (keyset pagination); the total is one more. `start` is the
+    page's position as the link that led here knows it: it only numbers the rows ("51–100 of 320").
+    """
     sort = sort if sort in SORTS else DEFAULT_SORT
+    keys = SORTS[sort]
     tickets = ticket_list_query(viewer, filters, sort=sort, queue=queue, report=report)
-    values = cursor_values(cursor, sort) if cursor else None
-    if values is not None:
-        tickets = tickets.filter(_after(SORTS[sort], values))
-    rows = list(tickets[: size + 1])
-    has_next = len(rows) > size
-    rows = rows[:size]
+    total, certainty = count_or_estimate(tickets) if count else (0, "exact")
+    back_values = cursor_values(before, sort) if before else None
+    if back_values is not None:
+        rows = list(tickets.filter(_before(keys, back_values)).order_by(*_reversed_ordering(keys))[: size + 1])
+        has_prev = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        has_next = True
+        start = max(start, 0) if has_prev else 0
+    else:
+        values = cursor_values(cursor, sort) if cursor else None
+        if values is not None:
+            tickets = tickets.filter(_after(keys, values))
+        rows = list(tickets[: size + 1])
+        has_next = len(rows) > size
+        rows = rows[:size]
+        has_prev = values is not None
+        start = max(start, 0) if has_prev else 0
     return ListPage(
-        rows=rows, next_cursor=cursor_for(rows[-1], sort) if has_next else None, is_first=values is None
+        rows=rows,
+        next_cursor=cursor_for(rows[-1], sort) if has_next and rows else None,
+        prev_cursor=cursor_for(rows[0], sort) if has_prev and rows else None,
+        is_first=not has_prev,
+        start=start, total=total, total_is_estimate=certainty == "about",
+        total_is_lower_bound=certainty == "more",
     )
 
 

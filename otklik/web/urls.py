@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from otklik.web.views import agent, common, portal, ticket
+from otklik.web.views import account, agent, canned, common, maillog, portal, ticket
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", common.home, name="home"),
@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/", common.ticket, name="ticket"),
     path("tickets/<int:number>/next/", agent.ticket_next, name="ticket_next"),
     path("tickets/<int:number>/update/", ticket.ticket_update, name="ticket_update"),
+    path("tickets/<int:number>/fields/", ticket.ticket_fields, name="ticket_fields"),
     path("tickets/<int:number>/reply/", ticket.ticket_reply, name="ticket_reply"),
     path("tickets/<int:number>/note/", ticket.ticket_note, name="ticket_note"),
     path("tickets/<int:number>/watchers/", ticket.ticket_watchers, name="ticket_watchers"),
@@ -19,6 +20,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("views/", agent.saved_view_create, name="saved_view_create"),
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),
     path("search/", agent.search, name="search"),
+    path("mail-log/", maillog.mail_log, name="mail_log"),
+    path("canned/", canned.canned_list, name="canned_replies"),
+    path("canned/<int:pk>/", canned.canned_list, name="canned_reply_edit"),
+    path("canned/<int:pk>/delete/", canned.canned_delete, name="canned_reply_delete"),
     path("portal/", portal.my_requests, name="portal_home"),
     path("portal/new/", portal.catalogue, name="portal_catalogue"),
     path("portal/new/<slug:code>/", portal.submit, name="portal_submit"),
@@ -34,4 +39,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", common.health, name="health"),
+    *account.urlpatterns,
 ]

@@ -72,7 +72,7 @@ def test_an_agent_marks_themselves_away_and_back(client, people):
 def test_admin_screens_render(client, people):
     signed_in(client, people.adam)
     trigger = Trigger.objects.create(name="T", event=TriggerEvent.CREATED)
-    for name in ("assignmentrule", "trigger", "timerule", "forbiddenword", "autoreply", "agentavailability",
+    for name in ("assignmentrule", "trigger", "timerule", "forbiddenword", "cannedreply", "agentavailability",
                  "teamrouting", "automationsettings", "triggerrun", "forbiddenwordhit"):
         assert client.get(reverse(f"admin:automation_{name}_changelist")).status_code == 200, name
         if name not in {"triggerrun", "forbiddenwordhit", "timerulestep"}:

@@ -6,7 +6,7 @@ from typing import Any
 from otklik.automation.models import (
     AssigneeState,
     AutomationSettings,
-    AutoReply,
+    CannedReply,
     NotifyRole,
     Trigger,
     TriggerEvent,
@@ -117,7 +117,7 @@ def test_auto_reply_is_sent_as_the_automation_account_in_the_requesters_language
     people.alice.language = "ru"
     people.alice.save()
     AutomationSettings.objects.create(pk=1, automation_user=people.adam)
-    reply = AutoReply.objects.create(title="Got it", body="We got #{{ ticket_number }}.",
+    reply = CannedReply.objects.create(title="Got it", body="We got #{{ ticket_number }}.",
                                      body_ru="Заявка №{{ ticket_number }} получена.")
     trigger("Acknowledge", TriggerEvent.CREATED, send_reply=reply)
     ticket = factories.ticket(requester=people.alice, now=now)
@@ -129,7 +129,7 @@ def test_auto_reply_is_sent_as_the_automation_account_in_the_requesters_language
 
 
 def test_auto_reply_without_an_automation_account_is_skipped_and_logged(people, now):
-    reply = AutoReply.objects.create(title="Got it", body="We got it.")
+    reply = CannedReply.objects.create(title="Got it", body="We got it.")
     trigger("Acknowledge", TriggerEvent.CREATED, send_reply=reply)
     factories.ticket(requester=people.alice, now=now)
     triggers_process(now=now)

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from otklik.accounts.models import Role, User
-from otklik.automation.models import AutoReply
+from otklik.automation.models import CannedReply
 from otklik.testing.personas import Personas
 from otklik.tickets.models import Status
 from otklik.trackers.models import MatchOn, NotifyWhom, StatusMapping, TrackerConnection
@@ -43,15 +43,15 @@ def bot(people: Personas) -> User:
 
 
 @pytest.fixture
-def reply_text() -> AutoReply:
-    return AutoReply.objects.create(
+def reply_text() -> CannedReply:
+    return CannedReply.objects.create(
         title="Fixed", body="Hello {{ requester_name }}, the fix for {{ issue_key }} is ready (#{{ ticket_number }}).",
         body_ru="Здравствуйте, {{ requester_name }}! Исправление {{ issue_key }} готово (№{{ ticket_number }}).",
     )
 
 
 @pytest.fixture
-def connect(bot: User, reply_text: AutoReply) -> Callable[..., TrackerConnection]:
+def connect(bot: User, reply_text: CannedReply) -> Callable[..., TrackerConnection]:
     def make(fake: FakeTracker, **options: Any) -> TrackerConnection:
         connection = TrackerConnection(
             name=f"{fake.kind.title()} dev", kind=fake.kind, base_url=fake.base_url, reply_as=bot,

@@ -137,7 +137,7 @@ def test_filters(people, now, client_for):
         assert response.status_code == 200
         return sorted(ticket.subject for ticket in response.context["page"].rows)
 
-    assert subjects(q="printer") == ["Printer jam"]
+    assert subjects(q="jam") == ["Printer jam"]
     assert subjects(q=f"#{vpn.number}") == ["Ticket 1"]
     assert subjects(priority="critical") == ["Ticket 1"]
     assert subjects(assignee="me") == ["Ticket 1"]

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('automation', '0002_trigger_outbox_starts_at_existing_events'),
+        ('automation', '0003_canned_reply_one_model'),
         ('tickets', '0003_ratings_and_sla_due'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
                 ('answer_requester', models.BooleanField(default=False, help_text='The alert asks the agent to answer the requester.', verbose_name='answer the requester')),
                 ('notify', models.CharField(choices=[('nobody', 'Nobody'), ('assignee', 'The assignee (else the team lead)'), ('team', 'The assignee and the team lead'), ('linker', 'Whoever linked the issue')], default='assignee', max_length=10, verbose_name='alert')),
                 ('order', models.PositiveIntegerField(default=100, verbose_name='order')),
-                ('reply', models.ForeignKey(blank=True, help_text="Sent once per change, in the requester's language. Placeholders: {{ ticket_number }}, {{ ticket_subject }}, {{ requester_name }}, {{ issue_key }}, {{ issue_title }}, {{ issue_status }}.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='automation.autoreply', verbose_name='reply to the requester')),
+                ('reply', models.ForeignKey(blank=True, help_text="Sent once per change, in the requester's language. Placeholders: {{ ticket_number }}, {{ ticket_subject }}, {{ requester_name }}, {{ issue_key }}, {{ issue_title }}, {{ issue_status }}.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='automation.cannedreply', verbose_name='reply to the requester')),
                 ('ticket_status', models.ForeignKey(blank=True, help_text="Empty: leave the ticket's status as it is.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.status', verbose_name='set ticket status')),
                 ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mappings', to='trackers.trackerconnection', verbose_name='connection')),
             ],

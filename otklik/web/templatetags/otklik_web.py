@@ -38,8 +38,10 @@ def status_badge(status: Status) -> SafeString:
                        status.label)
 
 
-def plain_status_text(kind: str) -> str:
-    """What a status means to the person who asked, in plain words."""
+def plain_status_text(kind: str, *, rated: bool = False) -> str:
+    """What a status means to the person who asked, in plain words (a rated answer asks no more)."""
+    if kind == StatusKind.RESOLVED and rated:
+        return str(_("Solved — thank you for rating the answer"))
     texts: dict[str, str] = {
         StatusKind.NEW: _("Received — waiting for a support agent"),
         StatusKind.OPEN: _("In progress — support is working on it"),
@@ -52,9 +54,11 @@ def plain_status_text(kind: str) -> str:
 
 
 @register.simple_tag
-def plain_status(ticket: Ticket) -> SafeString:
+def plain_status(ticket: Ticket, rated: bool | None = None) -> SafeString:
+    """`rated`: whether the current resolution was rated; lists annotate it as `ticket.is_rated`."""
+    is_rated = bool(getattr(ticket, "is_rated", False) if rated is None else rated)
     return format_html('<span class="badge {}">{}</span>', STATUS_CLASSES.get(ticket.status.kind, "text-bg-light"),
-                       plain_status_text(ticket.status.kind))
+                       plain_status_text(ticket.status.kind, rated=is_rated))
 
 
 @register.filter

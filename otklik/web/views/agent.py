@@ -21,6 +21,7 @@ from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.selectors import SearchTooSlow
+from otklik.search.filters import with_text_matches
 from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
@@ -28,9 +29,12 @@ from otklik.tickets import services
 from otklik.web import selectors
 from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
 from otklik.web.models import SavedView
-from otklik.web.queues import queue_counts, queues
+from otklik.web.queues import default_queue, queue_counts, queues
 from otklik.web.requesters import requester_for_phone_call
 from otklik.web.views.base import agent_required, current_user, report_error
+
+# The most tickets one search pages through; a search finding more says so and asks for more words.
+SEARCH_LIMIT = 1000
 
 LIST_PARAMS = ("q", "queue", "status", "priority", "category", "team", "assignee", "requester", "organization",
                "source", "request_type", "created_from", "created_to", "updated_from", "updated_to", "sort",
@@ -43,19 +47,34 @@ def list_query(params: QueryDict) -> str:
     return urlencode(kept)
 
 
+def _start(raw: str) -> int:
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+
 def _list_context(request: HttpRequest) -> dict[str, Any]:
     viewer = current_user(request)
-    form = TicketFilterForm(request.GET, viewer=viewer)
-    filters = form.filters()
+    counts = queue_counts(viewer)
+    params: QueryDict = request.GET
+    if not any(params.get(key) for key in LIST_PARAMS):
+        # A bare address lands on work to do (never on closed tickets), chosen from the counts above.
+        params = request.GET.copy()
+        params["queue"] = default_queue(viewer, counts)
+    form = TicketFilterForm(params, viewer=viewer)
+    filters = with_text_matches(viewer, form.filters())
     report = _report_param(request)
     page = selectors.ticket_list_page(
-        viewer, filters, sort=form.sort_key(), queue=form.queue_key(), cursor=request.GET.get("cursor", ""),
+        viewer, filters, sort=form.sort_key(), queue=form.queue_key(), cursor=params.get("cursor", ""),
+        before=params.get("before", ""), start=_start(params.get("start", "")),
         size=int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50)), report=report,
+        count=not request.htmx,  # type: ignore[attr-defined]  # the polling refresh shows no total
     )
     attach_clocks(page.rows)  # one query for the SLA badges of the whole page
-    counts = queue_counts(viewer)
-    query = list_query(request.GET)
+    query = list_query(params)
+    size = int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50))
     return {
+        "prev_start": max(page.start - size, 0),
+        # The refresh keeps the list it shows, even when the landing queue was chosen for the agent.
+        "poll_url": request.get_full_path() if params is request.GET else "?" + query,
         "form": form,
         "page": page,
         "queue_key": form.queue_key(),
@@ -64,7 +83,8 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         "list_query": query,
         # Each row's links carry the list, so "next ticket" knows where to go.
         "row_suffix": "?" + urlencode({"list": query}) if query else "",
-        "has_filters": any(request.GET.get(key) for key in LIST_PARAMS if key not in {"queue", "sort"}),
+        "has_filters": any(params.get(key) for key in LIST_PARAMS if key not in {"queue", "sort"}),
+        "filter_errors": form.error_list(),
         # Opened from a report's number: the list's total, which equals that number.
         "report_total": selectors.ticket_list_query(viewer, filters, sort=form.sort_key(), queue=form.queue_key(),
                                                     report=report).count() if report else None,
@@ -239,17 +259,27 @@ def search(request: HttpRequest) -> HttpResponse:
                  .first())
         if found is not None:
             return redirect("ticket", number=found)
+    # Every hit's id (cheap), one page of tickets read: the count is the number of tickets found.
     try:
-        hits = full_text_search(viewer, text) if text else []
+        hits = full_text_search(viewer, text, limit=SEARCH_LIMIT) if text else []
     except SearchTooSlow as error:
         hits, stopped = [], error.message
     else:
         stopped = ""
+    size = int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50))
+    pages = max((len(hits) + size - 1) // size, 1)
+    raw_page = request.GET.get("page", "1")
+    page_number = min(max(int(raw_page), 1), pages) if raw_page.isdigit() and len(raw_page) < 6 else 1
+    shown = hits[(page_number - 1) * size: page_number * size]
     tickets = {
         ticket.pk: ticket
-        for ticket in tickets_visible_to(viewer).filter(pk__in=[hit.ticket_id for hit in hits]).select_related(
+        for ticket in tickets_visible_to(viewer).filter(pk__in=[hit.ticket_id for hit in shown]).select_related(
             "status", "priority", "requester", "assignee", "team"
         )
     }
-    results = [(hit, tickets[hit.ticket_id]) for hit in hits if hit.ticket_id in tickets]
-    return render(request, "web/agent/search.html", {"q": text, "results": results, "stopped": stopped})
+    results = [(hit, tickets[hit.ticket_id]) for hit in shown if hit.ticket_id in tickets]
+    return render(request, "web/agent/search.html", {
+        "q": text, "results": results, "total": len(hits), "page_number": page_number, "pages": pages,
+        "first_number": (page_number - 1) * size + 1, "last_number": (page_number - 1) * size + len(shown),
+        "at_limit": len(hits) >= SEARCH_LIMIT, "stopped": stopped,
+    })

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,10 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.models import User
 from otklik.core.errors import DomainError, NotFound
+from otklik.search.selectors import search
 from otklik.sla.selectors import promised_reply_by
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
-from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket
+from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket, TicketRating
 from otklik.web import selectors
 from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound, upload_limit
 from otklik.web.links import SESSION_KEY
@@ -59,9 +61,29 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     shares = bool(user.organization_id and user.organization and user.organization.shares_tickets)
     if scope == "organization" and not shares:
         scope = "mine"
-    tickets = selectors.portal_tickets(user, scope).order_by("-updated_at", "-id")
+    state = request.GET.get("state", "")
+    state = state if state in {"open", "closed"} else ""
+    text = request.GET.get("q", "").strip()[:200]
+    tickets = selectors.portal_tickets(user, scope)
+    if state:
+        done = Q(status__kind__in=DONE_KINDS)
+        tickets = tickets.filter(done if state == "closed" else ~done)
+    if text:
+        number = text.lstrip("#")
+        # The subject, the number, or what the full-text index finds in the messages this person may read.
+        matched = Q(subject__icontains=text) | Q(pk__in=[hit.ticket_id for hit in search(user, text, limit=500)])
+        if number.isdigit():
+            matched |= Q(number=int(number))
+        tickets = tickets.filter(matched)
+    # Requests still in progress first, newest change first within each half.
+    tickets = tickets.annotate(
+        is_done=Case(When(status__kind__in=DONE_KINDS, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        # Rated for its latest resolution: the status then thanks instead of asking for a rating.
+        is_rated=Exists(TicketRating.objects.filter(ticket_id=OuterRef("pk"), resolved_at=OuterRef("resolved_at"))),
+    ).order_by("is_done", "-updated_at", "-id")
     page = Paginator(tickets, 25).get_page(request.GET.get("page"))
-    return render(request, "web/portal/home.html", {"page": page, "scope": scope, "shares": shares})
+    return render(request, "web/portal/home.html", {"page": page, "scope": scope, "shares": shares,
+                                                    "state": state, "q": text})
 
 
 @login_required
@@ -70,7 +92,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     text = request.GET.get("q", "")
     types = list(selectors.request_types_for(user, text))
-    groups = [(group or _("Other"), list(items)) for group, items in groupby(types, key=lambda t: t.group)]
+    # Grouped by the stored (English) group; headed by its name in the reader's language.
+    groups = [(items[0].group_label or _("Other"), items)
+              for items in (list(group_items) for _group, group_items in groupby(types, key=lambda t: t.group))]
     return render(request, "web/portal/catalogue.html", {"groups": groups, "q": text})
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,11 +22,14 @@ from otklik.accounts.access import tickets_visible_to, visible_fields
 from otklik.accounts.models import Team, User
 from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import DomainError, InvalidInput, NotFound
+from otklik.mail.models import OutboundKind, OutboundMail
+from otklik.notifications.rendering import language_of
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import (
     Category,
     EventKind,
+    FieldKind,
     LinkKind,
     Message,
     Priority,
@@ -33,12 +39,23 @@ from otklik.tickets.models import (
 )
 from otklik.web import selectors
 from otklik.web.canned import canned_replies_for, fill_placeholders
-from otklik.web.forms import NoteForm, ReplyForm, as_inbound
-from otklik.web.views.base import agent_required, current_user, report_error, report_form_errors
+from otklik.web.forms import NoteForm, ReplyForm, TicketFieldsForm, as_inbound
+from otklik.web.views.base import (
+    agent_required,
+    current_user,
+    error_text,
+    logger,
+    report_error,
+    report_form_errors,
+)
 
 # History kinds the timeline shows otherwise: as the message itself, or as the status change beside them.
 HIDDEN_EVENTS = {EventKind.CREATED, EventKind.REPLIED, EventKind.NOTE_ADDED, EventKind.RESOLVED,
                  EventKind.CLOSED, EventKind.REOPENED}
+
+
+# How long a reply form's token is remembered: longer than anyone keeps a page open before sending twice.
+FORM_TOKEN_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -78,31 +95,46 @@ def _names(header: dict[str, Any], events: list[TicketEvent]) -> dict[str, Any]:
     return {
         "statuses": {status.code: status.label for status in header["statuses"]},
         "priorities": {priority.code: priority.label for priority in header["priorities"]},
-        "teams": {team.pk: team.name for team in header["teams"]},
-        "categories": {category.pk: category.path for category in header["categories"]},
+        "teams": {team.pk: team.label for team in header["teams"]},
+        "categories": {category.pk: category.path_label for category in header["categories"]},
         "users": known,
     }
 
 
-def ticket_page(request: HttpRequest, ticket: Ticket, *, held_reply: dict[str, Any] | None = None) -> HttpResponse:
-    """The agent's page; the caller has checked that the viewer handles this ticket as staff.
-
-    `held_reply` is a reply stopped for forbidden words: shown again, with its text, for a decision."""
-    viewer = current_user(request)
+def _timeline_context(viewer: User, ticket: Ticket, header: dict[str, Any]) -> dict[str, Any]:
     message_list = list(ticket_selectors.ticket_messages(viewer, ticket))
+    # Each public reply's mail delivery (sent, retrying, failed: why), one query for the whole page.
+    deliveries = {
+        row.reply_message_id: row for row in OutboundMail.objects.filter(
+            reply_message_id__in=[m.pk for m in message_list if not m.is_internal], kind=OutboundKind.REPLY
+        ).only("reply_message_id", "status", "attempts", "last_error")
+    }
+    for message in message_list:
+        message.delivery = deliveries.get(message.pk)  # type: ignore[attr-defined]
     events = [event for event in ticket_selectors.ticket_events(viewer, ticket) if event.kind not in HIDDEN_EVENTS]
     timeline = sorted(
         [TimelineItem(at=m.created_at, message=m) for m in message_list]
         + [TimelineItem(at=e.created_at, event=e) for e in events],
         key=lambda item: (item.at, 0 if item.message else 1),
     )
+    return {"ticket": ticket, "timeline": timeline, "names": _names(header, events)}
+
+
+def ticket_page(
+    request: HttpRequest, ticket: Ticket, *, held_reply: dict[str, Any] | None = None,
+    fields_form: TicketFieldsForm | None = None, merge_error: str = "", merge_value: str = "",
+) -> HttpResponse:
+    """The agent's page; the caller has checked that the viewer handles this ticket as staff.
+
+    `held_reply` is a reply stopped for forbidden words: shown again, with its text, for a decision;
+    `fields_form` a refused fields edit, `merge_error` a refused merge: each shown beside its fields."""
+    viewer = current_user(request)
     header = _header_context()
     visible = tickets_visible_to(viewer)
-    list_param = request.GET.get("list", "")
+    list_param = request.GET.get("list", "") or request.POST.get("list", "")
+    language = get_language() or ""
     context = {
-        "ticket": ticket,
-        "timeline": timeline,
-        "names": _names(header, events),
+        **_timeline_context(viewer, ticket, header),
         "watchers": list(ticket.watchers.all()),
         "links_out": list(ticket.links_out.filter(to_ticket__in=visible).select_related("to_ticket")),
         "links_in": list(ticket.links_in.filter(from_ticket__in=visible).select_related("from_ticket")),
@@ -116,11 +148,34 @@ def ticket_page(request: HttpRequest, ticket: Ticket, *, held_reply: dict[str, A
         "list_param": list_param,
         "custom_fields": custom_fields(viewer, ticket, handled=True),
         "held_reply": held_reply,
+        "fields_form": fields_form or TicketFieldsForm(ticket=ticket, language=language),
+        "merge_error": merge_error,
+        "merge_value": merge_value,
+        # A fresh token per rendered form: the server accepts each once, so a double submit sends once.
+        "form_token": uuid.uuid4().hex,
         # Auditors and other read-only staff see the page with every control disabled.
         "can_act": viewer.is_superuser or viewer.can_write,
         **header,
     }
-    return render(request, "web/agent/ticket.html", context)
+    return render(request, "web/agent/ticket.html", context, status=400 if (merge_error or (
+        fields_form is not None and fields_form.errors)) else 200)
+
+
+def first_use_of_form_token(viewer: User, token: str) -> bool:
+    """True the first time a form token is seen (for this person); a repeated post of the same form is
+    a double click or a retried request, and must not write twice. No token (an old page): allowed."""
+    if not token:
+        return True
+    return bool(cache.add(f"otklik:web:form-token:{viewer.pk}:{token[:64]}", 1, timeout=FORM_TOKEN_SECONDS))
+
+
+def _refreshed_parts(request: HttpRequest, viewer: User, number: int) -> HttpResponse:
+    """After a change made in place: the header, plus the timeline and SLA panel swapped out of band."""
+    ticket = _ticket_for(viewer, number)
+    header = _header_context()
+    context = {**header, **_timeline_context(viewer, ticket, header), "oob": True,
+               "can_act": viewer.is_superuser or viewer.can_write}
+    return render(request, "web/agent/ticket.html#refresh", context)
 
 
 def custom_fields(viewer: User, ticket: Ticket, *, handled: bool = False) -> list[tuple[str, str]]:
@@ -131,14 +186,27 @@ def custom_fields(viewer: User, ticket: Ticket, *, handled: bool = False) -> lis
     """
     language = get_language() or ""
     values = dict(ticket.fields or {}) if handled else visible_fields(viewer, ticket)
+    defined = list(ticket.request_type.fields.all() if ticket.request_type else [])
     labels = {
         field.code: (field.label_ru if language.startswith("ru") and field.label_ru else field.label)
-        for field in (ticket.request_type.fields.all() if ticket.request_type else [])
+        for field in defined
     }
+    dates = {field.code for field in defined if field.kind == FieldKind.DATE}
     return [
-        (labels.get(code, code), ", ".join(map(str, value)) if isinstance(value, list) else str(value))
-        for code, value in values.items()
+        (labels.get(code, code), _shown_value(value, is_date=code in dates)) for code, value in values.items()
     ]
+
+
+def _shown_value(value: Any, *, is_date: bool) -> str:
+    """A stored value as people read it: lists joined, dates in the reader's locale format (not ISO)."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if is_date:
+        try:
+            return date_format(date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return str(value)
+    return str(value)
 
 
 def _back(ticket: Ticket, request: HttpRequest) -> HttpResponse:
@@ -190,8 +258,38 @@ def ticket_update(request: HttpRequest, number: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     if request.htmx:  # type: ignore[attr-defined]
-        ticket = _ticket_for(viewer, number)
-        return render(request, "web/agent/ticket.html#header", {"ticket": ticket, **_header_context()})
+        return _refreshed_parts(request, viewer, number)
+    return _back(ticket, request)
+
+
+@agent_required
+@require_POST
+def ticket_fields(request: HttpRequest, number: int) -> HttpResponse:
+    """The request type and custom fields, edited in place; refusals are shown next to their fields."""
+    viewer = current_user(request)
+    ticket = _ticket_for(viewer, number)
+    form = TicketFieldsForm(request.POST, ticket=ticket, language=get_language() or "")
+    if not form.is_valid():
+        return ticket_page(request, ticket, fields_form=form)
+    now = timezone.now()
+    try:
+        if form.type_changed():
+            # The new type's fields: the values typed for them, or kept from the old type by code.
+            values = {code: value for code, value in form.values().items() if value is not None}
+            services.ticket_change_request_type(actor=viewer, ticket_id=ticket.pk,
+                                                request_type=form.cleaned_data["request_type"],
+                                                fields=values, now=now)
+        else:
+            services.ticket_set_fields(actor=viewer, ticket_id=ticket.pk, values=form.values(), now=now)
+    except DomainError as error:
+        field_errors = getattr(error, "errors", {}) or {}
+        if field_errors:  # said beside each field; a banner would only repeat it
+            logger.info("fields refused: %s ticket=%s %s", error.code, ticket.number, field_errors)
+        else:
+            report_error(request, error, ticket=ticket.number)
+        form.add_service_errors(field_errors)
+        return ticket_page(request, _ticket_for(viewer, number), fields_form=form)
+    messages.success(request, _("Saved."))
     return _back(ticket, request)
 
 
@@ -203,6 +301,9 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES, uploader=viewer)
     if not form.is_valid():
         report_form_errors(request, form)
+        return _back(ticket, request)
+    if not first_use_of_form_token(viewer, request.POST.get("form_token", "")):
+        messages.info(request, _("This reply was already sent."))
         return _back(ticket, request)
     try:
         reply_guard(body_text=form.cleaned_data["body"], confirmed=form.cleaned_data["send_anyway"])
@@ -234,6 +335,9 @@ def ticket_note(request: HttpRequest, number: int) -> HttpResponse:
     form = NoteForm(request.POST, request.FILES, uploader=viewer)
     if not form.is_valid():
         report_form_errors(request, form)
+        return _back(ticket, request)
+    if not first_use_of_form_token(viewer, request.POST.get("form_token", "")):
+        messages.info(request, _("This note was already added."))
         return _back(ticket, request)
     try:
         services.ticket_add_note(actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],
@@ -293,14 +397,18 @@ def ticket_link(request: HttpRequest, number: int) -> HttpResponse:
 def ticket_merge(request: HttpRequest, number: int) -> HttpResponse:
     viewer = current_user(request)
     ticket = _ticket_for(viewer, number)
+    raw = request.POST.get("target", "")
     try:
-        target = _other(viewer, request.POST.get("target", ""))
+        target = _other(viewer, raw)
         if request.POST.get("confirm") != "yes":
             raise InvalidInput(_("Tick the box to confirm the merge."))
         services.ticket_merge(actor=viewer, source_id=ticket.pk, target_id=target.pk, now=timezone.now())
     except DomainError as error:
-        report_error(request, error, ticket=ticket.number)
-        return _back(ticket, request)
+        logger.info("merge refused: %s %s ticket=%s target=%r", error.code, error.message, ticket.number, raw)
+        # Shown under the number field, where the agent is looking, with what they typed kept.
+        text = _("There is no ticket #%(number)s you can see.") % {"number": raw.strip().lstrip("#")} if (
+            isinstance(error, NotFound)) else error_text(error)
+        return ticket_page(request, ticket, merge_error=text, merge_value=raw[:20])
     messages.success(request, _("#%(source)s was merged into #%(target)s.")
                      % {"source": ticket.number, "target": target.number})
     return redirect("ticket", number=target.number)
@@ -315,5 +423,6 @@ def canned_reply_text(request: HttpRequest, number: int, pk: int) -> HttpRespons
     canned = canned_replies_for(viewer).filter(pk=pk).first()
     if canned is None:
         raise Http404()
-    text = fill_placeholders(canned.body, ticket=ticket, agent=viewer)
+    # In the requester's language when the reply has it: the text goes to them, not to the agent.
+    text = fill_placeholders(canned.text_for(language_of(ticket.requester)), ticket=ticket, agent=viewer)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")

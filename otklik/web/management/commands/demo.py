@@ -16,6 +16,7 @@ from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
 from otklik.reports.demo import seed_demo_ratings
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
 from otklik.trackers.demo import seed_demo_trackers
+from otklik.web.management.commands.run import DEMO_ACCOUNTS
 
 
 class Command(BaseCommand):
@@ -46,5 +47,6 @@ class Command(BaseCommand):
             f"{written['messages']} messages, {written['events']} history events, "
             f"{clocks['clocks']} SLA clocks, {chats['dialogs']} chat dialogs."
         )
-        self.stdout.write(f"Sign in as adam@otklik.demo, fiona@otklik.demo or alice@acme.example "
-                          f"with the password {DEMO_PASSWORD}")
+        self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
+        for role, email in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {role:<18} {email}")

@@ -7,19 +7,45 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from otklik.telegram.bots import any_configured
+from otklik.demodata.seed import DEMO_PASSWORD
 from otklik.tickets.models import Ticket
+
+# The demo's people, one per role (password DEMO_PASSWORD), as the README lists them.
+DEMO_ACCOUNTS = (
+    ("admin", "adam@otklik.demo"),
+    ("manager", "mia@otklik.demo"),
+    ("first-line agent", "fiona@otklik.demo"),
+    ("second-line agent", "sam@otklik.demo"),
+    ("read-only auditor", "rita@otklik.demo"),
+    ("requester", "alice@acme.example"),
+)
+
+
+def banner(*, host: str, port: int, demo: bool) -> str:
+    lines = [f"Otklik is running at http://{host}:{port}/",
+             f"Links in notifications and mail point to {settings.OTKLIK_BASE_URL}/ (set OTKLIK_BASE_URL to change)."]
+    if demo:
+        lines.append(f"Demo accounts (password {DEMO_PASSWORD}):")
+        lines += [f"  {role:<18} {email}" for role, email in DEMO_ACCOUNTS]
+    mailer = settings.MAILERS["default"]
+    if mailer["BACKEND"].endswith("filebased.EmailBackend"):
+        lines.append(f"No mail server is configured: mail is written to {mailer['OPTIONS']['file_path']} "
+                     "and listed on the Mail log page (set EMAIL_HOST to send it).")
+    return "\n".join(lines)
 
 
 class Command(BaseCommand):
     help = "Migrate and run the service desk: web server, job worker and scheduler in one command."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1",
+                            help="Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
+        parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default 8000).")
         parser.add_argument("--demo", action="store_true", help="Load the demo data if there are no tickets yet.")
         parser.add_argument("--no-worker", action="store_true", help="Do not start the job worker.")
         parser.add_argument("--workers", type=int, default=2, help="Job worker threads.")
@@ -40,11 +66,13 @@ class Command(BaseCommand):
         if any_configured():
             # Long polling for the configured Telegram bots, in its own process like the worker.
             telegram = subprocess.Popen([sys.executable, "-m", "otklik", "telegram", "run"])
-        self.stdout.write(f"Otklik is running at http://{options['host']}:{options['port']}/")
+        self.stdout.write(banner(host=options["host"], port=options["port"], demo=options["demo"]))
         try:
             import uvicorn
 
-            uvicorn.run("otklik.asgi:application", host=options["host"], port=options["port"], log_level="info")
+            # No lifespan events are used; "off" also stops uvicorn's "lifespan unsupported" notice.
+            uvicorn.run("otklik.asgi:application", host=options["host"], port=options["port"], log_level="info",
+                        lifespan="off")
         finally:
             if telegram is not None:
                 telegram.send_signal(signal.SIGTERM)

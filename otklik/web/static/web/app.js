@@ -242,7 +242,29 @@
     });
   }
 
+  /* ---------- forms that write: one submission at a time, with visible progress.
+     The server also refuses a repeated form token, so a double click never sends twice. */
+  function initBusyForms() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[data-busy]")) return;
+      if (form.getAttribute("data-sending") === "1") { event.preventDefault(); return; }
+      form.setAttribute("data-sending", "1");
+      form.setAttribute("aria-busy", "true");
+      $all("button[type=submit]", form).forEach(function (button) {
+        // Disabled after this event: a disabled button would not submit its own name/value.
+        window.setTimeout(function () { button.disabled = true; }, 0);
+        var spinner = document.createElement("span");
+        spinner.className = "spinner-border spinner-border-sm ms-1";
+        spinner.setAttribute("role", "status");
+        spinner.setAttribute("aria-label", form.getAttribute("data-busy") || "");
+        button.appendChild(spinner);
+      });
+    });
+  }
+
   ready(function () {
+    initBusyForms();
     initAutosubmit();
     initPolling();
     initBulk();
