@@ -13,6 +13,7 @@ urlpatterns = [
     path("chat/", include("otklik.chat.urls")),
     path("account/", include("otklik.security.urls")),
     path("telegram/", include("otklik.telegram.urls")),
+    path("kb/", include("otklik.knowledge.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("otklik.web.urls")),

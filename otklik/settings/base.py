@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "otklik.telegram",
     "otklik.reports",
     "otklik.trackers",
+    "otklik.knowledge",
     "otklik.api",
     "otklik.web",
     "rest_framework",
