@@ -13,6 +13,7 @@ from otklik.automation.demo import mark_history_as_read, seed_demo_automation
 from otklik.chat.demo import seed_demo_chats
 from otklik.demodata.bulk import generate_tickets
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
+from otklik.knowledge.demo import seed_demo_knowledge
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
 from otklik.trackers.demo import seed_demo_trackers
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         # History is written in bulk, without the live hooks: derive what they would have kept.
         clocks = backfill_clocks(now)
         chats = seed_demo_chats(now, days=options["days"])
+        seed_demo_knowledge()
         mark_history_as_read()  # nobody gets mail about six months of made-up history
         call_command("search_reindex", stdout=self.stdout)
         self.stdout.write(
