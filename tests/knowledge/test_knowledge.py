@@ -9,7 +9,7 @@ from django.utils import translation
 from otklik.knowledge import selectors
 from otklik.knowledge.models import Article, ArticleFeedback, FeedbackKind
 from otklik.testing.personas import Personas
-from otklik.tickets.models import Ticket
+from otklik.tickets.models import RequestType, Ticket
 from tests.knowledge.conftest import DRAFT_MARK, INTERNAL_MARK, PUBLIC_MARK, Library
 
 REQUESTERS = ("alice", "bob", "carol")
@@ -120,3 +120,10 @@ def test_the_article_follows_the_reader_language(people: Personas, library: Libr
         assert library.public.title == "Принтер не печатает"
         assert library.internal_draft.title == "Printer drivers"  # no Russian version: English shown
     assert library.public.title == "The printer does not print"
+
+
+def test_the_portal_form_asks_for_suggestions_as_the_subject_is_typed(people: Personas, library: Library) -> None:
+    RequestType.objects.create(code="printing", name="Printing")
+    body = _client(people, "alice").get(reverse("portal_submit", args=["printing"])).content.decode()
+    assert f'hx-get="{reverse("knowledge:suggest")}"' in body
+    assert 'from:#id_subject' in body and 'id="id_subject"' in body
