@@ -15,6 +15,7 @@ urlpatterns = [
     path("telegram/", include("otklik.telegram.urls")),
     path("reports/", include("otklik.reports.urls")),
     path("privacy/", include("otklik.privacy.urls")),
+    path("kb/", include("otklik.knowledge.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("otklik.web.urls")),

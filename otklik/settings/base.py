@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "otklik.reports",
     "otklik.trackers",
     "otklik.privacy",
+    "otklik.knowledge",
     "otklik.api",
     "otklik.web",
     "rest_framework",

@@ -14,6 +14,7 @@ from otklik.chat.demo import seed_demo_chats
 from otklik.demodata.bulk import generate_tickets
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
 from otklik.reports.demo import seed_demo_ratings
+from otklik.knowledge.demo import seed_demo_knowledge
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
 from otklik.trackers.demo import seed_demo_trackers
 from otklik.web.management.commands.run import DEMO_ACCOUNTS
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         # History is written in bulk, without the live hooks: derive what they would have kept.
         clocks = backfill_clocks(now)
         chats = seed_demo_chats(now, days=options["days"])
+        seed_demo_knowledge()
         mark_history_as_read()  # nobody gets mail about six months of made-up history
         call_command("search_reindex", stdout=self.stdout)
         seed_demo_ratings(now=now, seed=options["seed"])
