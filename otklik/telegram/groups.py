@@ -73,7 +73,7 @@ def _parse_external(value: str) -> tuple[int, int] | None:
 
 
 def _group_of(bot: Bot, chat: dict[str, Any], now: datetime) -> GroupChat:
-    group, _created = GroupChat.objects.select_for_update().select_related("support_chat").get_or_create(
+    group, _created = GroupChat.objects.select_for_update(of=("self",)).select_related("support_chat").get_or_create(
         bot=bot, telegram_chat_id=int(chat["id"]),
         defaults={"title": str(chat.get("title") or "")[:255], "created_at": now},
     )
