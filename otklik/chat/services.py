@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts import access
 from otklik.accounts.models import Organization, Role, Team, User
-from otklik.chat import live
+from otklik.chat import live, signals
 from otklik.chat.models import ChatAttachment, ChatMessage, Conversation, Dialog, Membership, SupportChat
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
@@ -280,6 +280,7 @@ def chat_message_post(
     locked.last_message_at = now
     locked.save(update_fields=["last_message_at"])
     live.announce_message_on_commit(message.pk, dialog.pk if dialog is not None else None)
+    signals.chat_message_posted.send(sender=ChatMessage, message=message)
     return message
 
 

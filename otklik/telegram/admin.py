@@ -8,8 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from otklik.telegram import inbox
-from otklik.telegram.models import Bot, InboundUpdate, OutboundMessage, TelegramAccount, UpdateStatus
+from otklik.telegram import groups, inbox
+from otklik.telegram.models import (
+    Bot,
+    GroupChat,
+    InboundUpdate,
+    OutboundMessage,
+    TelegramAccount,
+    UpdateStatus,
+)
 
 
 class BotForm(forms.ModelForm[Bot]):
@@ -98,3 +105,29 @@ class OutboundMessageAdmin(admin.ModelAdmin[OutboundMessage]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(GroupChat)
+class GroupChatAdmin(admin.ModelAdmin[GroupChat]):
+    """Groups the bot is in; choosing a support chat binds the group and processes what waited for it."""
+
+    list_display = ("title", "telegram_chat_id", "bot", "support_chat", "bound_at")
+    list_filter = ("bot",)
+    search_fields = ("title", "telegram_chat_id")
+    fields = ("bot", "telegram_chat_id", "title", "support_chat", "created_at", "bound_at")
+    readonly_fields = ("created_at", "bound_at")
+    list_select_related = ("bot", "support_chat")
+
+    def save_model(self, request: HttpRequest, obj: GroupChat, form: forms.ModelForm[GroupChat],
+                   change: bool) -> None:
+        now = timezone.now()
+        if obj.created_at is None:
+            obj.created_at = now
+        if not change or "support_chat" in form.changed_data:
+            picked = groups.group_bind(group=obj, support_chat=obj.support_chat, now=now)
+            if picked:
+                self.message_user(request, ngettext("%(count)d waiting message was processed.",
+                                                    "%(count)d waiting messages were processed.", picked)
+                                  % {"count": picked}, messages.SUCCESS)
+            return
+        super().save_model(request, obj, form, change)

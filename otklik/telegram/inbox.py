@@ -95,7 +95,7 @@ def update_process(*, row_id: int, now: datetime, reprocess: bool = False) -> In
 
 def update_reprocess(*, row_id: int, now: datetime) -> InboundUpdate:
     """The admin's retry of a failed update; processed ones are left alone, except group updates parked
-    until the group adapter exists."""
+    until their group is bound to a support chat."""
     row = InboundUpdate.objects.get(pk=row_id)
     if row.status == UpdateStatus.PROCESSED and row.outcome != groups.GROUP_NOT_SUPPORTED:
         return row
@@ -126,7 +126,7 @@ def _handle(row: InboundUpdate, *, now: datetime) -> tuple[str, Any]:
     payload = row.payload if isinstance(row.payload, dict) else {}
     bot = row.bot
     if groups.is_group_update(payload):
-        return groups.handle_group_update(bot=bot, row=row, payload=payload), None
+        return groups.handle_group_update(bot=bot, row=row, payload=payload, now=now)
     message = payload.get("message")
     callback = payload.get("callback_query")
     if message is None and callback is None:

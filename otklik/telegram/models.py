@@ -171,3 +171,34 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} to {self.chat_id}: {self.status}"
+
+
+class GroupChat(models.Model):
+    """A Telegram group the bot is in; bound to a support chat by an administrator, it serves as that chat.
+
+    The bot writes the row itself the first time it hears from a group (so the admin sees the group's title
+    and id and only picks the chat); until `support_chat` is set, the group's updates are parked.
+    """
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="groups")
+    telegram_chat_id = models.BigIntegerField(_("Telegram group id"))
+    title = models.CharField(_("group title"), max_length=255, blank=True)
+    support_chat = models.ForeignKey(
+        "chat.SupportChat", verbose_name=_("support chat"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text=_("Empty: the group is not served; its messages wait until it is bound."),
+    )
+    # The one "this group is not bound yet" notice: said once, never repeated for every message.
+    unbound_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("first seen"))
+    bound_at = models.DateTimeField(_("bound"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("Telegram group")
+        verbose_name_plural = _("Telegram groups")
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "telegram_chat_id"], name="telegram_group_per_bot_chat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.telegram_chat_id} ({self.telegram_chat_id})"

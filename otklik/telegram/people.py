@@ -36,23 +36,25 @@ def language_for(account: TelegramAccount | None, telegram_user: dict[str, Any])
     return str(settings.LANGUAGE_CODE).split("-")[0]
 
 
-def _remember(account: TelegramAccount, *, bot: Bot, chat_id: int, telegram_user: dict[str, Any]) -> None:
-    changed = {
-        "chat_id": chat_id, "bot_id": bot.pk,
+def _remember(account: TelegramAccount, *, bot: Bot, chat_id: int | None, telegram_user: dict[str, Any]) -> None:
+    changed: dict[str, Any] = {
         "username": str(telegram_user.get("username") or "")[:100],
         "language_code": str(telegram_user.get("language_code") or "")[:10],
     }
+    # chat_id is the person's private chat, where ticket news goes; None (a group) never replaces it.
+    if chat_id is not None:
+        changed.update(chat_id=chat_id, bot_id=bot.pk)
     if any(getattr(account, key) != value for key, value in changed.items()):
         for key, value in changed.items():
             setattr(account, key, value)
         account.save(update_fields=list(changed))
 
 
-def account_touch(account: TelegramAccount, *, bot: Bot, chat_id: int, telegram_user: dict[str, Any]) -> None:
+def account_touch(account: TelegramAccount, *, bot: Bot, chat_id: int | None, telegram_user: dict[str, Any]) -> None:
     _remember(account, bot=bot, chat_id=chat_id, telegram_user=telegram_user)
 
 
-def _link(user: User, *, bot: Bot, chat_id: int, telegram_user: dict[str, Any], how: str,
+def _link(user: User, *, bot: Bot, chat_id: int | None, telegram_user: dict[str, Any], how: str,
           now: datetime) -> TelegramAccount:
     telegram_user_id = int(telegram_user["id"])
     _start_news_feed()
@@ -76,7 +78,7 @@ def _start_news_feed() -> None:
         OutboxCursor.objects.get_or_create(consumer="telegram", defaults={"position": latest})
 
 
-def account_create_from_profile(*, bot: Bot, chat_id: int, telegram_user: dict[str, Any],
+def account_create_from_profile(*, bot: Bot, chat_id: int | None, telegram_user: dict[str, Any],
                                 now: datetime) -> TelegramAccount:
     """A requester account from the Telegram profile, like an account made for an unknown email sender."""
     telegram_user_id = int(telegram_user["id"])

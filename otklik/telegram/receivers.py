@@ -7,7 +7,10 @@ from typing import Any
 
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
+from otklik.chat.models import ChatMessage
+from otklik.chat.signals import chat_message_posted
 from otklik.tickets.models import TicketEvent
 from otklik.tickets.signals import ticket_event_recorded
 
@@ -30,3 +33,13 @@ def _kick() -> None:
 @receiver(ticket_event_recorded, dispatch_uid="telegram_notify_kick")
 def telegram_notify_kick(sender: Any, event: TicketEvent, **kwargs: Any) -> None:
     transaction.on_commit(_kick)
+
+
+@receiver(chat_message_posted, dispatch_uid="telegram_group_forward")
+def telegram_group_forward(sender: Any, message: ChatMessage, **kwargs: Any) -> None:
+    """A console (or API) answer in a conversation that came from a Telegram group goes back to the group,
+    queued in the same transaction as the message."""
+    from otklik.telegram.groups import forward_staff_message
+
+    # Due now by the wall clock: the message's own time may be a caller's (a test's, an import's) instant.
+    forward_staff_message(message, now=timezone.now())

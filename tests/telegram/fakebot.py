@@ -285,3 +285,42 @@ class TelegramPerson:
             "id": f"cb{next(self._message_ids)}", "from": self._from(), "chat_instance": "1", "data": data,
             "message": {"message_id": message_id, "date": int(time.time()),
                         "chat": {"id": self.id, "type": "private"}, "text": "..."}}})
+
+
+_GROUP_MESSAGE_IDS = itertools.count(9000)
+
+
+@dataclass
+class GroupMember:
+    """Builds the updates a Telegram user produces in a group the bot is in."""
+
+    api: FakeBotApi
+    id: int
+    group_id: int = -100500
+    title: str = "Office helpdesk"
+    first_name: str = "Ivan"
+    language_code: str = "en"
+    # One numbering for everybody in the group, as in Telegram: two members never share a message id.
+    _message_ids: Any = _GROUP_MESSAGE_IDS
+
+    def _from(self) -> dict[str, Any]:
+        return {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": self.language_code,
+                "username": f"user{self.id}"}
+
+    def _chat(self) -> dict[str, Any]:
+        return {"id": self.group_id, "type": "supergroup", "title": self.title}
+
+    def text(self, text: str, *, reply_to: int | None = None, message_id: int | None = None) -> dict[str, Any]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if reply_to is not None:
+            content["reply_to_message"] = {"message_id": reply_to, "date": int(time.time()), "chat": self._chat()}
+        number = next(self._message_ids) if message_id is None else message_id
+        return self.api.push({"message": {"message_id": number, "date": int(time.time()), "from": self._from(),
+                                          "chat": self._chat(), **content}})
+
+    def press(self, data: str, *, message_id: int = 1) -> dict[str, Any]:
+        return self.api.push({"callback_query": {
+            "id": f"cb{next(self._message_ids)}", "from": self._from(), "chat_instance": "2", "data": data,
+            "message": {"message_id": message_id, "date": int(time.time()), "chat": self._chat(), "text": "..."}}})

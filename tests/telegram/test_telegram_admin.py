@@ -44,3 +44,26 @@ def test_the_admin_reprocesses_failed_updates(people, bot: Bot, api: FakeBotApi,
                            {"action": "reprocess", "_selected_action": [row.pk]}, follow=True)
     assert "1 update processed" in response.content.decode()
     assert InboundUpdate.objects.get(pk=row.pk).status == UpdateStatus.PROCESSED
+
+
+def test_binding_a_group_in_the_admin_processes_its_waiting_messages(people, bot: Bot, api: FakeBotApi) -> None:
+    from otklik.chat import services as chat_services
+    from otklik.chat.models import ChatMessage
+    from otklik.telegram.models import GroupChat
+    from tests.telegram.fakebot import GroupMember
+
+    member = GroupMember(api, 31, group_id=-100777, title="Floor 2")
+    inbox.update_receive(bot=bot, payload=member.text("Coffee machine leaks"), now=timezone.now())
+    group = GroupChat.objects.get(telegram_chat_id=-100777)
+    chat = chat_services.chat_create(actor=people.adam, name="Floor 2 chat", team=people.first_line,
+                                     now=timezone.now())
+    client = Client()
+    client.force_login(people.adam)
+    assert client.get(reverse("admin:telegram_groupchat_changelist")).status_code == 200
+    response = client.post(reverse("admin:telegram_groupchat_change", args=[group.pk]),
+                           {"bot": bot.pk, "telegram_chat_id": "-100777", "title": "Floor 2",
+                            "support_chat": chat.pk}, follow=True)
+    assert "1 waiting message was processed" in response.content.decode()
+    group.refresh_from_db()
+    assert group.support_chat == chat and group.bound_at is not None
+    assert list(ChatMessage.objects.values_list("text", flat=True)) == ["Coffee machine leaks"]

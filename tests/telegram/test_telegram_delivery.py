@@ -193,7 +193,7 @@ def test_a_shared_contact_links_by_phone(chat_with: Callable[..., Chat], bot: Bo
     assert TelegramAccount.objects.get().user == people.carol
 
 
-def test_group_updates_are_stored_and_kept_for_the_group_adapter(bot: Bot, api: FakeBotApi,
+def test_updates_of_an_unbound_group_are_parked_for_the_binding(bot: Bot, api: FakeBotApi,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO", logger="otklik.telegram.groups")
     update = api.push({"message": {"message_id": 1, "date": 0, "text": "/ticket",
@@ -201,9 +201,10 @@ def test_group_updates_are_stored_and_kept_for_the_group_adapter(bot: Bot, api: 
                                    "chat": {"id": -100123, "type": "supergroup", "title": "IT help"}}})
     row = inbox.update_receive(bot=bot, payload=update, now=timezone.now())
     assert row.status == UpdateStatus.PROCESSED and row.outcome == GROUP_NOT_SUPPORTED
-    assert "group support chats are not supported yet" in caplog.text and "-100123" in caplog.text
-    assert row.payload["message"]["chat"]["title"] == "IT help"  # kept raw for the adapter to reprocess
-    assert not OutboundMessage.objects.exists()
+    assert "unbound group -100123 parked" in caplog.text
+    assert row.payload["message"]["chat"]["title"] == "IT help"  # kept raw, reprocessed once bound
+    # One notice to the group (tests/telegram/test_telegram_groups.py covers it), no account made.
+    assert list(OutboundMessage.objects.values_list("chat_id", flat=True)) == [-100123]
     assert not TelegramAccount.objects.exists()
 
 
