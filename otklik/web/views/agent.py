@@ -20,8 +20,8 @@ from otklik.accounts.access import tickets_visible_to
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
-from otklik.search.selectors import SearchTooSlow
 from otklik.search.filters import with_text_matches
+from otklik.search.selectors import SearchTooSlow
 from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors

@@ -13,8 +13,8 @@ from otklik.automation.demo import mark_history_as_read, seed_demo_automation
 from otklik.chat.demo import seed_demo_chats
 from otklik.demodata.bulk import generate_tickets
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
-from otklik.reports.demo import seed_demo_ratings
 from otklik.knowledge.demo import seed_demo_knowledge
+from otklik.reports.demo import seed_demo_ratings
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
 from otklik.trackers.demo import seed_demo_trackers
 from otklik.web.management.commands.run import DEMO_ACCOUNTS

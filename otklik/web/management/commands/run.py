@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from otklik.telegram.bots import any_configured
 from otklik.demodata.seed import DEMO_PASSWORD
+from otklik.telegram.bots import any_configured
 from otklik.tickets.models import Ticket
 
 # The demo's people, one per role (password DEMO_PASSWORD), as the README lists them.
