@@ -11,7 +11,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from otklik.accounts.access import can_see_internal
+from otklik.accounts.access import handles
 from otklik.sla import selectors
 from otklik.sla.models import SlaClock
 from otklik.tickets.models import Ticket
@@ -47,7 +47,7 @@ def sla_panel(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     request = context.get("request")
     viewer = getattr(request, "user", None)
     now = timezone.now()
-    if viewer is None or not can_see_internal(viewer):
+    if viewer is None or not handles(viewer, ticket):
         return {"details": [], "ticket": ticket}
     clocks = SlaClock.objects.filter(ticket=ticket).exclude(state=selectors.CANCELLED).select_related("policy")
     details = [

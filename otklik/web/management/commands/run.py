@@ -13,6 +13,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from otklik.tickets.models import Ticket
 
 
+def uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    """How `otklik run` starts uvicorn. Forwarded headers are left alone: uvicorn would otherwise trust
+    X-Forwarded-For from 127.0.0.1 and rewrite the client address before Django sees it, so a local
+    client could forge a new address per login try. One rule decides the client address instead:
+    `security.network.client_ip` with OTKLIK_TRUSTED_PROXY_COUNT."""
+    return {"host": host, "port": port, "log_level": "info", "proxy_headers": False, "forwarded_allow_ips": ""}
+
+
 class Command(BaseCommand):
     help = "Migrate and run the service desk: web server, job worker and scheduler in one command."
 
@@ -39,7 +47,7 @@ class Command(BaseCommand):
         try:
             import uvicorn
 
-            uvicorn.run("otklik.asgi:application", host=options["host"], port=options["port"], log_level="info")
+            uvicorn.run("otklik.asgi:application", **uvicorn_options(options["host"], options["port"]))
         finally:
             if worker is not None:
                 worker.send_signal(signal.SIGINT)
