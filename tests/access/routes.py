@@ -84,8 +84,8 @@ PREFIXES: dict[str, Rule] = {
 
 ROUTES: dict[str, Rule] = {
     # ---- the REST API (tests/api/test_api_access_matrix.py checks contents persona by persona)
-    "api:schema": SignedIn(),
-    "api:docs": SignedIn(),
+    "api:schema": Public(),  # the OpenAPI document describes the API, no data
+    "api:docs": Public(),  # the API reference page is public documentation
     "api:me": SignedIn(),
     "api:users": SignedIn(),
     "api:user": Covered("tests/api/test_api_access_matrix.py", "user ids: test_user_directory"),
@@ -112,7 +112,7 @@ ROUTES: dict[str, Rule] = {
     "api:ticket-sla": TicketHandled(),
     "api:ticket-links": TicketVisible(),
     "api:ticket-rating": Write("rate"),
-    "api:ticket-watchers": TicketVisible(),
+    "api:ticket-watchers": Write("change"),
     "api:ticket-watcher": Write("change"),
     "api:attachment-download": FileVisible(),
     "api:webhooks": AdminOnly(),
@@ -164,7 +164,7 @@ ROUTES: dict[str, Rule] = {
     "ticket_canned": Covered("tests/web/test_ticket_page.py", "canned reply ids, staff who handle the ticket"),
     "saved_view_create": Write("own"),
     "saved_view_delete": Write("own"),
-    "search": SignedIn(),
+    "search": Staff(),
     "portal_home": SignedIn(),
     "portal_catalogue": SignedIn(),
     "portal_submit": Covered("tests/access/test_access_request_types.py", "request type codes"),
