@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import attachment_get_for, can_see_internal_on, tickets_visible_to
 from otklik.accounts.models import User
+from otklik.accounts.services import user_set_language
 from otklik.core.errors import NotFound
 from otklik.core.models import PeriodicRun
 from otklik.security.downloads import attachment_file_response, wants_preview
@@ -87,7 +88,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if not supported_language(language):
         return response
     if isinstance(request.user, User):
-        User.objects.filter(pk=request.user.pk).update(language=language)
+        user_set_language(user=request.user, language=language)
     translation.activate(language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
