@@ -1,8 +1,8 @@
 """Reads of the SLA part: queues, badges, the per-ticket ledger and report figures.
 
 Every read starts from `tickets_handled_by(viewer)`: clocks are the internal side of a ticket.
-Queues and badges compare stored `due_at` / `warn_at` with `now`, so they are right without waiting for the sweep (SPEC 9). Reports read
-stored columns only and never recompute history with today's settings (SPEC 8.4).
+Queues and badges compare stored `due_at` / `warn_at` with `now`, so they are right without waiting
+for the sweep (SPEC 9). Reports read stored columns only and never recompute history with today's settings (SPEC 8.4).
 """
 
 from __future__ import annotations

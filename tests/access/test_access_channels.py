@@ -109,7 +109,7 @@ def test_notifications_in_app_and_email_carry_notes_only_to_those_who_handle(wor
             if persona is not None and key not in HANDLED[persona] and internal_marker(key) in notice.body:
                 problems.append(f"in-app: {persona} got the note of {key}")
     for message in mail.outbox:
-        text = "\n".join([message.subject, message.body, *(str(part) for part, _mime in
+        text = "\n".join([str(message.subject), str(message.body), *(str(part) for part, _mime in
                                                             getattr(message, "alternatives", []))])
         for address in [*message.to, *message.cc, *message.bcc]:
             persona = by_address.get(address.lower())
