@@ -79,7 +79,8 @@ def _blank_values(serializer: Serializer[Any], data: Any) -> dict[str, str]:
         return {}
     errors: dict[str, str] = {}
     for name, field in serializer.fields.items():
-        if name not in data or field.read_only or getattr(field, "allow_blank", False):
+        # Required fields already answer "may not be blank"; optional ones would be silently dropped.
+        if name not in data or field.read_only or field.required or getattr(field, "allow_blank", False):
             continue
         values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
         if any(value == "" for value in values):
