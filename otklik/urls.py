@@ -20,3 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("otklik.web.urls")),
 ]
+
+# API paths that match no route answer the API's JSON error shape, not an HTML page (issue 11).
+handler404 = "otklik.api.errors.page_not_found"

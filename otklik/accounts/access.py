@@ -121,11 +121,21 @@ def can_see_internal(viewer: User | None) -> bool:
     return bool(viewer is not None and _is_active_person(viewer) and _is_staff(viewer))
 
 
-def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
-    """Whether the viewer sees this ticket as staff: internal notes, internal fields, agent-only files."""
+def handles(viewer: User | None, ticket: Ticket) -> bool:
+    """Staff who work this ticket: its team, its assignee, managers of its team, admins.
+
+    The one answer to "does the viewer see this ticket's internal side?": internal notes, staff events
+    (history), SLA clocks, internal-only fields, agent-only files, note text in notifications and emails,
+    note snippets in search. Decided by the viewer's relation to *this* ticket, never by role alone: an
+    agent who only asked for help, or an only-assigned agent who only watches, sees the public side.
+    Members of a team (agents, managers, auditors) and staff watchers (not limited to their assigned
+    tickets) work the ticket; the first line also works tickets not yet routed to any team.
+    """
     if viewer is None or not can_see_internal(viewer):
         return False
     if _sees_everything(viewer):
+        return True
+    if ticket.assignee_id == viewer.pk:
         return True
     return tickets_handled_by(viewer).filter(pk=ticket.pk).exists()
 
@@ -133,6 +143,9 @@ def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
 def sees_everything(viewer: User | None) -> bool:
     """Whether the viewer's scope is every ticket (administrators): lets counts use estimates."""
     return bool(viewer is not None and _is_active_person(viewer) and _sees_everything(viewer))
+def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
+    """The name older callers use for `handles`."""
+    return handles(viewer, ticket)
 
 
 def is_visible(viewer: User | None, ticket_id: int) -> bool:
@@ -220,10 +233,6 @@ def person_label(viewer: User | None, person: User | None) -> str:
     return str(_("Support team") if person.is_staff_member else _("Requester"))
 
 
-def _staff_acts_on(actor: User, ticket: Ticket) -> bool:
-    return _sees_everything(actor) or tickets_handled_by(actor).filter(pk=ticket.pk).exists()
-
-
 def _requester_may(actor: User, action: str, ticket: Ticket) -> bool:
     if action not in REQUESTER_ACTIONS:
         return False
@@ -245,7 +254,7 @@ def ensure_can(actor: User | None, action: Action, ticket: Ticket) -> None:
         raise NotFound()
     if action == "view":
         return
-    if _is_staff(actor) and _staff_acts_on(actor, ticket):
+    if handles(actor, ticket):
         if actor.is_superuser or actor.can_write:
             return
         raise PermissionDenied()

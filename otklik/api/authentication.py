@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from otklik.accounts.models import User
 from otklik.api.models import ApiToken
 from otklik.api.tokens import token_find_active, token_mark_used
+from otklik.security import two_factor
 
 KEYWORDS = (b"bearer", b"token")
 
@@ -35,6 +36,14 @@ class ApiTokenAuthentication(BaseAuthentication):
         token = token_find_active(secret, now=now)
         if token is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid, revoked or expired."))
+        second_factor = two_factor.state_for(token.user)
+        if second_factor.required and not second_factor.enrolled:
+            # A token stands in for a signed-in person; while the policy demands a second factor this
+            # person has not set up, the token (even one made at the console) may not bypass it.
+            raise exceptions.AuthenticationFailed(_(
+                "Two-factor sign-in is required for this account: set up an authenticator in the web app "
+                "before using API tokens."
+            ))
         token_mark_used(token, now=now)
         return token.user, token
 

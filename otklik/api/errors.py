@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -92,3 +93,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = str(detail) if not isinstance(detail, (dict, list)) else " ".join(_flatten(detail).values())
         response.data = error_body(code, message)
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The project's 404 (handler404): under /api/v1/ a path that matches no route (e.g. a non-integer
+    ticket number, `/api/v1/tickets/null%2Cnull/`) answers the documented JSON error, like every other API
+    error; everything else gets Django's page."""
+    if request.path.startswith("/api/v1/"):
+        return JsonResponse(error_body("not_found", _("Not found.")), status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception or Http404())

@@ -439,6 +439,10 @@ class ReplyInput(serializers.Serializer[Any]):
         help_text="Staff: also move the ticket to this status.",
     )
     happened_at = happened_at_field()
+    send_anyway = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Staff: send a reply held for forbidden words (409 reply_held) anyway.",
+    )
 
 
 class NoteInput(serializers.Serializer[Any]):

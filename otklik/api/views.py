@@ -9,12 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
-from django.http import FileResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -23,14 +24,18 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer, Serializer
 from rest_framework.views import APIView
 
+from otklik.accounts import access
 from otklik.accounts.models import User
 from otklik.api import selectors
 from otklik.api import serializers as s
+from otklik.api.errors import error_body
 from otklik.api.renderers import BinaryRenderer
+from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.filters import with_text_matches
+from otklik.security.downloads import attachment_file_response
 from otklik.sla import selectors as sla_selectors
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
@@ -69,8 +74,28 @@ def viewer_of(request: Request) -> User:
     return user
 
 
+def _blank_values(serializer: Serializer[Any], data: Any) -> dict[str, str]:
+    """Fields sent with an empty value that they do not accept. DRF silently drops `?role=` or
+    `?updated_before=` from a query string (as if absent), so a client's typo would widen a list;
+    say so instead."""
+    if not hasattr(data, "keys"):
+        return {}
+    errors: dict[str, str] = {}
+    for name, field in serializer.fields.items():
+        # Required fields already answer "may not be blank"; optional ones would be silently dropped.
+        if name not in data or field.read_only or field.required or getattr(field, "allow_blank", False):
+            continue
+        values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+        if any(value == "" for value in values):
+            errors[name] = _("An empty value is not allowed here: leave the field out instead.")
+    return errors
+
+
 def valid(serializer_class: type[Serializer[Any]], data: Any, request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=data, context={"request": request})
+    blank = _blank_values(serializer, data)
+    if blank:
+        raise ValidationError(blank)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
@@ -582,6 +607,16 @@ class TicketRepliesView(APIView):
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
         data = valid(s.ReplyInput, request.data, request)
+        if access.handles(viewer, ticket):
+            # The same hold as the agent's reply form (automation.forbidden): staff replies with forbidden
+            # words wait for `send_anyway`.
+            try:
+                reply_guard(body_text=data["body_text"], body_html=data["body_html"],
+                            confirmed=data["send_anyway"])
+            except ReplyHeld as held:
+                phrases = ", ".join(sorted({match.matched_text for match in held.matches}))
+                return Response(error_body(held.code, str(held.message), {"body_text": phrases}),
+                                status=status.HTTP_409_CONFLICT)
         message = services.ticket_reply(
             actor=viewer,
             ticket_id=ticket.pk,
@@ -676,13 +711,6 @@ class AttachmentDownloadView(APIView):
     def get(self, request: Request, token: str) -> FileResponse:
         attachment = selectors.attachment_for(viewer_of(request), token)
         try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, ValueError) as exc:
-            logger.error("attachment %s: file %s is missing from storage", attachment.pk, attachment.file.name)
+            return attachment_file_response(attachment, preview=False)
+        except Http404 as exc:
             raise NotFound() from exc
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type or "application/octet-stream",
-        )

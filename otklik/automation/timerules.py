@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from otklik.accounts.models import Role, TeamKind, User
@@ -64,21 +64,29 @@ def _close(rule: TimeRule, ticket: Ticket, episode_start: datetime, now: datetim
     return True
 
 
+def _step_taken(rule: TimeRule, step: str, episode: str) -> Exists:
+    """Whether the step was already taken in the ticket's current episode (`episode` names the outer
+    column or annotation holding its start). Served by the unique index time_rule_step_once
+    (rule, ticket, step, episode_start), so the rule selects only what is still due: tickets handled in
+    earlier runs never fill a batch and starve the newer ones."""
+    return Exists(TimeRuleStep.objects.filter(rule=rule, ticket_id=OuterRef("pk"), step=step,
+                                              episode_start=OuterRef(episode)))
+
+
 def auto_close_resolved(rule: TimeRule, *, now: datetime, report: TimeRulesReport) -> None:
     """Resolved tickets whose requester did not answer within N days are closed."""
     if rule.after_days is None:
         return
     cutoff = now - timedelta(days=rule.after_days)
+    answered = Exists(Message.objects.filter(
+        ticket_id=OuterRef("pk"), is_internal=False, author_id=OuterRef("requester_id"),
+        created_at__gt=OuterRef("resolved_at"),
+    ))
     tickets = _scoped(rule, Ticket.objects.filter(
         status__kind=StatusKind.RESOLVED, resolved_at__lte=cutoff, merged_into__isnull=True
-    )).order_by("resolved_at")[:BATCH_LIMIT]
+    )).filter(~answered, ~_step_taken(rule, "closed", "resolved_at")).order_by("resolved_at", "pk")[:BATCH_LIMIT]
     for ticket in tickets:
         assert ticket.resolved_at is not None
-        answered = Message.objects.filter(
-            ticket=ticket, is_internal=False, author_id=ticket.requester_id, created_at__gt=ticket.resolved_at
-        ).exists()
-        if answered:
-            continue
         if _close(rule, ticket, ticket.resolved_at, now):
             report.closed.append(ticket.pk)
 
@@ -98,13 +106,23 @@ def remind_then_close(rule: TimeRule, *, now: datetime, report: TimeRulesReport)
         return
     cutoff = now - timedelta(days=rule.after_days)
     tickets = _scoped(rule, Ticket.objects.filter(status__kind=StatusKind.WAITING_CUSTOMER, merged_into__isnull=True))
+    reminded_at = Subquery(
+        TimeRuleStep.objects.filter(rule=rule, ticket_id=OuterRef("pk"), step="reminded",
+                                    episode_start=OuterRef("waiting_since")).values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
+    # Still due: not reminded in this episode yet, or reminded long enough ago and not closed yet.
+    due = Q(reminded_at__isnull=True)
+    if rule.close_after_days is not None:
+        due |= Q(reminded_at__lte=now - timedelta(days=rule.close_after_days))
     tickets = tickets.annotate(waiting_since=Coalesce(_waiting_since(), "updated_at")).filter(
         waiting_since__lte=cutoff
-    ).select_related("status", "priority", "team", "assignee", "requester").order_by("waiting_since")[:BATCH_LIMIT]
+    ).annotate(reminded_at=reminded_at).filter(due, ~_step_taken(rule, "closed", "waiting_since")).select_related(
+        "status", "priority", "team", "assignee", "requester"
+    ).order_by("waiting_since", "pk")[:BATCH_LIMIT]
     for ticket in tickets:
         since: datetime = ticket.waiting_since
-        reminder = TimeRuleStep.objects.filter(rule=rule, ticket=ticket, step="reminded", episode_start=since).first()
-        if reminder is None:
+        if ticket.reminded_at is None:
             with transaction.atomic():
                 if _step_once(rule, ticket, "reminded", since, now):
                     notify_direct(
@@ -113,9 +131,7 @@ def remind_then_close(rule: TimeRule, *, now: datetime, report: TimeRulesReport)
                     )
                     report.reminded.append(ticket.pk)
             continue
-        if rule.close_after_days is None:
-            continue
-        if reminder.created_at <= now - timedelta(days=rule.close_after_days) and _close(rule, ticket, since, now):
+        if rule.close_after_days is not None and _close(rule, ticket, since, now):
             report.closed.append(ticket.pk)
 
 
@@ -151,7 +167,9 @@ def escalate_unassigned(rule: TimeRule, *, now: datetime, report: TimeRulesRepor
         status__kind__in=ACTIVE_KINDS, assignee__isnull=True, merged_into__isnull=True
     )).annotate(unassigned_since=Coalesce(_unassigned_since(), "created_at")).filter(
         unassigned_since__lte=cutoff
-    ).select_related("status", "priority", "team__lead", "requester").order_by("unassigned_since")[:BATCH_LIMIT]
+    ).filter(~_step_taken(rule, "escalated", "unassigned_since")).select_related(
+        "status", "priority", "team__lead", "requester"
+    ).order_by("unassigned_since", "pk")[:BATCH_LIMIT]
     for ticket in tickets:
         since: datetime = ticket.unassigned_since
         with transaction.atomic():

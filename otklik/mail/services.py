@@ -297,7 +297,8 @@ def _valid_address(address: str) -> bool:
 
 
 def _inline_url(inbound_id: int, index: int) -> str:
-    return reverse("mail:inline", kwargs={"inbound_id": inbound_id, "index": index})
+    # An image shown in the body asks to be shown inline; the download route judges its bytes.
+    return reverse("mail:inline", kwargs={"inbound_id": inbound_id, "index": index}) + "?inline=1"
 
 
 def _ingest_human(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from otklik.core.errors import NotFound
 from otklik.mail import selectors
+from otklik.security.downloads import attachment_file_response, wants_preview
 
 
 @login_required
@@ -31,12 +32,4 @@ def inline_image(request: HttpRequest, inbound_id: int, index: int) -> HttpRespo
         attachment = selectors.inline_attachment_for(request.user, inbound_id, index)  # type: ignore[arg-type]
     except NotFound as exc:
         raise Http404 from exc
-    is_image = attachment.content_type.startswith("image/") and attachment.content_type != "image/svg+xml"
-    response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type if is_image else "application/octet-stream",
-        as_attachment=not is_image, filename=attachment.filename,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return attachment_file_response(attachment, preview=wants_preview(request))

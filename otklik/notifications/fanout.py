@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from otklik.accounts import access
 from otklik.accounts.models import User
 from otklik.notifications import topics
 from otklik.tickets.models import EventKind, Message, StatusKind, Ticket, TicketEvent
@@ -85,7 +86,9 @@ def _note_added(event: TicketEvent, ticket: Ticket, watchers: list[User], out: _
     out.seen.add(ticket.requester_id)
     out.add(ticket.assignee, topics.STAFF_NOTE_ADDED, staff_only=True)
     for watcher in watchers:
-        out.add(watcher, topics.STAFF_NOTE_ADDED, staff_only=True)
+        # A note is news only for staff who handle this ticket, not for every staff member who watches it.
+        if access.handles(watcher, ticket):
+            out.add(watcher, topics.STAFF_NOTE_ADDED, staff_only=True)
     return message
 
 

@@ -93,7 +93,9 @@ def _message_text(message: Message | None, recipient: User) -> str:
     """The one place that decides whether a message's words go into a notification."""
     if message is None:
         return ""
-    if message.is_internal and not access.can_see_internal(recipient):
+    # Decided on the note's ticket at delivery time: an agent who only watches or only asked never gets
+    # a note's words, whenever the note was written.
+    if message.is_internal and not access.handles(recipient, message.ticket):
         return ""
     return message.body_text.strip() or strip_tags(message.body_html).strip()
 

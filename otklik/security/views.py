@@ -22,9 +22,8 @@ from otklik.audit.models import AuditKind
 from otklik.audit.services import audit_record
 from otklik.core.errors import NotFound
 from otklik.security import two_factor
+from otklik.security.downloads import attachment_file_response, wants_preview
 from otklik.security.forms import CodeForm
-from otklik.security.uploads import PREVIEWABLE_TYPES, SNIFF_BYTES, judge
-from otklik.tickets.models import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -163,12 +162,6 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "security/recovery_codes.html", {"codes": codes, "next": reverse("security:overview")})
 
 
-def _header_safe(filename: str) -> str:
-    """The name for Content-Disposition: no quotes, backslashes or control characters to confuse parsers."""
-    cleaned = "".join("_" if char in '"\\;' or ord(char) < 32 or ord(char) == 127 else char for char in filename)
-    return cleaned.strip() or "attachment"
-
-
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, token: str) -> FileResponse:
@@ -178,28 +171,4 @@ def attachment_download(request: HttpRequest, token: str) -> FileResponse:
         attachment = access.attachment_get_for(_user(request), token)
     except NotFound as exc:
         raise Http404 from exc
-    return attachment_file_response(attachment, preview=request.GET.get("inline") == "1")
-
-
-def attachment_file_response(attachment: Attachment, *, preview: bool) -> FileResponse:
-    """The one way a stored file leaves the server, whichever page links to it: the type comes from the
-    file's bytes, only real images may be previewed, everything else is a sandboxed download."""
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        logger.error("attachment %s has no file in storage", attachment.pk)
-        raise Http404 from exc
-    head = handle.read(SNIFF_BYTES)
-    handle.seek(0)
-    verdict = judge(attachment.filename, head, attachment.content_type)
-    inline = preview and verdict.served_type in PREVIEWABLE_TYPES
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=_header_safe(attachment.filename),
-        content_type=verdict.served_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Even if a browser ever rendered it, the file could run nothing and reach nothing.
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    return attachment_file_response(attachment, preview=wants_preview(request))

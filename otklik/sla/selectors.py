@@ -1,8 +1,8 @@
 """Reads of the SLA part: queues, badges, the per-ticket ledger and report figures.
 
-Every read starts from `tickets_visible_to(viewer)`. Queues and badges compare stored `due_at` /
-`warn_at` with `now`, so they are right without waiting for the sweep (SPEC 9). Reports read
-stored columns only and never recompute history with today's settings (SPEC 8.4).
+Every read starts from `tickets_handled_by(viewer)`: clocks are the internal side of a ticket.
+Queues and badges compare stored `due_at` / `warn_at` with `now`, so they are right without waiting
+for the sweep (SPEC 9). Reports read stored columns only and never recompute history with today's settings (SPEC 8.4).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
-from otklik.accounts.access import can_see_internal, tickets_visible_to
+from otklik.accounts.access import can_see_internal, tickets_handled_by
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
 from otklik.sla.calendars import SlaConfigError
@@ -90,7 +90,7 @@ def _queue(viewer: User, condition: Q) -> QuerySet[SlaClock]:
     if not can_see_internal(viewer):
         return SlaClock.objects.none()
     return (
-        SlaClock.objects.filter(condition, ticket__in=tickets_visible_to(viewer))
+        SlaClock.objects.filter(condition, ticket__in=tickets_handled_by(viewer))
         .select_related("ticket__status", "ticket__assignee", "ticket__team", "ticket__priority",
                         "policy__responsible_user")
         .order_by("due_at", "id")
@@ -194,7 +194,9 @@ def ticket_sla_for(viewer: User, number: int, now: datetime) -> tuple[Ticket, li
     """The ticket and its clocks for staff who may see it; NotFound for anyone else alike."""
     if not can_see_internal(viewer):
         raise NotFound()
-    ticket = tickets_visible_to(viewer).select_related("status", "priority", "team").filter(number=number).first()
+    # Clocks, policy and due times are the internal side: an agent who is only the ticket's requester
+    # gets the same 404 as a requester (docs/api.md).
+    ticket = tickets_handled_by(viewer).select_related("status", "priority", "team").filter(number=number).first()
     if ticket is None:
         raise NotFound()
     clocks = SlaClock.objects.filter(ticket=ticket).select_related("policy", "manual_due_by").prefetch_related(
@@ -250,7 +252,7 @@ def clock_outcomes(viewer: User, *, since: datetime, until: datetime, now: datet
     condition = Q(state=STOPPED, stopped_at__gte=since, stopped_at__lt=until)
     if include_open:
         condition |= Q(state__in=[RUNNING, PAUSED])
-    clocks = (SlaClock.objects.filter(condition, ticket__in=tickets_visible_to(viewer))
+    clocks = (SlaClock.objects.filter(condition, ticket__in=tickets_handled_by(viewer))
               .select_related("ticket").order_by("ticket__number", "metric", "cycle"))
     lookup = calendars_lookup()
     return [_outcome(clock, now, lookup) for clock in clocks]
@@ -263,7 +265,7 @@ def compliance_summary(viewer: User, *, since: datetime, until: datetime) -> lis
         return []
     rows = (
         SlaClock.objects.filter(state=STOPPED, stopped_at__gte=since, stopped_at__lt=until,
-                                ticket__in=tickets_visible_to(viewer))
+                                ticket__in=tickets_handled_by(viewer))
         .values("metric", "policy_id", "policy__name")
         .annotate(
             total=Count("id"), met_count=Count("id", filter=Q(met=True)),

@@ -74,6 +74,10 @@ class MessageAdmin(admin.ModelAdmin[Message]):
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        # The conversation is the ticket's full history: not even an admin deletes a message.
+        return False
+
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(admin.ModelAdmin[TicketEvent]):

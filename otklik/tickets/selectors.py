@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from otklik.accounts import access
 from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
@@ -121,8 +122,9 @@ def ticket_messages(viewer: User | None, ticket: Ticket) -> QuerySet[Message]:
 
 
 def ticket_events(viewer: User | None, ticket: Ticket) -> QuerySet[TicketEvent]:
-    """History for staff; requesters follow the conversation and the status only."""
+    """History for staff who handle the ticket; anyone else who sees it (its requester, even an agent,
+    or an only-assigned agent who watches) follows the conversation and the status only."""
     events = ticket.events.select_related("actor").order_by("created_at", "id")
-    if viewer is None or not (viewer.is_staff_member or viewer.is_superuser):
+    if not access.handles(viewer, ticket):
         return events.filter(kind__in=["created", "status_changed"])
     return events

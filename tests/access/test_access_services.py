@@ -38,11 +38,14 @@ def _resolve(world: World, ticket: Ticket, now: datetime) -> None:
 
 
 def _companion(world: World, ticket: Ticket, now: datetime) -> Ticket:
-    """A second ticket with the same requester and team, so exactly the same people see it."""
-    return services.ticket_create(
+    """A second ticket with the same requester, team and watchers, so exactly the same people see it."""
+    companion = services.ticket_create(
         actor=None, requester=ticket.requester, subject="Companion", body_text="companion", team=ticket.team,
         now=now,
     )
+    for watcher_id in ticket.watchers.values_list("pk", flat=True):
+        services.ticket_watch(actor=None, ticket_id=companion.pk, user_id=watcher_id, now=now)
+    return companion
 
 
 def _other_status(ticket: Ticket) -> Status:

@@ -7,6 +7,12 @@ Tickets (org A shares tickets among its members, org B does not):
 - carol_unrouted:  Carol's request, not routed to any team yet (waits in the first line's queue).
 - sam_asks_first:  second-line agent Sam asks the first line for help: Sam is its requester only.
 
+Beside the personas of DESIGN.md, three people who broke the matrix once (issue 11):
+- sam is also "an agent who is a ticket's requester" (sam_asks_first);
+- otto, a first-line agent who "sees only tickets assigned to them", watches alice_first (added after its
+  note was written) and is assigned nothing: he follows its public side only;
+- gina, an agent of another team (Billing), sees none of these tickets.
+
 Each ticket carries a public staff reply and an internal note, each with a file, a public custom field
 and an internal-only one; every piece has a unique marker so any channel's output can be searched.
 Other suites (tests/api, ...) import this module to extend the matrix to their channel.
@@ -18,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from otklik.accounts.models import User
-from otklik.testing.personas import Personas
+from otklik.accounts.models import Role, Team, TeamKind, User
+from otklik.testing.personas import PASSWORD, Personas
 from otklik.tickets import services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Attachment, CustomField, Message, RequestType, Ticket
 
-PERSONAS = ("alice", "bob", "carol", "fiona", "sam", "mia", "rita", "adam")
+PERSONAS = ("alice", "bob", "carol", "fiona", "sam", "mia", "rita", "adam", "otto", "gina")
 TICKETS = ("alice_first", "bob_second", "carol_unrouted", "sam_asks_first")
 ALL = frozenset(TICKETS)
 
@@ -45,6 +51,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     "mia": ALL,  # manager of both lines
     "rita": ALL,  # auditor of both lines
     "adam": ALL,  # admin
+    "otto": frozenset({"alice_first"}),  # watches it; sees nothing else (only assigned to him)
+    "gina": frozenset(),  # another team's agent
 }
 
 # Who sees a ticket as staff (internal notes, internal-only fields, agent-only files).
@@ -57,13 +65,18 @@ HANDLED: dict[str, frozenset[str]] = {
     "mia": ALL,
     "rita": ALL,
     "adam": ALL,
+    "otto": frozenset(),  # watching is not handling for an only-assigned agent
+    "gina": frozenset(),
 }
 
 REQUESTER_OF: dict[str, str] = {
     "alice_first": "alice", "bob_second": "bob", "carol_unrouted": "carol", "sam_asks_first": "sam",
 }
 
-STAFF_WRITERS = frozenset({"fiona", "sam", "mia", "adam"})
+# Who watches which ticket: watchers share the requester's own actions (close, reopen, rate).
+WATCHING: dict[str, frozenset[str]] = {"otto": frozenset({"alice_first"})}
+
+STAFF_WRITERS = frozenset({"fiona", "sam", "mia", "adam", "otto", "gina"})
 READ_ONLY = frozenset({"rita"})
 
 # Actions a requester may take on their own request (or one they watch); colleagues who see it through
@@ -78,12 +91,13 @@ def expected(action: str, persona: str, ticket: str) -> Outcome:
         return Outcome.HIDDEN
     if persona in READ_ONLY:
         return Outcome.DENIED
+    owns = REQUESTER_OF[ticket] == persona or ticket in WATCHING.get(persona, frozenset())
     if action == "rate":
-        # Only the person who asked rates the answer.
-        return Outcome.ALLOWED if REQUESTER_OF[ticket] == persona else Outcome.DENIED
+        # Only the person who asked (or watches with them) rates the answer.
+        return Outcome.ALLOWED if owns else Outcome.DENIED
     if persona in STAFF_WRITERS and ticket in HANDLED[persona]:
         return Outcome.ALLOWED
-    if action in OWNER_ACTIONS and REQUESTER_OF[ticket] == persona:
+    if action in OWNER_ACTIONS and owns:
         return Outcome.ALLOWED
     if action in SHARED_ACTIONS:
         return Outcome.ALLOWED
@@ -118,6 +132,7 @@ def internal_file_name(ticket: str) -> str:
 class World:
     people: Personas
     request_type: RequestType
+    more_people: dict[str, User] = field(default_factory=dict)
     tickets: dict[str, Ticket] = field(default_factory=dict)
     replies: dict[str, Message] = field(default_factory=dict)
     notes: dict[str, Message] = field(default_factory=dict)
@@ -125,12 +140,23 @@ class World:
     internal_files: dict[str, Attachment] = field(default_factory=dict)
 
     def user(self, persona: str) -> User:
-        user: User = getattr(self.people, persona)
+        user: User = self.more_people[persona] if persona in self.more_people else getattr(self.people, persona)
         user.refresh_from_db()
         return user
 
     def ticket(self, key: str) -> Ticket:
         return Ticket.objects.get(pk=self.tickets[key].pk)
+
+
+def _extra_personas(people: Personas) -> dict[str, User]:
+    otto = User.objects.create_user(
+        email="otto@otklik.test", password=PASSWORD, first_name="Otto", role=Role.AGENT, only_assigned_to_me=True,
+    )
+    people.first_line.members.add(otto)
+    billing = Team.objects.create(name="Billing", kind=TeamKind.SECOND_LINE)
+    gina = User.objects.create_user(email="gina@otklik.test", password=PASSWORD, first_name="Gina", role=Role.AGENT)
+    billing.members.add(gina)
+    return {"otto": otto, "gina": gina}
 
 
 def build_world(people: Personas, now: datetime, *, with_files: bool = True) -> World:
@@ -139,7 +165,7 @@ def build_world(people: Personas, now: datetime, *, with_files: bool = True) -> 
     request_type = RequestType.objects.create(code="hardware", name="Hardware")
     CustomField.objects.create(request_type=request_type, code="asset", label="Asset")
     CustomField.objects.create(request_type=request_type, code="cost_centre", label="Cost centre", internal_only=True)
-    world = World(people=people, request_type=request_type)
+    world = World(people=people, request_type=request_type, more_people=_extra_personas(people))
     plan = {
         "alice_first": (people.alice, people.first_line, people.fiona),
         "bob_second": (people.bob, people.second_line, people.sam),
@@ -164,6 +190,9 @@ def build_world(people: Personas, now: datetime, *, with_files: bool = True) -> 
         world.notes[key] = services.ticket_add_note(
             actor=agent, ticket_id=ticket.pk, body_text=internal_marker(key), attachments=internal_files, now=now
         )
+        if key == "alice_first":
+            # Otto starts watching after the note was written: its words stay out of his reach too.
+            services.ticket_watch(actor=None, ticket_id=ticket.pk, user_id=world.more_people["otto"].pk, now=now)
         world.tickets[key] = Ticket.objects.get(pk=ticket.pk)
         if with_files:
             world.public_files[key] = world.replies[key].attachments.get()

@@ -119,3 +119,54 @@ def test_team_scope_limits_a_rule(people, now):
     in_scope = factories.ticket(requester=people.alice, team=people.second_line, actor=people.fiona, now=now)
     factories.ticket(requester=people.alice, team=people.first_line, actor=people.fiona, now=now)
     assert time_rules_run(now=now + timedelta(hours=1)).escalated == [in_scope.pk]
+
+
+# Issue 11: each rule selects only what is still due, so tickets handled in earlier runs never fill the
+# batch and starve newer ones. The batch is made small here; the rule is the same at 500.
+
+
+def test_escalation_is_not_starved_by_tickets_already_escalated(people, now, monkeypatch):
+    monkeypatch.setattr("otklik.automation.timerules.BATCH_LIMIT", 3)
+    TimeRule.objects.create(name="Unassigned 30 min", kind=TimeRuleKind.ESCALATE_UNASSIGNED, after_minutes=30)
+    old = [factories.ticket(requester=people.alice, team=people.second_line, actor=people.fiona, now=now)
+           for _ in range(3)]
+    assert sorted(time_rules_run(now=now + timedelta(minutes=30)).escalated) == sorted(t.pk for t in old)
+    newer = factories.ticket(requester=people.bob, team=people.second_line, actor=people.fiona,
+                             now=now + timedelta(hours=1))
+    assert time_rules_run(now=now + timedelta(hours=2)).escalated == [newer.pk]
+
+
+def test_reminders_and_closing_are_not_starved_by_handled_tickets(people, now, monkeypatch):
+    monkeypatch.setattr("otklik.automation.timerules.BATCH_LIMIT", 2)
+    TimeRule.objects.create(name="Remind", kind=TimeRuleKind.REMIND_THEN_CLOSE, after_days=1, close_after_days=10)
+    waiting = factories.status("needs_clarification")
+    old = []
+    for _ in range(2):
+        ticket = factories.ticket(requester=people.alice, now=now)
+        services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=waiting, now=now)
+        old.append(ticket)
+    assert sorted(time_rules_run(now=now + timedelta(days=1)).reminded) == sorted(t.pk for t in old)
+    newer = factories.ticket(requester=people.bob, now=now)
+    services.ticket_change_status(actor=people.fiona, ticket_id=newer.pk, status=waiting,
+                                  now=now + timedelta(hours=1))
+    assert time_rules_run(now=now + timedelta(days=2)).reminded == [newer.pk]
+    # Three are due and a batch takes two: the next run takes the rest, never the same ticket twice.
+    closed = time_rules_run(now=now + timedelta(days=12)).closed + time_rules_run(now=now + timedelta(days=12)).closed
+    assert sorted(closed) == sorted([*(t.pk for t in old), newer.pk])
+
+
+def test_auto_close_is_not_starved_by_answered_tickets(people, now, monkeypatch):
+    monkeypatch.setattr("otklik.automation.timerules.BATCH_LIMIT", 2)
+    TimeRule.objects.create(name="Close after 1 day", kind=TimeRuleKind.AUTO_CLOSE_RESOLVED, after_days=1)
+    for _ in range(2):
+        answered = factories.ticket(requester=people.alice, now=now)
+        services.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now)
+        services.ticket_reply(actor=people.alice, ticket_id=answered.pk, body_text="Not fixed",
+                              now=now + timedelta(minutes=5))
+        # The reply reopened it; resolved again, and answered again after that.
+        services.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now + timedelta(minutes=10))
+        services.ticket_reply(actor=people.alice, ticket_id=answered.pk, body_text="Still not",
+                              now=now + timedelta(minutes=15))
+    quiet = factories.ticket(requester=people.bob, now=now)
+    services.ticket_resolve(actor=people.fiona, ticket_id=quiet.pk, now=now + timedelta(hours=1))
+    assert time_rules_run(now=now + timedelta(days=2)).closed == [quiet.pk]

@@ -31,11 +31,13 @@ def test_html_claiming_to_be_an_image_is_only_ever_a_download(client, people, no
     assert "sandbox" in response["Content-Security-Policy"]
 
 
-def test_a_real_image_opens_in_the_browser_and_others_get_404(client, people, now):
+def test_a_real_image_opens_in_the_browser_only_when_asked_and_others_get_404(client, people, now):
     token = _file(people, now, "screen.png", PNG, "image/png")
     client.force_login(people.alice)
     response = client.get(reverse("attachment", args=[token]))
     assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment")  # docs/security.md: inline only on ?inline=1
+    response = client.get(reverse("attachment", args=[token]) + "?inline=1")
     assert response["Content-Disposition"].startswith("inline")
     client.force_login(people.carol)
     assert client.get(reverse("attachment", args=[token])).status_code == 404

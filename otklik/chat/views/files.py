@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from otklik.accounts.models import User
 from otklik.chat import selectors
 from otklik.chat.models import ChatAttachment
-from otklik.security.views import attachment_file_response
+from otklik.security.downloads import attachment_file_response
 
 
 @require_GET

@@ -11,7 +11,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from otklik.accounts.access import can_see_internal
+from otklik.accounts.access import handles
 from otklik.sla import selectors
 from otklik.sla.ledger import humanize_working
 from otklik.sla.models import ClockEventKind, SlaClock
@@ -48,7 +48,7 @@ def sla_panel(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     request = context.get("request")
     viewer = getattr(request, "user", None)
     now = timezone.now()
-    if viewer is None or not can_see_internal(viewer):
+    if viewer is None or not handles(viewer, ticket):
         return {"details": [], "ticket": ticket}
     clocks = SlaClock.objects.filter(ticket=ticket).exclude(state=selectors.CANCELLED).select_related("policy")
     # one line per metric: its current cycle (each requester message may start a next-reply cycle)

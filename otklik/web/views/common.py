@@ -18,9 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import attachment_get_for, can_see_internal_on, tickets_visible_to
 from otklik.accounts.models import User
+from otklik.accounts.services import user_set_language
 from otklik.core.errors import NotFound
 from otklik.core.models import PeriodicRun
-from otklik.security.views import attachment_file_response
+from otklik.security.downloads import attachment_file_response, wants_preview
 from otklik.tickets.models import Attachment
 from otklik.web import selectors as web_selectors
 from otklik.web.forms import ProfileForm, time_zone_names
@@ -87,7 +88,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if not supported_language(language):
         return response
     if isinstance(request.user, User):
-        User.objects.filter(pk=request.user.pk).update(language=language)
+        user_set_language(user=request.user, language=language)
     translation.activate(language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
@@ -131,8 +132,8 @@ def attachment(request: HttpRequest, token: str) -> FileResponse:
         found = attachment_get_for(viewer, token)
     except NotFound as error:
         raise Http404 from error
-    # Images open in the browser when their bytes really are images; anything else is a download.
-    return attachment_file_response(found, preview=True)
+    # Images open in the browser only when the link asks (?inline=1) and their bytes really are images.
+    return attachment_file_response(found, preview=wants_preview(request))
 
 
 def _link_viewer_for(request: HttpRequest, ticket_id: int) -> User | None:

@@ -39,6 +39,16 @@ def banner(*, host: str, port: int, demo: bool) -> str:
     return "\n".join(lines)
 
 
+def uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    """How `otklik run` starts uvicorn. Forwarded headers are left alone: uvicorn would otherwise trust
+    X-Forwarded-For from 127.0.0.1 and rewrite the client address before Django sees it, so a local
+    client could forge a new address per login try. One rule decides the client address instead:
+    `security.network.client_ip` with OTKLIK_TRUSTED_PROXY_COUNT."""
+    # No lifespan events are used; "off" also stops uvicorn's "lifespan unsupported" notice.
+    return {"host": host, "port": port, "log_level": "info", "proxy_headers": False, "forwarded_allow_ips": "",
+            "lifespan": "off"}
+
+
 class Command(BaseCommand):
     help = "Migrate and run the service desk: web server, job worker and scheduler in one command."
 
@@ -70,9 +80,7 @@ class Command(BaseCommand):
         try:
             import uvicorn
 
-            # No lifespan events are used; "off" also stops uvicorn's "lifespan unsupported" notice.
-            uvicorn.run("otklik.asgi:application", host=options["host"], port=options["port"], log_level="info",
-                        lifespan="off")
+            uvicorn.run("otklik.asgi:application", **uvicorn_options(options["host"], options["port"]))
         finally:
             if telegram is not None:
                 telegram.send_signal(signal.SIGTERM)

@@ -1,0 +1,183 @@
+"""The reviewed table of routes -> expected access (issue 11). Every URL pattern of the project (web pages,
+API operations, the admin) must have a row here; tests/access/test_access_routes.py walks
+`get_resolver()` and fails for a route without one, then probes every row as every persona of world.py.
+
+How to add a row for a new route: key it by its URL name with namespace ("chat:dialog", "api:ticket-sla")
+and pick the rule that says who may use it:
+
+- `Public()`              anyone, signed in or not (login, health, webhooks from outside with own auth)
+- `SignedIn()`            any signed-in person; anonymous visitors go to the login page (web) or get 401/403
+- `Staff()`               staff only (agents, managers, auditors, admins); anyone else gets 404
+- `AdminOnly()`           administrators only; anyone else gets 404/403 (API) or the login page (admin)
+- `TicketVisible()`       `<int:number>`: 200 for whoever sees the ticket (world.VISIBLE), 404 for anyone else
+- `TicketHandled()`       `<int:number>`: 200 for staff who handle the ticket (world.HANDLED), 404 otherwise
+                          (internal side: clocks, staff-only pages)
+- `FileVisible()`         `<str:token>`: public files for who sees the ticket, note files for who handles it
+- `Write("reply")`        a POST/PATCH/DELETE that changes a ticket: who may is `world.expected(rule, ...)`,
+                          proven per service in test_access_services.py; here a GET must not answer 200
+- `Covered("tests/x.py", "why")`  a route whose arguments the generic probe cannot build (ids of other
+                          objects, signed links): the named test file must exist and cover it
+
+Routes under a prefix row (e.g. "admin/") are covered by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    pass
+
+
+@dataclass(frozen=True)
+class Public(Rule):
+    pass
+
+
+@dataclass(frozen=True)
+class SignedIn(Rule):
+    pass
+
+
+@dataclass(frozen=True)
+class Staff(Rule):
+    pass
+
+
+@dataclass(frozen=True)
+class AdminOnly(Rule):
+    pass
+
+
+@dataclass(frozen=True)
+class TicketVisible(Rule):
+    pass
+
+
+@dataclass(frozen=True)
+class TicketHandled(Rule):
+    pass
+
+
+@dataclass(frozen=True)
+class FileVisible(Rule):
+    pass
+
+
+@dataclass(frozen=True)
+class Write(Rule):
+    rule: str
+
+
+@dataclass(frozen=True)
+class Covered(Rule):
+    test_file: str
+    why: str
+
+
+# Prefix rows: every route whose pattern starts with the key.
+PREFIXES: dict[str, Rule] = {
+    "admin/": AdminOnly(),  # the Django admin site: admins only (index and every changelist probed)
+}
+
+ROUTES: dict[str, Rule] = {
+    # ---- the REST API (tests/api/test_api_access_matrix.py checks contents persona by persona)
+    "api:schema": Public(),  # the OpenAPI document describes the API, no data
+    "api:docs": Public(),  # the API reference page is public documentation
+    "api:me": SignedIn(),
+    "api:users": SignedIn(),
+    "api:user": Covered("tests/api/test_api_access_matrix.py", "user ids: test_user_directory"),
+    "api:organizations": SignedIn(),
+    "api:teams": SignedIn(),
+    "api:statuses": SignedIn(),
+    "api:priorities": SignedIn(),
+    "api:categories": SignedIn(),
+    "api:request-types": SignedIn(),
+    "api:request-type": Covered("tests/access/test_access_request_types.py", "who may submit which type"),
+    "api:tickets": SignedIn(),
+    "api:ticket": TicketVisible(),
+    "api:ticket-messages": TicketVisible(),
+    "api:ticket-replies": Write("reply"),
+    "api:ticket-notes": Write("note"),
+    "api:ticket-events": TicketVisible(),  # staff events only for HANDLED: test_access_channels.py
+    "api:ticket-attachments": TicketVisible(),
+    "api:ticket-status": Write("change"),
+    "api:ticket-assign": Write("change"),
+    "api:ticket-resolve": Write("change"),
+    "api:ticket-close": Write("close"),
+    "api:ticket-reopen": Write("reopen"),
+    "api:ticket-merge": Write("change"),
+    "api:ticket-sla": TicketHandled(),
+    "api:ticket-links": TicketVisible(),
+    "api:ticket-rating": Write("rate"),
+    "api:ticket-watchers": Write("change"),
+    "api:ticket-watcher": Write("change"),
+    "api:attachment-download": FileVisible(),
+    "api:webhooks": AdminOnly(),
+    "api:webhook": Covered("tests/api/test_api_access_matrix.py", "subscription ids: webhook administration"),
+    "api:webhook-deliveries": Covered("tests/integrations", "subscription ids: webhook administration"),
+    "api:webhook-redeliver": Covered("tests/integrations", "subscription and delivery ids"),
+    "api:tokens": SignedIn(),
+    "api:token-revoke": Covered("tests/api/test_api_tokens.py", "token ids: revoke only one's own"),
+    # ---- mail
+    "mail:original": Covered("tests/mail/test_mail_access.py", "inbound mail ids: staff who see the ticket"),
+    "mail:inline": Covered("tests/mail/test_mail_access.py", "inbound mail ids: ticket access"),
+    # ---- SLA
+    "sla:overdue": Staff(),
+    "sla:due_soon": Staff(),
+    "sla:ticket": TicketHandled(),
+    "sla:override": Write("change"),
+    # ---- automation
+    "automation:trigger_preview": Covered("tests/automation/test_automation_views.py", "trigger ids: admins"),
+    "automation:forbidden_report": Covered("tests/automation/test_automation_views.py", "admins and managers"),
+    "automation:forbidden_rescan": Write("admin"),
+    "automation:reply_check": Write("reply"),
+    "automation:availability": Covered("tests/automation/test_automation_views.py", "staff set their own"),
+    # ---- notifications
+    "notifications:list": SignedIn(),
+    "notifications:unread": SignedIn(),
+    "notifications:read_all": Write("own"),
+    "notifications:preferences": SignedIn(),
+    "notifications:open": Covered("tests/notifications/test_notification_views.py", "notification ids: own only"),
+    # ---- account security
+    "security:overview": SignedIn(),
+    "security:two_factor_setup": Covered("tests/security/test_security_two_factor.py", "staff enrolment"),
+    "security:two_factor_verify": Covered("tests/security/test_security_two_factor.py", "staff verification"),
+    "security:two_factor_disable": Covered("tests/security/test_security_two_factor.py", "own authenticator"),
+    "security:recovery_codes": Covered("tests/security/test_security_two_factor.py", "own codes"),
+    "security:attachment_download": FileVisible(),
+    "set_language": Public(),
+    # ---- web pages
+    "home": SignedIn(),
+    "ticket_new": Staff(),
+    "ticket_bulk": Write("change"),
+    "ticket": TicketVisible(),
+    "ticket_next": Covered("tests/web/test_agent_workspace.py", "next ticket of the agent's queue"),
+    "ticket_update": Write("change"),
+    "ticket_reply": Write("reply"),
+    "ticket_note": Write("note"),
+    "ticket_watchers": Write("change"),
+    "ticket_link_add": Write("change"),
+    "ticket_merge": Write("change"),
+    "ticket_canned": Covered("tests/web/test_ticket_page.py", "canned reply ids, staff who handle the ticket"),
+    "saved_view_create": Write("own"),
+    "saved_view_delete": Write("own"),
+    "search": Staff(),
+    "portal_home": SignedIn(),
+    "portal_catalogue": SignedIn(),
+    "portal_submit": Covered("tests/access/test_access_request_types.py", "request type codes"),
+    "portal_created": TicketVisible(),
+    "portal_reply": Write("reply"),
+    "portal_close": Write("close"),
+    "portal_reopen": Write("reopen"),
+    "portal_rate": Write("rate"),
+    "ticket_link": Covered("tests/web/test_portal.py", "signed links from notification emails"),
+    "attachment": FileVisible(),
+    "profile": SignedIn(),
+    "set_language_web": Write("own"),
+    "login": Public(),
+    "logout": Write("own"),
+    "health": Public(),
+}
