@@ -148,7 +148,9 @@ def seed_demo_chats(now: datetime, *, days: int = 180, seed: int = 7, dialogs_pe
         if agent is None:
             break
         try:
-            services.chat_ticket_from_message(actor=agent, message_id=message.pk, now=now)
+            # Made a few minutes after the question, as an agent would: the ticket's history keeps its time.
+            services.chat_ticket_from_message(actor=agent, message_id=message.pk,
+                                              now=min(now, message.created_at + timedelta(minutes=3)))
         except DomainError as error:  # the demo goes on without that one ticket
             logger.info("demo chat ticket from message %s skipped: %s", message.pk, error)
             continue

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from otklik.accounts import access
 from otklik.core.errors import DomainError, NotFound
 from otklik.knowledge import selectors, services
 from otklik.knowledge.models import Article, Category, FeedbackKind
@@ -124,6 +125,8 @@ def similar(request: HttpRequest, number: int) -> HttpResponse:
         found = ticket_selectors.ticket_get_by_number_for(user, number)
     except NotFound as error:
         raise Http404() from error
+    if not access.handles(user, found):  # an agent who only asked or watches sees it as a requester does
+        raise Http404()
     ticket = Ticket.objects.only("pk", "subject").get(pk=found.pk)
     return render(request, "knowledge/similar.html",
                   {"similar": selectors.similar_tickets(user, ticket), "ticket": ticket})

@@ -105,7 +105,8 @@ def _clipped_seconds(spans: Iterable[tuple[datetime, datetime | None]], start: d
 def ticket_facts(ticket: Ticket, history: list[HistoryItem], *, pauses: dict[str, bool], kinds: dict[str, str],
                  desk: DeskCalendar) -> TicketTimes:
     """The ticket's durations, from its row and its ordered history (created, status changes, replies)."""
-    times = TicketTimes(ticket_id=ticket.pk, calendar_key=desk.key)
+    # The calendar is recorded only where a working duration was computed with it.
+    times = TicketTimes(ticket_id=ticket.pk, calendar_key="")
     created = ticket.created_at
     working: Callable[[datetime, datetime, list[tuple[datetime, datetime | None]]], int]
     if desk.calendar is None:
@@ -120,6 +121,7 @@ def ticket_facts(ticket: Ticket, history: list[HistoryItem], *, pauses: dict[str
         # The first answer is waited for in full: a pause before it is still the requester's wait.
         times.first_response_seconds = max(0, int((ticket.first_response_at - created).total_seconds()))
         times.first_response_working_seconds = working(created, ticket.first_response_at, [])
+        times.calendar_key = desk.key
     if ticket.resolved_at is not None:
         stops = _stopped_spans(ticket, history, pauses, kinds)
         # The last resolution is the one that counts; it ends any stop span it starts.
@@ -127,6 +129,7 @@ def ticket_facts(ticket: Ticket, history: list[HistoryItem], *, pauses: dict[str
         elapsed = int((ticket.resolved_at - created).total_seconds())
         times.resolution_seconds = max(0, elapsed - _clipped_seconds(stops, created, ticket.resolved_at))
         times.resolution_working_seconds = working(created, ticket.resolved_at, stops)
+        times.calendar_key = desk.key
     times.reopen_count = sum(
         1 for item in history
         if item.kind == EventKind.STATUS_CHANGED and item.data.get("from_kind") in DONE_KINDS
@@ -171,7 +174,10 @@ def refresh_ticket(ticket: Ticket) -> TicketTimes:
 
 def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
     """Receiver of ticket_event_recorded: runs in the service's transaction, so facts never lag."""
-    if event.kind in FACT_EVENTS:
+    if event.kind == EventKind.CREATED and ticket.first_response_at is None and ticket.resolved_at is None:
+        # A new ticket has no durations yet: one INSERT, no history or calendar reads on the create path.
+        _store([TicketTimes(ticket_id=ticket.pk, calendar_key="")])
+    elif event.kind in FACT_EVENTS:
         refresh_ticket(ticket)
 
 

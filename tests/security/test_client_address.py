@@ -34,7 +34,7 @@ def served_like_otklik_run() -> Iterator[int]:
     """The echo app served by uvicorn with exactly the options `otklik run` uses, on an ephemeral port."""
     options = uvicorn_options("127.0.0.1", 0)
     options.pop("host"), options.pop("port")
-    config = uvicorn.Config(_echo_client, log_level="warning", lifespan="off",
+    config = uvicorn.Config(_echo_client, log_level="warning",
                             **{key: value for key, value in options.items() if key != "log_level"})
     server = uvicorn.Server(config)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -33,7 +33,8 @@ Fetch = Callable[[str, str], object]
 
 def _token(people: Personas, now: datetime, filename: str, content: bytes, content_type: str) -> str:
     ticket = factories.ticket(requester=people.alice, now=now)
-    message = services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="see file", now=now,
+    # Staff may attach risky types (requesters are refused at upload); serving them must still be safe.
+    message = services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="see file", now=now,
                                     attachments=[InboundAttachment(filename, content, content_type)])
     return str(message.attachments.get().token)
 

@@ -20,6 +20,8 @@ from otklik.testing.personas import Personas
 # path prefix -> why it may skip Django's CSRF check
 CSRF_EXEMPT: dict[str, str] = {
     "/api/": "DRF: token-authenticated calls carry no cookie; session calls are checked by SessionAuthentication",
+    "/trackers/hooks/": "tracker webhooks: the tracker signs each call (HMAC, token header or secret in the URL)",
+    "/telegram/webhook/": "Telegram webhooks: checked by the X-Telegram-Bot-Api-Secret-Token header",
 }
 
 _SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "00000000-0000-0000-0000-000000000000",

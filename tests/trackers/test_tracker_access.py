@@ -15,8 +15,9 @@ from otklik.testing.personas import Personas
 from otklik.trackers.models import ExternalIssue, IssueRequest, TicketIssueLink, TrackerConnection
 from tests.access.world import HANDLED, PERSONAS, TICKETS, VISIBLE, World, build_world
 
-STAFF = {"fiona", "sam", "mia", "rita", "adam"}
-WRITERS = {"fiona", "sam", "mia", "adam"}
+# Every agent role (otto: only-assigned and watching; gina: another team): what they get depends on the ticket.
+STAFF = {"fiona", "sam", "mia", "rita", "adam", "otto", "gina"}
+WRITERS = {"fiona", "sam", "mia", "adam", "otto", "gina"}
 
 
 @pytest.fixture
