@@ -20,7 +20,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from markdown_it import MarkdownIt
 
-from otklik.accounts.access import can_see_internal, tickets_handled_by
+from otklik.accounts.access import can_see_internal, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.text import sanitize_html
 from otklik.knowledge.models import Article, ArticleStatus, Audience
@@ -156,7 +156,7 @@ def similar_tickets(viewer: User | None, ticket: Ticket, *, limit: int = SIMILAR
     words = _words(ticket.subject)
     if not words:
         return []
-    candidates = tickets_handled_by(viewer).filter(status__kind__in=DONE_KINDS).exclude(pk=ticket.pk)
+    candidates = tickets_visible_to(viewer).filter(status__kind__in=DONE_KINDS).exclude(pk=ticket.pk)
     ids = _rank_tickets(candidates, words, limit)
     if not ids:
         return []

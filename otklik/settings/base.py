@@ -123,9 +123,11 @@ def database_config(url: str | None, *, web: bool = False) -> dict[str, Any]:
     timeout; job workers and commands (migrations, loads) run without one."""
     if not url:
         url = f"sqlite:///{SQLITE_PATH}"
-    # Persistent connections with a health check at each request's start: no connect per request.
+    # Connect per request by default: under ASGI (`otklik run`, uvicorn) Django runs each request's sync
+    # code in a fresh thread, so persistent connections pile up until PostgreSQL refuses clients (measured
+    # by bench/bench_peer.py). WSGI deployments may keep them (OTKLIK_DB_CONN_MAX_AGE, health-checked).
     config: dict[str, Any] = dict(dj_database_url.parse(
-        url, conn_max_age=int(os.environ.get("OTKLIK_DB_CONN_MAX_AGE", "60")), conn_health_checks=True,
+        url, conn_max_age=int(os.environ.get("OTKLIK_DB_CONN_MAX_AGE", "0")), conn_health_checks=True,
     ))
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["OPTIONS"] = postgres_options(web=web)

@@ -9,12 +9,12 @@ from otklik.settings.base import database_config
 URL = "postgres://postgres@127.0.0.1:5432/otklik_x"
 
 
-def test_connections_persist_with_health_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connections_persist_only_when_asked_with_health_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OTKLIK_DB_CONN_MAX_AGE", raising=False)
+    assert database_config(URL)["CONN_MAX_AGE"] == 0  # ASGI strands persistent connections: opt-in only
+    monkeypatch.setenv("OTKLIK_DB_CONN_MAX_AGE", "60")
     config = database_config(URL)
     assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
-    monkeypatch.setenv("OTKLIK_DB_CONN_MAX_AGE", "0")
-    assert database_config(URL)["CONN_MAX_AGE"] == 0
 
 
 def test_only_web_processes_get_the_statement_timeout_and_no_jit(monkeypatch: pytest.MonkeyPatch) -> None:
