@@ -9,7 +9,7 @@ What it does, all on this machine (127.0.0.1 only):
 2. loads N tickets with 4 messages each (description + 3 follow-ups, the texts of Otklik's generator)
    into database peer_helpdesk through django-helpdesk's ORM, and N tickets into peer_otklik through
    bench/generate.py (4 messages per ticket on average);
-3. serves each with uvicorn, --workers processes each, ASGI, persistent database connections (60 s);
+3. serves each with uvicorn, --workers processes each, ASGI, a database connection per request (see main);
 4. runs each workload for --seconds against one server, then the other, alternating who goes first,
    for --rounds rounds, and prints throughput, median and p95 latency and the Otklik/peer ratio;
 5. stops its servers and removes the temporary folder (unless --keep or --peer-dir).
@@ -68,7 +68,7 @@ TEMPLATES = [{
 }]
 DATABASES = {"default": {
     "ENGINE": "django.db.backends.postgresql", "NAME": %(name)r, "HOST": %(host)r, "PORT": %(port)r,
-    "USER": %(user)r, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True,
+    "USER": %(user)r, "CONN_MAX_AGE": 0,
 }}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SITE_ID = 1
@@ -113,6 +113,7 @@ django.setup()
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 from helpdesk.models import FollowUp, Queue, Ticket
@@ -155,7 +156,9 @@ while done < target:
 token, _ = Token.objects.get_or_create(user=agent)
 client = Client()
 client.force_login(agent)
-ticket = Ticket.objects.filter(status=Ticket.OPEN_STATUS).order_by("-id").first()
+# A loaded open ticket (description + 3 follow-ups), not one made by an earlier run's create workload.
+ticket = (Ticket.objects.filter(status=Ticket.OPEN_STATUS).annotate(n=Count("followup")).filter(n=3)
+          .order_by("-id").first())
 print(json.dumps({
     "tickets": Ticket.objects.count(), "followups": FollowUp.objects.count(), "token": token.key,
     "session": client.cookies["sessionid"].value, "queue": queue.pk, "ticket": ticket.pk,
@@ -482,7 +485,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         uvicorn = ["--host", "127.0.0.1", "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"]
         processes.append(start_server([str(folder / "venv" / "bin" / "uvicorn"), "peerproj.asgi:application",
                                        "--port", str(peer_port), *uvicorn], folder, peer_env, peer_port))
+        # Under ASGI Django runs each request's sync code in a fresh thread, so persistent connections
+        # (Otklik's default 60 s) are stranded per thread until PostgreSQL refuses clients: both desks
+        # connect per request, as Django's documentation says for ASGI without a pool.
         our_env = {**os.environ, "DATABASE_URL": otklik_url, "OTKLIK_API_REQUESTS_PER_MINUTE": "10000000",
+                   "OTKLIK_DB_CONN_MAX_AGE": "0",
                    "OTKLIK_JOBS_IMMEDIATE": "0"}
         our_env.pop("DJANGO_SETTINGS_MODULE", None)
         processes.append(start_server([str(Path(sys.executable).parent / "uvicorn"), "otklik.asgi:application",
