@@ -212,7 +212,7 @@ def markdown_table(rows: Sequence[tuple[str, Result, Result]]) -> str:
     lines = ["| workload | django-helpdesk | Otklik | Otklik vs peer |", "|---|---|---|---|"]
     for label, peer, ours in rows:
         ratio = f"{ours.rate / peer.rate:.2f}×" if peer.rate else "n/a"
-        lines.append(f"| {label} | {describe(peer).strip()} | {describe(ours).strip()} | {ratio} |")
+        lines.append(f"| {label} | {' '.join(describe(peer).split())} | {' '.join(describe(ours).split())} | {ratio} |")
     return "\n".join(lines)
 
 
