@@ -1,0 +1,72 @@
+"""bench/bench_peer.py without network or servers: its arguments, its table and the project it generates."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_peer", REPO / "bench" / "bench_peer.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_peer"] = module  # dataclasses resolve their annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_peer = _load()
+
+
+def test_defaults_are_the_published_run() -> None:
+    args = bench_peer.parse_args([])
+    assert (args.tickets, args.rounds, args.seconds, args.concurrency, args.workers) == (10_000, 3, 3.0, 8, 2)
+    assert args.peer_version == "2.6.1"
+    assert args.postgres == "postgres://postgres@127.0.0.1:5432"
+
+
+@pytest.mark.parametrize("argv", [
+    ["--postgres", "postgres://postgres@db.example.com:5432"],
+    ["--seconds", "0"],
+    ["--tickets", "5"],
+    ["--warmup", "-1"],
+])
+def test_rejects_remote_servers_and_empty_runs(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        bench_peer.parse_args(argv)
+
+
+def test_table_gives_otklik_throughput_over_the_peers() -> None:
+    peer = bench_peer.Result(done=10, seconds=2.0, latencies=[100.0] * 9 + [400.0])
+    ours = bench_peer.Result(done=30, seconds=2.0, latencies=[20.0] * 30)
+    failed = bench_peer.Result(errors=3, seconds=2.0)
+    table = bench_peer.format_table([("create", peer, ours), ("search", failed, ours)])
+    create_line, search_line = table.splitlines()[2:]
+    assert create_line.startswith("create") and create_line.endswith("3.00x")
+    assert "5.0/s" in create_line and "p95    400" in create_line and "15.0/s" in create_line
+    assert "(3 err)" in search_line and search_line.endswith("n/a")
+    markdown = bench_peer.markdown_table([("create", peer, ours)])
+    assert markdown.splitlines()[2].endswith("| 3.00× |")
+
+
+def test_percentile_of_nothing_is_not_a_number() -> None:
+    assert bench_peer.percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert bench_peer.percentile([], 0.95) != bench_peer.percentile([], 0.95)  # NaN
+
+
+def test_generated_peer_project_is_valid_python_on_its_own_database(tmp_path: Path) -> None:
+    bench_peer.write_peer_project(tmp_path, "postgres://postgres@127.0.0.1:5432")
+    settings = (tmp_path / "peerproj" / "settings.py").read_text()
+    namespace: dict[str, object] = {}
+    exec(compile(settings, "settings.py", "exec"), namespace)  # noqa: S102 - text this module just wrote
+    database = namespace["DATABASES"]["default"]  # type: ignore[index]
+    assert (database["NAME"], database["HOST"], database["PORT"]) == ("peer_helpdesk", "127.0.0.1", "5432")
+    for name in ("urls.py", "asgi.py"):
+        compile((tmp_path / "peerproj" / name).read_text(), name, "exec")
+    compile((tmp_path / "load_peer.py").read_text(), "load_peer.py", "exec")
