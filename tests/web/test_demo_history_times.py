@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from otklik.tickets.models import Source, Ticket
+from otklik.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def test_demo_tickets_were_updated_across_months_not_at_load_time():
     now = timezone.now()
     updated = list(Ticket.objects.values_list("updated_at", flat=True))
     # 120 generated tickets, plus the few the demo chats turned into tickets.
-    assert Ticket.objects.exclude(source=Source.CHAT).count() == 120
+    assert 120 <= len(updated) <= 140
     recent = sum(1 for moment in updated if now - moment < timedelta(hours=1))
     assert recent < len(updated) * 0.2, f"{recent} of {len(updated)} tickets were 'updated' at load time"
     assert max(updated) - min(updated) > timedelta(days=90)
