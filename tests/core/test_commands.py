@@ -85,3 +85,20 @@ def test_otklik_run_serves_login_page_with_worker_and_scheduler(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+    # A service manager stops `otklik run` with SIGTERM: its job worker must stop with it, not linger.
+    deadline = time.monotonic() + 30
+    while _processes_using(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _processes_using(tmp_path), "the job worker outlived `otklik run`"
+
+
+def _processes_using(data_dir) -> list[int]:
+    """Processes started with this data folder in their environment (Linux /proc)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"OTKLIK_DATA_DIR={data_dir}".encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found

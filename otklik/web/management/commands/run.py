@@ -49,6 +49,12 @@ def uvicorn_options(host: str, port: int) -> dict[str, Any]:
             "lifespan": "off"}
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # uvicorn shuts down on SIGTERM, then raises the signal again for the previous handler; the default
+    # one would end this process on the spot and leave the worker and the bot running as orphans.
+    raise SystemExit(128 + signum)
+
+
 class Command(BaseCommand):
     help = "Migrate and run the service desk: web server, job worker and scheduler in one command."
 
@@ -77,6 +83,7 @@ class Command(BaseCommand):
             # Long polling for the configured Telegram bots, in its own process like the worker.
             telegram = subprocess.Popen([sys.executable, "-m", "otklik", "telegram", "run"])
         self.stdout.write(banner(host=options["host"], port=options["port"], demo=options["demo"]))
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             import uvicorn
 
