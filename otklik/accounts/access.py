@@ -17,7 +17,9 @@ falls in their staff scope.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.apps import apps
@@ -39,6 +41,35 @@ REQUESTER_ACTIONS: frozenset[str] = frozenset({"view", "reply", "close", "reopen
 # A colleague who sees a ticket only because the organization shares tickets may read and add to the
 # conversation, but deciding its fate (closing, reopening, rating) stays with the requester and watchers.
 SHARED_ORGANIZATION_ACTIONS: frozenset[str] = frozenset({"view", "reply"})
+
+
+# Answers remembered for the length of one read-only request: a ticket page asks "does the viewer handle
+# this ticket?" and "which teams is the viewer in?" from a dozen panels. Nothing is remembered outside
+# `remembered_for_request` (services, jobs, bots and tests always ask the database afresh), and only
+# safe requests use it, so a write never sees an answer from before it.
+_request_memo: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("otklik_access_memo", default=None)
+
+
+@contextmanager
+def remembered_for_request() -> Iterator[None]:
+    token = _request_memo.set({})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
+
+
+def _remembered[Answer](key: tuple[Any, ...], compute: Callable[[], Answer]) -> Answer:
+    memo = _request_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def _team_kinds(viewer: User) -> list[tuple[int, str]]:
+    return _remembered(("teams", viewer.pk), lambda: list(viewer.teams.values_list("pk", "kind")))
 
 
 def _ticket_model() -> type[Ticket]:
@@ -80,7 +111,7 @@ def _staff_scope(viewer: User) -> Q | None:
         return None
     if viewer.role == Role.AGENT and viewer.only_assigned_to_me:
         return Q(assignee_id=viewer.pk)
-    teams = list(viewer.teams.values_list("pk", "kind"))
+    teams = _team_kinds(viewer)
     scope = (
         Q(assignee_id=viewer.pk)
         | Q(pk__in=_watched_ids(viewer))
@@ -137,7 +168,8 @@ def handles(viewer: User | None, ticket: Ticket) -> bool:
         return True
     if ticket.assignee_id == viewer.pk:
         return True
-    return tickets_handled_by(viewer).filter(pk=ticket.pk).exists()
+    return _remembered(("handles", viewer.pk, ticket.pk),
+                       lambda: tickets_handled_by(viewer).filter(pk=ticket.pk).exists())
 
 
 def sees_everything(viewer: User | None) -> bool:
@@ -149,7 +181,10 @@ def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
 
 
 def is_visible(viewer: User | None, ticket_id: int) -> bool:
-    return tickets_visible_to(viewer).filter(pk=ticket_id).exists()
+    if viewer is None:
+        return False
+    return _remembered(("visible", viewer.pk, ticket_id),
+                       lambda: tickets_visible_to(viewer).filter(pk=ticket_id).exists())
 
 
 def messages_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Message]:
@@ -285,8 +320,11 @@ def ensure_may_submit(actor: User | None) -> None:
 
 
 def _team_ids_of(viewer: User) -> list[int]:
-    ids = set(viewer.teams.values_list("pk", flat=True)) | set(viewer.led_teams.values_list("pk", flat=True))
-    return sorted(ids)
+    def member_or_lead() -> list[int]:
+        led = viewer.led_teams.values_list("pk", flat=True)
+        return sorted({pk for pk, _kind in _team_kinds(viewer)} | set(led))
+
+    return _remembered(("team_ids", viewer.pk), member_or_lead)
 
 
 def chats_served_by(viewer: User | None) -> QuerySet[Any]:

@@ -39,3 +39,15 @@ def test_a_failed_enqueue_leaves_nothing_pending():
     queued: list[str] = []
     assert wake("dispatcher", lambda: queued.append("job"))
     assert queued == ["job"]
+
+
+def test_each_wake_is_one_statement_whether_or_not_it_enqueues(django_assert_num_queries):
+    queued: list[str] = []
+    with django_assert_num_queries(1):
+        assert wake("dispatcher", lambda: queued.append("job"))  # the row is created
+    with django_assert_num_queries(1):
+        assert not wake("dispatcher", lambda: queued.append("job"))  # already pending
+    woken("dispatcher")
+    with django_assert_num_queries(1):
+        assert wake("dispatcher", lambda: queued.append("job"))  # idle row claimed again
+    assert queued == ["job", "job"]
