@@ -22,7 +22,7 @@ from otklik.accounts import access
 from otklik.accounts.models import Organization, Role, Team, User
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
-from otklik.tickets import numbers
+from otklik.tickets import numbers, selectors
 from otklik.tickets.fields import clean_fields
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import (
@@ -37,7 +37,6 @@ from otklik.tickets.models import (
     Source,
     Status,
     StatusKind,
-    SubmitRule,
     Ticket,
     TicketEvent,
     TicketLink,
@@ -214,24 +213,14 @@ def _user_for_sender(email: str, name: str) -> User:
     return user
 
 
-def request_type_ensure_may_submit(user: User, request_type: RequestType) -> None:
-    """The request type's submit rule, enforced the same in every channel."""
+def request_type_ensure_may_submit(user: User, request_type: RequestType, *, actor: User | None = None) -> None:
+    """The request type's submit rule (`selectors.submit_scope`), enforced the same in every channel.
+
+    `user` is the requester; `actor`, when someone else files for them, is the staff member doing it."""
     if not request_type.is_active:
         raise InvalidInput(_("This request type is not available."))
-    if user.is_staff_member or user.is_superuser:
-        return
-    rule = request_type.submit_rule
-    if rule == SubmitRule.EVERYONE:
-        return
-    if rule == SubmitRule.DEPARTMENT_HEADS and user.is_department_head:
-        return
-    if (
-        rule == SubmitRule.ORGANIZATIONS
-        and user.organization_id is not None
-        and request_type.allowed_organizations.filter(pk=user.organization_id).exists()
-    ):
-        return
-    raise PermissionDenied(_("You may not submit this type of request."))
+    if not selectors.request_type_may_submit(user, request_type, actor=actor):
+        raise PermissionDenied(_("You may not submit this type of request."))
 
 
 # ---------------------------------------------------------------- creation
@@ -275,7 +264,7 @@ def ticket_create(
     if source not in Source.values:
         raise InvalidInput(_("Unknown source."))
     if request_type is not None:
-        request_type_ensure_may_submit(requester, request_type)
+        request_type_ensure_may_submit(requester, request_type, actor=actor)
     access.ensure_may_set_fields(actor or requester, request_type.pk if request_type else None, (fields or {}).keys())
     cleaned_fields = clean_fields(request_type, fields or {})
     attachments_check(attachments, actor or requester)
