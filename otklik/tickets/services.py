@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
-from otklik.accounts.models import Organization, Role, Team, User
+from otklik.accounts.models import Role, Team, User
+from otklik.accounts.services import requester_for_email
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
 from otklik.tickets import numbers, selectors
@@ -195,24 +196,6 @@ def attachments_store(
     return stored
 
 
-def _user_for_sender(email: str, name: str) -> User:
-    email = email.strip().lower()
-    if not email or "@" not in email:
-        raise InvalidInput(_("A sender address is required."))
-    user = User.objects.filter(email=email).first()
-    if user is not None:
-        return user
-    domain = email.rsplit("@", 1)[1]
-    first, _sep, last = name.strip().partition(" ")
-    user = User.objects.create_user(
-        email=email, first_name=first[:150], last_name=last[:150], role=Role.REQUESTER,
-        organization=Organization.objects.filter(domain__iexact=domain).first(),
-    )
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    return user
-
-
 def request_type_ensure_may_submit(user: User, request_type: RequestType, *, actor: User | None = None) -> None:
     """The request type's submit rule (`selectors.submit_scope`), enforced the same in every channel.
 
@@ -258,6 +241,8 @@ def ticket_create(
     access.ensure_may_submit(actor or requester)
     if actor is not None and actor.pk != requester.pk:
         access.ensure_staff_writer(actor)
+        if not requester.is_active:
+            raise InvalidInput(_("This account is disabled."), errors={"requester": _("Disabled account.")})
     subject = " ".join(subject.split())[:500]
     if not subject:
         raise InvalidInput(_("A subject is required."), errors={"subject": _("This field is required.")})
@@ -339,9 +324,9 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
         existing = Message.objects.filter(external_id=inbound.external_id[:998], channel=inbound.channel).first()
         if existing is not None:
             return IngestResult(ticket=existing.ticket, message=existing, outcome="duplicate")
-    sender = _user_for_sender(inbound.sender_email, inbound.sender_name)
+    sender = requester_for_email(inbound.sender_email, name=inbound.sender_name)
     watchers = [
-        _user_for_sender(email, "") for email in inbound.watcher_emails if email.lower() != sender.email
+        requester_for_email(email) for email in inbound.watcher_emails if email.lower() != sender.email
     ]
     target = _thread_target(inbound)
     while target is not None and target.merged_into_id is not None:

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
+from otklik.accounts.services import requester_for_email
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
@@ -30,7 +31,6 @@ from otklik.web import selectors
 from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
 from otklik.web.models import SavedView
 from otklik.web.queues import default_queue, queue_counts, queues
-from otklik.web.requesters import requester_for_phone_call
 from otklik.web.views.base import agent_required, current_user, report_error
 
 # The most tickets one search pages through; a search finding more says so and asks for more words.
@@ -203,7 +203,9 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            requester = requester_for_phone_call(data["requester_email"], data["requester_name"])
+            requester = requester_for_email(
+                data["requester_email"], name=data["requester_name"], error_field="requester_email"
+            )
             options: dict[str, Any] = {}
             if data["request_type"] is not None:
                 options["request_type"] = data["request_type"]
@@ -219,6 +221,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             report_error(request, error)
             for field, message in getattr(error, "errors", {}).items():
+                field = "requester_email" if field == "requester" else field
                 if field in form.fields:
                     form.add_error(field, message)
         else:

@@ -1,0 +1,51 @@
+"""Issue 11, "one rule, one path": each rule below is one function, and every channel that needs it calls
+that function, so the channels cannot drift apart again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.test import Client
+
+from otklik.accounts.models import Role, User
+from otklik.accounts.services import requester_for_email
+from otklik.core.errors import InvalidInput
+from otklik.testing.personas import Personas
+from otklik.tickets import services
+from otklik.tickets.inbound import InboundMessage
+
+# ---------------------------------------------------------------- requester from an email address
+
+
+def test_every_channel_makes_the_same_requester_from_an_address(people: Personas, now: datetime) -> None:
+    services.ticket_ingest(inbound=InboundMessage(
+        sender_email=" Nina.Newton@B.example ", sender_name="Nina   Newton", channel="email", subject="Hi",
+        body_text="hello", external_id="<nina@mail>", watcher_emails=("Pavel@a.example",),
+    ), now=now)
+    nina = User.objects.get(email="nina.newton@b.example")
+    assert (nina.first_name, nina.last_name, nina.organization, nina.role) == ("Nina", "Newton", people.org_b,
+                                                                               Role.REQUESTER)
+    assert not nina.has_usable_password()
+    client = Client()
+    client.force_login(people.fiona)
+    client.post("/tickets/new/", {"requester_email": "Olga@A.example", "requester_name": " Olga  Orlova ",
+                                  "subject": "Call", "body": "by phone", "source": "phone"})
+    olga = User.objects.get(email="olga@a.example")
+    assert (olga.first_name, olga.last_name, olga.organization) == ("Olga", "Orlova", people.org_a)
+    assert User.objects.get(email="pavel@a.example").organization == people.org_a
+    assert requester_for_email("NINA.newton@b.example") == nina  # found, not made twice
+
+
+def test_a_bad_address_names_the_callers_field(db: None) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        requester_for_email("not-an-address", error_field="requester_email")
+    assert set(caught.value.errors) == {"requester_email"}
+
+
+def test_no_ticket_on_behalf_of_a_disabled_account(people: Personas, now: datetime) -> None:
+    people.alice.is_active = False
+    people.alice.save()
+    with pytest.raises(InvalidInput):
+        services.ticket_create_on_behalf(actor=people.fiona, requester=people.alice, subject="Call",
+                                         body_text="", now=now)
