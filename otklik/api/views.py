@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponseBase
@@ -675,9 +674,9 @@ class TicketAttachmentsView(TicketChildList):
         ticket = selectors.ticket_for(viewer, number)
         data = valid(s.AttachmentUploadInput, request.data, request)
         upload = data["file"]
-        limit = int(settings.OTKLIK_MAX_UPLOAD_BYTES)
+        limit = services.upload_limit(viewer)
         if upload.size is not None and upload.size > limit:
-            # Refused before the file is read into memory; the service checks the per-role limit.
+            # Refused before the file is read into memory, by the services' one per-role limit.
             raise InvalidInput(_("The file is too large."), errors={"file": _("The file is too large.")})
         item = InboundAttachment(
             filename=upload.name or "attachment",

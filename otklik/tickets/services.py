@@ -142,7 +142,9 @@ def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
 
 
-def _upload_limit(uploader: User | None) -> int:
+def upload_limit(uploader: User | None) -> int:
+    """The largest file this person may upload, in bytes: the one limit of every channel (portal and agent
+    forms, API, mail, Telegram, chat). Requesters and unknown senders have the smaller one."""
     if uploader is None or uploader.role == Role.REQUESTER:
         return int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
     return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
@@ -163,7 +165,7 @@ def attachments_check(files: Sequence[InboundAttachment], uploader: User | None)
     """Refuse before anything is written, so a broken upload leaves no half-made reply.
 
     Requesters (and unknown senders) may not send risky file types; staff may, e.g. a vetted installer."""
-    limit = _upload_limit(uploader)
+    limit = upload_limit(uploader)
     for item in files:
         if (uploader is None or uploader.role == Role.REQUESTER) and (extension := _blocked_extension(item.filename)):
             raise InvalidInput(

@@ -4,8 +4,10 @@ that function, so the channels cannot drift apart again."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from otklik.accounts.models import Role, User
@@ -49,3 +51,29 @@ def test_no_ticket_on_behalf_of_a_disabled_account(people: Personas, now: dateti
     with pytest.raises(InvalidInput):
         services.ticket_create_on_behalf(actor=people.fiona, requester=people.alice, subject="Call",
                                          body_text="", now=now)
+
+
+# ---------------------------------------------------------------- upload limit
+
+
+def test_one_upload_limit_for_forms_services_and_the_api(people: Personas, now: datetime, settings: Any) -> None:
+    from rest_framework.test import APIClient
+
+    from otklik.api.tokens import token_create
+    from otklik.testing import factories
+    from otklik.web import forms
+
+    assert forms.upload_limit is services.upload_limit
+    settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES = 10
+    settings.OTKLIK_MAX_UPLOAD_BYTES = 1000
+    assert (services.upload_limit(people.alice), services.upload_limit(None)) == (10, 10)
+    assert services.upload_limit(people.fiona) == 1000
+    ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
+    client = APIClient()
+    token = token_create(actor=people.alice, user=people.alice, name="t", scopes=("read", "write"), now=now)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+    upload = SimpleUploadedFile("big.txt", b"x" * 50, content_type="text/plain")
+    answer = client.post(f"/api/v1/tickets/{ticket.number}/attachments/", {"file": upload}, format="multipart")
+    # Refused by the requester's limit before the file is read, with the field named.
+    assert answer.status_code == 400
+    assert set(answer.json()["error"]["fields"]) == {"file"}

@@ -25,7 +25,7 @@ from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket, TicketRating
 from otklik.web import selectors
-from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound, upload_limit
+from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound
 from otklik.web.links import SESSION_KEY
 from otklik.web.views.base import current_user, report_error, report_form_errors
 from otklik.web.views.ticket import custom_fields
@@ -126,7 +126,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("portal_created", number=ticket.number)
     return render(request, "web/portal/submit.html", {
         "form": form, "request_type": request_type,
-        "upload_limit_mb": round(upload_limit(user) / 1024 / 1024, 1),
+        "upload_limit_mb": round(services.upload_limit(user) / 1024 / 1024, 1),
     })
 
 
