@@ -77,3 +77,45 @@ def test_one_upload_limit_for_forms_services_and_the_api(people: Personas, now: 
     # Refused by the requester's limit before the file is read, with the field named.
     assert answer.status_code == 400
     assert set(answer.json()["error"]["fields"]) == {"file"}
+
+
+# ---------------------------------------------------------------- category subtree
+
+
+def test_one_subtree_rule_for_reports_automation_and_sla(people: Personas, now: datetime) -> None:
+    from otklik.automation.conditions import MatchContext, conditions_match, conditions_q
+    from otklik.automation.models import AssignmentRule
+    from otklik.reports.filters import category_subtree
+    from otklik.sla.models import SlaPolicy
+    from otklik.sla.policies import PolicyBook, TicketFacts
+    from otklik.testing import factories
+    from otklik.tickets.models import Category, Ticket, category_in_subtree
+
+    hardware = factories.category("Hardware")
+    printers = factories.category("Printers", parent=hardware)
+    lasers = factories.category("Lasers", parent=printers)
+    lookalike = factories.category("Hardware extra")  # shares the name's prefix, not the path
+    expected = {hardware.pk, printers.pk, lasers.pk}
+    everything = list(Category.objects.all())
+    assert {c.pk for c in everything if category_in_subtree(hardware, pk=c.pk, path=c.path)} == expected
+    assert set(category_subtree(hardware.pk)) == expected
+
+    rule = AssignmentRule.objects.create(name="tree", include_subcategories=True)
+    rule.categories.set([hardware])
+    tickets = {c.pk: factories.ticket(requester=people.alice, category=c, now=now) for c in everything}
+    matched = {pk for pk, t in tickets.items() if conditions_match(rule, t, MatchContext(at=now))}
+    queried = set(Ticket.objects.filter(conditions_q(rule)).values_list("category_id", flat=True))
+    assert matched == queried == expected
+
+    policy = SlaPolicy.objects.exclude(is_default=True).first() or SlaPolicy.objects.first()
+    if policy is None:
+        pytest.skip("no SLA policy configured by the migrations")
+    policy.include_subcategories = True
+    policy.is_default = False
+    policy.is_active = True
+    policy.save()
+    policy.categories.set([hardware])
+    book = PolicyBook()
+    by_sla = {c.pk for c in everything if book.match(TicketFacts(None, c.pk, None, None)) == policy}
+    assert by_sla == expected
+    assert lookalike.pk not in by_sla
