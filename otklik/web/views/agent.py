@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.services import requester_for_email
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
@@ -31,7 +32,7 @@ from otklik.web import selectors
 from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
 from otklik.web.models import SavedView
 from otklik.web.queues import default_queue, queue_counts, queues
-from otklik.web.views.base import agent_required, current_user, report_error
+from otklik.web.views.base import current_user, report_error
 
 # The most tickets one search pages through; a search finding more says so and asks for more words.
 SEARCH_LIMIT = 1000
@@ -113,7 +114,7 @@ def _export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     return streamed(tickets_table(tickets), fmt, "tickets")
 
 
-@agent_required
+@staff_required
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponseBase:
     fmt = request.GET.get("format", "")
@@ -130,7 +131,7 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
     return render(request, "web/agent/list.html", context)
 
 
-@agent_required
+@staff_required
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     viewer = current_user(request)
@@ -150,7 +151,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("home") + ("?" + query if query else ""))
 
 
-@agent_required
+@staff_required
 @require_POST
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=pk, owner=current_user(request))
@@ -159,7 +160,7 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("home")
 
 
-@agent_required
+@staff_required
 @require_POST
 def bulk_action(request: HttpRequest) -> HttpResponse:
     """Apply one change to the chosen tickets; each ticket is its own transaction, refusals are counted."""
@@ -195,7 +196,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-@agent_required
+@staff_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
     """A request taken by phone: requester, subject, what they said, and it is in the queue."""
     viewer = current_user(request)
@@ -230,7 +231,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     return render(request, "web/agent/new.html", {"form": form})
 
 
-@agent_required
+@staff_required
 @require_GET
 def ticket_next(request: HttpRequest, number: int) -> HttpResponse:
     """The ticket after this one in the list the agent came from."""
@@ -250,7 +251,7 @@ def ticket_next(request: HttpRequest, number: int) -> HttpResponse:
     return redirect(url + ("?" + urlencode({"list": params.urlencode()}) if params else ""))
 
 
-@agent_required
+@staff_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """Full-text search; a ticket number goes straight to its ticket."""
