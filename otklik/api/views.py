@@ -30,7 +30,7 @@ from otklik.api import serializers as s
 from otklik.api.errors import error_body
 from otklik.api.renderers import BinaryRenderer
 from otklik.automation.forbidden import ReplyHeld, reply_guard
-from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
+from otklik.core.errors import InvalidInput, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.filters import with_text_matches
@@ -324,10 +324,6 @@ class TicketListView(ListEndpoint):
         viewer = viewer_of(request)
         data = valid(s.TicketCreateInput, request.data, request)
         requester = data.get("requester") or viewer
-        staff_only = [name for name in ("team", "watchers") if data.get(name)]
-        if staff_only and not (viewer.is_superuser or viewer.can_write):
-            # Routing and copying people in are the support team's decisions, as in the portal.
-            raise PermissionDenied(_("Only support staff may set: %(fields)s.") % {"fields": ", ".join(staff_only)})
         options: dict[str, Any] = {
             "subject": data["subject"],
             "body_text": data["body_text"],

@@ -429,6 +429,11 @@ class TicketEvent(models.Model):
         return f"{self.kind} on {self.ticket_id}"
 
 
+# A score at or below this one means the answer did not help: the portal offers to reopen, and the CSAT
+# report lists what happened after such scores.
+RATING_LOW_SCORE = 2
+
+
 class TicketRating(models.Model):
     """The requester's score of an answer, one per resolution (keyed by the resolution instant)."""
 
@@ -450,3 +455,7 @@ class TicketRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score} for {self.ticket_id}"
+
+    @property
+    def is_low(self) -> bool:
+        return self.score <= RATING_LOW_SCORE

@@ -11,7 +11,7 @@ from otklik.accounts import access
 from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
-from otklik.tickets.models import Message, RequestType, SubmitRule, Ticket, TicketEvent
+from otklik.tickets.models import DONE_KINDS, Message, RequestType, SubmitRule, Ticket, TicketEvent, TicketRating
 
 SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("-updated_at", "-id"),
@@ -191,3 +191,31 @@ def request_type_may_submit(requester: User, request_type: RequestType, *, actor
     if request_type.submit_rule != SubmitRule.ORGANIZATIONS or scope.organization_id is None:
         return False
     return request_types_submittable(requester, actor=actor).filter(pk=request_type.pk).exists()
+
+
+# ---------------------------------------------------------------- ratings
+
+
+def rating_current(ticket: Ticket) -> TicketRating | None:
+    """The rating of the ticket's latest resolution, if it was rated (one per resolution)."""
+    if ticket.resolved_at is None:
+        return None
+    return TicketRating.objects.filter(ticket_id=ticket.pk, resolved_at=ticket.resolved_at).first()
+
+
+def is_rater(user: User | None, ticket: Ticket) -> bool:
+    """Who rates an answer: the requester and the people copied on the request, nobody else."""
+    if user is None:
+        return False
+    return ticket.requester_id == user.pk or ticket.watchers.filter(pk=user.pk).exists()
+
+
+def may_rate(user: User | None, ticket: Ticket, *, current: TicketRating | None = None) -> bool:
+    """Whether `user` may rate the ticket now: resolved or closed, not yet rated for this resolution, and
+    the user is a rater. `ticket_rate` refuses exactly what this denies; pass `current` (from
+    `rating_current`) when the caller already has it, to save its query."""
+    if ticket.status.kind not in DONE_KINDS or ticket.resolved_at is None:
+        return False
+    if current is None:
+        current = rating_current(ticket)
+    return current is None and is_rater(user, ticket)

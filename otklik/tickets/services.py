@@ -218,8 +218,25 @@ class IngestResult:
     outcome: str  # "new_ticket", "reply" or "duplicate"
 
 
+def ticket_create(*, actor: User | None, team: Team | None = None, watchers: Iterable[User] = (),
+                  **options: Any) -> Ticket:
+    """A new ticket with its first message. The actor is the requester themselves or staff on their behalf.
+
+    Routing to a team and copying people in are the support team's decisions, in every channel (portal,
+    API, bot): a requester who names a team or watchers is refused. Adapters whose routing comes from
+    the channel's own configuration (a mailbox's team, the Cc'd people of an email) go through
+    `ticket_ingest`, which routes as configured."""
+    watchers = list(watchers)
+    chosen = [name for name, value in (("team", team), ("watchers", watchers)) if value]
+    if chosen and actor is not None and not (actor.is_active and (actor.is_superuser or actor.can_write)):
+        raise PermissionDenied(
+            _("Only support staff may set: %(fields)s.") % {"fields": ", ".join(chosen)},
+        )
+    return _ticket_create(actor=actor, team=team, watchers=watchers, **options)
+
+
 @transaction.atomic
-def ticket_create(
+def _ticket_create(
     *,
     actor: User | None,
     requester: User,
@@ -239,7 +256,7 @@ def ticket_create(
     mailbox: str = "",
     now: datetime,
 ) -> Ticket:
-    """A new ticket with its first message. The actor is the requester themselves or staff on their behalf."""
+    """`ticket_create` without the staff-only routing check, for routing set by a channel's configuration."""
     access.ensure_may_submit(actor or requester)
     if actor is not None and actor.pk != requester.pk:
         access.ensure_staff_writer(actor)
@@ -345,7 +362,8 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
     request_type = (
         RequestType.objects.filter(code=inbound.request_type_code).first() if inbound.request_type_code else None
     )
-    ticket = ticket_create(
+    # The team (a mailbox's) and the watchers (Cc'd people) come from the channel, not from the sender's choice.
+    ticket = _ticket_create(
         actor=sender, requester=sender, subject=inbound.subject or _("(no subject)"),
         body_text=inbound.body_text, body_html=inbound.body_html, source=inbound.channel,
         request_type=request_type,
@@ -761,13 +779,14 @@ def ticket_rate(*, actor: User, ticket_id: int, score: int, comment: str = "", n
     """The requester rates the answer once per resolution; a later reopen and resolve allows a new rating."""
     ticket = ticket_lock(ticket_id)
     access.ensure_can(actor, "rate", ticket)
-    if actor.pk != ticket.requester_id and not ticket.watchers.filter(pk=actor.pk).exists():
+    # The rules of selectors.may_rate, each with its own answer.
+    if not selectors.is_rater(actor, ticket):
         raise PermissionDenied(_("Only the requester can rate the answer."))
     if ticket.status.kind not in DONE_KINDS or ticket.resolved_at is None:
         raise Conflict(_("A ticket can be rated once it is resolved."))
     if not 1 <= int(score) <= 5:
         raise InvalidInput(_("The score is from 1 to 5."), errors={"score": _("Choose 1 to 5.")})
-    if TicketRating.objects.filter(ticket=ticket, resolved_at=ticket.resolved_at).exists():
+    if selectors.rating_current(ticket) is not None:
         raise Conflict(_("This answer has already been rated."))
     rating = TicketRating.objects.create(
         ticket=ticket, rated_by=actor, score=int(score), comment=comment.strip()[:5000],

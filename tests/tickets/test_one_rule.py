@@ -119,3 +119,50 @@ def test_one_subtree_rule_for_reports_automation_and_sla(people: Personas, now: 
     by_sla = {c.pk for c in everything if book.match(TicketFacts(None, c.pk, None, None)) == policy}
     assert by_sla == expected
     assert lookalike.pk not in by_sla
+
+
+# ---------------------------------------------------------------- rules that lived in views
+
+
+def test_only_staff_route_a_new_ticket_in_every_channel(people: Personas, now: datetime) -> None:
+    from otklik.core.errors import PermissionDenied
+
+    for options in ({"team": people.second_line}, {"watchers": [people.bob]}):
+        with pytest.raises(PermissionDenied):
+            services.ticket_create(actor=people.alice, requester=people.alice, subject="Mine", now=now, **options)
+    ticket = services.ticket_create_on_behalf(actor=people.fiona, requester=people.alice, subject="Routed",
+                                              body_text="", team=people.second_line, watchers=[people.bob], now=now)
+    assert ticket.team == people.second_line and list(ticket.watchers.all()) == [people.bob]
+    # An email's Cc'd people are the channel's routing, not the sender's choice: still watchers.
+    result = services.ticket_ingest(inbound=InboundMessage(
+        sender_email=people.alice.email, channel="email", subject="Copying Bob", body_text="hi",
+        external_id="<cc@mail>", watcher_emails=(people.bob.email,), team_id=people.first_line.pk,
+    ), now=now)
+    assert result.ticket.team == people.first_line and list(result.ticket.watchers.all()) == [people.bob]
+
+
+def test_may_rate_is_the_one_answer_for_portal_bot_and_service(people: Personas, now: datetime) -> None:
+    from otklik.core.errors import PermissionDenied
+    from otklik.telegram.requests import ticket_buttons
+    from otklik.testing import factories
+    from otklik.tickets import selectors
+    from otklik.tickets.models import RATING_LOW_SCORE
+
+    people.org_a.shares_tickets = True
+    people.org_a.save()
+    ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
+    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+    ticket.refresh_from_db()
+
+    def rate_buttons(user: User) -> bool:
+        return any(button["callback_data"].startswith("rate:") for row in ticket_buttons(ticket, user)
+                   for button in row)
+
+    # Bob sees the ticket through his organization but did not ask: neither offered nor allowed to rate.
+    assert not selectors.may_rate(people.bob, ticket) and not rate_buttons(people.bob)
+    with pytest.raises(PermissionDenied):
+        services.ticket_rate(actor=people.bob, ticket_id=ticket.pk, score=5, now=now)
+    assert selectors.may_rate(people.alice, ticket) and rate_buttons(people.alice)
+    rating = services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=RATING_LOW_SCORE, now=now)
+    assert rating.is_low
+    assert not selectors.may_rate(people.alice, ticket) and not rate_buttons(people.alice)
