@@ -41,3 +41,21 @@ def requester_for_email(
     user.save(update_fields=["password"])
     return user
 
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "language", "time_zone", "signature")
+
+
+def user_update_profile(*, user: User, values: dict[str, str]) -> None:
+    """Save what a person may change on their own profile (the form validated the values).
+
+    Only these fields, and a signature only for staff: it is appended to their replies."""
+    unknown = sorted(set(values) - set(PROFILE_FIELDS))
+    if unknown:  # a caller's mistake, never a person's input: the form offers these fields only
+        raise ValueError(f"not profile fields: {unknown}")
+    if "signature" in values and not user.is_staff_member:
+        values = {name: value for name, value in values.items() if name != "signature"}
+    for name, value in values.items():
+        setattr(user, name, value)
+    if values:
+        user.save(update_fields=list(values))

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.web import selectors
+from otklik.web import services as web_services
 from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
 from otklik.web.models import SavedView
 from otklik.web.queues import default_queue, queue_counts, queues
@@ -140,22 +141,21 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Give the view a name."))
         return redirect("home")
     query = list_query(QueryDict(form.cleaned_data["query"]))
-    try:
-        with transaction.atomic():
-            SavedView.objects.create(owner=viewer, name=form.cleaned_data["name"].strip(), query=query)
-    except IntegrityError:
-        SavedView.objects.filter(owner=viewer, name=form.cleaned_data["name"].strip()).update(query=query)
-        messages.success(request, _("The view “%(name)s” was updated.") % {"name": form.cleaned_data["name"]})
-    else:
+    _view, created = web_services.saved_view_save(owner=viewer, name=form.cleaned_data["name"], query=query)
+    if created:
         messages.success(request, _("The view “%(name)s” was saved.") % {"name": form.cleaned_data["name"]})
+    else:
+        messages.success(request, _("The view “%(name)s” was updated.") % {"name": form.cleaned_data["name"]})
     return redirect(reverse("home") + ("?" + query if query else ""))
 
 
 @staff_required
 @require_POST
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    view = get_object_or_404(SavedView, pk=pk, owner=current_user(request))
-    view.delete()
+    try:
+        view = web_services.saved_view_delete(owner=current_user(request), view_id=pk)
+    except NotFound as error:
+        raise Http404() from error
     messages.success(request, _("The view “%(name)s” was deleted.") % {"name": view.name})
     return redirect("home")
 
