@@ -546,7 +546,8 @@ def ticket_reopen(*, actor: User | None, ticket_id: int, now: datetime) -> Ticke
 
 def _ensure_agent(user: User) -> None:
     if not user.is_active or not (user.can_write or user.is_superuser):
-        raise InvalidInput(_("Tickets can only be assigned to active agents."))
+        message = _("Tickets can only be assigned to active agents.")
+        raise InvalidInput(message, errors={"assignee": message})
 
 
 @transaction.atomic
