@@ -11,7 +11,6 @@ import pytest
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.tickets.models import Ticket, TicketEvent
-
 from tests.api.conftest import ClientFor
 
 BAD_IDS: dict[str, Any] = {"unknown": 987654, "huge": 99999999999999999999999, "text": "abc", "negative": -1}
