@@ -10,12 +10,12 @@ from django.test import Client
 from huey.exceptions import RetryTask
 
 from otklik.cli import run_environment
+from otklik.demodata.seed import DEMO_ACCOUNTS, demo_account_lines
 from otklik.mail import services as mail_services
 from otklik.mail.models import OutboundMail, OutboundStatus
 from otklik.mail.tasks import outbound_send_task
 from otklik.testing import factories
 from otklik.tickets import services
-from otklik.demodata.seed import DEMO_ACCOUNTS, demo_account_lines
 from otklik.web.management.commands.run import banner
 
 pytestmark = pytest.mark.django_db
