@@ -73,7 +73,7 @@ def ticket_buttons(ticket: Ticket, viewer: User) -> Keyboard:
 def show_ticket(ctx: Ctx, ticket_id: int) -> None:
     ticket = selectors.ticket_get_for(ctx.user, ticket_id)  # NotFound for absent and forbidden alike
     # Telegram is outside the desk: even staff who may read internal notes get the public conversation only.
-    visible = selectors.ticket_messages(ctx.user, ticket).filter(is_internal=False)
+    visible = access.messages_public_side(ctx.user, ticket).select_related("author").prefetch_related("attachments")
     messages = list(visible.order_by("-created_at", "-id")[:LAST_MESSAGES])
     lines = [f"<b>#{ticket.number} {esc(ticket.subject)}</b>", esc(_("Status: %(status)s")
                                                                   % {"status": ticket.status.label})]

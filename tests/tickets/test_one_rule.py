@@ -166,3 +166,16 @@ def test_may_rate_is_the_one_answer_for_portal_bot_and_service(people: Personas,
     rating = services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=RATING_LOW_SCORE, now=now)
     assert rating.is_low
     assert not selectors.may_rate(people.alice, ticket) and not rate_buttons(people.alice)
+
+
+def test_the_public_side_is_one_selector(people: Personas, now: datetime) -> None:
+    from otklik.accounts import access
+    from otklik.testing import factories
+
+    ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
+    services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="Public answer", now=now)
+    services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="Secret note", now=now)
+    for viewer in (people.alice, people.fiona, people.adam):
+        texts = {m.body_text for m in access.messages_public_side(viewer, ticket)}
+        assert texts == {"It does not print.", "Public answer"}, viewer
+    assert not access.messages_public_side(people.carol, ticket).exists()
