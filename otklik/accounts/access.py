@@ -198,7 +198,19 @@ def messages_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Message
         return messages
     if not is_visible(viewer, ticket.pk):
         return messages.none()
+    return _public_side(messages)
+
+
+def _public_side(messages: QuerySet[Message]) -> QuerySet[Message]:
     return messages.filter(is_internal=False)
+
+
+def messages_public_side(viewer: User | None, ticket: Ticket) -> QuerySet[Message]:
+    """The conversation as the ticket's requester sees it (no internal notes), of what the viewer may read.
+
+    For output that leaves the desk whoever reads it (the Telegram bot, an issue sent to a tracker without
+    notes): even staff who handle the ticket get the public side only. Never filter `is_internal` by hand."""
+    return _public_side(messages_visible_to(viewer, ticket))
 
 
 def attachments_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Attachment]:

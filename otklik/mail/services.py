@@ -310,7 +310,7 @@ def _ingest_human(
         raise MailRejected(_("The sender address %(address)r is missing or not valid.") % {"address": sender[:200]})
     if sender in ours or tokens.base_address(sender) in ours:
         raise MailRejected(_("The message claims to come from our own address %(address)s.") % {"address": sender})
-    limit = int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
+    limit = ticket_services.upload_limit(None)  # the sender's account is found later, in ticket_ingest
     attachments: list[InboundAttachment] = []
     cid_urls: dict[str, str] = {}
     inline_files: dict[str, int] = {}

@@ -10,12 +10,11 @@ from django.db.models.functions import TruncMonth
 from otklik.accounts.models import User
 from otklik.reports.filters import ReportFilters, is_own_figures_only, scoped_tickets, zone
 from otklik.sla.models import ClockState, SlaClock
-from otklik.tickets.models import DONE_KINDS, EventKind, TicketEvent, TicketRating
+from otklik.tickets.models import DONE_KINDS, RATING_LOW_SCORE, EventKind, TicketEvent, TicketRating
 
 SLA_GROUPS = {"policy": ("policy_id", "policy__name"), "priority": ("ticket__priority__code", "ticket__priority__name"),
               "team": ("ticket__team_id", "ticket__team__name")}
 BREACH_LIST_LIMIT = 200
-LOW_SCORE = 2
 
 
 def sla_clocks(viewer: User, filters: ReportFilters) -> QuerySet[SlaClock]:
@@ -82,7 +81,7 @@ def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     comments = list(rows.exclude(comment="").order_by("-created_at", "-pk")
                     .values("ticket__number", "score", "comment", "created_at")[:100])
     low: list[dict[str, Any]] = [dict(row) for row in (
-        rows.filter(score__lte=LOW_SCORE).order_by("-created_at", "-pk")
+        rows.filter(score__lte=RATING_LOW_SCORE).order_by("-created_at", "-pk")
         .annotate(reopened_after=Count("ticket__events", filter=Q(ticket__events__kind=EventKind.REOPENED)))
         .values("ticket__number", "ticket__subject", "score", "comment", "created_at", "ticket__status__kind",
                 "reopened_after")[:100]

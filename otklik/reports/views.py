@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Organization, Role, Team
 from otklik.core.errors import InvalidInput
 from otklik.reports import exports, registry
@@ -25,7 +26,7 @@ from otklik.reports.filters import ReportFilters, is_own_figures_only, month_bou
 from otklik.reports.models import WeeklyDigest
 from otklik.reports.selectors import BREAKDOWNS
 from otklik.tickets.models import Category, Priority, RequestType, Source
-from otklik.web.views.base import agent_required, current_user
+from otklik.web.views.base import current_user
 
 PAGES: list[tuple[str, Any]] = [
     ("overview", gettext_lazy("Overview")), ("breakdown", gettext_lazy("Breakdowns")),
@@ -115,7 +116,7 @@ def _export_or_page(request: HttpRequest, page: str) -> HttpResponseBase:
 
 
 def _page_view(page: str) -> Any:
-    @agent_required
+    @staff_required
     @require_GET
     def view(request: HttpRequest) -> HttpResponseBase:
         return _export_or_page(request, page)
@@ -133,7 +134,7 @@ csat = _page_view("csat")
 forecast = _page_view("forecast")
 
 
-@agent_required
+@staff_required
 @require_POST
 def digest(request: HttpRequest) -> HttpResponse:
     """Subscribe to (or stop) the weekly overview by email; managers and administrators only."""

@@ -9,11 +9,12 @@ CSP, and only real images are shown inline, and only when the link asks for it w
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 
 from otklik.security.uploads import PREVIEWABLE_TYPES, SNIFF_BYTES, judge
-from otklik.tickets.models import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,23 @@ def header_safe(filename: str) -> str:
     return cleaned.strip() or "attachment"
 
 
-def attachment_file_response(attachment: Attachment, *, preview: bool) -> FileResponse:
+class StoredFile(Protocol):
+    """What a download reads of a stored file row: ticket attachments and chat files both have it."""
+
+    @property
+    def pk(self) -> object: ...
+
+    @property
+    def file(self) -> FieldFile: ...
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+
+def attachment_file_response(attachment: StoredFile, *, preview: bool) -> FileResponse:
     """The file as a response: the served type judged from its bytes, a download unless `preview` is
     asked and the bytes are a real image. Raises Http404 when the file is missing from storage."""
     try:

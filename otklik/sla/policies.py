@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from otklik.sla.models import SlaPolicy
-from otklik.tickets.models import Category
+from otklik.tickets.models import Category, category_in_subtree
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,9 @@ class PolicyBook:
         for policy in policies:
             categories = {c.pk for c in policy.categories.all()}
             if policy.include_subcategories and categories:
-                roots = [c.path for c in policy.categories.all()]
-                categories |= {pk for pk, path in paths if any(path.startswith(f"{root} > ") for root in roots)}
+                roots = list(policy.categories.all())
+                categories |= {pk for pk, path in paths
+                               if any(category_in_subtree(root, pk=pk, path=path) for root in roots)}
             self.rules.append(PolicyRule(
                 policy=policy,
                 organization_ids=frozenset(o.pk for o in policy.organizations.all()),

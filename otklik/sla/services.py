@@ -130,7 +130,13 @@ def _latest_clocks(ticket_id: int) -> dict[str, SlaClock]:
 
 def refresh_next_due(ticket: Ticket, clocks: Iterable[SlaClock]) -> None:
     """`Ticket.sla_next_due_at` = the earliest due instant of the running clocks (the one Ticket
-    column the SLA part writes, for sorting the agents' lists)."""
+    column the SLA part writes, for sorting the agents' lists).
+
+    Decision (issue 11): this function and `refresh_next_due_bulk` are the column's only writers, and they
+    stay here rather than behind a tickets service: the column is a cache of the SLA clocks, derived in
+    the same transaction as the ticket event that moved them, with no meaning (and no TicketEvent) of its
+    own; the ticket core knows nothing of SLA (the layering in docs/architecture.md). A test in
+    tests/access/test_access_write_paths.py keeps every other module from writing it."""
     dues = [clock.due_at for clock in clocks if clock.state == RUNNING and clock.due_at is not None]
     value = min(dues, default=None)
     if value != ticket.sla_next_due_at:

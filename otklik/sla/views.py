@@ -5,13 +5,10 @@ Staff only; anyone else gets the same 404 as for a missing page."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from otklik.accounts.access import can_see_internal
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import User
 from otklik.core.errors import DomainError, NotFound
 from otklik.sla import selectors, services
@@ -28,20 +25,6 @@ from otklik.sla.models import Metric
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
-
-View = TypeVar("View", bound=Callable[..., HttpResponse])
-
-
-def staff_required[View: Callable[..., HttpResponse]](view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_see_internal(request.user):  # type: ignore[arg-type]
-            raise Http404()
-        return view(request, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
 
 def _viewer(request: HttpRequest) -> User:
     assert isinstance(request.user, User)

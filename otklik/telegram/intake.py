@@ -16,6 +16,7 @@ from otklik.core.errors import DomainError
 from otklik.telegram.context import Ctx, fetch_files, file_of
 from otklik.telegram.models import Conversation
 from otklik.telegram.outbox import Keyboard, esc
+from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services as ticket_services
 from otklik.tickets.fields import clean_field_value
 from otklik.tickets.inbound import InboundMessage
@@ -31,14 +32,7 @@ def _button(text: str, data: str) -> dict[str, str]:
 
 def submittable_types(ctx: Ctx) -> list[RequestType]:
     """Active request types this person may submit, by the ticket core's one submit rule."""
-    allowed = []
-    for request_type in RequestType.objects.filter(is_active=True).order_by("group", "order", "name"):
-        try:
-            ticket_services.request_type_ensure_may_submit(ctx.user, request_type)
-        except DomainError:
-            continue
-        allowed.append(request_type)
-    return allowed
+    return list(ticket_selectors.request_types_submittable(ctx.user).order_by("group", "order", "name"))
 
 
 def _fields(request_type_id: int) -> list[CustomField]:

@@ -75,7 +75,7 @@ def handle_event(event: TicketEvent) -> None:
             else:
                 rendered = book.render(item.topic, language, notice_context(notice))
                 text = f"<b>{esc(rendered.subject)}</b>\n\n{esc(rendered.body_text)}"
-            keyboard = ticket_buttons(ticket)
+            keyboard = ticket_buttons(ticket, recipient)
         key = f"event:{event.pk}:{recipient.pk}"
         outbox.queue_text(bot=account.bot, chat_id=account.chat_id, text=text, now=event.created_at,
                           keyboard=keyboard, ticket=ticket, dedupe_key=key)

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from otklik.accounts.models import Role, User
+from otklik.accounts.models import User
+from otklik.accounts.services import requester_for_email
 from otklik.core.errors import InvalidInput
 from otklik.mail.models import UndeliverableAddress
 from otklik.telegram.models import Bot, LinkToken, TelegramAccount
@@ -85,12 +86,8 @@ def account_create_from_profile(*, bot: Bot, chat_id: int | None, telegram_user:
     email = f"tg{telegram_user_id}@{PROFILE_EMAIL_DOMAIN}"
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(
-            email=email, first_name=str(telegram_user.get("first_name") or "")[:150],
-            last_name=str(telegram_user.get("last_name") or "")[:150], role=Role.REQUESTER,
-        )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+        user = requester_for_email(email, first_name=str(telegram_user.get("first_name") or ""),
+                                   last_name=str(telegram_user.get("last_name") or ""))
         # The mail channel's own rule for addresses that cannot receive mail: no mail is queued to it.
         UndeliverableAddress.objects.get_or_create(email=email, defaults={
             "status": "telegram", "diagnostic": "made-up address of a person who writes through Telegram only",

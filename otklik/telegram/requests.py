@@ -14,13 +14,14 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
+from otklik.accounts.models import User
 from otklik.core.errors import DomainError
 from otklik.telegram.context import Ctx, fetch_files, file_of
 from otklik.telegram.models import Conversation, OutboundMessage
 from otklik.telegram.outbox import Keyboard, esc
 from otklik.tickets import selectors
 from otklik.tickets import services as ticket_services
-from otklik.tickets.models import DONE_KINDS, Source, StatusKind, Ticket, TicketRating
+from otklik.tickets.models import DONE_KINDS, Source, StatusKind, Ticket
 
 MY_LIMIT = 10
 LAST_MESSAGES = 5
@@ -58,15 +59,13 @@ def my_requests(ctx: Ctx) -> None:
     ctx.say("\n".join(lines), keyboard=keyboard)
 
 
-def ticket_buttons(ticket: Ticket) -> Keyboard:
+def ticket_buttons(ticket: Ticket, viewer: User) -> Keyboard:
     keyboard: Keyboard = []
     if ticket.status.kind != StatusKind.CLOSED:
         keyboard.append([_button(_("Reply"), f"r:{ticket.pk}"), _button(_("Close"), f"c:{ticket.pk}")])
     if ticket.status.kind in DONE_KINDS and ticket.merged_into_id is None:
         keyboard.append([_button(_("Reopen"), f"o:{ticket.pk}")])
-    rated = ticket.resolved_at is not None and TicketRating.objects.filter(
-        ticket=ticket, resolved_at=ticket.resolved_at).exists()
-    if ticket.status.kind in DONE_KINDS and ticket.resolved_at is not None and not rated:
+    if selectors.may_rate(viewer, ticket):
         keyboard.append([_button(str(score), f"rate:{ticket.pk}:{score}") for score in range(1, 6)])
     return keyboard
 
@@ -74,7 +73,7 @@ def ticket_buttons(ticket: Ticket) -> Keyboard:
 def show_ticket(ctx: Ctx, ticket_id: int) -> None:
     ticket = selectors.ticket_get_for(ctx.user, ticket_id)  # NotFound for absent and forbidden alike
     # Telegram is outside the desk: even staff who may read internal notes get the public conversation only.
-    visible = selectors.ticket_messages(ctx.user, ticket).filter(is_internal=False)
+    visible = access.messages_public_side(ctx.user, ticket).select_related("author").prefetch_related("attachments")
     messages = list(visible.order_by("-created_at", "-id")[:LAST_MESSAGES])
     lines = [f"<b>#{ticket.number} {esc(ticket.subject)}</b>", esc(_("Status: %(status)s")
                                                                   % {"status": ticket.status.label})]
@@ -84,7 +83,7 @@ def show_ticket(ctx: Ctx, ticket_id: int) -> None:
         files = [attachment.filename for attachment in message.attachments.all()]
         lines.append(f"\n<i>{esc(who)}, {esc(_local(ctx, message.created_at))}</i>\n{esc(text)}"
                      + (f"\n📎 {esc(', '.join(files))}" if files else ""))
-    ctx.say("\n".join(lines), keyboard=ticket_buttons(ticket), ticket=ticket)
+    ctx.say("\n".join(lines), keyboard=ticket_buttons(ticket, ctx.user), ticket=ticket)
 
 
 def _reply_state(conversation: Conversation, ctx: Ctx, ticket_id: int | None) -> None:

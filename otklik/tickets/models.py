@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +57,7 @@ class Category(Bilingual):
         constraints = [models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent")]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.path = f"{self.parent.path} > {self.name}" if self.parent else self.name
+        self.path = f"{self.parent.path}{PATH_SEPARATOR}{self.name}" if self.parent else self.name
         own_ru = self.name_ru or self.name
         self.path_ru = f"{self.parent.path_ru or self.parent.path} > {own_ru}" if self.parent else own_ru
         super().save(*args, **kwargs)
@@ -73,8 +75,29 @@ class Category(Bilingual):
         return self.path_label
 
     def subtree_ids(self) -> list[int]:
-        prefix = f"{self.path} > "
-        return [self.pk, *Category.objects.filter(path__startswith=prefix).values_list("pk", flat=True)]
+        return [self.pk, *Category.objects.filter(category_subtree_q([self], field="")).exclude(pk=self.pk)
+                .values_list("pk", flat=True)]
+
+
+# The one subtree rule (issue 11): a category's subtree is the category itself and every category whose
+# stored (English) path continues its path after the separator. Reports, SLA policies and automation
+# conditions ask these two functions, in memory or as a query.
+PATH_SEPARATOR = " > "
+
+
+def category_in_subtree(root: Category, *, pk: int, path: str) -> bool:
+    """Whether the category (`pk`, `path`) is `root` or lies below it."""
+    return pk == root.pk or path.startswith(f"{root.path}{PATH_SEPARATOR}")
+
+
+def category_subtree_q(roots: Iterable[Category], *, field: str = "category") -> Q:
+    """Rows whose `field` (a category foreign key; "" for Category rows themselves) is in a root's subtree."""
+    prefix = f"{field}__" if field else ""
+    roots = list(roots)
+    condition = Q(**{f"{prefix}pk__in": [root.pk for root in roots]})
+    for root in roots:
+        condition |= Q(**{f"{prefix}path__startswith": f"{root.path}{PATH_SEPARATOR}"})
+    return condition
 
 
 class PriorityColor(models.TextChoices):
@@ -406,6 +429,11 @@ class TicketEvent(models.Model):
         return f"{self.kind} on {self.ticket_id}"
 
 
+# A score at or below this one means the answer did not help: the portal offers to reopen, and the CSAT
+# report lists what happened after such scores.
+RATING_LOW_SCORE = 2
+
+
 class TicketRating(models.Model):
     """The requester's score of an answer, one per resolution (keyed by the resolution instant)."""
 
@@ -427,3 +455,7 @@ class TicketRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score} for {self.ticket_id}"
+
+    @property
+    def is_low(self) -> bool:
+        return self.score <= RATING_LOW_SCORE

@@ -11,7 +11,7 @@ from otklik.accounts import access
 from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
-from otklik.tickets.models import Message, Ticket, TicketEvent
+from otklik.tickets.models import DONE_KINDS, Message, RequestType, SubmitRule, Ticket, TicketEvent, TicketRating
 
 SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("-updated_at", "-id"),
@@ -128,3 +128,94 @@ def ticket_events(viewer: User | None, ticket: Ticket) -> QuerySet[TicketEvent]:
     if not access.handles(viewer, ticket):
         return events.filter(kind__in=["created", "status_changed"])
     return events
+
+
+# ---------------------------------------------------------------- who may submit which request type
+
+
+@dataclass(frozen=True)
+class SubmitScope:
+    """The submit rules open to one submission: the one answer to "may this be submitted?" (issue 11).
+
+    `everything`: staff submitting for themselves may use every active type. Otherwise `rules` are the
+    submit rules open without further condition, and `organization_id` opens the types allowed for that
+    organization. The catalogue listings read it as a query, the services' check in memory."""
+
+    everything: bool
+    rules: frozenset[str]
+    organization_id: int | None
+
+    def condition(self) -> Q:
+        if self.everything:
+            return Q()
+        allowed = Q(submit_rule__in=sorted(self.rules))
+        if self.organization_id is not None:
+            through = RequestType.allowed_organizations.through
+            allowed |= Q(
+                submit_rule=SubmitRule.ORGANIZATIONS,
+                pk__in=through.objects.filter(organization_id=self.organization_id).values("requesttype_id"),
+            )
+        return allowed
+
+
+def submit_scope(requester: User, *, actor: User | None = None) -> SubmitScope:
+    """Which request types `requester` may submit, or `actor` may submit for them.
+
+    Staff (and superusers) submitting for themselves may use every type. A requester gets "everyone",
+    "department heads" when they head a department and "organizations" for their organization's types.
+    Staff filing on a requester's behalf (a phone call, the API with `requester`) add the staff-only
+    types: the request is theirs to classify, while the requester's own rules still bound the rest."""
+    if access.can_see_internal(requester) and (actor is None or actor.pk == requester.pk):
+        return SubmitScope(everything=True, rules=frozenset(), organization_id=None)
+    rules = {SubmitRule.EVERYONE.value}
+    if requester.is_department_head:
+        rules.add(SubmitRule.DEPARTMENT_HEADS.value)
+    if actor is not None and actor.pk != requester.pk and actor.is_active and (actor.is_superuser or actor.can_write):
+        rules.add(SubmitRule.STAFF.value)
+    return SubmitScope(everything=False, rules=frozenset(rules), organization_id=requester.organization_id)
+
+
+def request_types_submittable(requester: User, *, actor: User | None = None) -> QuerySet[RequestType]:
+    """Active request types `requester` may submit (or `actor` for them): every catalogue listing
+    (portal, API, bot) starts here, and the services check the same `submit_scope` on submit."""
+    return RequestType.objects.filter(is_active=True).filter(submit_scope(requester, actor=actor).condition())
+
+
+def request_type_may_submit(requester: User, request_type: RequestType, *, actor: User | None = None) -> bool:
+    """Whether this (active) type is in `request_types_submittable`; a query only for organization types."""
+    if not request_type.is_active:
+        return False
+    scope = submit_scope(requester, actor=actor)
+    if scope.everything or request_type.submit_rule in scope.rules:
+        return True
+    if request_type.submit_rule != SubmitRule.ORGANIZATIONS or scope.organization_id is None:
+        return False
+    return request_types_submittable(requester, actor=actor).filter(pk=request_type.pk).exists()
+
+
+# ---------------------------------------------------------------- ratings
+
+
+def rating_current(ticket: Ticket) -> TicketRating | None:
+    """The rating of the ticket's latest resolution, if it was rated (one per resolution)."""
+    if ticket.resolved_at is None:
+        return None
+    return TicketRating.objects.filter(ticket_id=ticket.pk, resolved_at=ticket.resolved_at).first()
+
+
+def is_rater(user: User | None, ticket: Ticket) -> bool:
+    """Who rates an answer: the requester and the people copied on the request, nobody else."""
+    if user is None:
+        return False
+    return ticket.requester_id == user.pk or ticket.watchers.filter(pk=user.pk).exists()
+
+
+def may_rate(user: User | None, ticket: Ticket, *, current: TicketRating | None = None) -> bool:
+    """Whether `user` may rate the ticket now: resolved or closed, not yet rated for this resolution, and
+    the user is a rater. `ticket_rate` refuses exactly what this denies; pass `current` (from
+    `rating_current`) when the caller already has it, to save its query."""
+    if ticket.status.kind not in DONE_KINDS or ticket.resolved_at is None:
+        return False
+    if current is None:
+        current = rating_current(ticket)
+    return current is None and is_rater(user, ticket)

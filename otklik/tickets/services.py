@@ -19,10 +19,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
-from otklik.accounts.models import Organization, Role, Team, User
+from otklik.accounts.models import Role, Team, User
+from otklik.accounts.services import requester_for_email
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
-from otklik.tickets import numbers
+from otklik.tickets import numbers, selectors
 from otklik.tickets.fields import clean_fields
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import (
@@ -37,7 +38,6 @@ from otklik.tickets.models import (
     Source,
     Status,
     StatusKind,
-    SubmitRule,
     Ticket,
     TicketEvent,
     TicketLink,
@@ -142,7 +142,9 @@ def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
 
 
-def _upload_limit(uploader: User | None) -> int:
+def upload_limit(uploader: User | None) -> int:
+    """The largest file this person may upload, in bytes: the one limit of every channel (portal and agent
+    forms, API, mail, Telegram, chat). Requesters and unknown senders have the smaller one."""
     if uploader is None or uploader.role == Role.REQUESTER:
         return int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
     return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
@@ -163,7 +165,7 @@ def attachments_check(files: Sequence[InboundAttachment], uploader: User | None)
     """Refuse before anything is written, so a broken upload leaves no half-made reply.
 
     Requesters (and unknown senders) may not send risky file types; staff may, e.g. a vetted installer."""
-    limit = _upload_limit(uploader)
+    limit = upload_limit(uploader)
     for item in files:
         if (uploader is None or uploader.role == Role.REQUESTER) and (extension := _blocked_extension(item.filename)):
             raise InvalidInput(
@@ -196,42 +198,14 @@ def attachments_store(
     return stored
 
 
-def _user_for_sender(email: str, name: str) -> User:
-    email = email.strip().lower()
-    if not email or "@" not in email:
-        raise InvalidInput(_("A sender address is required."))
-    user = User.objects.filter(email=email).first()
-    if user is not None:
-        return user
-    domain = email.rsplit("@", 1)[1]
-    first, _sep, last = name.strip().partition(" ")
-    user = User.objects.create_user(
-        email=email, first_name=first[:150], last_name=last[:150], role=Role.REQUESTER,
-        organization=Organization.objects.filter(domain__iexact=domain).first(),
-    )
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    return user
+def request_type_ensure_may_submit(user: User, request_type: RequestType, *, actor: User | None = None) -> None:
+    """The request type's submit rule (`selectors.submit_scope`), enforced the same in every channel.
 
-
-def request_type_ensure_may_submit(user: User, request_type: RequestType) -> None:
-    """The request type's submit rule, enforced the same in every channel."""
+    `user` is the requester; `actor`, when someone else files for them, is the staff member doing it."""
     if not request_type.is_active:
         raise InvalidInput(_("This request type is not available."))
-    if user.is_staff_member or user.is_superuser:
-        return
-    rule = request_type.submit_rule
-    if rule == SubmitRule.EVERYONE:
-        return
-    if rule == SubmitRule.DEPARTMENT_HEADS and user.is_department_head:
-        return
-    if (
-        rule == SubmitRule.ORGANIZATIONS
-        and user.organization_id is not None
-        and request_type.allowed_organizations.filter(pk=user.organization_id).exists()
-    ):
-        return
-    raise PermissionDenied(_("You may not submit this type of request."))
+    if not selectors.request_type_may_submit(user, request_type, actor=actor):
+        raise PermissionDenied(_("You may not submit this type of request."))
 
 
 # ---------------------------------------------------------------- creation
@@ -244,8 +218,25 @@ class IngestResult:
     outcome: str  # "new_ticket", "reply" or "duplicate"
 
 
+def ticket_create(*, actor: User | None, team: Team | None = None, watchers: Iterable[User] = (),
+                  **options: Any) -> Ticket:
+    """A new ticket with its first message. The actor is the requester themselves or staff on their behalf.
+
+    Routing to a team and copying people in are the support team's decisions, in every channel (portal,
+    API, bot): a requester who names a team or watchers is refused. Adapters whose routing comes from
+    the channel's own configuration (a mailbox's team, the Cc'd people of an email) go through
+    `ticket_ingest`, which routes as configured."""
+    watchers = list(watchers)
+    chosen = [name for name, value in (("team", team), ("watchers", watchers)) if value]
+    if chosen and actor is not None and not (actor.is_active and (actor.is_superuser or actor.can_write)):
+        raise PermissionDenied(
+            _("Only support staff may set: %(fields)s.") % {"fields": ", ".join(chosen)},
+        )
+    return _ticket_create(actor=actor, team=team, watchers=watchers, **options)
+
+
 @transaction.atomic
-def ticket_create(
+def _ticket_create(
     *,
     actor: User | None,
     requester: User,
@@ -265,17 +256,19 @@ def ticket_create(
     mailbox: str = "",
     now: datetime,
 ) -> Ticket:
-    """A new ticket with its first message. The actor is the requester themselves or staff on their behalf."""
+    """`ticket_create` without the staff-only routing check, for routing set by a channel's configuration."""
     access.ensure_may_submit(actor or requester)
     if actor is not None and actor.pk != requester.pk:
         access.ensure_staff_writer(actor)
+        if not requester.is_active:
+            raise InvalidInput(_("This account is disabled."), errors={"requester": _("Disabled account.")})
     subject = " ".join(subject.split())[:500]
     if not subject:
         raise InvalidInput(_("A subject is required."), errors={"subject": _("This field is required.")})
     if source not in Source.values:
         raise InvalidInput(_("Unknown source."))
     if request_type is not None:
-        request_type_ensure_may_submit(requester, request_type)
+        request_type_ensure_may_submit(requester, request_type, actor=actor)
     access.ensure_may_set_fields(actor or requester, request_type.pk if request_type else None, (fields or {}).keys())
     cleaned_fields = clean_fields(request_type, fields or {})
     attachments_check(attachments, actor or requester)
@@ -350,9 +343,9 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
         existing = Message.objects.filter(external_id=inbound.external_id[:998], channel=inbound.channel).first()
         if existing is not None:
             return IngestResult(ticket=existing.ticket, message=existing, outcome="duplicate")
-    sender = _user_for_sender(inbound.sender_email, inbound.sender_name)
+    sender = requester_for_email(inbound.sender_email, name=inbound.sender_name)
     watchers = [
-        _user_for_sender(email, "") for email in inbound.watcher_emails if email.lower() != sender.email
+        requester_for_email(email) for email in inbound.watcher_emails if email.lower() != sender.email
     ]
     target = _thread_target(inbound)
     while target is not None and target.merged_into_id is not None:
@@ -369,7 +362,8 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
     request_type = (
         RequestType.objects.filter(code=inbound.request_type_code).first() if inbound.request_type_code else None
     )
-    ticket = ticket_create(
+    # The team (a mailbox's) and the watchers (Cc'd people) come from the channel, not from the sender's choice.
+    ticket = _ticket_create(
         actor=sender, requester=sender, subject=inbound.subject or _("(no subject)"),
         body_text=inbound.body_text, body_html=inbound.body_html, source=inbound.channel,
         request_type=request_type,
@@ -552,7 +546,8 @@ def ticket_reopen(*, actor: User | None, ticket_id: int, now: datetime) -> Ticke
 
 def _ensure_agent(user: User) -> None:
     if not user.is_active or not (user.can_write or user.is_superuser):
-        raise InvalidInput(_("Tickets can only be assigned to active agents."))
+        message = _("Tickets can only be assigned to active agents.")
+        raise InvalidInput(message, errors={"assignee": message})
 
 
 @transaction.atomic
@@ -785,13 +780,14 @@ def ticket_rate(*, actor: User, ticket_id: int, score: int, comment: str = "", n
     """The requester rates the answer once per resolution; a later reopen and resolve allows a new rating."""
     ticket = ticket_lock(ticket_id)
     access.ensure_can(actor, "rate", ticket)
-    if actor.pk != ticket.requester_id and not ticket.watchers.filter(pk=actor.pk).exists():
+    # The rules of selectors.may_rate, each with its own answer.
+    if not selectors.is_rater(actor, ticket):
         raise PermissionDenied(_("Only the requester can rate the answer."))
     if ticket.status.kind not in DONE_KINDS or ticket.resolved_at is None:
         raise Conflict(_("A ticket can be rated once it is resolved."))
     if not 1 <= int(score) <= 5:
         raise InvalidInput(_("The score is from 1 to 5."), errors={"score": _("Choose 1 to 5.")})
-    if TicketRating.objects.filter(ticket=ticket, resolved_at=ticket.resolved_at).exists():
+    if selectors.rating_current(ticket) is not None:
         raise Conflict(_("This answer has already been rated."))
     rating = TicketRating.objects.create(
         ticket=ticket, rated_by=actor, score=int(score), comment=comment.strip()[:5000],

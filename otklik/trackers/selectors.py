@@ -64,9 +64,9 @@ def issue_draft(viewer: User, ticket: Ticket, *, include_notes: bool) -> tuple[s
     """Subject and description for a new issue: the conversation the viewer may read, internal notes only
     when asked (and only if the viewer may see them: `messages_visible_to` decides)."""
     _ensure_sees(viewer, ticket)
-    messages = access.messages_visible_to(viewer, ticket).select_related("author").order_by("created_at", "id")
-    if not include_notes:
-        messages = messages.filter(is_internal=False)
+    messages = access.messages_visible_to(viewer, ticket) if include_notes else access.messages_public_side(
+        viewer, ticket)
+    messages = messages.select_related("author").order_by("created_at", "id")
     url = settings.OTKLIK_BASE_URL + reverse("ticket", kwargs={"number": ticket.number})
     parts = [_("From Otklik ticket #%(number)s: %(url)s") % {"number": ticket.number, "url": url}]
     for message in messages:

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from otklik.accounts.decorators import staff_required
 from otklik.core.errors import DomainError, NotFound, PermissionDenied
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets.models import Ticket
 from otklik.trackers import profiles, selectors, services
-from otklik.web.views.base import agent_required, current_user, report_error
+from otklik.web.views.base import current_user, report_error
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _back(number: int) -> HttpResponse:
     return redirect(reverse("ticket", kwargs={"number": number}) + "#issues-title")
 
 
-@agent_required
+@staff_required
 @require_POST
 def link_issue(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket(request, number)
@@ -71,7 +72,7 @@ def link_issue(request: HttpRequest, number: int) -> HttpResponse:
     return _back(number)
 
 
-@agent_required
+@staff_required
 @require_POST
 def unlink_issue(request: HttpRequest, number: int, link_id: int) -> HttpResponse:
     ticket = _ticket(request, number)
@@ -82,7 +83,7 @@ def unlink_issue(request: HttpRequest, number: int, link_id: int) -> HttpRespons
     return _back(number)
 
 
-@agent_required
+@staff_required
 @require_GET
 def create_form(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket(request, number)
@@ -99,7 +100,7 @@ def create_form(request: HttpRequest, number: int) -> HttpResponse:
     })
 
 
-@agent_required
+@staff_required
 @require_POST
 def create_issue(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket(request, number)
@@ -116,7 +117,7 @@ def create_issue(request: HttpRequest, number: int) -> HttpResponse:
     return _back(number)
 
 
-@agent_required
+@staff_required
 @require_POST
 def retry_create(request: HttpRequest, number: int, request_id: int) -> HttpResponse:
     ticket = _ticket(request, number)
@@ -128,7 +129,7 @@ def retry_create(request: HttpRequest, number: int, request_id: int) -> HttpResp
     return _back(number)
 
 
-@agent_required
+@staff_required
 @require_GET
 def customer_profile(request: HttpRequest, number: int) -> HttpResponse:
     """The requester card's profile panel, loaded separately so a slow source never holds the page."""

@@ -7,11 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from otklik.accounts.decorators import is_staff_viewer
+
 
 def ui(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    is_agent = bool(user is not None and user.is_authenticated
-                    and (getattr(user, "is_staff_member", False) or user.is_superuser))
+    is_agent = is_staff_viewer(user)
     return {
         "is_agent": is_agent,
         # Read-only staff (auditors) are not offered what would only fail after submitting.

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from otklik.accounts.models import Organization, Role, Team, User
+from otklik.accounts.models import Organization, Team, User
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
     Category,
@@ -28,6 +28,7 @@ from otklik.tickets.models import (
     Status,
 )
 from otklik.tickets.selectors import TicketFilters
+from otklik.tickets.services import upload_limit
 from otklik.web.queues import queues
 from otklik.web.selectors import DEFAULT_SORT, agents
 
@@ -97,12 +98,6 @@ class StyledForm(forms.Form):
     def full_clean(self) -> None:
         super().full_clean()
         style_fields(self)
-
-
-def upload_limit(user: User | None) -> int:
-    if user is None or user.role == Role.REQUESTER:
-        return int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
-    return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
 
 
 def as_inbound(files: Sequence[UploadedFile[bytes]]) -> list[InboundAttachment]:

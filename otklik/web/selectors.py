@@ -17,7 +17,7 @@ from otklik.accounts.models import Role, User
 from otklik.core.errors import NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets.models import RequestType, SubmitRule, Ticket
+from otklik.tickets.models import RequestType, Ticket
 from otklik.web.queues import queue_get
 
 CURSOR_SALT = "otklik.web.list-cursor"
@@ -264,22 +264,15 @@ def requester_other_tickets(viewer: User, ticket: Ticket, *, limit: int = 5) -> 
 
 
 def request_types_for(user: User, text: str = "") -> QuerySet[RequestType]:
-    """The catalogue a person may submit from; the service checks the same rule again on submit."""
-    types = RequestType.objects.filter(is_active=True)
-    if not (user.is_staff_member or user.is_superuser):
-        allowed = Q(submit_rule=SubmitRule.EVERYONE)
-        if user.is_department_head:
-            allowed |= Q(submit_rule=SubmitRule.DEPARTMENT_HEADS)
-        if user.organization_id is not None:
-            allowed |= Q(submit_rule=SubmitRule.ORGANIZATIONS, allowed_organizations=user.organization_id)
-        types = types.filter(allowed)
+    """The catalogue a person may submit from (tickets.selectors' one submit rule), searched by `text`."""
+    types = ticket_selectors.request_types_submittable(user)
     text = text.strip()
     if text:
         types = types.filter(
             Q(name__icontains=text) | Q(name_ru__icontains=text) | Q(description__icontains=text)
             | Q(group__icontains=text)
         )
-    return types.distinct().order_by("group", "order", "name")
+    return types.order_by("group", "order", "name")
 
 
 def portal_tickets(user: User, scope: str) -> QuerySet[Ticket]:

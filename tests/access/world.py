@@ -173,7 +173,7 @@ def build_world(people: Personas, now: datetime, *, with_files: bool = True) -> 
         "sam_asks_first": (people.sam, people.first_line, people.fiona),
     }
     for key, (requester, team, agent) in plan.items():
-        ticket = services.ticket_create(
+        ticket = services._ticket_create(  # set-up: routed as a channel would
             actor=requester, requester=requester, subject=f"Subject of {key}", body_text=f"Question in {key}",
             request_type=request_type, fields={"asset": public_field_marker(key)}, team=team, now=now,
         )

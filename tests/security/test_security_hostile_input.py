@@ -42,7 +42,7 @@ def hostile(people: Personas, now: datetime) -> dict[str, object]:
     request_type = RequestType.objects.create(code="evil", name=PAYLOADS[6], description=payload)
     CustomField.objects.create(request_type=request_type, code="asset", label=PAYLOADS[1][:200])
     CustomField.objects.create(request_type=request_type, code="secret", label=PAYLOADS[0], internal_only=True)
-    ticket = services.ticket_create(
+    ticket = services._ticket_create(
         actor=people.alice, requester=people.alice, subject=payload, body_text=payload, body_html=HTML_PAYLOAD,
         request_type=request_type, fields={"asset": payload[:500]}, team=people.first_line, now=now,
         attachments=(

@@ -233,7 +233,7 @@ def test_my_in_a_group_answers_privately_by_role(
     people: Personas, office: Group, group: GroupChat, api: FakeBotApi,
 ) -> None:
     now = timezone.now()
-    ticket = ticket_services.ticket_create(actor=people.alice, requester=people.alice, subject="Laptop battery",
+    ticket = ticket_services._ticket_create(actor=people.alice, requester=people.alice, subject="Laptop battery",
                                            body_text="Dies fast", source=Source.WEB, team=people.first_line, now=now)
     ticket_services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=now)
     fiona = office.member(504, people.fiona, private_chat=True)

@@ -32,7 +32,7 @@ def linked(people, chat_with: Callable[..., Chat]) -> Chat:
 
 
 def _ticket(people, subject: str = "VPN is down") -> Ticket:
-    return services.ticket_create(actor=people.alice, requester=people.alice, subject=subject, body_text="Help",
+    return services._ticket_create(actor=people.alice, requester=people.alice, subject=subject, body_text="Help",
                                   source=Source.WEB, team=people.first_line, now=timezone.now())
 
 

@@ -10,12 +10,13 @@ from django.test import Client
 from huey.exceptions import RetryTask
 
 from otklik.cli import run_environment
+from otklik.demodata.seed import DEMO_ACCOUNTS, demo_account_lines
 from otklik.mail import services as mail_services
 from otklik.mail.models import OutboundMail, OutboundStatus
 from otklik.mail.tasks import outbound_send_task
 from otklik.testing import factories
 from otklik.tickets import services
-from otklik.web.management.commands.run import DEMO_ACCOUNTS, banner
+from otklik.web.management.commands.run import banner
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,7 @@ def test_banner_lists_every_demo_account(settings):
     for _role, email in DEMO_ACCOUNTS:
         assert email in text
     assert settings.OTKLIK_BASE_URL in text
+    assert "\n".join(demo_account_lines()) in text  # the same lines `otklik demo` prints
 
 
 def test_a_failing_delivery_retries_in_one_line_and_shows_on_the_reply(people, now, client_for, settings, caplog):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
@@ -29,4 +27,4 @@ def attachment(request: HttpRequest, token: str) -> FileResponse:
     if not allowed:
         raise Http404
     # The download rules need only the file, its name and its declared type: the same for chat files.
-    return attachment_file_response(cast(Any, found), preview=request.GET.get("inline") == "1")
+    return attachment_file_response(found, preview=request.GET.get("inline") == "1")

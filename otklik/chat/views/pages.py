@@ -20,11 +20,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts import access
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import User
 from otklik.chat import selectors, services
 from otklik.chat.models import SupportChat
 from otklik.core.errors import DomainError, InvalidInput
-from otklik.web.views.base import agent_required, current_user
+from otklik.web.views.base import current_user
 
 
 def _strings() -> dict[str, str]:
@@ -42,7 +43,7 @@ def _socket_path(chat: SupportChat) -> str:
     return f"/ws/chats/{chat.pk}/"
 
 
-@agent_required
+@staff_required
 @require_GET
 def console_index(request: HttpRequest) -> HttpResponse:
     chats = list(access.chats_served_by(current_user(request)).filter(is_active=True).order_by("name", "id")[:1])
@@ -51,7 +52,7 @@ def console_index(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/console.html", {"chat": None, "chats": [], "rows": []})
 
 
-@agent_required
+@staff_required
 @require_GET
 def console(request: HttpRequest, chat_id: int) -> HttpResponse:
     user = current_user(request)

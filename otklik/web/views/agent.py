@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
+from otklik.accounts.decorators import staff_required
+from otklik.accounts.services import requester_for_email
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
@@ -27,11 +29,11 @@ from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.web import selectors
+from otklik.web import services as web_services
 from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
 from otklik.web.models import SavedView
 from otklik.web.queues import default_queue, queue_counts, queues
-from otklik.web.requesters import requester_for_phone_call
-from otklik.web.views.base import agent_required, current_user, report_error
+from otklik.web.views.base import current_user, report_error
 
 # The most tickets one search pages through; a search finding more says so and asks for more words.
 SEARCH_LIMIT = 1000
@@ -113,7 +115,7 @@ def _export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     return streamed(tickets_table(tickets), fmt, "tickets")
 
 
-@agent_required
+@staff_required
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponseBase:
     fmt = request.GET.get("format", "")
@@ -130,7 +132,7 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
     return render(request, "web/agent/list.html", context)
 
 
-@agent_required
+@staff_required
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     viewer = current_user(request)
@@ -139,27 +141,26 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Give the view a name."))
         return redirect("home")
     query = list_query(QueryDict(form.cleaned_data["query"]))
-    try:
-        with transaction.atomic():
-            SavedView.objects.create(owner=viewer, name=form.cleaned_data["name"].strip(), query=query)
-    except IntegrityError:
-        SavedView.objects.filter(owner=viewer, name=form.cleaned_data["name"].strip()).update(query=query)
-        messages.success(request, _("The view “%(name)s” was updated.") % {"name": form.cleaned_data["name"]})
-    else:
+    _view, created = web_services.saved_view_save(owner=viewer, name=form.cleaned_data["name"], query=query)
+    if created:
         messages.success(request, _("The view “%(name)s” was saved.") % {"name": form.cleaned_data["name"]})
+    else:
+        messages.success(request, _("The view “%(name)s” was updated.") % {"name": form.cleaned_data["name"]})
     return redirect(reverse("home") + ("?" + query if query else ""))
 
 
-@agent_required
+@staff_required
 @require_POST
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    view = get_object_or_404(SavedView, pk=pk, owner=current_user(request))
-    view.delete()
+    try:
+        view = web_services.saved_view_delete(owner=current_user(request), view_id=pk)
+    except NotFound as error:
+        raise Http404() from error
     messages.success(request, _("The view “%(name)s” was deleted.") % {"name": view.name})
     return redirect("home")
 
 
-@agent_required
+@staff_required
 @require_POST
 def bulk_action(request: HttpRequest) -> HttpResponse:
     """Apply one change to the chosen tickets; each ticket is its own transaction, refusals are counted."""
@@ -195,7 +196,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-@agent_required
+@staff_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
     """A request taken by phone: requester, subject, what they said, and it is in the queue."""
     viewer = current_user(request)
@@ -203,7 +204,9 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            requester = requester_for_phone_call(data["requester_email"], data["requester_name"])
+            requester = requester_for_email(
+                data["requester_email"], name=data["requester_name"], error_field="requester_email"
+            )
             options: dict[str, Any] = {}
             if data["request_type"] is not None:
                 options["request_type"] = data["request_type"]
@@ -219,6 +222,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             report_error(request, error)
             for field, message in getattr(error, "errors", {}).items():
+                field = "requester_email" if field == "requester" else field
                 if field in form.fields:
                     form.add_error(field, message)
         else:
@@ -227,7 +231,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     return render(request, "web/agent/new.html", {"form": form})
 
 
-@agent_required
+@staff_required
 @require_GET
 def ticket_next(request: HttpRequest, number: int) -> HttpResponse:
     """The ticket after this one in the list the agent came from."""
@@ -247,7 +251,7 @@ def ticket_next(request: HttpRequest, number: int) -> HttpResponse:
     return redirect(url + ("?" + urlencode({"list": params.urlencode()}) if params else ""))
 
 
-@agent_required
+@staff_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """Full-text search; a ticket number goes straight to its ticket."""

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from otklik.accounts.decorators import is_staff_viewer
 from otklik.accounts.models import User
 from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 
@@ -25,20 +23,8 @@ def current_user(request: HttpRequest) -> User:
 
 
 def is_agent(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_staff_member or user.is_superuser))
-
-
-def agent_required[View: Callable[..., HttpResponseBase]](view: View) -> View:
-    """Signed-in support staff only; anyone else gets the same 404 as for a missing page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not is_agent(request.user):
-            raise Http404()
-        return view(request, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    """Support staff, by the one staff gate's rule (otklik.accounts.decorators)."""
+    return is_staff_viewer(user)
 
 
 def error_text(error: DomainError) -> str:

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Team, User
 from otklik.automation import services
 from otklik.automation.models import CannedReply
 from otklik.core.errors import DomainError
 from otklik.web.forms import StyledForm
-from otklik.web.views.base import agent_required, current_user, report_error
+from otklik.web.views.base import current_user, report_error
 
 
 class CannedReplyForm(StyledForm):
@@ -41,7 +42,7 @@ def _mine(viewer: User) -> list[CannedReply]:
                 .select_related("team").distinct().order_by("team__name", "order", "title"))
 
 
-@agent_required
+@staff_required
 def canned_list(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     viewer = current_user(request)
     editing = None
@@ -70,7 +71,7 @@ def canned_list(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     })
 
 
-@agent_required
+@staff_required
 @require_POST
 def canned_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import attachment_get_for, can_see_internal_on, tickets_visible_to
 from otklik.accounts.models import User
-from otklik.accounts.services import user_set_language
+from otklik.accounts.services import user_set_language, user_update_profile
 from otklik.core.errors import NotFound
 from otklik.core.models import PeriodicRun
 from otklik.security.downloads import attachment_file_response, wants_preview
@@ -102,7 +102,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        user_update_profile(user=user, values={name: form.cleaned_data[name] for name in form.fields})
         if user.language:
             translation.activate(user.language)
         messages.success(request, _("Your profile was saved."))

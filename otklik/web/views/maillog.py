@@ -7,9 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Role, User
 from otklik.mail.models import OutboundMail, OutboundStatus
-from otklik.web.views.base import agent_required, current_user
+from otklik.web.views.base import current_user
 
 PAGE_SIZE = 50
 
@@ -18,7 +19,7 @@ def may_read_mail_log(user: User) -> bool:
     return bool(user.is_superuser or user.role in {Role.MANAGER, Role.ADMIN})
 
 
-@agent_required
+@staff_required
 @require_GET
 def mail_log(request: HttpRequest) -> HttpResponse:
     viewer = current_user(request)

@@ -25,12 +25,10 @@ from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket, TicketRating
 from otklik.web import selectors
-from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound, upload_limit
+from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound
 from otklik.web.links import SESSION_KEY
 from otklik.web.views.base import current_user, report_error, report_form_errors
 from otklik.web.views.ticket import custom_fields
-
-LOW_SCORE = 2
 
 
 def granted_user(request: HttpRequest, ticket_number: int) -> User | None:
@@ -126,7 +124,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("portal_created", number=ticket.number)
     return render(request, "web/portal/submit.html", {
         "form": form, "request_type": request_type,
-        "upload_limit_mb": round(upload_limit(user) / 1024 / 1024, 1),
+        "upload_limit_mb": round(services.upload_limit(user) / 1024 / 1024, 1),
     })
 
 
@@ -141,13 +139,8 @@ def ticket_page(request: HttpRequest, viewer: User, ticket: Ticket) -> HttpRespo
     """The requester's view of a ticket: never an internal note, never the internal history."""
     conversation = list(ticket_selectors.ticket_messages(viewer, ticket))
     done = ticket.status.kind in DONE_KINDS
-    rating = None
-    if ticket.resolved_at is not None:
-        rating = ticket.ratings.filter(resolved_at=ticket.resolved_at).first()
-    may_rate = (
-        done and rating is None and ticket.resolved_at is not None
-        and (ticket.requester_id == viewer.pk or ticket.watchers.filter(pk=viewer.pk).exists())
-    )
+    rating = ticket_selectors.rating_current(ticket)
+    may_rate = ticket_selectors.may_rate(viewer, ticket, current=rating)
     return render(request, "web/portal/ticket.html", {
         "ticket": ticket,
         "viewer": viewer,
@@ -155,7 +148,7 @@ def ticket_page(request: HttpRequest, viewer: User, ticket: Ticket) -> HttpRespo
         "reply_form": ReplyForm(uploader=viewer, allow_status=False),
         "rating_form": RatingForm() if may_rate else None,
         "rating": rating,
-        "low_score": rating is not None and rating.score <= LOW_SCORE and done,
+        "low_score": rating is not None and rating.is_low and done,
         "may_close": ticket.status.kind != StatusKind.CLOSED,
         "may_reopen": done and ticket.merged_into_id is None,
         "may_reply": ticket.status.kind != StatusKind.CLOSED,
@@ -219,7 +212,7 @@ def rate(request: HttpRequest, number: int) -> HttpResponse:
     except DomainError as error:
         report_error(request, error, ticket=number)
     else:
-        if rating.score <= LOW_SCORE:
+        if rating.is_low:
             messages.warning(request, _("We are sorry the answer did not help. You can reopen the request below."))
         else:
             messages.success(request, _("Thank you for your rating!"))

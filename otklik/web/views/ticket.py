@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to, visible_fields
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Team, User
 from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import DomainError, InvalidInput, NotFound
@@ -41,7 +42,6 @@ from otklik.web import selectors
 from otklik.web.canned import canned_replies_for, fill_placeholders
 from otklik.web.forms import NoteForm, ReplyForm, TicketFieldsForm, as_inbound
 from otklik.web.views.base import (
-    agent_required,
     current_user,
     error_text,
     logger,
@@ -225,7 +225,7 @@ def _lookup(model: type[Any], raw: str, *, allow_empty: bool = False, **filters:
         raise InvalidInput(_("Unknown value.")) from error
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_update(request: HttpRequest, number: int) -> HttpResponse:
     """One header field changed in place (HTMX swaps the header back), or by a plain form post."""
@@ -262,7 +262,7 @@ def ticket_update(request: HttpRequest, number: int) -> HttpResponse:
     return _back(ticket, request)
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_fields(request: HttpRequest, number: int) -> HttpResponse:
     """The request type and custom fields, edited in place; refusals are shown next to their fields."""
@@ -293,7 +293,7 @@ def ticket_fields(request: HttpRequest, number: int) -> HttpResponse:
     return _back(ticket, request)
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     viewer = current_user(request)
@@ -327,7 +327,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     return _back(ticket, request)
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_note(request: HttpRequest, number: int) -> HttpResponse:
     viewer = current_user(request)
@@ -349,7 +349,7 @@ def ticket_note(request: HttpRequest, number: int) -> HttpResponse:
     return _back(ticket, request)
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_watchers(request: HttpRequest, number: int) -> HttpResponse:
     viewer = current_user(request)
@@ -376,7 +376,7 @@ def _other(viewer: User, raw: str) -> Ticket:
     return ticket_selectors.ticket_get_by_number_for(viewer, int(number))
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_link(request: HttpRequest, number: int) -> HttpResponse:
     viewer = current_user(request)
@@ -392,7 +392,7 @@ def ticket_link(request: HttpRequest, number: int) -> HttpResponse:
     return _back(ticket, request)
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_merge(request: HttpRequest, number: int) -> HttpResponse:
     viewer = current_user(request)
@@ -414,7 +414,7 @@ def ticket_merge(request: HttpRequest, number: int) -> HttpResponse:
     return redirect("ticket", number=target.number)
 
 
-@agent_required
+@staff_required
 @require_GET
 def canned_reply_text(request: HttpRequest, number: int, pk: int) -> HttpResponse:
     """A canned reply with this ticket's placeholders filled in, for the editor to insert."""

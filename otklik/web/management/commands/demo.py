@@ -12,12 +12,11 @@ from django.utils import timezone
 from otklik.automation.demo import mark_history_as_read, seed_demo_automation
 from otklik.chat.demo import seed_demo_chats
 from otklik.demodata.bulk import generate_tickets
-from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
+from otklik.demodata.seed import demo_account_lines, seed_reference_data
 from otklik.knowledge.demo import seed_demo_knowledge
 from otklik.reports.demo import seed_demo_ratings
 from otklik.sla.demo import backfill_clocks, seed_demo_sla
 from otklik.trackers.demo import seed_demo_trackers
-from otklik.web.management.commands.run import DEMO_ACCOUNTS
 
 
 class Command(BaseCommand):
@@ -49,6 +48,4 @@ class Command(BaseCommand):
             f"{written['messages']} messages, {written['events']} history events, "
             f"{clocks['clocks']} SLA clocks, {chats['dialogs']} chat dialogs."
         )
-        self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
-        for role, email in DEMO_ACCOUNTS:
-            self.stdout.write(f"  {role:<18} {email}")
+        self.stdout.write("\n".join(demo_account_lines()))

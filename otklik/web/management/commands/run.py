@@ -11,27 +11,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from otklik.demodata.seed import DEMO_PASSWORD
+from otklik.demodata.seed import demo_account_lines
 from otklik.telegram.bots import any_configured
 from otklik.tickets.models import Ticket
-
-# The demo's people, one per role (password DEMO_PASSWORD), as the README lists them.
-DEMO_ACCOUNTS = (
-    ("admin", "adam@otklik.demo"),
-    ("manager", "mia@otklik.demo"),
-    ("first-line agent", "fiona@otklik.demo"),
-    ("second-line agent", "sam@otklik.demo"),
-    ("read-only auditor", "rita@otklik.demo"),
-    ("requester", "alice@acme.example"),
-)
 
 
 def banner(*, host: str, port: int, demo: bool) -> str:
     lines = [f"Otklik is running at http://{host}:{port}/",
              f"Links in notifications and mail point to {settings.OTKLIK_BASE_URL}/ (set OTKLIK_BASE_URL to change)."]
     if demo:
-        lines.append(f"Demo accounts (password {DEMO_PASSWORD}):")
-        lines += [f"  {role:<18} {email}" for role, email in DEMO_ACCOUNTS]
+        lines += demo_account_lines()
     mailer = settings.MAILERS["default"]
     if mailer["BACKEND"].endswith("filebased.EmailBackend"):
         lines.append(f"No mail server is configured: mail is written to {mailer['OPTIONS']['file_path']} "
