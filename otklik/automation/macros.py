@@ -98,17 +98,33 @@ class MacroOutcome:
 
 @transaction.atomic
 def macro_apply(*, actor: User, ticket_id: int, macro_id: int, now: datetime) -> MacroOutcome:
-    """Apply a macro as `actor`: team, assignee, category, priority, tags, the text, then the status (last,
-    so "reply and wait for the requester" ends waiting). All or nothing."""
+    """Apply a macro as `actor`: category, priority, tags, the text, the status (after the text, so "reply and
+    wait for the requester" ends waiting), the assignee, and the team last (a move to another line may take
+    the ticket out of the agent's scope). All or nothing: a refused step undoes the others."""
     access.ensure_staff_writer(actor)
     ticket = ticket_services.ticket_lock(ticket_id)
     access.ensure_can(actor, "view", ticket)
     macro = macro_get_for(actor, macro_id)
     outcome = MacroOutcome(ticket=ticket)
     with ticket_services.events_via({"macro": macro.pk, "name": macro.title}):
-        if macro.set_team is not None:
-            ticket_services.ticket_change_team(actor=actor, ticket_id=ticket_id, team=macro.set_team, now=now)
-            outcome.steps.append("team")
+        if macro.set_category is not None:
+            ticket_services.ticket_change_category(actor=actor, ticket_id=ticket_id, category=macro.set_category,
+                                                   now=now)
+            outcome.steps.append("category")
+        if macro.set_priority is not None:
+            ticket_services.ticket_change_priority(actor=actor, ticket_id=ticket_id, priority=macro.set_priority,
+                                                   now=now)
+            outcome.steps.append("priority")
+        added = [tag.name for tag in macro.add_tags.all()]
+        removed = [tag.name for tag in macro.remove_tags.all()]
+        if added or removed:
+            ticket_change_tags(actor=actor, ticket_id=ticket_id, add=added, remove=removed, now=now)
+            outcome.steps.append("tags")
+        if macro.text_kind and macro.body.strip():
+            outcome.steps.append(_macro_text(macro, actor=actor, ticket_id=ticket_id, now=now))
+        if macro.set_status is not None:
+            ticket_services.ticket_change_status(actor=actor, ticket_id=ticket_id, status=macro.set_status, now=now)
+            outcome.steps.append("status")
         assignee: User | None = None
         if macro.assignee_action == MacroAssignee.ME:
             assignee = actor
@@ -117,38 +133,25 @@ def macro_apply(*, actor: User, ticket_id: int, macro_id: int, now: datetime) ->
         if macro.assignee_action and (assignee is not None or macro.assignee_action == MacroAssignee.UNASSIGN):
             ticket_services.ticket_assign(actor=actor, ticket_id=ticket_id, assignee=assignee, now=now)
             outcome.steps.append("assignee")
-        if macro.set_category is not None:
-            ticket_services.ticket_change_category(
-                actor=actor, ticket_id=ticket_id, category=macro.set_category, now=now
-            )
-            outcome.steps.append("category")
-        if macro.set_priority is not None:
-            ticket_services.ticket_change_priority(
-                actor=actor, ticket_id=ticket_id, priority=macro.set_priority, now=now
-            )
-            outcome.steps.append("priority")
-        added = [tag.name for tag in macro.add_tags.all()]
-        removed = [tag.name for tag in macro.remove_tags.all()]
-        if added or removed:
-            ticket_change_tags(actor=actor, ticket_id=ticket_id, add=added, remove=removed, now=now)
-            outcome.steps.append("tags")
-        if macro.text_kind and macro.body.strip():
-            current = ticket_services.ticket_lock(ticket_id)
-            if macro.text_kind == MacroText.REPLY:
-                # In the requester's language when the macro has it: the text goes to them.
-                text = fill_placeholders(macro.text_for(language_of(current.requester)), ticket=current, agent=actor)
-                reply_guard(body_text=text)
-                ticket_services.ticket_reply(actor=actor, ticket_id=ticket_id, body_text=text, now=now)
-                outcome.steps.append("reply")
-            else:
-                text = fill_placeholders(macro.text_for(language_of(actor)), ticket=current, agent=actor)
-                ticket_services.ticket_add_note(actor=actor, ticket_id=ticket_id, body_text=text, now=now)
-                outcome.steps.append("note")
-        if macro.set_status is not None:
-            ticket_services.ticket_change_status(actor=actor, ticket_id=ticket_id, status=macro.set_status, now=now)
-            outcome.steps.append("status")
+        # Last: handing the ticket to another team may take it out of the agent's hands.
+        if macro.set_team is not None:
+            ticket_services.ticket_change_team(actor=actor, ticket_id=ticket_id, team=macro.set_team, now=now)
+            outcome.steps.append("team")
     outcome.ticket = ticket_services.ticket_lock(ticket_id)
     return outcome
+
+
+def _macro_text(macro: Macro, *, actor: User, ticket_id: int, now: datetime) -> str:
+    """The macro's reply (in the requester's language, held for forbidden words like a typed one) or note."""
+    current = ticket_services.ticket_lock(ticket_id)
+    if macro.text_kind == MacroText.REPLY:
+        text = fill_placeholders(macro.text_for(language_of(current.requester)), ticket=current, agent=actor)
+        reply_guard(body_text=text)
+        ticket_services.ticket_reply(actor=actor, ticket_id=ticket_id, body_text=text, now=now)
+        return "reply"
+    text = fill_placeholders(macro.text_for(language_of(actor)), ticket=current, agent=actor)
+    ticket_services.ticket_add_note(actor=actor, ticket_id=ticket_id, body_text=text, now=now)
+    return "note"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from otklik.accounts.access import is_visible
 from otklik.accounts.models import Team, User
 from otklik.automation import macros
 from otklik.automation.models import Macro, MacroAssignee, MacroText
@@ -177,6 +178,8 @@ def ticket_macro_apply(request: HttpRequest, number: int, pk: int) -> HttpRespon
         report_error(request, error, ticket=ticket.number, macro=pk)
     else:
         messages.success(request, _("Macro “%(title)s” applied.") % {"title": macro.label})
+        if not is_visible(viewer, ticket.pk):  # handed to a team the agent does not see
+            return redirect("home")
     return _back(request, ticket)
 
 
