@@ -101,9 +101,9 @@ def macro_apply(*, actor: User, ticket_id: int, macro_id: int, now: datetime) ->
     """Apply a macro as `actor`: category, priority, tags, the text, the status (after the text, so "reply and
     wait for the requester" ends waiting), the assignee, and the team last (a move to another line may take
     the ticket out of the agent's scope). All or nothing: a refused step undoes the others."""
-    access.ensure_staff_writer(actor)
     ticket = ticket_services.ticket_lock(ticket_id)
-    access.ensure_can(actor, "view", ticket)
+    access.ensure_can(actor, "view", ticket)  # an unseen ticket is absent, whoever asks
+    access.ensure_staff_writer(actor)
     macro = macro_get_for(actor, macro_id)
     outcome = MacroOutcome(ticket=ticket)
     with ticket_services.events_via({"macro": macro.pk, "name": macro.title}):

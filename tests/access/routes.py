@@ -120,6 +120,8 @@ ROUTES: dict[str, Rule] = {
     "api:webhook-deliveries": Covered("tests/integrations", "subscription ids: webhook administration"),
     "api:webhook-redeliver": Covered("tests/integrations", "subscription and delivery ids"),
     "api:tokens": SignedIn(),
+    "api:macros": SignedIn(),
+    "api:ticket-macro-apply": Covered("tests/api/test_api_macros_tags.py", "macro ids offered to the caller"),
     "api:token-revoke": Covered("tests/api/test_api_tokens.py", "token ids: revoke only one's own"),
     # ---- mail
     "mail:original": Covered("tests/mail/test_mail_access.py", "inbound mail ids: staff who see the ticket"),
