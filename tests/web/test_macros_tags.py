@@ -113,3 +113,26 @@ def test_agents_manage_their_macros(people, client_for):
     assert not Macro.objects.filter(title="Audit").exists()
     fiona.post(f"/macros/{mine.pk}/delete/")
     assert not Macro.objects.filter(pk=mine.pk).exists()
+
+
+def test_the_demo_brings_a_bilingual_set_that_works(now):
+    from otklik.accounts.models import Role, Team, User
+    from otklik.automation.macros import macro_apply
+    from otklik.demodata.seed import seed_reference_data
+
+    seed_reference_data()
+    shared = Macro.objects.filter(owner__isnull=True, team__isnull=True)
+    assert shared.count() >= 4 and all(macro.title_ru for macro in shared)
+    seed_reference_data()  # idempotent
+    assert Macro.objects.filter(owner__isnull=True, team__isnull=True).count() == shared.count()
+    first_line = Team.objects.get(name="First line")
+    agent = User.objects.filter(role=Role.AGENT, teams=first_line).first()
+    requester = User.objects.filter(role=Role.REQUESTER).first()
+    assert agent is not None and requester is not None
+    ticket = factories.ticket(requester=requester, now=now, team=first_line)
+    macro_apply(actor=agent, ticket_id=ticket.pk, macro_id=shared.get(title="Need more info").pk, now=now)
+    ticket.refresh_from_db()
+    assert ticket.status.code == "needs_clarification" and ticket.assignee_id == agent.pk
+    macro_apply(actor=agent, ticket_id=ticket.pk, macro_id=shared.get(title="Escalate to 2nd line").pk, now=now)
+    ticket.refresh_from_db()
+    assert ticket.team.name == "Second line" and ticket.assignee_id is None
