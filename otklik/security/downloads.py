@@ -33,6 +33,10 @@ def header_safe(filename: str) -> str:
     return cleaned.strip() or "attachment"
 
 
+def _next_block(blocks: Iterator[bytes]) -> bytes | None:
+    return next(blocks, None)
+
+
 class AttachmentFileResponse(FileResponse):
     """A FileResponse that also streams under ASGI.
 
@@ -44,8 +48,8 @@ class AttachmentFileResponse(FileResponse):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         blocks: Iterator[bytes] = iter(self.streaming_content)  # type: ignore[arg-type]
-        read = sync_to_async(next, thread_sensitive=False)
-        while (block := await read(blocks, None)) is not None:
+        read = sync_to_async(_next_block, thread_sensitive=False)
+        while (block := await read(blocks)) is not None:
             yield block
 
 

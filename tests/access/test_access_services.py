@@ -63,6 +63,12 @@ def _other_priority(ticket: Ticket) -> Priority:
     return priority
 
 
+def _macro(world: World) -> Macro:
+    macro = getattr(world, "macro", None)
+    assert isinstance(macro, Macro)
+    return macro
+
+
 def _extra(world: World) -> Ticket:
     extra = getattr(world, "extra", None)
     assert isinstance(extra, Ticket)
@@ -109,7 +115,7 @@ CASES: dict[str, Case] = {
     "rate": Case(lambda w, u, t, now: services.ticket_rate(actor=u, ticket_id=t.pk, score=5, now=now), _resolve),
     # Kept apart from services.py by topic, checked the same way.
     "tags": Case(lambda w, u, t, now: ticket_change_tags(actor=u, ticket_id=t.pk, add=["x"], now=now)),
-    "macro": Case(lambda w, u, t, now: macro_apply(actor=u, ticket_id=t.pk, macro_id=w.macro.pk, now=now),
+    "macro": Case(lambda w, u, t, now: macro_apply(actor=u, ticket_id=t.pk, macro_id=_macro(w).pk, now=now),
                   lambda w, t, now: setattr(w, "macro", Macro.objects.create(
                       title="Tag", set_priority=Priority.objects.exclude(pk=t.priority_id).first()))),
 }

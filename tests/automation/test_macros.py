@@ -16,10 +16,9 @@ from otklik.tickets.tags import tags_ensure, ticket_change_tags
 pytestmark = pytest.mark.django_db
 
 
-def _macro(**fields: object) -> Macro:
-    add = fields.pop("add", [])
+def _macro(*, add: tuple[str, ...] | list[str] = (), **fields: object) -> Macro:
     macro = Macro.objects.create(**fields)
-    macro.add_tags.set(tags_ensure(list(add)))  # type: ignore[arg-type]
+    macro.add_tags.set(tags_ensure(list(add)))
     return macro
 
 
@@ -123,7 +122,8 @@ def test_tags_normalised_recorded_and_checked(people, now):
     ticket_change_tags(actor=people.fiona, ticket_id=ticket.pk, add=["vpn"], now=now)  # no change: no event
     assert ticket.events.filter(kind=EventKind.TAGS_CHANGED).count() == 1
     ticket_change_tags(actor=people.fiona, ticket_id=ticket.pk, replace=["принтер", "new"], now=now)
-    assert ticket.events.filter(kind=EventKind.TAGS_CHANGED).last().data == {"added": ["new"], "removed": ["vpn"]}
+    last = ticket.events.filter(kind=EventKind.TAGS_CHANGED).last()
+    assert last is not None and last.data == {"added": ["new"], "removed": ["vpn"]}
     for actor, error in ((people.alice, PermissionDenied), (people.rita, PermissionDenied), (people.sam, NotFound)):
         with pytest.raises(error):
             ticket_change_tags(actor=actor, ticket_id=ticket.pk, add=["x"], now=now)

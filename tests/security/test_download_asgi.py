@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -38,8 +39,8 @@ def _asgi_get(path: str, cookie: str) -> list[dict[str, Any]]:
         await asyncio.Event().wait()  # the client stays connected until the response is complete
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     # async_to_sync from this thread: the view's database work comes back to the test's connection.
     async_to_sync(ASGIHandler())(scope, receive, send)

@@ -135,4 +135,4 @@ def test_the_demo_brings_a_bilingual_set_that_works(now):
     assert ticket.status.code == "needs_clarification" and ticket.assignee_id == agent.pk
     macro_apply(actor=agent, ticket_id=ticket.pk, macro_id=shared.get(title="Escalate to 2nd line").pk, now=now)
     ticket.refresh_from_db()
-    assert ticket.team.name == "Second line" and ticket.assignee_id is None
+    assert ticket.team is not None and ticket.team.name == "Second line" and ticket.assignee_id is None

@@ -13,7 +13,7 @@ STAFF_ONLY = ("two-factor", "availability", "canned", "macros")
 
 
 def _menu(html: str) -> dict[str, str]:
-    return dict((name, href) for href, name in re.findall(r'href="([^"]+)" data-menu="([a-z-]+)"', html))
+    return {name: href for href, name in re.findall(r'href="([^"]+)" data-menu="([a-z-]+)"', html)}
 
 
 @pytest.mark.parametrize("persona", ["fiona", "mia", "rita", "adam"])
