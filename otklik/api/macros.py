@@ -49,8 +49,7 @@ class MacroListView(ListEndpoint):
             return Macro.objects.none()
         return macros_offered_to(viewer).order_by("id")
 
-    @extend_schema(responses={200: MacroSerializer(many=True), **READ_ERRORS},
-                   summary="Macros the caller may apply")
+    @extend_schema(responses={200: MacroSerializer(many=True), **READ_ERRORS}, summary="Macros the caller may apply")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -65,7 +64,7 @@ class TicketMacroApplyView(APIView):
         return _ticket_action(
             request,
             number,
-            lambda viewer, ticket: macro_apply(
-                actor=viewer, ticket_id=ticket.pk, macro_id=macro_id, now=timezone.now()
-            ).ticket,
+            lambda viewer, ticket: (
+                macro_apply(actor=viewer, ticket_id=ticket.pk, macro_id=macro_id, now=timezone.now()).ticket
+            ),
         )

@@ -108,12 +108,14 @@ def macro_apply(*, actor: User, ticket_id: int, macro_id: int, now: datetime) ->
     outcome = MacroOutcome(ticket=ticket)
     with ticket_services.events_via({"macro": macro.pk, "name": macro.title}):
         if macro.set_category is not None:
-            ticket_services.ticket_change_category(actor=actor, ticket_id=ticket_id, category=macro.set_category,
-                                                   now=now)
+            ticket_services.ticket_change_category(
+                actor=actor, ticket_id=ticket_id, category=macro.set_category, now=now
+            )
             outcome.steps.append("category")
         if macro.set_priority is not None:
-            ticket_services.ticket_change_priority(actor=actor, ticket_id=ticket_id, priority=macro.set_priority,
-                                                   now=now)
+            ticket_services.ticket_change_priority(
+                actor=actor, ticket_id=ticket_id, priority=macro.set_priority, now=now
+            )
             outcome.steps.append("priority")
         added = [tag.name for tag in macro.add_tags.all()]
         removed = [tag.name for tag in macro.remove_tags.all()]

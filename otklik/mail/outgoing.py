@@ -33,12 +33,16 @@ def mail_settings_send_test(*, actor: User, row: MailSettings, to: str) -> None:
         subject=_("Otklik: test mail"),
         body=_("This message proves that Otklik can send mail through %(host)s:%(port)s.")
         % {"host": row.host, "port": row.port},
-        from_email=sender, to=[to], connection=backend,
+        from_email=sender,
+        to=[to],
+        connection=backend,
     )
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:  # refused, unreachable, TLS failure, timeout
         logger.warning("test mail through %s:%s failed: %s", row.host, row.port, exc)
-        raise InvalidInput(_("The mail server refused or could not be reached: %(error)s")
-                           % {"error": f"{type(exc).__name__}: {exc}"[:500]}) from exc
+        raise InvalidInput(
+            _("The mail server refused or could not be reached: %(error)s")
+            % {"error": f"{type(exc).__name__}: {exc}"[:500]}
+        ) from exc
     logger.info("test mail sent through %s:%s to %s", row.host, row.port, to)

@@ -24,8 +24,12 @@ logger = logging.getLogger(__name__)
 def smtp_options(row: MailSettings) -> dict[str, Any]:
     """The row as Django SMTP backend options."""
     return {
-        "host": row.host, "port": row.port, "username": row.username, "password": row.password,
-        "use_tls": row.security == SmtpSecurity.STARTTLS, "use_ssl": row.security == SmtpSecurity.SSL,
+        "host": row.host,
+        "port": row.port,
+        "username": row.username,
+        "password": row.password,
+        "use_tls": row.security == SmtpSecurity.STARTTLS,
+        "use_ssl": row.security == SmtpSecurity.SSL,
         "timeout": row.timeout,
     }
 

@@ -34,8 +34,12 @@ def test_tags_read_written_and_filtered(people, now, client_for):
 
 def test_macros_listed_and_applied(people, now, client_for):
     ticket = factories.ticket(requester=people.alice, now=now)
-    macro = Macro.objects.create(title="Need more info", text_kind=MacroText.REPLY, body="Which room?",
-                                 set_status=factories.status("needs_clarification"))
+    macro = Macro.objects.create(
+        title="Need more info",
+        text_kind=MacroText.REPLY,
+        body="Which room?",
+        set_status=factories.status("needs_clarification"),
+    )
     Macro.objects.create(title="Sam's", owner=people.sam)
     fiona = client_for(people.fiona)
     rows = fiona.get("/api/v1/macros/").json()["results"]

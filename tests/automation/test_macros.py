@@ -30,10 +30,15 @@ def test_need_more_info_replies_waits_and_tags_as_the_agent(people, now):
     people.alice.language = "ru"
     people.alice.save(update_fields=["language"])
     ticket = factories.ticket(requester=people.alice, now=now)
-    macro = _macro(title="Need more info", set_status=factories.status("needs_clarification"),
-                   text_kind=MacroText.REPLY, body="Hello {requester.first_name}, which room?",
-                   body_ru="Здравствуйте, {requester.first_name}! В каком кабинете?",
-                   assignee_action=MacroAssignee.ME, add=["Уточнение"])
+    macro = _macro(
+        title="Need more info",
+        set_status=factories.status("needs_clarification"),
+        text_kind=MacroText.REPLY,
+        body="Hello {requester.first_name}, which room?",
+        body_ru="Здравствуйте, {requester.first_name}! В каком кабинете?",
+        assignee_action=MacroAssignee.ME,
+        add=["Уточнение"],
+    )
     outcome = macros.macro_apply(actor=people.fiona, ticket_id=ticket.pk, macro_id=macro.pk, now=now)
     ticket.refresh_from_db()
     assert outcome.steps == ["tags", "reply", "status", "assignee"]
@@ -50,8 +55,14 @@ def test_need_more_info_replies_waits_and_tags_as_the_agent(people, now):
 
 def test_escalation_moves_the_ticket_last_and_an_auditor_changes_nothing(people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    macro = _macro(title="Escalate", set_team=people.second_line, set_priority=factories.priority("high"),
-                   text_kind=MacroText.NOTE, body="Escalated by {agent.name}", assignee_action=MacroAssignee.UNASSIGN)
+    macro = _macro(
+        title="Escalate",
+        set_team=people.second_line,
+        set_priority=factories.priority("high"),
+        text_kind=MacroText.NOTE,
+        body="Escalated by {agent.name}",
+        assignee_action=MacroAssignee.UNASSIGN,
+    )
     before = _kinds(ticket)
     with pytest.raises(PermissionDenied):
         macros.macro_apply(actor=people.rita, ticket_id=ticket.pk, macro_id=macro.pk, now=now)
@@ -95,8 +106,16 @@ def test_macros_are_offered_and_managed_by_the_canned_reply_rule(people, now):
         macros.macro_delete(actor=people.fiona, macro_id=shared.pk)
     with pytest.raises(PermissionDenied):
         macros.macro_save(actor=people.fiona, macro_id=team.pk, values={"title": "x"})
-    saved = macros.macro_save(actor=people.sam, macro_id=None, values={
-        "title": "Take it", "team": people.second_line, "assignee_action": "me", "add_tags": "VPN, Повтор, vpn"})
+    saved = macros.macro_save(
+        actor=people.sam,
+        macro_id=None,
+        values={
+            "title": "Take it",
+            "team": people.second_line,
+            "assignee_action": "me",
+            "add_tags": "VPN, Повтор, vpn",
+        },
+    )
     assert (saved.owner_id, saved.team_id) == (None, people.second_line.pk)
     assert sorted(tag.name for tag in saved.add_tags.all()) == ["vpn", "повтор"]
     with pytest.raises(InvalidInput) as refused:
@@ -108,8 +127,7 @@ def test_bulk_counts_refusals_per_ticket(people, now):
     mine = factories.ticket(requester=people.alice, now=now)
     hidden = factories.ticket(requester=people.alice, now=now, team=people.second_line)
     macro = _macro(title="Tag", add=["bulk"])
-    outcome = macros.macro_apply_bulk(actor=people.fiona, ticket_ids=[mine.pk, hidden.pk], macro_id=macro.pk,
-                                      now=now)
+    outcome = macros.macro_apply_bulk(actor=people.fiona, ticket_ids=[mine.pk, hidden.pk], macro_id=macro.pk, now=now)
     assert (outcome.done, outcome.refused) == (1, 1)
 
 

@@ -33,8 +33,9 @@ def auth_sink(user: str, password: str) -> Iterator[SmtpSink]:
 
     port = free_port()
     sink = SmtpSink(host="127.0.0.1", port=port)
-    controller = Controller(sink, hostname="127.0.0.1", port=port, authenticator=check, auth_required=True,
-                            auth_require_tls=False)
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, authenticator=check, auth_required=True, auth_require_tls=False
+    )
     controller.start()
     try:
         yield sink
@@ -43,8 +44,9 @@ def auth_sink(user: str, password: str) -> Iterator[SmtpSink]:
 
 
 def _environment(settings: Any, port: int) -> None:
-    settings.MAILERS = {"default": {"BACKEND": ENVIRONMENT,
-                                    "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5}}}
+    settings.MAILERS = {
+        "default": {"BACKEND": ENVIRONMENT, "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5}}
+    }
 
 
 def _row(port: int, **fields: Any) -> MailSettings:
@@ -85,31 +87,51 @@ def test_admin_edits_the_settings_and_sends_a_test_mail(people, settings):
     admin = Client()
     admin.login(username=people.adam.email, password=PASSWORD)
     with auth_sink("desk", "pw-1") as server:
-        response = admin.post("/admin/mail/mailsettings/add/", {
-            "is_active": "", "host": "127.0.0.1", "port": server.port, "security": "none", "username": "desk",
-            "password": "pw-1", "from_address": "desk@example.org", "timeout": 5,
-        })
+        response = admin.post(
+            "/admin/mail/mailsettings/add/",
+            {
+                "is_active": "",
+                "host": "127.0.0.1",
+                "port": server.port,
+                "security": "none",
+                "username": "desk",
+                "password": "pw-1",
+                "from_address": "desk@example.org",
+                "timeout": 5,
+            },
+        )
         assert response.status_code == 302, response.content.decode()[:2000]
         row = MailSettings.objects.get()
         assert row.password == "pw-1" and "pw-1" not in row.password_encrypted
         page = admin.get(f"/admin/mail/mailsettings/{row.pk}/change/").content.decode()
         assert "pw-1" not in page and row.password_encrypted not in page
         # Saved again with the password left empty: the stored one is kept.
-        admin.post(f"/admin/mail/mailsettings/{row.pk}/change/", {
-            "is_active": "on", "host": "127.0.0.1", "port": server.port, "security": "none", "username": "desk",
-            "password": "", "from_address": "desk@example.org", "timeout": 5,
-        })
+        admin.post(
+            f"/admin/mail/mailsettings/{row.pk}/change/",
+            {
+                "is_active": "on",
+                "host": "127.0.0.1",
+                "port": server.port,
+                "security": "none",
+                "username": "desk",
+                "password": "",
+                "from_address": "desk@example.org",
+                "timeout": 5,
+            },
+        )
         assert MailSettings.objects.get().password == "pw-1" and MailSettings.objects.get().is_active
-        done = admin.post("/admin/mail/mailsettings/", {"action": "send_test_mail", "_selected_action": [row.pk]},
-                          follow=True)
+        done = admin.post(
+            "/admin/mail/mailsettings/", {"action": "send_test_mail", "_selected_action": [row.pk]}, follow=True
+        )
         assert "A test mail was sent" in done.content.decode()
         test_mail = server.received[-1].message
         assert test_mail["To"] == people.adam.email and test_mail["From"] == "desk@example.org"
     assert mail.outbox == []  # the test mail went through the row's server, not the configured mailer
     row.port = free_port()  # nothing listens there now
     row.save()
-    failed = admin.post("/admin/mail/mailsettings/", {"action": "send_test_mail", "_selected_action": [row.pk]},
-                        follow=True).content.decode()
+    failed = admin.post(
+        "/admin/mail/mailsettings/", {"action": "send_test_mail", "_selected_action": [row.pk]}, follow=True
+    ).content.decode()
     assert "could not be reached" in failed
     # Only administrators reach the page.
     manager = Client()

@@ -25,10 +25,18 @@ CONTENT = bytes(range(256)) * 1024  # 256 KiB: several blocks
 def _asgi_get(path: str, cookie: str) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
         "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode())],
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
     }
 
     requests = [{"type": "http.request", "body": b"", "more_body": False}]
@@ -49,8 +57,13 @@ def _asgi_get(path: str, cookie: str) -> list[dict[str, Any]]:
 
 def test_download_streams_under_asgi_without_the_sync_iterator_warning(people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    message = services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="log", now=now,
-                                    attachments=[InboundAttachment("trace.bin", CONTENT)])
+    message = services.ticket_reply(
+        actor=people.fiona,
+        ticket_id=ticket.pk,
+        body_text="log",
+        now=now,
+        attachments=[InboundAttachment("trace.bin", CONTENT)],
+    )
     token = message.attachments.get().token
     client = Client()
     client.force_login(people.alice)

@@ -6,51 +6,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_team_name_ru'),
-        ('automation', '0003_canned_reply_one_model'),
-        ('tickets', '0009_tags'),
+        ("accounts", "0002_team_name_ru"),
+        ("automation", "0003_canned_reply_one_model"),
+        ("tickets", "0009_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trigger',
-            name='add_tags',
-            field=models.ManyToManyField(blank=True, related_name='+', to='tickets.tag', verbose_name='add tags'),
+            model_name="trigger",
+            name="add_tags",
+            field=models.ManyToManyField(blank=True, related_name="+", to="tickets.tag", verbose_name="add tags"),
         ),
         migrations.AddField(
-            model_name='trigger',
-            name='tags',
-            field=models.ManyToManyField(blank=True, help_text='Empty: any tags.', related_name='+', to='tickets.tag', verbose_name='has any of the tags'),
+            model_name="trigger",
+            name="tags",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Empty: any tags.",
+                related_name="+",
+                to="tickets.tag",
+                verbose_name="has any of the tags",
+            ),
         ),
         migrations.CreateModel(
-            name='Macro',
+            name="Macro",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('title_ru', models.CharField(blank=True, max_length=200, verbose_name='title in Russian')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('assignee_action', models.CharField(blank=True, choices=[('', 'Do not change the assignee'), ('me', 'The agent who applies the macro'), ('person', 'A named person'), ('unassign', 'Remove the assignee')], default='', max_length=20, verbose_name='assignee')),
-                ('text_kind', models.CharField(blank=True, choices=[('', 'No text'), ('reply', 'Public reply to the requester'), ('note', 'Internal note')], default='', max_length=10, verbose_name='text')),
-                ('body', models.TextField(blank=True, help_text='The same placeholders as canned replies, e.g. {requester.first_name}, {ticket.number}.', verbose_name='text')),
-                ('body_ru', models.TextField(blank=True, verbose_name='text in Russian')),
-                ('add_tags', models.ManyToManyField(blank=True, related_name='+', to='tickets.tag', verbose_name='add tags')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='named person')),
-                ('owner', models.ForeignKey(blank=True, help_text='Set to keep the macro for one agent only.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='personal for')),
-                ('remove_tags', models.ManyToManyField(blank=True, related_name='+', to='tickets.tag', verbose_name='remove tags')),
-                ('set_category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.category', verbose_name='set category')),
-                ('set_priority', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.priority', verbose_name='set priority')),
-                ('set_status', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.status', verbose_name='set status')),
-                ('set_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team', verbose_name='move to team')),
-                ('team', models.ForeignKey(blank=True, help_text='Empty: offered to every agent.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team', verbose_name='team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("title_ru", models.CharField(blank=True, max_length=200, verbose_name="title in Russian")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "assignee_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Do not change the assignee"),
+                            ("me", "The agent who applies the macro"),
+                            ("person", "A named person"),
+                            ("unassign", "Remove the assignee"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "text_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No text"),
+                            ("reply", "Public reply to the requester"),
+                            ("note", "Internal note"),
+                        ],
+                        default="",
+                        max_length=10,
+                        verbose_name="text",
+                    ),
+                ),
+                (
+                    "body",
+                    models.TextField(
+                        blank=True,
+                        help_text="The same placeholders as canned replies, e.g. {requester.first_name}, {ticket.number}.",
+                        verbose_name="text",
+                    ),
+                ),
+                ("body_ru", models.TextField(blank=True, verbose_name="text in Russian")),
+                (
+                    "add_tags",
+                    models.ManyToManyField(blank=True, related_name="+", to="tickets.tag", verbose_name="add tags"),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="named person",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set to keep the macro for one agent only.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="personal for",
+                    ),
+                ),
+                (
+                    "remove_tags",
+                    models.ManyToManyField(blank=True, related_name="+", to="tickets.tag", verbose_name="remove tags"),
+                ),
+                (
+                    "set_category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.category",
+                        verbose_name="set category",
+                    ),
+                ),
+                (
+                    "set_priority",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.priority",
+                        verbose_name="set priority",
+                    ),
+                ),
+                (
+                    "set_status",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.status",
+                        verbose_name="set status",
+                    ),
+                ),
+                (
+                    "set_team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="move to team",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: offered to every agent.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'macro',
-                'verbose_name_plural': 'macros',
-                'ordering': ['order', 'title'],
+                "verbose_name": "macro",
+                "verbose_name_plural": "macros",
+                "ordering": ["order", "title"],
             },
         ),
     ]

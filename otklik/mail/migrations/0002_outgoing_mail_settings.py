@@ -4,29 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0001_mailboxes_inbound_outbound'),
+        ("mail", "0001_mailboxes_inbound_outbound"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MailSettings',
+            name="MailSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_active', models.BooleanField(default=False, help_text='Off: mail goes out with the server settings from the environment (EMAIL_HOST, ...).', verbose_name='use these settings')),
-                ('host', models.CharField(blank=True, max_length=255, verbose_name='SMTP host')),
-                ('port', models.PositiveIntegerField(default=587, verbose_name='SMTP port')),
-                ('security', models.CharField(choices=[('starttls', 'STARTTLS (usually port 587)'), ('ssl', 'SSL/TLS from the start (usually port 465)'), ('none', 'None (a relay on the local network)')], default='starttls', max_length=10, verbose_name='security')),
-                ('username', models.CharField(blank=True, max_length=255, verbose_name='user name')),
-                ('password_encrypted', models.TextField(blank=True, editable=False, verbose_name='password (encrypted)')),
-                ('from_address', models.EmailField(blank=True, help_text='Sender of mail that has no mailbox of its own (notifications, password resets). Empty: DEFAULT_FROM_EMAIL.', max_length=254, verbose_name='from address')),
-                ('timeout', models.PositiveIntegerField(default=30, verbose_name='timeout, seconds')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Off: mail goes out with the server settings from the environment (EMAIL_HOST, ...).",
+                        verbose_name="use these settings",
+                    ),
+                ),
+                ("host", models.CharField(blank=True, max_length=255, verbose_name="SMTP host")),
+                ("port", models.PositiveIntegerField(default=587, verbose_name="SMTP port")),
+                (
+                    "security",
+                    models.CharField(
+                        choices=[
+                            ("starttls", "STARTTLS (usually port 587)"),
+                            ("ssl", "SSL/TLS from the start (usually port 465)"),
+                            ("none", "None (a relay on the local network)"),
+                        ],
+                        default="starttls",
+                        max_length=10,
+                        verbose_name="security",
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=255, verbose_name="user name")),
+                (
+                    "password_encrypted",
+                    models.TextField(blank=True, editable=False, verbose_name="password (encrypted)"),
+                ),
+                (
+                    "from_address",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Sender of mail that has no mailbox of its own (notifications, password resets). Empty: DEFAULT_FROM_EMAIL.",
+                        max_length=254,
+                        verbose_name="from address",
+                    ),
+                ),
+                ("timeout", models.PositiveIntegerField(default=30, verbose_name="timeout, seconds")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'outgoing mail settings',
-                'verbose_name_plural': 'outgoing mail settings',
+                "verbose_name": "outgoing mail settings",
+                "verbose_name_plural": "outgoing mail settings",
             },
         ),
     ]

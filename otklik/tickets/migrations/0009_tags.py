@@ -4,32 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0008_russian_category_paths_and_catalogue_texts'),
+        ("tickets", "0008_russian_category_paths_and_catalogue_texts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True, verbose_name='name')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=50, unique=True, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('replied', 'Public reply'), ('note_added', 'Internal note'), ('status_changed', 'Status changed'), ('assigned', 'Assignee changed'), ('team_changed', 'Team changed'), ('category_changed', 'Category changed'), ('priority_changed', 'Priority changed'), ('request_type_changed', 'Request type changed'), ('fields_changed', 'Fields changed'), ('subject_changed', 'Subject changed'), ('watcher_added', 'Watcher added'), ('watcher_removed', 'Watcher removed'), ('linked', 'Linked'), ('merged', 'Merged into another ticket'), ('merged_in', 'Another ticket merged in'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('reopened', 'Reopened'), ('rated', 'Rated'), ('sla_warning', 'SLA warning'), ('sla_breached', 'SLA breached'), ('sla_changed', 'SLA changed'), ('unlinked', 'Unlinked'), ('tags_changed', 'Tags changed')], max_length=40),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("replied", "Public reply"),
+                    ("note_added", "Internal note"),
+                    ("status_changed", "Status changed"),
+                    ("assigned", "Assignee changed"),
+                    ("team_changed", "Team changed"),
+                    ("category_changed", "Category changed"),
+                    ("priority_changed", "Priority changed"),
+                    ("request_type_changed", "Request type changed"),
+                    ("fields_changed", "Fields changed"),
+                    ("subject_changed", "Subject changed"),
+                    ("watcher_added", "Watcher added"),
+                    ("watcher_removed", "Watcher removed"),
+                    ("linked", "Linked"),
+                    ("merged", "Merged into another ticket"),
+                    ("merged_in", "Another ticket merged in"),
+                    ("resolved", "Resolved"),
+                    ("closed", "Closed"),
+                    ("reopened", "Reopened"),
+                    ("rated", "Rated"),
+                    ("sla_warning", "SLA warning"),
+                    ("sla_breached", "SLA breached"),
+                    ("sla_changed", "SLA changed"),
+                    ("unlinked", "Unlinked"),
+                    ("tags_changed", "Tags changed"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='tickets', to='tickets.tag', verbose_name='tags'),
+            model_name="ticket",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="tickets", to="tickets.tag", verbose_name="tags"),
         ),
     ]
