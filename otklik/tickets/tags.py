@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
@@ -69,8 +69,10 @@ def tickets_with_tags(names: Sequence[str]) -> Q:
 
 
 def tags_in_use() -> QuerySet[Tag]:
-    """Tags on at least one ticket, for filter menus and suggestions."""
-    return Tag.objects.filter(tickets__isnull=False).distinct().order_by("name")
+    """Tags on at least one ticket, for filter menus and suggestions (a semi-join per tag on the link
+    table's tag index, so a big ticket table is never scanned)."""
+    links = Ticket.tags.through.objects.filter(tag_id=OuterRef("pk"))
+    return Tag.objects.filter(Exists(links)).order_by("name")
 
 
 @transaction.atomic
