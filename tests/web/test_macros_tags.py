@@ -58,7 +58,7 @@ def test_read_only_and_outsiders_cannot_apply_or_tag(people, now, client_for):
     assert client_for(people.sam).post(f"/tickets/{ticket.number}/macros/{macro.pk}/apply/").status_code == 404
     assert client_for(people.alice).post(f"/tickets/{ticket.number}/tags/", {"add": "x"}).status_code == 404
     personal = Macro.objects.create(title="Mine", owner=people.sam, set_priority=factories.priority("high"))
-    client_for(people.fiona).post(f"/tickets/{ticket.number}/macros/{personal.pk}/apply/")
+    assert client_for(people.fiona).post(f"/tickets/{ticket.number}/macros/{personal.pk}/apply/").status_code == 404
     ticket.refresh_from_db()
     assert ticket.priority.code == "normal" and not ticket.tags.exists()
     assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED]

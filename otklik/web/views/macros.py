@@ -173,6 +173,9 @@ def ticket_macro_apply(request: HttpRequest, number: int, pk: int) -> HttpRespon
     ticket = _ticket_for(viewer, number)
     try:
         macro = macros.macro_get_for(viewer, pk)
+    except NotFound as error:  # not offered to this agent: as if absent
+        raise Http404 from error
+    try:
         macros.macro_apply(actor=viewer, ticket_id=ticket.pk, macro_id=pk, now=timezone.now())
     except DomainError as error:
         report_error(request, error, ticket=ticket.number, macro=pk)
