@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.handlers.asgi import ASGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from otklik.testing import factories
@@ -50,8 +52,15 @@ def _asgi_get(path: str, cookie: str) -> list[dict[str, Any]]:
     async def send(message: Mapping[str, Any]) -> None:
         sent.append(dict(message))
 
-    # async_to_sync from this thread: the view's database work comes back to the test's connection.
-    async_to_sync(ASGIHandler())(scope, receive, send)
+    # async_to_sync from this thread: the view's database work comes back to the test's connection, which
+    # the request signals must not close (Django's test client disconnects them the same way).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        async_to_sync(ASGIHandler())(scope, receive, send)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return sent
 
 
