@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from otklik.accounts.access import can_see_internal, person_label, visible_fields
+from otklik.accounts.access import can_see_internal, handles, person_label, visible_fields
 from otklik.accounts.models import Organization, Role, Team, User
 from otklik.api.models import ApiToken, Scope
 from otklik.tickets.models import (
@@ -242,6 +242,9 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     fields = serializers.SerializerMethodField(  # type: ignore[assignment]
         method_name="field_values", help_text="Custom field values by field code."
     )
+    tags = serializers.SerializerMethodField(
+        method_name="tag_names", help_text="Free labels, lowercase; staff who handle the ticket only (else empty)."
+    )
 
     class Meta:
         model = Ticket
@@ -259,6 +262,7 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
             "category",
             "request_type",
             "fields",
+            "tags",
             "merged_into",
             "created_at",
             "updated_at",
@@ -278,6 +282,14 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
             return dict(ticket.fields or {})
         hidden = {field.code for field in ticket.request_type.fields.all() if field.internal_only}
         return {code: value for code, value in (ticket.fields or {}).items() if code not in hidden}
+
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def tag_names(self, ticket: Ticket) -> list[str]:
+        # Labels are the support team's words: shown like internal fields, to staff who handle the ticket.
+        staff_ids: set[int] | None = self.context.get("staff_ticket_ids")
+        staff = ticket.pk in staff_ids if staff_ids is not None else handles(_viewer(self), ticket)
+        return [tag.name for tag in ticket.tags.all()] if staff else []
 
 
 class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
@@ -418,6 +430,10 @@ class TicketUpdateInput(serializers.Serializer[Any]):
         required=False,
         help_text="Values to change; an empty value clears a field. With `request_type`: all its values.",
     )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100, allow_blank=False), required=False, max_length=30,
+        help_text="The ticket's tags after the change (replaces them all); [] removes every tag.",
+    )
 
 
 def happened_at_field() -> serializers.DateTimeField:
@@ -510,6 +526,9 @@ class TicketListQuery(serializers.Serializer[Any]):
     created_before = serializers.DateTimeField(required=False)
     updated_after = serializers.DateTimeField(required=False)
     updated_before = serializers.DateTimeField(required=False)
+    tag = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, help_text="Tickets with any of these tags."
+    )
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Subject text or number.")
     sort = serializers.ChoiceField(SORT_CHOICES, required=False, default="updated")
     report = serializers.CharField(required=False, max_length=2000,

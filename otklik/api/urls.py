@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from otklik.api import pages, reports, trackers, views, webhooks
+from otklik.api import macros, pages, reports, trackers, views, webhooks
 from otklik.chat import api as chat_api
 
 app_name = "api"
@@ -46,6 +46,12 @@ v1: list[URLPattern | URLResolver] = [
         trackers.TicketExternalLinkView.as_view(),
         name="ticket-external-link",
     ),
+    path(
+        "tickets/<int:number>/macros/<int:macro_id>/apply/",
+        macros.TicketMacroApplyView.as_view(),
+        name="ticket-macro-apply",
+    ),
+    path("macros/", macros.MacroListView.as_view(), name="macros"),
     path("tickets/<int:number>/rating/", views.TicketRateView.as_view(), name="ticket-rating"),
     path("tickets/<int:number>/watchers/", views.TicketWatchersView.as_view(), name="ticket-watchers"),
     path(

@@ -41,6 +41,7 @@ from otklik.tickets import services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Source, Ticket
 from otklik.tickets.selectors import SORTS, TicketFilters
+from otklik.tickets.tags import ticket_change_tags
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ TICKET_FIELDS_PREFETCH = ("request_type__fields",)
 
 def ticket_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     # Staff-only custom fields are hidden from requesters, which needs each request type's fields.
-    return queryset.prefetch_related(*TICKET_FIELDS_PREFETCH)
+    return queryset.prefetch_related(*TICKET_FIELDS_PREFETCH, "tags")
 
 
 TICKET_RELATED = ("status", "priority", "requester", "assignee", "organization", "team", "category", "request_type")
@@ -290,6 +291,7 @@ class TicketListView(ListEndpoint):
             updated_from=query.get("updated_after"),
             updated_to=query.get("updated_before"),
             text=query.get("q", ""),
+            tags=tuple(query.get("tag", ())),
         )
         filters = with_text_matches(viewer, filters)  # `q` searches messages too, in any word form
         tickets = ticket_selectors.ticket_list(viewer, filters, sort=self.sort)
@@ -370,6 +372,8 @@ class TicketDetailView(APIView):
                 services.ticket_set_fields(**common, values=data["fields"])
             if "subject" in data:
                 services.ticket_change_subject(**common, subject=data["subject"])
+            if "tags" in data:
+                ticket_change_tags(**common, replace=data["tags"])
             if "category" in data:
                 services.ticket_change_category(**common, category=data["category"])
             if "team" in data:

@@ -28,6 +28,8 @@ from otklik.automation.models import (
     CannedReply,
     ForbiddenWord,
     ForbiddenWordHit,
+    Macro,
+    MacroAssignee,
     NotifyRole,
     TeamRouting,
     TimeRule,
@@ -160,14 +162,16 @@ class TriggerAdmin(admin.ModelAdmin[Trigger]):
     list_filter = ("is_active", "event")
     search_fields = ("name",)
     filter_horizontal = (*CONDITION_M2M, "statuses", "teams")
+    autocomplete_fields = ("tags", "add_tags")
     readonly_fields = ("preview_link",)
     fieldsets = (
         (None, {"fields": ("name", "event", "order", "is_active", "preview_link"), "description": _(
             "Every matching trigger runs, in order. Changes made by triggers never fire triggers again.")}),
         CONDITION_FIELDSET,
-        (_("Ticket state"), {"fields": ("statuses", "teams", "assignee_state")}),
+        (_("Ticket state"), {"fields": ("statuses", "teams", "assignee_state", "tags")}),
         (_("Actions"), {"fields": (
-            "set_status", "set_priority", "set_team", "assignee_strategy", "assignee", "add_note", "send_reply",
+            "set_status", "set_priority", "set_team", "assignee_strategy", "assignee", "add_tags", "add_note",
+            "send_reply",
             "notify_roles", "notify_subject", "notify_body",
         ), "description": _("Texts may use {{ ticket_number }}, {{ ticket_subject }}, {{ status }}, "
                             "{{ priority }} and {{ team }}.")}),
@@ -280,6 +284,66 @@ class CannedReplyAdmin(admin.ModelAdmin[CannedReply]):
     search_fields = ("title", "body", "body_ru")
     list_editable = ("is_active", "order")
     raw_id_fields = ("owner",)
+
+
+class MacroForm(forms.ModelForm[Macro]):
+    class Meta:
+        model = Macro
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("text_kind") and not (cleaned.get("body") or "").strip():
+            self.add_error("body", _("Write the text, or choose “No text”."))
+        if (cleaned.get("body") or "").strip() and not cleaned.get("text_kind"):
+            self.add_error("text_kind", _("Choose whether the text is a public reply or an internal note."))
+        if cleaned.get("assignee_action") == MacroAssignee.PERSON and cleaned.get("assignee") is None:
+            self.add_error("assignee", _("Choose the person."))
+        if cleaned.get("owner") is not None and cleaned.get("team") is not None:
+            self.add_error("team", _("A personal macro belongs to no team."))
+        return cleaned
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin[Macro]):
+    """Shared macros (no owner, no team) are made here; agents keep their own and their teams' in the
+    workspace."""
+
+    form = MacroForm
+    list_display = ("title", "title_ru", "team", "owner", "is_active", "order")
+    list_filter = ("is_active", "team", "text_kind")
+    search_fields = ("title", "title_ru", "body", "body_ru")
+    list_editable = ("is_active", "order")
+    raw_id_fields = ("owner",)
+    autocomplete_fields = ("add_tags", "remove_tags")
+    list_select_related = ("team", "owner")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("title", "title_ru", "team", "owner", "is_active", "order"),
+                "description": _(
+                    "With an owner the macro is personal; with a team, that team's; with neither, every agent's."
+                ),
+            },
+        ),
+        (
+            _("Fields"),
+            {
+                "fields": (
+                    "set_status",
+                    "set_priority",
+                    "set_category",
+                    "set_team",
+                    "assignee_action",
+                    "assignee",
+                    "add_tags",
+                    "remove_tags",
+                )
+            },
+        ),
+        (_("Text"), {"fields": ("text_kind", "body", "body_ru")}),
+    )
 
 
 class AgentAvailabilityForm(forms.ModelForm[AgentAvailability]):

@@ -117,6 +117,9 @@ def trigger_matches(trigger: Trigger, ticket: Ticket, context: MatchContext) -> 
         return False
     if trigger.assignee_state == AssigneeState.ASSIGNED and ticket.assignee_id is None:
         return False
+    wanted_tags = _ids(trigger.tags.all())
+    if wanted_tags and not wanted_tags & set(ticket.tags.values_list("pk", flat=True)):
+        return False
     return conditions_match(trigger, ticket, context)
 
 
@@ -158,6 +161,9 @@ def trigger_q(trigger: Trigger) -> Q:
         query &= Q(assignee__isnull=True)
     elif trigger.assignee_state == AssigneeState.ASSIGNED:
         query &= Q(assignee__isnull=False)
+    wanted_tags = _ids(trigger.tags.all())
+    if wanted_tags:
+        query &= Q(pk__in=Ticket.tags.through.objects.filter(tag_id__in=wanted_tags).values("ticket_id"))
     return query
 
 

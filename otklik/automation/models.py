@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team
-from otklik.tickets.models import Category, Message, Priority, RequestType, Status, Ticket, TicketEvent
+from otklik.tickets.models import Category, Message, Priority, RequestType, Status, Tag, Ticket, TicketEvent
 
 
 class AutomationSettings(models.Model):
@@ -208,6 +209,109 @@ class CannedReply(models.Model):
         return self.body_ru if language.startswith("ru") and self.body_ru else self.body
 
 
+class MacroAssignee(models.TextChoices):
+    KEEP = "", _("Do not change the assignee")
+    ME = "me", _("The agent who applies the macro")
+    PERSON = "person", _("A named person")
+    UNASSIGN = "unassign", _("Remove the assignee")
+
+
+class MacroText(models.TextChoices):
+    NONE = "", _("No text")
+    REPLY = "reply", _("Public reply to the requester")
+    NOTE = "note", _("Internal note")
+
+
+class Macro(models.Model):
+    """One click that does what an agent would do by hand: set fields, add tags, answer or note.
+
+    Placed like canned replies (one rule, automation.scope): with an owner, personal; with a team, that
+    team's; with neither, every agent's (and only administrators edit it). Applied by
+    automation.macros.macro_apply through the ticket services, as the agent who clicks it."""
+
+    title = models.CharField(_("title"), max_length=200)
+    title_ru = models.CharField(_("title in Russian"), max_length=200, blank=True)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty: offered to every agent."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personal for"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Set to keep the macro for one agent only."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    set_status = models.ForeignKey(
+        Status, verbose_name=_("set status"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_priority = models.ForeignKey(
+        Priority,
+        verbose_name=_("set priority"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    set_category = models.ForeignKey(
+        Category,
+        verbose_name=_("set category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    set_team = models.ForeignKey(
+        Team, verbose_name=_("move to team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee_action = models.CharField(
+        _("assignee"), max_length=20, choices=MacroAssignee.choices, default=MacroAssignee.KEEP, blank=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("named person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    add_tags = models.ManyToManyField(Tag, verbose_name=_("add tags"), blank=True, related_name="+")
+    remove_tags = models.ManyToManyField(Tag, verbose_name=_("remove tags"), blank=True, related_name="+")
+    text_kind = models.CharField(
+        _("text"), max_length=10, choices=MacroText.choices, default=MacroText.NONE, blank=True
+    )
+    body = models.TextField(
+        _("text"),
+        blank=True,
+        help_text=_("The same placeholders as canned replies, e.g. {requester.first_name}, {ticket.number}."),
+    )
+    body_ru = models.TextField(_("text in Russian"), blank=True)
+
+    class Meta:
+        ordering = ["order", "title"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def label(self) -> str:
+        return self.title_ru if self.title_ru and (get_language() or "").startswith("ru") else self.title
+
+    def text_for(self, language: str) -> str:
+        return self.body_ru if language.startswith("ru") and self.body_ru else self.body
+
+
 class TriggerEvent(models.TextChoices):
     CREATED = "created", _("Ticket created")
     UPDATED = "updated", _("Ticket updated")
@@ -245,6 +349,9 @@ class Trigger(TicketConditions):
     assignee_state = models.CharField(
         _("assignee"), max_length=20, choices=AssigneeState.choices, default=AssigneeState.ANY, blank=True
     )
+    tags = models.ManyToManyField(
+        Tag, verbose_name=_("has any of the tags"), blank=True, related_name="+", help_text=_("Empty: any tags.")
+    )
     # actions
     set_status = models.ForeignKey(
         Status, verbose_name=_("set status"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -263,6 +370,7 @@ class Trigger(TicketConditions):
         settings.AUTH_USER_MODEL, verbose_name=_("named person"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
+    add_tags = models.ManyToManyField(Tag, verbose_name=_("add tags"), blank=True, related_name="+")
     add_note = models.TextField(_("add internal note"), blank=True)
     send_reply = models.ForeignKey(
         CannedReply, verbose_name=_("send a reply to the requester"), null=True, blank=True,

@@ -7,21 +7,14 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from otklik.accounts.models import Role, User
+from otklik.accounts.models import User
+from otklik.automation import scope
 from otklik.automation.models import CannedReply
 from otklik.core.errors import InvalidInput, PermissionDenied
 
 
 def may_manage_canned_reply(actor: User, *, owner_id: int | None, team_id: int | None) -> bool:
-    """Personal replies are their owner's; a team's replies are its writing members'; shared ones
-    (no owner, no team) are the administrators'."""
-    if not (actor.is_superuser or actor.can_write):
-        return False
-    if owner_id is not None:
-        return owner_id == actor.pk
-    if team_id is not None:
-        return actor.is_superuser or actor.role == Role.ADMIN or actor.teams.filter(pk=team_id).exists()
-    return bool(actor.is_superuser or actor.role == Role.ADMIN)
+    return scope.may_manage(actor, owner_id=owner_id, team_id=team_id)
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ from otklik.notifications.rendering import language_of, render_text
 from otklik.notifications.services import notify_direct
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Ticket, TicketEvent
+from otklik.tickets.tags import ticket_change_tags
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ OUTBOX_CONSUMER = "automation.triggers"
 _UPDATE_KINDS = frozenset({
     EventKind.STATUS_CHANGED, EventKind.ASSIGNED, EventKind.TEAM_CHANGED, EventKind.CATEGORY_CHANGED,
     EventKind.PRIORITY_CHANGED, EventKind.REQUEST_TYPE_CHANGED, EventKind.FIELDS_CHANGED, EventKind.SUBJECT_CHANGED,
+    EventKind.TAGS_CHANGED,
 })
 
 
@@ -124,6 +126,9 @@ def trigger_execute(trigger: Trigger, ticket: Ticket, *, event: TicketEvent, now
             team=trigger.set_team or current.team, now=now, reason_key=f"no_assignee:{tid}:{event.pk}",
             keep_team_member=False,
         ))
+    adding = [tag.name for tag in trigger.add_tags.all()]
+    if adding:
+        attempt("tags", lambda: ticket_change_tags(actor=None, ticket_id=tid, add=adding, now=now))
     automation_user = AutomationSettings.load().automation_user
     if trigger.add_note.strip():
         note = _custom_text(trigger.add_note, _fresh(tid))
@@ -157,7 +162,7 @@ def active_triggers(kinds: set[str]) -> list[Trigger]:
         Trigger.objects.filter(is_active=True, event__in=kinds)
         .order_by("order", "id")
         .select_related("set_status", "set_priority", "set_team", "assignee", "send_reply")
-        .prefetch_related(*CONDITION_PREFETCH, "statuses", "teams")
+        .prefetch_related(*CONDITION_PREFETCH, "statuses", "teams", "tags", "add_tags")
     )
 
 

@@ -48,7 +48,7 @@ def trigger_preview_view(request: HttpRequest, trigger_id: int) -> HttpResponse:
     viewer = _user(request)
     _ensure(configures_automation(viewer))
     trigger = get_object_or_404(
-        Trigger.objects.prefetch_related(*CONDITION_PREFETCH, "statuses", "teams"), pk=trigger_id
+        Trigger.objects.prefetch_related(*CONDITION_PREFETCH, "statuses", "teams", "tags"), pk=trigger_id
     )
     preview = trigger_preview(viewer, trigger)
     return render(request, "automation/trigger_preview.html", {"trigger": trigger, "preview": preview})

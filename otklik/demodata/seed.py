@@ -12,6 +12,7 @@ from django.db import transaction
 
 from otklik.accounts.models import Organization, Role, Team, TeamKind, User
 from otklik.demodata.canned import seed_canned_replies
+from otklik.demodata.macros import seed_macros
 from otklik.tickets.models import Category, CustomField, DateRule, FieldKind, Priority, RequestType, SubmitRule
 
 DEMO_PASSWORD = "otklik-demo"  # noqa: S105  (published in the README on purpose: demo accounts only)
@@ -165,6 +166,7 @@ def seed_reference_data() -> None:
         Category.objects.get_or_create(parent=parent, name=en_path[-1], defaults={"name_ru": ru_path[-1]})
     _seed_request_types(teams, organizations)
     seed_canned_replies(teams)
+    seed_macros(teams)
 
 
 def _seed_request_types(teams: dict[str, Team], organizations: dict[str, Organization]) -> None:

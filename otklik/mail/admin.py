@@ -10,8 +10,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from otklik.accounts.models import User
+from otklik.core.errors import DomainError
 from otklik.mail import services
-from otklik.mail.models import InboundMail, InboundStatus, Mailbox, OutboundMail, UndeliverableAddress
+from otklik.mail.models import InboundMail, InboundStatus, Mailbox, MailSettings, OutboundMail, UndeliverableAddress
+from otklik.mail.outgoing import mail_settings_send_test
 
 
 class MailboxForm(forms.ModelForm[Mailbox]):
@@ -123,3 +126,68 @@ class OutboundMailAdmin(admin.ModelAdmin[OutboundMail]):
 class UndeliverableAddressAdmin(admin.ModelAdmin[UndeliverableAddress]):
     list_display = ("email", "status", "diagnostic", "bounced_at")
     search_fields = ("email",)
+
+
+class MailSettingsForm(forms.ModelForm[MailSettings]):
+    # Never echoed back into the page; an empty field keeps the stored password.
+    password = forms.CharField(
+        label=_("password"), required=False, widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted. Leave empty to keep the current password."),
+    )
+    clear_password = forms.BooleanField(label=_("remove the stored password"), required=False)
+
+    class Meta:
+        model = MailSettings
+        fields = ("is_active", "host", "port", "security", "username", "from_address", "timeout")
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        if cleaned.get("is_active") and not (cleaned.get("host") or "").strip():
+            self.add_error("host", _("Enter the SMTP host, or switch these settings off."))
+        return cleaned
+
+    def save(self, commit: bool = True) -> MailSettings:
+        row = super().save(commit=False)
+        if self.cleaned_data.get("clear_password"):
+            row.password = ""
+        elif self.cleaned_data.get("password"):
+            row.password = self.cleaned_data["password"]
+        if commit:
+            row.save()
+        return row
+
+
+@admin.register(MailSettings)
+class MailSettingsAdmin(admin.ModelAdmin[MailSettings]):
+    """One row; "Send a test mail" sends to the administrator through exactly these settings."""
+
+    form = MailSettingsForm
+    list_display = ("__str__", "is_active", "host", "port", "security", "username", "from_address", "updated_at")
+    actions = ("send_test_mail",)
+    fieldsets = (
+        (None, {"fields": ("is_active",), "description": _(
+            "Switched on, these settings replace the EMAIL_* environment for outgoing mail. Save, then use the "
+            "action “Send a test mail” on the list.")}),
+        (_("Server"), {"fields": ("host", "port", "security", "timeout")}),
+        (_("Sign-in"), {"fields": ("username", "password", "clear_password")}),
+        (_("Sender"), {"fields": ("from_address",)}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not MailSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send a test mail to me"))
+    def send_test_mail(self, request: HttpRequest, queryset: QuerySet[MailSettings]) -> None:
+        actor = request.user
+        assert isinstance(actor, User)
+        for row in queryset:
+            try:
+                mail_settings_send_test(actor=actor, row=row, to=actor.email)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, _("A test mail was sent to %(email)s through %(host)s.")
+                                  % {"email": actor.email, "host": row.host}, messages.SUCCESS)

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Team
+from otklik.core import crypto
 from otklik.tickets.models import Category, Message, RequestType, Ticket
 
 
@@ -216,3 +217,61 @@ class UndeliverableAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class SmtpSecurity(models.TextChoices):
+    STARTTLS = "starttls", _("STARTTLS (usually port 587)")
+    SSL = "ssl", _("SSL/TLS from the start (usually port 465)")
+    NONE = "none", _("None (a relay on the local network)")
+
+
+SMTP_PASSWORD_PURPOSE = "otklik.mail.smtp-password"  # noqa: S105  # a key derivation salt, not a password
+
+
+class MailSettings(models.Model):
+    """Outgoing mail server settings kept by administrators: one row. When switched on, Otklik's SMTP
+    backend (otklik.mail.smtp) uses them instead of the EMAIL_* environment (docs/email.md)."""
+
+    is_active = models.BooleanField(
+        _("use these settings"), default=False,
+        help_text=_("Off: mail goes out with the server settings from the environment (EMAIL_HOST, ...)."),
+    )
+    host = models.CharField(_("SMTP host"), max_length=255, blank=True)
+    port = models.PositiveIntegerField(_("SMTP port"), default=587)
+    security = models.CharField(_("security"), max_length=10, choices=SmtpSecurity.choices,
+                                default=SmtpSecurity.STARTTLS)
+    username = models.CharField(_("user name"), max_length=255, blank=True)
+    # Fernet-encrypted with a key derived from SECRET_KEY (otklik.core.crypto); read through `password`.
+    password_encrypted = models.TextField(_("password (encrypted)"), blank=True, editable=False)
+    from_address = models.EmailField(
+        _("from address"), blank=True,
+        help_text=_("Sender of mail that has no mailbox of its own (notifications, password resets). "
+                    "Empty: DEFAULT_FROM_EMAIL."),
+    )
+    timeout = models.PositiveIntegerField(_("timeout, seconds"), default=30)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("outgoing mail settings")
+        verbose_name_plural = _("outgoing mail settings")
+
+    def __str__(self) -> str:
+        return str(_("Outgoing mail settings"))
+
+    @property
+    def password(self) -> str:
+        return crypto.decrypt(self.password_encrypted, purpose=SMTP_PASSWORD_PURPOSE)
+
+    @password.setter
+    def password(self, value: str) -> None:
+        self.password_encrypted = crypto.encrypt(value, purpose=SMTP_PASSWORD_PURPOSE) if value else ""
+
+    @classmethod
+    def load(cls) -> MailSettings:
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row
+
+    @classmethod
+    def in_use(cls) -> MailSettings | None:
+        """The row when it is switched on and names a server; None: the environment's settings apply."""
+        return cls.objects.filter(pk=1, is_active=True).exclude(host="").first()

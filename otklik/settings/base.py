@@ -206,7 +206,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 # Django 6.1 mailers: one "default" mailer from the environment; SMTP options only for the SMTP backend.
-EMAIL_BACKEND_PATH = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Otklik's SMTP backend: the administrators' outgoing settings (admin: Outgoing mail settings) when switched
+# on, else the EMAIL_* values below (docs/email.md). Any other EMAIL_BACKEND wins over both.
+EMAIL_BACKEND_PATH = os.environ.get("EMAIL_BACKEND", "otklik.mail.smtp.EmailBackend")
 _smtp_options: dict[str, Any] = {
     "host": os.environ.get("EMAIL_HOST", "127.0.0.1"),
     "port": int(os.environ.get("EMAIL_PORT", "25")),

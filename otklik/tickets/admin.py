@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from otklik.tickets.models import (
     Category,
@@ -7,9 +9,11 @@ from otklik.tickets.models import (
     Priority,
     RequestType,
     Status,
+    Tag,
     Ticket,
     TicketEvent,
 )
+from otklik.tickets.tags import tag_normalise
 
 
 @admin.register(Status)
@@ -93,3 +97,24 @@ class TicketEventAdmin(admin.ModelAdmin[TicketEvent]):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+class TagForm(forms.ModelForm[Tag]):
+    class Meta:
+        model = Tag
+        fields = ("name",)
+
+    def clean_name(self) -> str:
+        name = tag_normalise(self.cleaned_data.get("name") or "")
+        if not name:
+            raise forms.ValidationError(_("Enter a tag."))
+        return name
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin[Tag]):
+    """Tags are made by writing them on tickets; here they are renamed, merged away or found for rules."""
+
+    form = TagForm
+    list_display = ("name",)
+    search_fields = ("name",)

@@ -233,6 +233,21 @@ class TicketNumberCounter(models.Model):
         return f"{self.name}: {self.next_value}"
 
 
+class Tag(models.Model):
+    """A free label on tickets. Names are stored normalised (see tickets.tags.tag_normalise), so "VPN" and
+    "vpn " are one tag; any script is allowed."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     number = models.BigIntegerField(_("number"), unique=True)
     subject = models.CharField(_("subject"), max_length=500)
@@ -258,6 +273,7 @@ class Ticket(models.Model):
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     watchers = models.ManyToManyField(User, verbose_name=_("watchers"), blank=True, related_name="watched_tickets")
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
     fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL,
@@ -407,6 +423,7 @@ class EventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA breached")
     SLA_CHANGED = "sla_changed", _("SLA changed")
     UNLINKED = "unlinked", _("Unlinked")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
 
 
 class TicketEvent(models.Model):

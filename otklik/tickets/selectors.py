@@ -12,6 +12,7 @@ from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
 from otklik.tickets.models import DONE_KINDS, Message, RequestType, SubmitRule, Ticket, TicketEvent, TicketRating
+from otklik.tickets.tags import tickets_with_tags
 
 SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("-updated_at", "-id"),
@@ -39,6 +40,7 @@ class TicketFilters:
     updated_from: datetime | None = None
     updated_to: datetime | None = None
     text: str = ""
+    tags: tuple[str, ...] = ()
     # Tickets the full-text index matched for `text` (otklik.search.filters fills it); None: subject only.
     text_ticket_ids: tuple[int, ...] | None = None
 
@@ -80,6 +82,8 @@ def ticket_list(viewer: User, filters: TicketFilters | None = None, sort: str = 
         conditions &= Q(updated_at__gte=filters.updated_from)
     if filters.updated_to:
         conditions &= Q(updated_at__lt=filters.updated_to)
+    if filters.tags:
+        conditions &= tickets_with_tags(filters.tags)
     if filters.text:
         text = filters.text.strip().lstrip("#")
         text_match = Q(subject__icontains=filters.text.strip())

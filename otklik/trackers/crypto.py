@@ -1,4 +1,4 @@
-"""Tracker credentials at rest: Fernet with a key derived from the installation's SECRET_KEY.
+"""Tracker credentials at rest: otklik.core.crypto with the trackers' own purpose (and so their own key).
 
 A database dump alone does not reveal the API tokens. Changing SECRET_KEY makes the stored tokens
 unreadable: they then read as empty, and the connection's test shows the tracker refusing, so the admin
@@ -7,29 +7,14 @@ enters them again.
 
 from __future__ import annotations
 
-import base64
-import logging
+from otklik.core import crypto
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.utils.crypto import salted_hmac
-
-logger = logging.getLogger(__name__)
-
-
-def _fernet() -> Fernet:
-    digest = salted_hmac("otklik.trackers.credentials", "fernet-key", algorithm="sha256").digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+PURPOSE = "otklik.trackers.credentials"  # the salt the first stored tokens were encrypted with: keep it
 
 
 def encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode("utf-8")).decode("ascii")
+    return crypto.encrypt(value, purpose=PURPOSE)
 
 
 def decrypt(value: str) -> str:
-    if not value:
-        return ""
-    try:
-        return _fernet().decrypt(value.encode("ascii")).decode("utf-8")
-    except InvalidToken:
-        logger.warning("tracker credentials cannot be decrypted (SECRET_KEY changed?)")
-        return ""
+    return crypto.decrypt(value, purpose=PURPOSE)

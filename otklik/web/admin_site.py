@@ -14,13 +14,15 @@ from django.utils.translation import gettext_lazy as _
 # (area label, app_label.model_name of each model, in order); a model not named goes to "System".
 AREAS: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (_("Tickets"), ("tickets.ticket", "tickets.message", "tickets.requesttype", "tickets.category",
-                    "tickets.status", "tickets.priority", "tickets.ticketevent")),
+                    "tickets.status", "tickets.priority", "tickets.tag", "tickets.ticketevent")),
     (_("SLA"), ("sla.slapolicy", "sla.schedule", "sla.holidaycalendar", "sla.slaclock")),
-    (_("Channels"), ("mail.mailbox", "mail.inboundmail", "mail.outboundmail", "mail.undeliverableaddress",
+    (_("Channels"), ("mail.mailbox", "mail.mailsettings",
+                     "mail.inboundmail", "mail.outboundmail", "mail.undeliverableaddress",
                      "notifications.notificationtemplate", "notifications.notification",
                      "notifications.notificationpreference")),
     (_("Automation"), ("automation.trigger", "automation.assignmentrule", "automation.timerule",
-                       "automation.cannedreply", "automation.forbiddenword", "automation.teamrouting",
+                       "automation.cannedreply", "automation.macro", "automation.forbiddenword",
+                       "automation.teamrouting",
                        "automation.agentavailability", "automation.automationsettings")),
     (_("People"), ("accounts.user", "accounts.team", "accounts.organization", "auth.group",
                    "security.securitypolicy", "security.usersecurity")),

@@ -2,53 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import Q, QuerySet
 
 from otklik.accounts.models import User
 from otklik.automation.models import CannedReply
-from otklik.tickets.models import Ticket
+from otklik.automation.placeholders import fill_placeholders
+from otklik.automation.scope import offered_to
 
-_PLACEHOLDER = re.compile(r"\{(requester|ticket|agent)\.([a-z_]+)\}")
+__all__ = ["canned_replies_for", "fill_placeholders"]
 
 
 def canned_replies_for(agent: User, language: str = "") -> QuerySet[CannedReply]:
-    mine = Q(owner__isnull=True) | Q(owner_id=agent.pk)
-    teams = Q(team__isnull=True) | Q(team__members=agent.pk)
     languages = Q(language="") | Q(language=language[:2]) if language else Q()
-    return CannedReply.objects.filter(mine & teams & languages, is_active=True).distinct()
-
-
-def _values(ticket: Ticket, agent: User) -> dict[str, dict[str, str]]:
-    requester = ticket.requester
-    return {
-        "requester": {
-            "first_name": requester.first_name or requester.get_full_name() or requester.email,
-            "last_name": requester.last_name,
-            "name": requester.get_full_name() or requester.email,
-            "email": requester.email,
-        },
-        "ticket": {
-            "number": str(ticket.number),
-            "subject": ticket.subject,
-            "status": ticket.status.label,
-        },
-        "agent": {
-            "first_name": agent.first_name or agent.get_full_name() or agent.email,
-            "last_name": agent.last_name,
-            "name": agent.get_full_name() or agent.email,
-            "email": agent.email,
-            "signature": agent.signature,
-        },
-    }
-
-
-def fill_placeholders(text: str, *, ticket: Ticket, agent: User) -> str:
-    """Replace the known placeholders; unknown ones stay visible, so a typo is noticed, not sent blank."""
-    values = _values(ticket, agent)
-
-    def replace(match: re.Match[str]) -> str:
-        return values[match.group(1)].get(match.group(2), match.group(0))
-
-    return _PLACEHOLDER.sub(replace, text)
+    return CannedReply.objects.filter(offered_to(agent) & languages, is_active=True).distinct()

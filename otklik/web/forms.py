@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team, User
+from otklik.automation.macros import macros_offered_to
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
     Category,
@@ -29,6 +30,7 @@ from otklik.tickets.models import (
 )
 from otklik.tickets.selectors import TicketFilters
 from otklik.tickets.services import upload_limit
+from otklik.tickets.tags import tag_normalise
 from otklik.web.queues import queues
 from otklik.web.selectors import DEFAULT_SORT, agents
 
@@ -144,6 +146,7 @@ class TicketFilterForm(forms.Form):
     updated_to = forms.DateField(label=_("Updated to"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=200)
 
     def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -222,6 +225,7 @@ class TicketFilterForm(forms.Form):
             updated_from=_day_start(data["updated_from"]) if data.get("updated_from") else None,
             updated_to=_day_start(updated_to + timedelta(days=1)) if updated_to else None,
             text=(data.get("q") or "").strip(),
+            tags=tuple(tag_normalise(name) for name in (data.get("tag") or "").split(",") if tag_normalise(name)),
         )
 
     def sort_key(self) -> str:
@@ -356,6 +360,7 @@ class BulkForm(forms.Form):
         ("status", _("Set status")),
         ("priority", _("Set priority")),
         ("team", _("Move to team")),
+        ("macro", _("Apply a macro")),
     ]
     tickets = forms.TypedMultipleChoiceField(coerce=int)  # choices: any int; visibility is checked by services
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
@@ -367,16 +372,21 @@ class BulkForm(forms.Form):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
                                   empty_label=_("No team"))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    macro = forms.TypedChoiceField(label=_("Macro"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, viewer: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
+        # The macros the viewer is offered (applying checks it again, per ticket).
+        set_choices(self, "macro", [(macro.pk, macro.label) for macro in macros_offered_to(viewer)]
+                    if viewer is not None else [])
         raw = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         set_choices(self, "tickets", [(value, value) for value in raw if str(value).isdigit()])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         action = data.get("action")
-        if action in {"status", "priority"} and not data.get(action):
+        if action in {"status", "priority", "macro"} and not data.get(action):
             self.add_error(action, _("Choose a value."))
         return data
 

@@ -202,6 +202,7 @@ def ticket_list_page(
     keys = SORTS[sort]
     tickets = ticket_list_query(viewer, filters, sort=sort, queue=queue, report=report)
     total, certainty = count_or_estimate(tickets) if count else (0, "exact")
+    tickets = tickets.prefetch_related("tags")  # the row's labels: one query for the page
     back_values = cursor_values(before, sort) if before else None
     if back_values is not None:
         rows = list(tickets.filter(_before(keys, back_values)).order_by(*_reversed_ordering(keys))[: size + 1])

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from otklik.web.views import account, agent, canned, common, maillog, portal, ticket
+from otklik.web.views import account, agent, canned, common, macros, maillog, portal, ticket
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", common.home, name="home"),
@@ -17,6 +17,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/link/", ticket.ticket_link, name="ticket_link_add"),
     path("tickets/<int:number>/merge/", ticket.ticket_merge, name="ticket_merge"),
     path("tickets/<int:number>/canned/<int:pk>/", ticket.canned_reply_text, name="ticket_canned"),
+    path("tickets/<int:number>/macros/<int:pk>/apply/", macros.ticket_macro_apply, name="ticket_macro_apply"),
+    path("tickets/<int:number>/tags/", macros.ticket_tags, name="ticket_tags"),
     path("views/", agent.saved_view_create, name="saved_view_create"),
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),
     path("search/", agent.search, name="search"),
@@ -24,6 +26,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("canned/", canned.canned_list, name="canned_replies"),
     path("canned/<int:pk>/", canned.canned_list, name="canned_reply_edit"),
     path("canned/<int:pk>/delete/", canned.canned_delete, name="canned_reply_delete"),
+    path("macros/", macros.macro_list, name="macros"),
+    path("macros/<int:pk>/", macros.macro_list, name="macro_edit"),
+    path("macros/<int:pk>/delete/", macros.macro_delete, name="macro_delete"),
     path("portal/", portal.my_requests, name="portal_home"),
     path("portal/new/", portal.catalogue, name="portal_catalogue"),
     path("portal/new/<slug:code>/", portal.submit, name="portal_submit"),

@@ -15,9 +15,12 @@ import pytest
 from django.db import transaction
 
 from otklik.accounts.models import User
+from otklik.automation.macros import macro_apply
+from otklik.automation.models import Macro
 from otklik.core.errors import NotFound, PermissionDenied
 from otklik.tickets import services
 from otklik.tickets.models import Category, Message, Priority, Status, StatusKind, Ticket, TicketEvent
+from otklik.tickets.tags import ticket_change_tags
 from tests.access.world import PERSONAS, TICKETS, Outcome, World, expected
 
 
@@ -58,6 +61,12 @@ def _other_priority(ticket: Ticket) -> Priority:
     priority = Priority.objects.exclude(pk=ticket.priority_id).first()
     assert priority is not None
     return priority
+
+
+def _macro(world: World) -> Macro:
+    macro = getattr(world, "macro", None)
+    assert isinstance(macro, Macro)
+    return macro
 
 
 def _extra(world: World) -> Ticket:
@@ -104,6 +113,11 @@ CASES: dict[str, Case] = {
         actor=u, source_id=_extra(w).pk, target_id=t.pk, now=now),
         lambda w, t, now: setattr(w, "extra", _companion(w, t, now))),
     "rate": Case(lambda w, u, t, now: services.ticket_rate(actor=u, ticket_id=t.pk, score=5, now=now), _resolve),
+    # Kept apart from services.py by topic, checked the same way.
+    "tags": Case(lambda w, u, t, now: ticket_change_tags(actor=u, ticket_id=t.pk, add=["x"], now=now)),
+    "macro": Case(lambda w, u, t, now: macro_apply(actor=u, ticket_id=t.pk, macro_id=_macro(w).pk, now=now),
+                  lambda w, t, now: setattr(w, "macro", Macro.objects.create(
+                      title="Tag", set_priority=Priority.objects.exclude(pk=t.priority_id).first()))),
 }
 
 # The rules name a few actions by their service; the rest are staff changes ("change").

@@ -125,6 +125,13 @@ def event_text(event: TicketEvent, names: dict[str, Any]) -> str:
         return _("Merged into #%(number)s") % {"number": data.get("into")}
     if kind == EventKind.MERGED_IN:
         return _("#%(number)s was merged into this ticket") % {"number": data.get("from")}
+    if kind == EventKind.TAGS_CHANGED:
+        lines = []
+        if data.get("added"):
+            lines.append(_("Tags added: %(tags)s") % {"tags": ", ".join(map(str, data["added"]))})
+        if data.get("removed"):
+            lines.append(_("Tags removed: %(tags)s") % {"tags": ", ".join(map(str, data["removed"]))})
+        return "; ".join(lines) or str(EventKind.TAGS_CHANGED.label)
     if kind == EventKind.RATED:
         return _("Rated %(score)s of 5") % {"score": data.get("score")}
     if kind == EventKind.CREATED:

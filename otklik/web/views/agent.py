@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.decorators import staff_required
 from otklik.accounts.services import requester_for_email
+from otklik.automation.macros import macro_apply_bulk
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
@@ -40,7 +41,7 @@ SEARCH_LIMIT = 1000
 
 LIST_PARAMS = ("q", "queue", "status", "priority", "category", "team", "assignee", "requester", "organization",
                "source", "request_type", "created_from", "created_to", "updated_from", "updated_to", "sort",
-               "report")
+               "report", "tag")
 
 
 def list_query(params: QueryDict) -> str:
@@ -127,7 +128,7 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
         return render(request, "web/agent/list.html#refresh", context)
     viewer = current_user(request)
     context["saved_views"] = list(SavedView.objects.filter(owner=viewer))
-    context["bulk_form"] = BulkForm()
+    context["bulk_form"] = BulkForm(viewer=viewer)
     context["saved_view_form"] = SavedViewForm(initial={"query": context["list_query"]})
     return render(request, "web/agent/list.html", context)
 
@@ -165,7 +166,7 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk_action(request: HttpRequest) -> HttpResponse:
     """Apply one change to the chosen tickets; each ticket is its own transaction, refusals are counted."""
     viewer = current_user(request)
-    form = BulkForm(request.POST)
+    form = BulkForm(request.POST, viewer=viewer)
     back = reverse("home") + ("?" + request.POST["back"] if request.POST.get("back") else "")
     if not form.is_valid() or not form.cleaned_data["tickets"]:
         messages.error(request, _("Choose tickets and an action."))
@@ -173,7 +174,14 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     now = timezone.now()
     done, refused = 0, 0
-    for ticket_id in data["tickets"]:
+    if data["action"] == "macro":
+        try:
+            outcome = macro_apply_bulk(actor=viewer, ticket_ids=data["tickets"], macro_id=data["macro"], now=now)
+        except DomainError as error:
+            report_error(request, error, macro=data["macro"])
+            return redirect(back)
+        done, refused = outcome.done, outcome.refused
+    for ticket_id in data["tickets"] if data["action"] != "macro" else ():
         try:
             if data["action"] == "assign":
                 services.ticket_assign(actor=viewer, ticket_id=ticket_id, assignee=data["assignee"], now=now)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Team, User
 from otklik.automation import services
 from otklik.automation.models import CannedReply
+from otklik.automation.scope import managed_in_workspace
 from otklik.core.errors import DomainError
 from otklik.web.forms import StyledForm
 from otklik.web.views.base import current_user, report_error
@@ -38,7 +38,7 @@ class CannedReplyForm(StyledForm):
 
 def _mine(viewer: User) -> list[CannedReply]:
     """What this agent manages: personal replies and their teams' replies (shared ones are the admin's)."""
-    return list(CannedReply.objects.filter(Q(owner_id=viewer.pk) | Q(team__members=viewer.pk, owner__isnull=True))
+    return list(CannedReply.objects.filter(managed_in_workspace(viewer))
                 .select_related("team").distinct().order_by("team__name", "order", "title"))
 
 
