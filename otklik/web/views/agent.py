@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
+from otklik.accounts.selectors import organizations_search, people_search
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
@@ -33,6 +34,8 @@ from otklik.web.queues import default_queue, queue_counts, queues
 from otklik.web.requesters import requester_for_phone_call
 from otklik.web.views.base import agent_required, current_user, report_error
 
+# People and organizations shown above the tickets a search finds; the People page has the rest.
+DIRECTORY_HITS = 5
 # The most tickets one search pages through; a search finding more says so and asks for more words.
 SEARCH_LIMIT = 1000
 
@@ -278,7 +281,11 @@ def search(request: HttpRequest) -> HttpResponse:
         )
     }
     results = [(hit, tickets[hit.ticket_id]) for hit in shown if hit.ticket_id in tickets]
+    # The same box finds people and organizations (the directory's own rule decides whom the viewer sees).
+    people = list(people_search(viewer, text)[:DIRECTORY_HITS]) if text else []
+    organizations = list(organizations_search(viewer, text)[:DIRECTORY_HITS]) if text else []
     return render(request, "web/agent/search.html", {
+        "people": people, "organizations": organizations,
         "q": text, "results": results, "total": len(hits), "page_number": page_number, "pages": pages,
         "first_number": (page_number - 1) * size + 1, "last_number": (page_number - 1) * size + len(shown),
         "at_limit": len(hits) >= SEARCH_LIMIT, "stopped": stopped,
