@@ -278,25 +278,47 @@ class NoteForm(forms.Form):
 
 
 class OnBehalfForm(StyledForm):
-    """A request that came by phone, typed in by an agent."""
+    """A request that came by phone, typed in by an agent: the requester (found or new), the request type's
+    own fields (the portal's rendering and checks), category and files."""
 
     requester_email = forms.EmailField(label=_("Requester email"))
     requester_name = forms.CharField(
         label=_("Name (for a new requester)"), required=False, max_length=300,
         help_text=_("Only needed when this email is not known yet."),
     )
+    requester_phone = forms.CharField(label=_("Phone (for a new requester)"), required=False, max_length=50)
     subject = forms.CharField(label=_("Subject"), max_length=500)
     body = forms.CharField(label=_("What the requester said"), widget=forms.Textarea(attrs={"rows": 5}),
                            required=False, max_length=100_000)
     source = forms.ChoiceField(label=_("Came by"), choices=Source.choices, initial=Source.PHONE)
     request_type = forms.ModelChoiceField(label=_("Request type"), queryset=RequestType.objects.none(),
                                           required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
     priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.all(), required=False)
     assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False, initial=True)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, uploader: User | None = None, language: str = "",
+                 request_type_id: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["request_type"].queryset = RequestType.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        types = RequestType.objects.filter(is_active=True)
+        self.fields["request_type"].queryset = types  # type: ignore[attr-defined]
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        # The chosen type's fields: the posted one, else the one asked for in the address (?request_type=).
+        raw = str(self.data.get("request_type", "")) if self.is_bound else request_type_id
+        self.chosen_type = types.prefetch_related("fields").filter(pk=int(raw)).first() if raw.isdigit() else None
+        if self.chosen_type is not None and not self.is_bound:
+            self.fields["request_type"].initial = self.chosen_type.pk
+        # Staff fill internal-only fields too (access.ensure_may_set_fields lets them).
+        self.custom_fields = list(self.chosen_type.fields.all()) if self.chosen_type is not None else []
+        add_custom_fields(self, self.custom_fields, language)
+        self.fields["attachments"] = MultipleFileField(label=_("Attachments"), limit=upload_limit(uploader))
+        style_fields(self)
+
+    def field_values(self) -> dict[str, Any]:
+        return custom_field_values(self, self.custom_fields)
+
+    def custom_bound_fields(self) -> list[forms.BoundField]:
+        return [self[f"field_{field.code}"] for field in self.custom_fields]
 
 
 class RatingForm(StyledForm):
@@ -414,6 +436,32 @@ def custom_field_form_field(field: CustomField, language: str) -> forms.Field:
     return forms.CharField(max_length=500, **common)
 
 
+def add_custom_fields(form: forms.BaseForm, custom_fields: Sequence[CustomField], language: str) -> None:
+    """The request type's fields as `field_<code>` form fields: the portal and the phone form share this."""
+    for field in custom_fields:
+        form.fields[f"field_{field.code}"] = custom_field_form_field(field, language)
+
+
+def custom_field_values(form: forms.Form, custom_fields: Sequence[CustomField]) -> dict[str, Any]:
+    """The filled custom fields as the services take them (empty ones left out)."""
+    values: dict[str, Any] = {}
+    for field in custom_fields:
+        value = form.cleaned_data.get(f"field_{field.code}")
+        if value in (None, "", []):
+            continue
+        values[field.code] = field_value_for_service(value)
+    return values
+
+
+def add_service_field_errors(form: forms.Form, errors: dict[str, str]) -> None:
+    """A service's per-field refusals next to their fields (custom fields by code); the rest is already in
+    the page's message (report_error)."""
+    for code, message in errors.items():
+        name = f"field_{code}" if f"field_{code}" in form.fields else code
+        if name in form.fields:
+            form.add_error(name, message)
+
+
 class PortalRequestForm(StyledForm):
     """A request through a request type: subject, description, its fields, criticality when allowed."""
 
@@ -426,8 +474,7 @@ class PortalRequestForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.request_type = request_type
         self.custom_fields = [f for f in request_type.fields.all() if not f.internal_only]
-        for field in self.custom_fields:
-            self.fields[f"field_{field.code}"] = custom_field_form_field(field, language)
+        add_custom_fields(self, self.custom_fields, language)
         if request_type.requester_sets_priority:
             self.fields["priority"] = forms.ModelChoiceField(
                 label=_("How critical is it?"), queryset=Priority.objects.order_by("rank"), required=False,
@@ -437,19 +484,7 @@ class PortalRequestForm(StyledForm):
         style_fields(self)
 
     def field_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for field in self.custom_fields:
-            value = self.cleaned_data.get(f"field_{field.code}")
-            if value in (None, "", []):
-                continue
-            if isinstance(value, date):
-                value = value.isoformat()
-            elif isinstance(value, User):
-                value = value.pk
-            elif not isinstance(value, list):
-                value = str(value)
-            values[field.code] = value
-        return values
+        return custom_field_values(self, self.custom_fields)
 
 
 def field_value_for_service(value: Any) -> Any:

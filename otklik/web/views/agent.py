@@ -12,12 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Qu
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.selectors import organizations_search, people_search
+from otklik.accounts.services import user_set_phone
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
@@ -27,8 +29,17 @@ from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
+from otklik.tickets.models import Ticket
 from otklik.web import selectors
-from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
+from otklik.web.forms import (
+    BulkForm,
+    OnBehalfForm,
+    SavedViewForm,
+    TicketFilterForm,
+    add_service_field_errors,
+    as_inbound,
+    upload_limit,
+)
 from otklik.web.models import SavedView
 from otklik.web.queues import default_queue, queue_counts, queues
 from otklik.web.requesters import requester_for_phone_call
@@ -200,34 +211,58 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    """A request taken by phone: requester, subject, what they said, and it is in the queue."""
+    """A request taken by phone: the requester (looked up or new), the request type's fields, files, and it
+    is in the queue. Filed through the one create service, like every channel."""
     viewer = current_user(request)
-    form = OnBehalfForm(request.POST or None, initial={"requester_email": request.GET.get("requester", "")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            requester = requester_for_phone_call(data["requester_email"], data["requester_name"])
-            options: dict[str, Any] = {}
-            if data["request_type"] is not None:
-                options["request_type"] = data["request_type"]
-            if data["priority"] is not None:
-                options["priority"] = data["priority"]
-            with transaction.atomic():
-                ticket = services.ticket_create_on_behalf(
-                    actor=viewer, requester=requester, subject=data["subject"], body_text=data["body"],
-                    source=data["source"], now=timezone.now(), **options,
-                )
-                if data["assign_to_me"]:
-                    services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=viewer, now=timezone.now())
-        except DomainError as error:
-            report_error(request, error)
-            for field, message in getattr(error, "errors", {}).items():
-                if field in form.fields:
-                    form.add_error(field, message)
-        else:
+    language = get_language() or ""
+    # "Show its fields" without JavaScript: the typed values come back with the chosen type's fields,
+    # unvalidated (no errors yet) and nothing filed.
+    refreshing = request.method == "POST" and "refresh" in request.POST
+    if refreshing:
+        form = OnBehalfForm(uploader=viewer, language=language, initial=request.POST.dict(),
+                            request_type_id=request.POST.get("request_type", ""))
+    else:
+        form = OnBehalfForm(
+            request.POST or None, request.FILES or None, uploader=viewer, language=language,
+            request_type_id=request.GET.get("request_type", ""),
+            initial={"requester_email": request.GET.get("requester", "")},
+        )
+    if request.method == "POST" and not refreshing and form.is_valid():
+        ticket = _file_phone_call(request, form)
+        if ticket is not None:
             messages.success(request, _("Ticket #%(number)s was created.") % {"number": ticket.number})
             return redirect("ticket", number=ticket.number)
-    return render(request, "web/agent/new.html", {"form": form})
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        return render(request, "web/agent/new.html#type-fields", {"form": form})
+    return render(request, "web/agent/new.html", {
+        "form": form, "upload_limit_mb": round(upload_limit(viewer) / 1024 / 1024, 1),
+    })
+
+
+def _file_phone_call(request: HttpRequest, form: OnBehalfForm) -> Ticket | None:
+    viewer = current_user(request)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            requester = requester_for_phone_call(data["requester_email"], data["requester_name"])
+            if data["requester_phone"] and not requester.phone:
+                user_set_phone(actor=viewer, user=requester, phone=data["requester_phone"])
+            options: dict[str, Any] = {"fields": form.field_values(),
+                                       "attachments": as_inbound(data["attachments"])}
+            for name in ("request_type", "category", "priority"):
+                if data[name] is not None:
+                    options[name] = data[name]
+            ticket = services.ticket_create_on_behalf(
+                actor=viewer, requester=requester, subject=data["subject"], body_text=data["body"],
+                source=data["source"], now=timezone.now(), **options,
+            )
+            if data["assign_to_me"]:
+                services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=viewer, now=timezone.now())
+    except DomainError as error:
+        report_error(request, error)
+        add_service_field_errors(form, getattr(error, "errors", {}))
+        return None
+    return ticket
 
 
 @agent_required
