@@ -133,13 +133,14 @@ class TicketFilterForm(forms.Form):
     queue = forms.ChoiceField(label=_("Queue"), required=False)
     status = forms.MultipleChoiceField(label=_("Status"), required=False)
     priority = forms.MultipleChoiceField(label=_("Priority"), required=False)
-    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
-    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    # Several values each (a searchable multi-select on the page); one value, as older links have, still works.
+    category = forms.TypedMultipleChoiceField(label=_("Category"), required=False, coerce=int)
+    team = forms.TypedMultipleChoiceField(label=_("Team"), required=False, coerce=int)
+    assignee = forms.MultipleChoiceField(label=_("Assignee"), required=False)
     requester = forms.CharField(label=_("Requester email"), required=False, max_length=254)
     organization = forms.TypedChoiceField(label=_("Organization"), required=False, coerce=int, empty_value=None)
     source = forms.MultipleChoiceField(label=_("Source"), required=False, choices=Source.choices)
-    request_type = forms.TypedChoiceField(label=_("Request type"), required=False, coerce=int, empty_value=None)
+    request_type = forms.TypedMultipleChoiceField(label=_("Request type"), required=False, coerce=int)
     created_from = forms.DateField(label=_("Created from"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(label=_("Created to"), required=False,
@@ -157,15 +158,13 @@ class TicketFilterForm(forms.Form):
         set_choices(self, "queue", empty + [(queue.key, queue.label) for queue in queues()])
         set_choices(self, "status", [(s.code, s.label) for s in Status.objects.filter(is_active=True)])
         set_choices(self, "priority", [(p.code, p.label) for p in Priority.objects.all()])
-        set_choices(self, "category", empty + [(c.pk, c.path_label) for c in Category.objects.filter(is_active=True)])
-        set_choices(self, "team", empty + [(t.pk, t.label) for t in Team.objects.all()])
-        set_choices(self, "assignee", [("", "—"), ("me", _("Me")), ("none", _("Nobody"))] + [
+        set_choices(self, "category", [(c.pk, c.path_label) for c in Category.objects.filter(is_active=True)])
+        set_choices(self, "team", [(t.pk, t.label) for t in Team.objects.all()])
+        set_choices(self, "assignee", [("me", _("Me")), ("none", _("Nobody"))] + [
             (str(u.pk), str(u)) for u in agents()
         ])
         set_choices(self, "organization", empty + [(o.pk, o.name) for o in Organization.objects.all()])
-        set_choices(self, "request_type", empty + [
-            (r.pk, r.label) for r in RequestType.objects.filter(is_active=True)
-        ])
+        set_choices(self, "request_type", [(r.pk, r.label) for r in RequestType.objects.filter(is_active=True)])
 
     def clean_requester(self) -> str:
         email = (self.cleaned_data.get("requester") or "").strip().lower()
@@ -201,12 +200,9 @@ class TicketFilterForm(forms.Form):
         An unknown requester email is the exception: it filters to nothing, beside its error."""
         self.is_valid()  # fields with errors are simply absent from cleaned_data
         data = self.cleaned_data
-        assignee = data.get("assignee") or ""
-        assignee_ids: tuple[int, ...] = ()
-        if assignee == "me":
-            assignee_ids = (self.viewer.pk,)
-        elif assignee.isdigit():
-            assignee_ids = (int(assignee),)
+        assignees = data.get("assignee") or []
+        assignee_ids = tuple(sorted({self.viewer.pk if value == "me" else int(value)
+                                     for value in assignees if value == "me" or value.isdigit()}))
         requester_id: int | None = getattr(self, "_requester_id", None)
         if getattr(self, "_requester_unknown", False):
             requester_id = 0
@@ -214,14 +210,14 @@ class TicketFilterForm(forms.Form):
         return TicketFilters(
             status_codes=tuple(data.get("status") or ()),
             priority_codes=tuple(data.get("priority") or ()),
-            category_ids=(data["category"],) if data.get("category") else (),
-            team_ids=(data["team"],) if data.get("team") else (),
+            category_ids=tuple(data.get("category") or ()),
+            team_ids=tuple(data.get("team") or ()),
             assignee_ids=assignee_ids,
-            unassigned=assignee == "none",
+            unassigned="none" in assignees,
             requester_id=requester_id,
             organization_id=data.get("organization") or None,
             sources=tuple(data.get("source") or ()),
-            request_type_ids=(data["request_type"],) if data.get("request_type") else (),
+            request_type_ids=tuple(data.get("request_type") or ()),
             created_from=_day_start(data["created_from"]) if data.get("created_from") else None,
             created_to=_day_start(created_to + timedelta(days=1)) if created_to else None,
             updated_from=_day_start(data["updated_from"]) if data.get("updated_from") else None,

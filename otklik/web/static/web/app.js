@@ -344,7 +344,15 @@
 
   /* ---------- searchable multi-selects (tom-select, vendored). A plain <select multiple> without it. */
   function initMultiSelects(root) {
-    if (typeof window.TomSelect !== "function") return;
+    if (!$("select[data-multiselect]", root)) return;
+    if (typeof window.TomSelect !== "function") {
+      // The page's own deferred script runs after this one: try again once everything has loaded.
+      if (!initMultiSelects.waiting) {
+        initMultiSelects.waiting = true;
+        window.addEventListener("load", function () { if (typeof window.TomSelect === "function") initMultiSelects(root); });
+      }
+      return;
+    }
     $all("select[data-multiselect]", root).forEach(function (select) {
       if (select.tomselect) return;
       new window.TomSelect(select, {
