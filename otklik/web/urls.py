@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/merge/", ticket.ticket_merge, name="ticket_merge"),
     path("tickets/<int:number>/canned/<int:pk>/", ticket.canned_reply_text, name="ticket_canned"),
     path("views/", agent.saved_view_create, name="saved_view_create"),
+    path("list/columns/", agent.list_columns, name="list_columns"),
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),
     path("search/", agent.search, name="search"),
     path("people/", directory.people, name="people"),

@@ -166,6 +166,7 @@ ROUTES: dict[str, Rule] = {
     "saved_view_delete": Write("own"),
     "search": Staff(),
     "people": Staff(),
+    "list_columns": Write("own"),
     "people_lookup": Staff(),
     "person": Covered("tests/web/test_directory.py", "user ids: staff see the directory, only-assigned agents less"),
     "organization": Covered("tests/web/test_directory.py", "organization ids: staff; only-assigned agents less"),

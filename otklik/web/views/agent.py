@@ -31,6 +31,7 @@ from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import Ticket
 from otklik.web import selectors
+from otklik.web.columns import column_choices, columns_for, columns_set
 from otklik.web.forms import (
     BulkForm,
     OnBehalfForm,
@@ -86,6 +87,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
     query = list_query(params)
     size = int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50))
     return {
+        "columns": columns_for(viewer),
         "prev_start": max(page.start - size, 0),
         # The refresh keeps the list it shows, even when the landing queue was chosen for the agent.
         "poll_url": request.get_full_path() if params is request.GET else "?" + query,
@@ -141,7 +143,31 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
     context["saved_views"] = list(SavedView.objects.filter(owner=viewer))
     context["bulk_form"] = BulkForm()
     context["saved_view_form"] = SavedViewForm(initial={"query": context["list_query"]})
+    shown = context["columns"]
+    context["column_rows"] = [(key, label, shown.index(key) + 1 if key in shown else None)
+                              for key, label in column_choices()]
     return render(request, "web/agent/list.html", context)
+
+
+@agent_required
+@require_POST
+def list_columns(request: HttpRequest) -> HttpResponse:
+    """Save the agent's choice of list columns: the ticked ones, ordered by their numbers."""
+    viewer = current_user(request)
+    back = reverse("home") + ("?" + request.POST["back"] if request.POST.get("back") else "")
+    shown = request.POST.getlist("show")
+
+    def position(key: str) -> tuple[int, int]:
+        raw = request.POST.get(f"order_{key}", "")
+        return (int(raw) if raw.isdigit() and len(raw) < 4 else 999, shown.index(key))
+
+    try:
+        columns_set(agent=viewer, columns=None if request.POST.get("reset") else sorted(shown, key=position))
+    except DomainError as error:
+        report_error(request, error)
+    else:
+        messages.success(request, _("The list's columns were saved."))
+    return redirect(back)
 
 
 @agent_required
