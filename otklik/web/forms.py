@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Role, Team, User
+from otklik.core.errors import InvalidInput
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
     Category,
@@ -27,6 +28,7 @@ from otklik.tickets.models import (
     Source,
     Status,
 )
+from otklik.tickets.replies import cc_addresses_clean
 from otklik.tickets.selectors import TicketFilters
 from otklik.web.queues import queues
 from otklik.web.selectors import DEFAULT_SORT, agents
@@ -243,12 +245,19 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
     # Set by the agent after a warning about forbidden words: "send it as written".
     send_anyway = forms.BooleanField(label=_("Send anyway"), required=False)
+    cc = forms.CharField(label=_("Cc"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, uploader: User | None, allow_status: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attachments"].limit = upload_limit(uploader)  # type: ignore[attr-defined]
         if not allow_status:
             del self.fields["new_status"]
+
+    def clean_cc(self) -> list[str]:
+        try:
+            return cc_addresses_clean(self.cleaned_data.get("cc") or "")
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message) from error
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -344,10 +353,15 @@ class ProfileForm(forms.ModelForm[User]):
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
 
+    # Saved by accounts.services.user_set_signature (the view calls it), not by the model form.
+    signature = forms.CharField(
+        label=_("Signature"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Added under your public replies (not under internal notes). Markdown works."),
+    )
+
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "language", "time_zone", "signature"]
-        widgets = {"signature": forms.Textarea(attrs={"rows": 4})}
+        fields = ["first_name", "last_name", "language", "time_zone"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -359,6 +373,8 @@ class ProfileForm(forms.ModelForm[User]):
         }
         if not self.instance.is_staff_member:
             del self.fields["signature"]
+        else:
+            self.fields["signature"].initial = self.instance.signature
         style_fields(self)
 
     def clean_time_zone(self) -> str:

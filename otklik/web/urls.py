@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("list/columns/", agent.list_columns, name="list_columns"),
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),
     path("search/", agent.search, name="search"),
+    path("reply-preview/", ticket.reply_preview, name="reply_preview"),
     path("people/", directory.people, name="people"),
     path("people/lookup/", directory.people_lookup, name="people_lookup"),
     path("people/<int:pk>/", directory.person, name="person"),

@@ -166,6 +166,7 @@ ROUTES: dict[str, Rule] = {
     "saved_view_delete": Write("own"),
     "search": Staff(),
     "people": Staff(),
+    "reply_preview": Covered("tests/web/test_replies.py", "POST only: staff get the rendered Markdown, others 404"),
     "list_columns": Write("own"),
     "people_lookup": Staff(),
     "person": Covered("tests/web/test_directory.py", "user ids: staff see the directory, only-assigned agents less"),

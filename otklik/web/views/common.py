@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import attachment_get_for, can_see_internal_on, tickets_visible_to
 from otklik.accounts.models import User
-from otklik.accounts.services import user_set_language
+from otklik.accounts.services import user_set_language, user_set_signature
 from otklik.core.errors import NotFound
 from otklik.core.models import PeriodicRun
 from otklik.security.downloads import attachment_file_response, wants_preview
@@ -103,6 +103,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         form.save()
+        if "signature" in form.fields:
+            user_set_signature(user=user, signature=form.cleaned_data["signature"])
         if user.language:
             translation.activate(user.language)
         messages.success(request, _("Your profile was saved."))
