@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils.functional import Promise
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import User
@@ -52,7 +52,7 @@ def columns_set(*, agent: User, columns: Sequence[str] | None) -> list[str]:
     chosen = list(dict.fromkeys(columns or ()))
     unknown = [key for key in chosen if key not in COLUMNS]
     if unknown:
-        raise InvalidInput(gettext_now("Unknown column: %(name)s.") % {"name": ", ".join(unknown)[:200]})
+        raise InvalidInput(gettext("Unknown column: %(name)s.") % {"name": ", ".join(unknown)[:200]})
     if not chosen:
         ListColumns.objects.filter(owner_id=agent.pk).delete()
         return list(DEFAULT_COLUMNS)
