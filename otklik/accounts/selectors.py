@@ -54,7 +54,7 @@ def people_search(viewer: User | None, text: str = "") -> QuerySet[User]:
 
 def organizations_search(viewer: User | None, text: str = "") -> QuerySet[Organization]:
     """Organizations the viewer may see whose name or email domain matches `text`, with their member count."""
-    organizations = access.organizations_visible_to(viewer)
+    organizations: QuerySet[Organization] = access.organizations_visible_to(viewer)
     text = text.strip()
     if text:
         organizations = organizations.filter(Q(name__icontains=text) | Q(domain__icontains=text))

@@ -25,7 +25,6 @@ from otklik.core.text import safe_filename, sanitize_html
 from otklik.tickets import numbers
 from otklik.tickets.fields import clean_fields
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
-from otklik.tickets.replies import cc_addresses_clean, reply_sign
 from otklik.tickets.models import (
     DONE_KINDS,
     Attachment,
@@ -44,6 +43,7 @@ from otklik.tickets.models import (
     TicketLink,
     TicketRating,
 )
+from otklik.tickets.replies import cc_addresses_clean, reply_sign
 from otklik.tickets.signals import ticket_event_recorded
 
 logger = logging.getLogger(__name__)

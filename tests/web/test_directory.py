@@ -26,7 +26,7 @@ def otto(people: Personas) -> User:
                                     role=Role.AGENT, only_assigned_to_me=True)
 
 
-def _names(queryset) -> set[str]:  # type: ignore[no-untyped-def]
+def _names(queryset) -> set[str]:
     return {user.first_name for user in queryset}
 
 
@@ -98,7 +98,7 @@ def test_person_page_shows_only_tickets_the_viewer_may_see(people: Personas, now
 
 
 def test_people_page_search_and_paging(people: Personas, client_for: Callable[[User], Client],
-                                       settings) -> None:  # type: ignore[no-untyped-def]
+                                       settings) -> None:
     settings.OTKLIK_LIST_PAGE_SIZE = 3
     client = client_for(people.fiona)
     page = client.get(reverse("people")).content.decode()

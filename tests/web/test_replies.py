@@ -58,7 +58,8 @@ def test_preview_renders_like_the_sent_reply(people: Personas, client_for: Calla
     html = response.content.decode()
     assert response.status_code == 200 and "<strong>Restart</strong>" in html
     assert "<script>" not in html and 'href="javascript' not in html and "<img" not in html
-    assert "Nothing to preview" in client_for(people.fiona).post(reverse("reply_preview"), {"body": ""}).content.decode()
+    empty = client_for(people.fiona).post(reverse("reply_preview"), {"body": ""})
+    assert "Nothing to preview" in empty.content.decode()
     assert client_for(people.alice).post(reverse("reply_preview"), {"body": "x"}).status_code == 404
     assert client_for(people.fiona).get(reverse("reply_preview")).status_code == 405
 
