@@ -172,6 +172,38 @@ def handles(viewer: User | None, ticket: Ticket) -> bool:
                        lambda: tickets_handled_by(viewer).filter(pk=ticket.pk).exists())
 
 
+def people_visible_to(viewer: User | None) -> QuerySet[User]:
+    """The people (requesters and colleagues) the viewer may look up in the directory.
+
+    Staff who handle tickets see the whole directory: a caller may have no ticket yet, and the phone form
+    must find them. An agent limited to the tickets assigned to them sees only the requesters (and people
+    copied) of those tickets, plus themselves. Requesters and anyone not signed in: nobody.
+    """
+    people = User.objects.all()
+    if viewer is None or not _is_active_person(viewer) or not _is_staff(viewer):
+        return people.none()
+    if _sees_everything(viewer):
+        return people
+    if viewer.role == Role.AGENT and viewer.only_assigned_to_me:
+        handled = tickets_handled_by(viewer)
+        watchers = _ticket_model().watchers.through.objects.filter(ticket_id__in=handled.values("pk"))
+        return people.filter(
+            Q(pk__in=handled.values("requester_id")) | Q(pk__in=watchers.values("user_id")) | Q(pk=viewer.pk)
+        )
+    return people
+
+
+def organizations_visible_to(viewer: User | None) -> QuerySet[Any]:
+    """Customer organizations in the directory: every one for staff, those of visible people for the
+    only-assigned agent, none for requesters."""
+    organizations = apps.get_model("accounts", "Organization").objects.all()
+    if viewer is None or not _is_active_person(viewer) or not _is_staff(viewer):
+        return organizations.none()
+    if viewer.role == Role.AGENT and viewer.only_assigned_to_me and not _sees_everything(viewer):
+        return organizations.filter(pk__in=people_visible_to(viewer).values("organization_id"))
+    return organizations
+
+
 def sees_everything(viewer: User | None) -> bool:
     """Whether the viewer's scope is every ticket (administrators): lets counts use estimates."""
     return bool(viewer is not None and _is_active_person(viewer) and _sees_everything(viewer))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from otklik.accounts import access
 from otklik.accounts.models import Organization, Role, User
 from otklik.core.errors import InvalidInput
 
@@ -53,9 +54,31 @@ def user_update_profile(*, user: User, values: dict[str, str]) -> None:
     unknown = sorted(set(values) - set(PROFILE_FIELDS))
     if unknown:  # a caller's mistake, never a person's input: the form offers these fields only
         raise ValueError(f"not profile fields: {unknown}")
-    if "signature" in values and not user.is_staff_member:
-        values = {name: value for name, value in values.items() if name != "signature"}
+    values = dict(values)
+    signature = values.pop("signature", None)
+    if signature is not None and (user.is_staff_member or user.is_superuser):
+        user_set_signature(user=user, signature=signature)  # the one signature rule: staff only, bounded
     for name, value in values.items():
         setattr(user, name, value)
     if values:
         user.save(update_fields=list(values))
+def user_set_phone(*, actor: User | None, user: User, phone: str) -> None:
+    """A person's phone number, as staff note it (e.g. a caller on the phone form). Staff writers only."""
+    access.ensure_staff_writer(actor)
+    phone = " ".join(phone.split())
+    if len(phone) > 50 or (phone and not any(char.isdigit() for char in phone)):
+        raise InvalidInput(_("Enter a phone number."), errors={"requester_phone": _("Enter a phone number.")})
+    User.objects.filter(pk=user.pk).update(phone=phone)
+    user.phone = phone
+
+
+def user_set_signature(*, user: User, signature: str) -> None:
+    """The text appended under the person's public replies (staff only; requesters have none)."""
+    signature = signature.strip()
+    if signature and not (user.is_staff_member or user.is_superuser):
+        raise InvalidInput(_("Only support staff have a signature."))
+    if len(signature) > 2000:
+        raise InvalidInput(_("The signature is too long (at most 2000 characters)."),
+                           errors={"signature": _("At most 2000 characters.")})
+    User.objects.filter(pk=user.pk).update(signature=signature)
+    user.signature = signature

@@ -18,18 +18,16 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
-from markdown_it import MarkdownIt
 
 from otklik.accounts.access import can_see_internal, tickets_visible_to
 from otklik.accounts.models import User
-from otklik.core.text import sanitize_html
+from otklik.core.text import markdown_to_html
 from otklik.knowledge.models import Article, ArticleStatus, Audience
 from otklik.tickets.models import DONE_KINDS, Message, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # `[text](kb:slug)` in an article links to another article; rendered to its portal address.
 _KB_LINK = re.compile(r"\(kb:([\w-]+)\)")
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 SIMILAR = 5
 
 
@@ -56,7 +54,7 @@ def render_body(markdown: str) -> str:
     def link(match: re.Match[str]) -> str:
         return "(" + reverse("knowledge:article", args=[match.group(1)]) + ")"
 
-    return sanitize_html(_markdown.render(_KB_LINK.sub(link, markdown or "")))
+    return markdown_to_html(_KB_LINK.sub(link, markdown or ""))
 
 
 def _words(text: str) -> list[str]:

@@ -714,6 +714,8 @@ def reply_mail_from_event(*, ticket: Ticket, message_id: int, now: datetime) -> 
         user.email for user in ticket.watchers.all()
         if user.email and not user.is_staff_member and user.pk != requester.pk
     ]
+    # The addresses the agent copied this reply to (validated by the reply service), once each.
+    copied = [address for address in message.cc or [] if address not in watchers and address != requester.email]
     language = mail_language(requester, sample=ticket.subject)
     context = {"ticket": ticket, "message": message, "author": message.author}
     with translation.override(language):
@@ -721,7 +723,7 @@ def reply_mail_from_event(*, ticket: Ticket, message_id: int, now: datetime) -> 
         body_text = render_to_string(f"mail/reply.{language}.txt", context)
         body_html = render_to_string(f"mail/reply.{language}.html", context)
     return outbound_enqueue(
-        to=[requester.email], cc=watchers, subject=subject, body_text=body_text, body_html=body_html,
+        to=[requester.email], cc=[*watchers, *copied], subject=subject, body_text=body_text, body_html=body_html,
         ticket_id=ticket.pk, kind=OutboundKind.REPLY, auto_generated=False, reply_message_id=message.pk, now=now,
     )
 

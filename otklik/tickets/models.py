@@ -360,6 +360,10 @@ class Message(models.Model):
     body_html = models.TextField(_("sanitized HTML"), blank=True)
     external_id = models.CharField(_("external id"), max_length=998, blank=True, db_index=True)
     raw_ref = models.CharField(_("raw input reference"), max_length=200, blank=True)
+    # The text is Markdown (a formatted staff reply): shown rendered and sanitised, sent as the HTML part.
+    markdown = models.BooleanField(_("Markdown"), default=False)
+    # Extra addresses a reply by email was copied to (validated by the reply service).
+    cc = models.JSONField(_("copied to"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
 
     class Meta:

@@ -62,9 +62,12 @@ def ticket_list(viewer: User, filters: TicketFilters | None = None, sort: str = 
         conditions &= Q(category_id__in=filters.category_ids)
     if filters.team_ids:
         conditions &= Q(team_id__in=filters.team_ids)
-    if filters.assignee_ids:
+    if filters.assignee_ids and filters.unassigned:
+        # "these people or nobody", as a multi-select of assignees asks
+        conditions &= Q(assignee_id__in=filters.assignee_ids) | Q(assignee__isnull=True)
+    elif filters.assignee_ids:
         conditions &= Q(assignee_id__in=filters.assignee_ids)
-    if filters.unassigned:
+    elif filters.unassigned:
         conditions &= Q(assignee__isnull=True)
     if filters.requester_id is not None:
         conditions &= Q(requester_id=filters.requester_id)

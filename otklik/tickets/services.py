@@ -43,6 +43,7 @@ from otklik.tickets.models import (
     TicketLink,
     TicketRating,
 )
+from otklik.tickets.replies import cc_addresses_clean, reply_sign
 from otklik.tickets.signals import ticket_event_recorded
 
 logger = logging.getLogger(__name__)
@@ -434,9 +435,15 @@ def ticket_reply(
     raw_ref: str = "",
     new_status: Status | None = None,
     happened_at: datetime | None = None,
+    markdown: bool = False,
+    cc: Sequence[str] = (),
+    signed: bool = False,
     now: datetime,
 ) -> Message:
     """A public reply. Staff's first reply is the first response; a requester's answer wakes a waiting ticket.
+
+    `markdown`: the text is Markdown (rendered and sanitised wherever it is shown). `cc`: more addresses
+    the reply mail is copied to. `signed`: the author's signature (their profile) is appended.
 
     `happened_at`: when a call or message logged afterwards really happened (SPEC 7.2); the message
     and its events carry that instant and the SLA clocks replay their log with it."""
@@ -449,9 +456,13 @@ def ticket_reply(
     if ticket.status.kind == StatusKind.CLOSED and (actor is None or actor.is_requester):
         raise Conflict(_("This ticket is closed. Please open a new request."))
     attachments_check(attachments, actor)
+    copied = cc_addresses_clean(cc)
+    if signed and actor is not None:
+        body_text = reply_sign(body_text, actor)
     message = Message.objects.create(
         ticket=ticket, author=actor, is_internal=False, channel=channel, body_text=body_text,
         body_html=sanitize_html(body_html), external_id=external_id[:998], raw_ref=raw_ref, created_at=now,
+        markdown=markdown, cc=copied,
     )
     stored = attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor, now=now)
     by_staff = actor is not None and actor.is_staff_member

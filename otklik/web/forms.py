@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team, User
 from otklik.automation.macros import macros_offered_to
+from otklik.core.errors import InvalidInput
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
     Category,
@@ -28,6 +29,7 @@ from otklik.tickets.models import (
     Source,
     Status,
 )
+from otklik.tickets.replies import cc_addresses_clean
 from otklik.tickets.selectors import TicketFilters
 from otklik.tickets.services import upload_limit
 from otklik.tickets.tags import tag_normalise
@@ -130,13 +132,14 @@ class TicketFilterForm(forms.Form):
     queue = forms.ChoiceField(label=_("Queue"), required=False)
     status = forms.MultipleChoiceField(label=_("Status"), required=False)
     priority = forms.MultipleChoiceField(label=_("Priority"), required=False)
-    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
-    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    # Several values each (a searchable multi-select on the page); one value, as older links have, still works.
+    category = forms.TypedMultipleChoiceField(label=_("Category"), required=False, coerce=int)
+    team = forms.TypedMultipleChoiceField(label=_("Team"), required=False, coerce=int)
+    assignee = forms.MultipleChoiceField(label=_("Assignee"), required=False)
     requester = forms.CharField(label=_("Requester email"), required=False, max_length=254)
     organization = forms.TypedChoiceField(label=_("Organization"), required=False, coerce=int, empty_value=None)
     source = forms.MultipleChoiceField(label=_("Source"), required=False, choices=Source.choices)
-    request_type = forms.TypedChoiceField(label=_("Request type"), required=False, coerce=int, empty_value=None)
+    request_type = forms.TypedMultipleChoiceField(label=_("Request type"), required=False, coerce=int)
     created_from = forms.DateField(label=_("Created from"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(label=_("Created to"), required=False,
@@ -155,15 +158,13 @@ class TicketFilterForm(forms.Form):
         set_choices(self, "queue", empty + [(queue.key, queue.label) for queue in queues()])
         set_choices(self, "status", [(s.code, s.label) for s in Status.objects.filter(is_active=True)])
         set_choices(self, "priority", [(p.code, p.label) for p in Priority.objects.all()])
-        set_choices(self, "category", empty + [(c.pk, c.path_label) for c in Category.objects.filter(is_active=True)])
-        set_choices(self, "team", empty + [(t.pk, t.label) for t in Team.objects.all()])
-        set_choices(self, "assignee", [("", "—"), ("me", _("Me")), ("none", _("Nobody"))] + [
+        set_choices(self, "category", [(c.pk, c.path_label) for c in Category.objects.filter(is_active=True)])
+        set_choices(self, "team", [(t.pk, t.label) for t in Team.objects.all()])
+        set_choices(self, "assignee", [("me", _("Me")), ("none", _("Nobody"))] + [
             (str(u.pk), str(u)) for u in agents()
         ])
         set_choices(self, "organization", empty + [(o.pk, o.name) for o in Organization.objects.all()])
-        set_choices(self, "request_type", empty + [
-            (r.pk, r.label) for r in RequestType.objects.filter(is_active=True)
-        ])
+        set_choices(self, "request_type", [(r.pk, r.label) for r in RequestType.objects.filter(is_active=True)])
 
     def clean_requester(self) -> str:
         email = (self.cleaned_data.get("requester") or "").strip().lower()
@@ -199,12 +200,9 @@ class TicketFilterForm(forms.Form):
         An unknown requester email is the exception: it filters to nothing, beside its error."""
         self.is_valid()  # fields with errors are simply absent from cleaned_data
         data = self.cleaned_data
-        assignee = data.get("assignee") or ""
-        assignee_ids: tuple[int, ...] = ()
-        if assignee == "me":
-            assignee_ids = (self.viewer.pk,)
-        elif assignee.isdigit():
-            assignee_ids = (int(assignee),)
+        assignees = data.get("assignee") or []
+        assignee_ids = tuple(sorted({self.viewer.pk if value == "me" else int(value)
+                                     for value in assignees if value == "me" or value.isdigit()}))
         requester_id: int | None = getattr(self, "_requester_id", None)
         if getattr(self, "_requester_unknown", False):
             requester_id = 0
@@ -212,14 +210,14 @@ class TicketFilterForm(forms.Form):
         return TicketFilters(
             status_codes=tuple(data.get("status") or ()),
             priority_codes=tuple(data.get("priority") or ()),
-            category_ids=(data["category"],) if data.get("category") else (),
-            team_ids=(data["team"],) if data.get("team") else (),
+            category_ids=tuple(data.get("category") or ()),
+            team_ids=tuple(data.get("team") or ()),
             assignee_ids=assignee_ids,
-            unassigned=assignee == "none",
+            unassigned="none" in assignees,
             requester_id=requester_id,
             organization_id=data.get("organization") or None,
             sources=tuple(data.get("source") or ()),
-            request_type_ids=(data["request_type"],) if data.get("request_type") else (),
+            request_type_ids=tuple(data.get("request_type") or ()),
             created_from=_day_start(data["created_from"]) if data.get("created_from") else None,
             created_to=_day_start(created_to + timedelta(days=1)) if created_to else None,
             updated_from=_day_start(data["updated_from"]) if data.get("updated_from") else None,
@@ -246,12 +244,19 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
     # Set by the agent after a warning about forbidden words: "send it as written".
     send_anyway = forms.BooleanField(label=_("Send anyway"), required=False)
+    cc = forms.CharField(label=_("Cc"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, uploader: User | None, allow_status: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attachments"].limit = upload_limit(uploader)  # type: ignore[attr-defined]
         if not allow_status:
             del self.fields["new_status"]
+
+    def clean_cc(self) -> list[str]:
+        try:
+            return cc_addresses_clean(self.cleaned_data.get("cc") or "")
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message) from error
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -277,25 +282,47 @@ class NoteForm(forms.Form):
 
 
 class OnBehalfForm(StyledForm):
-    """A request that came by phone, typed in by an agent."""
+    """A request that came by phone, typed in by an agent: the requester (found or new), the request type's
+    own fields (the portal's rendering and checks), category and files."""
 
     requester_email = forms.EmailField(label=_("Requester email"))
     requester_name = forms.CharField(
         label=_("Name (for a new requester)"), required=False, max_length=300,
         help_text=_("Only needed when this email is not known yet."),
     )
+    requester_phone = forms.CharField(label=_("Phone (for a new requester)"), required=False, max_length=50)
     subject = forms.CharField(label=_("Subject"), max_length=500)
     body = forms.CharField(label=_("What the requester said"), widget=forms.Textarea(attrs={"rows": 5}),
                            required=False, max_length=100_000)
     source = forms.ChoiceField(label=_("Came by"), choices=Source.choices, initial=Source.PHONE)
     request_type = forms.ModelChoiceField(label=_("Request type"), queryset=RequestType.objects.none(),
                                           required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
     priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.all(), required=False)
     assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False, initial=True)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, uploader: User | None = None, language: str = "",
+                 request_type_id: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["request_type"].queryset = RequestType.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        types = RequestType.objects.filter(is_active=True)
+        self.fields["request_type"].queryset = types  # type: ignore[attr-defined]
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        # The chosen type's fields: the posted one, else the one asked for in the address (?request_type=).
+        raw = str(self.data.get("request_type", "")) if self.is_bound else request_type_id
+        self.chosen_type = types.prefetch_related("fields").filter(pk=int(raw)).first() if raw.isdigit() else None
+        if self.chosen_type is not None and not self.is_bound:
+            self.fields["request_type"].initial = self.chosen_type.pk
+        # Staff fill internal-only fields too (access.ensure_may_set_fields lets them).
+        self.custom_fields = list(self.chosen_type.fields.all()) if self.chosen_type is not None else []
+        add_custom_fields(self, self.custom_fields, language)
+        self.fields["attachments"] = MultipleFileField(label=_("Attachments"), limit=upload_limit(uploader))
+        style_fields(self)
+
+    def field_values(self) -> dict[str, Any]:
+        return custom_field_values(self, self.custom_fields)
+
+    def custom_bound_fields(self) -> list[forms.BoundField]:
+        return [self[f"field_{field.code}"] for field in self.custom_fields]
 
 
 class RatingForm(StyledForm):
@@ -325,10 +352,15 @@ class ProfileForm(forms.ModelForm[User]):
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
 
+    # Saved by accounts.services.user_set_signature (the view calls it), not by the model form.
+    signature = forms.CharField(
+        label=_("Signature"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Added under your public replies (not under internal notes). Markdown works."),
+    )
+
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "language", "time_zone", "signature"]
-        widgets = {"signature": forms.Textarea(attrs={"rows": 4})}
+        fields = ["first_name", "last_name", "language", "time_zone"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -340,6 +372,8 @@ class ProfileForm(forms.ModelForm[User]):
         }
         if not self.instance.is_staff_member:
             del self.fields["signature"]
+        else:
+            self.fields["signature"].initial = self.instance.signature
         style_fields(self)
 
     def clean_time_zone(self) -> str:
@@ -419,6 +453,32 @@ def custom_field_form_field(field: CustomField, language: str) -> forms.Field:
     return forms.CharField(max_length=500, **common)
 
 
+def add_custom_fields(form: forms.BaseForm, custom_fields: Sequence[CustomField], language: str) -> None:
+    """The request type's fields as `field_<code>` form fields: the portal and the phone form share this."""
+    for field in custom_fields:
+        form.fields[f"field_{field.code}"] = custom_field_form_field(field, language)
+
+
+def custom_field_values(form: forms.Form, custom_fields: Sequence[CustomField]) -> dict[str, Any]:
+    """The filled custom fields as the services take them (empty ones left out)."""
+    values: dict[str, Any] = {}
+    for field in custom_fields:
+        value = form.cleaned_data.get(f"field_{field.code}")
+        if value in (None, "", []):
+            continue
+        values[field.code] = field_value_for_service(value)
+    return values
+
+
+def add_service_field_errors(form: forms.Form, errors: dict[str, str]) -> None:
+    """A service's per-field refusals next to their fields (custom fields by code); the rest is already in
+    the page's message (report_error)."""
+    for code, message in errors.items():
+        name = f"field_{code}" if f"field_{code}" in form.fields else code
+        if name in form.fields:
+            form.add_error(name, message)
+
+
 class PortalRequestForm(StyledForm):
     """A request through a request type: subject, description, its fields, criticality when allowed."""
 
@@ -431,8 +491,7 @@ class PortalRequestForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.request_type = request_type
         self.custom_fields = [f for f in request_type.fields.all() if not f.internal_only]
-        for field in self.custom_fields:
-            self.fields[f"field_{field.code}"] = custom_field_form_field(field, language)
+        add_custom_fields(self, self.custom_fields, language)
         if request_type.requester_sets_priority:
             self.fields["priority"] = forms.ModelChoiceField(
                 label=_("How critical is it?"), queryset=Priority.objects.order_by("rank"), required=False,
@@ -442,19 +501,7 @@ class PortalRequestForm(StyledForm):
         style_fields(self)
 
     def field_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for field in self.custom_fields:
-            value = self.cleaned_data.get(f"field_{field.code}")
-            if value in (None, "", []):
-                continue
-            if isinstance(value, date):
-                value = value.isoformat()
-            elif isinstance(value, User):
-                value = value.pk
-            elif not isinstance(value, list):
-                value = str(value)
-            values[field.code] = value
-        return values
+        return custom_field_values(self, self.custom_fields)
 
 
 def field_value_for_service(value: Any) -> Any:

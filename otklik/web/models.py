@@ -25,3 +25,18 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ListColumns(models.Model):
+    """The ticket list's columns an agent chose, in their order (otklik.web.columns keeps it valid)."""
+
+    owner = models.OneToOneField(User, on_delete=models.CASCADE, related_name="list_columns")
+    columns = models.JSONField(_("columns"), default=list)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ticket list columns")
+        verbose_name_plural = _("ticket list columns")
+
+    def __str__(self) -> str:
+        return ", ".join(self.columns)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from otklik.web.views import account, agent, canned, common, macros, maillog, portal, ticket
+from otklik.web.views import account, agent, canned, common, directory, macros, maillog, portal, ticket
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", common.home, name="home"),
@@ -20,8 +20,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/macros/<int:pk>/apply/", macros.ticket_macro_apply, name="ticket_macro_apply"),
     path("tickets/<int:number>/tags/", macros.ticket_tags, name="ticket_tags"),
     path("views/", agent.saved_view_create, name="saved_view_create"),
+    path("list/columns/", agent.list_columns, name="list_columns"),
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),
     path("search/", agent.search, name="search"),
+    path("reply-preview/", ticket.reply_preview, name="reply_preview"),
+    path("people/", directory.people, name="people"),
+    path("people/lookup/", directory.people_lookup, name="people_lookup"),
+    path("people/<int:pk>/", directory.person, name="person"),
+    path("organizations/<int:pk>/", directory.organization, name="organization"),
     path("mail-log/", maillog.mail_log, name="mail_log"),
     path("canned/", canned.canned_list, name="canned_replies"),
     path("canned/<int:pk>/", canned.canned_list, name="canned_reply_edit"),

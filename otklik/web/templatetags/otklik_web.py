@@ -146,3 +146,25 @@ def event_text(event: TicketEvent, names: dict[str, Any]) -> str:
 def person(viewer: User | None, someone: User | None) -> str:
     """A person's name as the viewer may see it (requesters never see staff emails)."""
     return person_label(viewer, someone)
+
+
+# Narrow screens keep the essentials; the rest of the chosen columns appear as the screen widens.
+COLUMN_CLASSES = {
+    "requester": "d-none d-md-table-cell cell-short", "organization": "d-none d-lg-table-cell cell-short",
+    "team": "d-none d-xl-table-cell cell-short", "assignee": "d-none d-lg-table-cell cell-short",
+    "category": "d-none d-lg-table-cell cell-short", "request_type": "d-none d-lg-table-cell cell-short",
+    "source": "d-none d-lg-table-cell small", "created": "d-none d-sm-table-cell text-nowrap small",
+    "updated": "d-none d-sm-table-cell text-nowrap small",
+}
+
+
+@register.simple_tag
+def column_label(key: str) -> str:
+    from otklik.web.columns import COLUMNS
+
+    return str(COLUMNS.get(key, key))
+
+
+@register.simple_tag
+def column_class(key: str) -> str:
+    return COLUMN_CLASSES.get(key, "")

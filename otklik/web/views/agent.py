@@ -12,13 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Qu
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.decorators import staff_required
-from otklik.accounts.services import requester_for_email
+from otklik.accounts.selectors import organizations_search, people_search
+from otklik.accounts.services import requester_for_email, user_set_phone
 from otklik.automation.macros import macro_apply_bulk
 from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
@@ -29,13 +30,25 @@ from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
+from otklik.tickets.models import Ticket
+from otklik.tickets.services import upload_limit
 from otklik.web import selectors
 from otklik.web import services as web_services
-from otklik.web.forms import BulkForm, OnBehalfForm, SavedViewForm, TicketFilterForm
+from otklik.web.columns import column_choices, columns_for, columns_set
+from otklik.web.forms import (
+    BulkForm,
+    OnBehalfForm,
+    SavedViewForm,
+    TicketFilterForm,
+    add_service_field_errors,
+    as_inbound,
+)
 from otklik.web.models import SavedView
 from otklik.web.queues import default_queue, queue_counts, queues
 from otklik.web.views.base import current_user, report_error
 
+# People and organizations shown above the tickets a search finds; the People page has the rest.
+DIRECTORY_HITS = 5
 # The most tickets one search pages through; a search finding more says so and asks for more words.
 SEARCH_LIMIT = 1000
 
@@ -75,6 +88,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
     query = list_query(params)
     size = int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50))
     return {
+        "columns": columns_for(viewer),
         "prev_start": max(page.start - size, 0),
         # The refresh keeps the list it shows, even when the landing queue was chosen for the agent.
         "poll_url": request.get_full_path() if params is request.GET else "?" + query,
@@ -130,7 +144,31 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
     context["saved_views"] = list(SavedView.objects.filter(owner=viewer))
     context["bulk_form"] = BulkForm(viewer=viewer)
     context["saved_view_form"] = SavedViewForm(initial={"query": context["list_query"]})
+    shown = context["columns"]
+    context["column_rows"] = [(key, label, shown.index(key) + 1 if key in shown else None)
+                              for key, label in column_choices()]
     return render(request, "web/agent/list.html", context)
+
+
+@staff_required
+@require_POST
+def list_columns(request: HttpRequest) -> HttpResponse:
+    """Save the agent's choice of list columns: the ticked ones, ordered by their numbers."""
+    viewer = current_user(request)
+    back = reverse("home") + ("?" + request.POST["back"] if request.POST.get("back") else "")
+    shown = request.POST.getlist("show")
+
+    def position(key: str) -> tuple[int, int]:
+        raw = request.POST.get(f"order_{key}", "")
+        return (int(raw) if raw.isdigit() and len(raw) < 4 else 999, shown.index(key))
+
+    try:
+        columns_set(agent=viewer, columns=None if request.POST.get("reset") else sorted(shown, key=position))
+    except DomainError as error:
+        report_error(request, error)
+    else:
+        messages.success(request, _("The list's columns were saved."))
+    return redirect(back)
 
 
 @staff_required
@@ -206,37 +244,60 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    """A request taken by phone: requester, subject, what they said, and it is in the queue."""
+    """A request taken by phone: the requester (looked up or new), the request type's fields, files, and it
+    is in the queue. Filed through the one create service, like every channel."""
     viewer = current_user(request)
-    form = OnBehalfForm(request.POST or None, initial={"requester_email": request.GET.get("requester", "")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
+    language = get_language() or ""
+    # "Show its fields" without JavaScript: the typed values come back with the chosen type's fields,
+    # unvalidated (no errors yet) and nothing filed.
+    refreshing = request.method == "POST" and "refresh" in request.POST
+    if refreshing:
+        form = OnBehalfForm(uploader=viewer, language=language, initial=request.POST.dict(),
+                            request_type_id=request.POST.get("request_type", ""))
+    else:
+        form = OnBehalfForm(
+            request.POST or None, request.FILES or None, uploader=viewer, language=language,
+            request_type_id=request.GET.get("request_type", ""),
+            initial={"requester_email": request.GET.get("requester", "")},
+        )
+    if request.method == "POST" and not refreshing and form.is_valid():
+        ticket = _file_phone_call(request, form)
+        if ticket is not None:
+            messages.success(request, _("Ticket #%(number)s was created.") % {"number": ticket.number})
+            return redirect("ticket", number=ticket.number)
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        return render(request, "web/agent/new.html#type-fields", {"form": form})
+    return render(request, "web/agent/new.html", {
+        "form": form, "upload_limit_mb": round(upload_limit(viewer) / 1024 / 1024, 1),
+    })
+
+
+def _file_phone_call(request: HttpRequest, form: OnBehalfForm) -> Ticket | None:
+    viewer = current_user(request)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
             requester = requester_for_email(
                 data["requester_email"], name=data["requester_name"], error_field="requester_email"
             )
-            options: dict[str, Any] = {}
-            if data["request_type"] is not None:
-                options["request_type"] = data["request_type"]
-            if data["priority"] is not None:
-                options["priority"] = data["priority"]
-            with transaction.atomic():
-                ticket = services.ticket_create_on_behalf(
-                    actor=viewer, requester=requester, subject=data["subject"], body_text=data["body"],
-                    source=data["source"], now=timezone.now(), **options,
-                )
-                if data["assign_to_me"]:
-                    services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=viewer, now=timezone.now())
-        except DomainError as error:
-            report_error(request, error)
-            for field, message in getattr(error, "errors", {}).items():
-                field = "requester_email" if field == "requester" else field
-                if field in form.fields:
-                    form.add_error(field, message)
-        else:
-            messages.success(request, _("Ticket #%(number)s was created.") % {"number": ticket.number})
-            return redirect("ticket", number=ticket.number)
-    return render(request, "web/agent/new.html", {"form": form})
+            if data["requester_phone"] and not requester.phone:
+                user_set_phone(actor=viewer, user=requester, phone=data["requester_phone"])
+            options: dict[str, Any] = {"fields": form.field_values(),
+                                       "attachments": as_inbound(data["attachments"])}
+            for name in ("request_type", "category", "priority"):
+                if data[name] is not None:
+                    options[name] = data[name]
+            ticket = services.ticket_create_on_behalf(
+                actor=viewer, requester=requester, subject=data["subject"], body_text=data["body"],
+                source=data["source"], now=timezone.now(), **options,
+            )
+            if data["assign_to_me"]:
+                services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=viewer, now=timezone.now())
+    except DomainError as error:
+        report_error(request, error)
+        add_service_field_errors(form, getattr(error, "errors", {}))
+        return None
+    return ticket
 
 
 @staff_required
@@ -290,7 +351,11 @@ def search(request: HttpRequest) -> HttpResponse:
         )
     }
     results = [(hit, tickets[hit.ticket_id]) for hit in shown if hit.ticket_id in tickets]
+    # The same box finds people and organizations (the directory's own rule decides whom the viewer sees).
+    people = list(people_search(viewer, text)[:DIRECTORY_HITS]) if text else []
+    organizations = list(organizations_search(viewer, text)[:DIRECTORY_HITS]) if text else []
     return render(request, "web/agent/search.html", {
+        "people": people, "organizations": organizations,
         "q": text, "results": results, "total": len(hits), "page_number": page_number, "pages": pages,
         "first_number": (page_number - 1) * size + 1, "last_number": (page_number - 1) * size + len(shown),
         "at_limit": len(hits) >= SEARCH_LIMIT, "stopped": stopped,

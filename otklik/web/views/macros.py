@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from otklik.accounts.access import is_visible
+from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Team, User
 from otklik.automation import macros
 from otklik.automation.models import Macro, MacroAssignee, MacroText
@@ -24,7 +25,7 @@ from otklik.tickets.tags import ticket_change_tags
 from otklik.web.forms import StyledForm
 from otklik.web.selectors import agents
 from otklik.web.templatetags.workspace_tags import tag_panel_context
-from otklik.web.views.base import agent_required, current_user, error_text, logger, report_error
+from otklik.web.views.base import current_user, error_text, logger, report_error
 
 TAGS_HELP = gettext_lazy("Separated by commas, e.g. vpn, повтор.")
 
@@ -108,7 +109,7 @@ def _initial(macro: Macro) -> dict[str, object]:
     }
 
 
-@agent_required
+@staff_required
 def macro_list(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     viewer = current_user(request)
     mine = list(macros.macros_managed_by(viewer))
@@ -141,7 +142,7 @@ def macro_list(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@agent_required
+@staff_required
 @require_POST
 def macro_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -165,7 +166,7 @@ def _back(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     return redirect(url + ("?list=" + request.POST["list"] if request.POST.get("list") else ""))
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_macro_apply(request: HttpRequest, number: int, pk: int) -> HttpResponse:
     """One click: the macro's changes, each through its service, as this agent."""
@@ -186,7 +187,7 @@ def ticket_macro_apply(request: HttpRequest, number: int, pk: int) -> HttpRespon
     return _back(request, ticket)
 
 
-@agent_required
+@staff_required
 @require_POST
 def ticket_tags(request: HttpRequest, number: int) -> HttpResponse:
     """Add tags (comma-separated) or remove one; HTMX swaps the tag panel back in place."""

@@ -25,7 +25,13 @@ from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket, TicketRating
 from otklik.web import selectors
-from otklik.web.forms import PortalRequestForm, RatingForm, ReplyForm, as_inbound
+from otklik.web.forms import (
+    PortalRequestForm,
+    RatingForm,
+    ReplyForm,
+    add_service_field_errors,
+    as_inbound,
+)
 from otklik.web.links import SESSION_KEY
 from otklik.web.views.base import current_user, report_error, report_form_errors
 from otklik.web.views.ticket import custom_fields
@@ -116,10 +122,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             )
         except DomainError as error:
             report_error(request, error, request_type=request_type.code)
-            for code_, message in getattr(error, "errors", {}).items():
-                name = f"field_{code_}" if f"field_{code_}" in form.fields else code_
-                if name in form.fields:
-                    form.add_error(name, message)
+            add_service_field_errors(form, getattr(error, "errors", {}))
         else:
             return redirect("portal_created", number=ticket.number)
     return render(request, "web/portal/submit.html", {

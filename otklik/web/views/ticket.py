@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +24,7 @@ from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Team, User
 from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import DomainError, InvalidInput, NotFound
+from otklik.core.text import markdown_to_html
 from otklik.mail.models import OutboundKind, OutboundMail
 from otklik.notifications.rendering import language_of
 from otklik.tickets import selectors as ticket_selectors
@@ -312,13 +314,15 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
         return ticket_page(request, ticket, held_reply={
             "body": form.cleaned_data["body"], "message": held.message,
             "status_id": new_status.pk if new_status else None,
-            "had_files": bool(form.cleaned_data["attachments"]),
+            "had_files": bool(form.cleaned_data["attachments"]), "cc": ", ".join(form.cleaned_data["cc"]),
         })
     try:
+        # Agents write Markdown; their signature goes under every public reply (never under notes).
         services.ticket_reply(
             actor=viewer, ticket_id=ticket.pk, body_text=form.cleaned_data["body"],
             attachments=as_inbound(form.cleaned_data["attachments"]),
             new_status=form.cleaned_data.get("new_status"), now=timezone.now(),
+            markdown=True, cc=form.cleaned_data["cc"], signed=True,
         )
     except DomainError as error:
         report_error(request, error, ticket=ticket.number)
@@ -426,3 +430,14 @@ def canned_reply_text(request: HttpRequest, number: int, pk: int) -> HttpRespons
     # In the requester's language when the reply has it: the text goes to them, not to the agent.
     text = fill_placeholders(canned.text_for(language_of(ticket.requester)), ticket=ticket, agent=viewer)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@staff_required
+@require_POST
+def reply_preview(request: HttpRequest) -> HttpResponse:
+    """The reply box's Markdown as it will look: rendered and sanitised by the same code as the sent reply."""
+    body = request.POST.get("body", "")[:100_000]
+    html = markdown_to_html(body, breaks=True)
+    if not html:
+        return HttpResponse(format_html('<p class="text-body-secondary mb-0">{}</p>', _("Nothing to preview.")))
+    return HttpResponse(html)

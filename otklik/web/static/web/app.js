@@ -263,8 +263,116 @@
     });
   }
 
+
+  /* ---------- the phone form's requester look-up: type, pick a person, their email fills in.
+     Without JavaScript the agent simply types the email. */
+  function initPersonLookup() {
+    $all("[data-person-lookup]").forEach(function (box) {
+      var input = $("input[type=search]", box);
+      var results = $("[data-lookup-results]", box);
+      var form = box.closest("form");
+      var timer = null;
+      var asked = "";
+      function fill(person) {
+        var email = form.querySelector("[name=requester_email]");
+        var name = form.querySelector("[name=requester_name]");
+        var phone = form.querySelector("[name=requester_phone]");
+        if (email) email.value = person.email;
+        if (name) name.value = person.name || "";
+        if (phone) phone.value = person.phone || "";
+        results.innerHTML = "";
+        input.value = "";
+        var subject = form.querySelector("[name=subject]");
+        if (subject) subject.focus();
+      }
+      function show(people) {
+        results.innerHTML = "";
+        if (!people.length) {
+          var none = document.createElement("li");
+          none.className = "list-group-item small text-body-secondary";
+          none.textContent = box.getAttribute("data-text-none");
+          results.appendChild(none);
+          return;
+        }
+        people.forEach(function (person) {
+          var item = document.createElement("li");
+          item.className = "list-group-item p-0";
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "btn btn-link text-start w-100 text-decoration-none";
+          button.setAttribute("data-person-pick", person.id);
+          var strong = document.createElement("strong");
+          strong.textContent = person.name || person.email;
+          var small = document.createElement("span");
+          small.className = "small text-body-secondary d-block";
+          small.textContent = [person.email, person.phone, person.organization].filter(Boolean).join(" · ");
+          button.appendChild(strong);
+          button.appendChild(small);
+          button.addEventListener("click", function () { fill(person); });
+          item.appendChild(button);
+          results.appendChild(item);
+        });
+      }
+      function ask() {
+        var text = input.value.trim();
+        if (text.length < 2) { results.innerHTML = ""; return; }
+        asked = text;
+        fetch(box.getAttribute("data-person-lookup") + "?q=" + encodeURIComponent(text),
+              { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+          .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+          .then(function (data) { if (asked === text) show(data.results || []); })
+          .catch(function () { results.innerHTML = ""; });
+      }
+      input.addEventListener("input", function () { window.clearTimeout(timer); timer = window.setTimeout(ask, 250); });
+      input.addEventListener("keydown", function (event) {
+        // Enter would submit the whole form; Down moves into the results.
+        if (event.key === "Enter") { event.preventDefault(); window.clearTimeout(timer); ask(); }
+        if (event.key === "ArrowDown") {
+          var first = $("button", results);
+          if (first) { event.preventDefault(); first.focus(); }
+        }
+      });
+      results.addEventListener("keydown", function (event) {
+        var buttons = $all("button", results);
+        var index = buttons.indexOf(document.activeElement);
+        if (event.key === "ArrowDown" && index < buttons.length - 1) { event.preventDefault(); buttons[index + 1].focus(); }
+        if (event.key === "ArrowUp") { event.preventDefault(); (index > 0 ? buttons[index - 1] : input).focus(); }
+        if (event.key === "Escape") { results.innerHTML = ""; input.focus(); }
+      });
+    });
+  }
+
+  /* ---------- searchable multi-selects (tom-select, vendored). A plain <select multiple> without it. */
+  function initMultiSelects(root) {
+    if (!$("select[data-multiselect]", root)) return;
+    if (typeof window.TomSelect !== "function") {
+      // The page's own deferred script runs after this one: try again once everything has loaded.
+      if (!initMultiSelects.waiting) {
+        initMultiSelects.waiting = true;
+        window.addEventListener("load", function () { if (typeof window.TomSelect === "function") initMultiSelects(root); });
+      }
+      return;
+    }
+    $all("select[data-multiselect]", root).forEach(function (select) {
+      if (select.tomselect) return;
+      new window.TomSelect(select, {
+        plugins: ["remove_button", "checkbox_options"],
+        hidePlaceholder: true,
+        maxOptions: null,
+        placeholder: select.getAttribute("data-placeholder") || "",
+        render: {
+          no_results: function (data, escape) {
+            return "<div class=\"no-results\">" + escape(select.getAttribute("data-text-none") || "—") + "</div>";
+          }
+        }
+      });
+    });
+  }
+
   ready(function () {
     initBusyForms();
+    initPersonLookup();
+    initMultiSelects(document);
     initAutosubmit();
     initPolling();
     initBulk();
