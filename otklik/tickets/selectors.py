@@ -12,7 +12,6 @@ from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import NotFound
 from otklik.tickets.models import DONE_KINDS, Message, RequestType, SubmitRule, Ticket, TicketEvent, TicketRating
-from otklik.tickets.tags import tickets_with_tags
 
 SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("-updated_at", "-id"),
@@ -86,6 +85,9 @@ def ticket_list(viewer: User, filters: TicketFilters | None = None, sort: str = 
     if filters.updated_to:
         conditions &= Q(updated_at__lt=filters.updated_to)
     if filters.tags:
+        # tags.py writes through services.py, which reads through this module: imported when used
+        from otklik.tickets.tags import tickets_with_tags
+
         conditions &= tickets_with_tags(filters.tags)
     if filters.text:
         text = filters.text.strip().lstrip("#")
