@@ -148,7 +148,11 @@ class Dialog(models.Model):
     last_question_message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="+")
     question_count = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField(db_index=True)
+    # The chat's first-line target (otklik.chat.firstline): planned at the question, stamped by the SLA sweep.
     due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
     answer_message = models.ForeignKey(
         ChatMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -162,6 +166,7 @@ class Dialog(models.Model):
         indexes = [
             models.Index(fields=["chat", "started_at"], name="chat_dialog_chat_started"),
             models.Index(fields=["answered_at"], name="chat_dialog_answered"),
+            models.Index(fields=["due_at"], name="chat_dialog_due", condition=models.Q(answered_at__isnull=True)),
         ]
         constraints = [
             # At most one open question per conversation: the service appends to it until answered.

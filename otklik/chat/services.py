@@ -12,7 +12,7 @@ import logging
 import mimetypes
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -23,14 +23,13 @@ from django.utils.translation import gettext as _
 from otklik.accounts import access
 from otklik.accounts.models import Organization, Role, Team, User
 from otklik.chat import live, signals
+from otklik.chat.firstline import chat_calendar, first_line_deadlines
 from otklik.chat.models import ChatAttachment, ChatMessage, Conversation, Dialog, Membership, SupportChat
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
-from otklik.sla.calendars import schedule_calendar_data
 from otklik.tickets import services as ticket_services
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import Source, Ticket
-from otklik.worktime import BusinessCalendar, CalendarConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -155,25 +154,6 @@ def guest_conversation_get(*, chat_id: int, key: str) -> Conversation:
 # ---------------------------------------------------------------- messages and dialogs
 
 
-def chat_calendar(chat: SupportChat) -> BusinessCalendar | None:
-    """The desk's working calendar for response metrics; None means around the clock."""
-    if chat.schedule is None:
-        return None
-    try:
-        return schedule_calendar_data(chat.schedule).build()
-    except CalendarConfigError:
-        logger.warning("chat %s: schedule %s is not usable, counting 24/7", chat.pk, chat.schedule_id)
-        return None
-
-
-def _due_at(chat: SupportChat, calendar: BusinessCalendar | None, start: datetime) -> datetime | None:
-    if not chat.first_response_minutes:
-        return None
-    if calendar is None:
-        return start + timedelta(minutes=chat.first_response_minutes)
-    return calendar.due_at(start, chat.first_response_minutes)
-
-
 def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
     """Open a question, add to it, or answer it. The conversation row is locked by the caller."""
     if message.is_internal:
@@ -185,12 +165,13 @@ def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
             open_dialog.question_count += 1
             open_dialog.save(update_fields=["last_question_message", "question_count"])
             return open_dialog
-        calendar = chat_calendar(chat) if chat.first_response_minutes else None
-        return Dialog.objects.create(
+        dialog = Dialog.objects.create(
             chat=chat, conversation_id=message.conversation_id, first_message=message,
             last_question_message=message, started_at=message.created_at,
-            due_at=_due_at(chat, calendar, message.created_at),
+            **first_line_deadlines(chat, message.created_at),
         )
+        signals.chat_dialog_changed.send(sender=Dialog, dialog=dialog, change="opened", at=message.created_at)
+        return dialog
     if open_dialog is None:
         return None  # a follow-up from staff answers nothing new
     calendar = chat_calendar(chat)
@@ -205,6 +186,7 @@ def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
     open_dialog.save(update_fields=[
         "answer_message", "answered_by", "answered_at", "response_seconds", "response_working_seconds",
     ])
+    signals.chat_dialog_changed.send(sender=Dialog, dialog=open_dialog, change="answered", at=end)
     return open_dialog
 
 

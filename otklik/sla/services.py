@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ from otklik.sla.models import (
     SlaNotice,
     SlaPolicy,
 )
+from otklik.sla import targets
 from otklik.sla.policies import PolicyBook, TicketFacts
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Status, Ticket, TicketEvent
@@ -427,10 +428,12 @@ class SweepResult:
     suppressed: int = 0
     busy: int = 0
     batches: int = 0
+    # Counts of the other targets the sweep watches (`otklik.sla.targets`), e.g. "chat_dialogs_breached".
+    others: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
         return {"breached": self.breached, "warned": self.warned, "suppressed": self.suppressed,
-                "busy": self.busy, "batches": self.batches}
+                "busy": self.busy, "batches": self.batches, **self.others}
 
 
 def sla_sweep(*, now: datetime, batch_size: int = 500) -> SweepResult:
@@ -441,7 +444,9 @@ def sla_sweep(*, now: datetime, batch_size: int = 500) -> SweepResult:
         seen, done = _sweep_round(now, batch_size, result)
         result.batches += 1 if seen else 0
         if seen < batch_size or done == 0:
-            return result
+            break
+    result.others = targets.sweep_hooks_run(now=now)
+    return result
 
 
 def _insert_notices(rows: list[tuple[int, str, datetime]], now: datetime) -> set[tuple[int, str]]:

@@ -58,11 +58,13 @@ def console(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = access.chats_served_by(user).select_related("team").filter(pk=chat_id).first()
     if chat is None:
         raise Http404
+    now = timezone.now()
     return render(request, "chat/console.html", {
         "chat": chat,
+        "counts": selectors.target_counts(user, now, chat.pk),
         "chats": access.chats_served_by(user).filter(is_active=True).order_by("name", "id"),
         "rows": selectors.console_conversations(user, chat.pk),
-        "now": timezone.now(),
+        "now": now,
         "socket_path": _socket_path(chat),
         "may_answer": access.chat_may_answer(user, chat.pk),
         "may_make_tickets": access.chat_may_make_tickets(user, chat.pk, chat.team_id),
