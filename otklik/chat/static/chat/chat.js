@@ -12,6 +12,7 @@
   var list = document.getElementById("chat-messages");
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-text");
+  var filesInput = document.getElementById("chat-files");
   var internal = document.getElementById("chat-internal");
   var typingBox = document.getElementById("chat-typing");
   var commandBox = document.getElementById("chat-command");
@@ -246,6 +247,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = input.value.trim();
+      if (filesInput && filesInput.files.length) { upload(text); return; }
       if (!text) { return; }
       send({ type: "message", text: text, conversation: selected, internal: !!(internal && internal.checked) });
       input.value = "";
@@ -253,6 +255,27 @@
     input.addEventListener("input", function () {
       var now = Date.now();
       if (now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing", conversation: selected }); }
+    });
+  }
+  // Files go over HTTP (the socket carries text only); the stored message then reaches every socket.
+  function upload(text) {
+    var data = new FormData();
+    Array.prototype.forEach.call(filesInput.files, function (file) { data.append("files", file); });
+    data.append("text", text);
+    if (selected) { data.append("conversation", selected); }
+    if (internal && internal.checked) { data.append("internal", "1"); }
+    fetch(app.dataset.upload, {
+      method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRFToken": app.dataset.csrf },
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      commandBox.textContent = "";
+      if (!result.ok) {
+        commandBox.appendChild(el("div", "alert alert-danger py-1 small", result.body.error || ""));
+        return;
+      }
+      input.value = "";
+      filesInput.value = "";  // the message itself arrives over the socket, in order with the others
     });
   }
   connect();
