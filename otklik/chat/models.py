@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team, User
+from otklik.security.framing import origins_from_lines
 from otklik.sla.models import Schedule
 from otklik.tickets.models import Ticket
 
@@ -56,7 +57,7 @@ class SupportChat(models.Model):
         return self.name
 
     def origins(self) -> list[str]:
-        return [line.strip().rstrip("/").lower() for line in self.allowed_origins.splitlines() if line.strip()]
+        return origins_from_lines(self.allowed_origins)
 
 
 class Conversation(models.Model):
