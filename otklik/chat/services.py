@@ -190,7 +190,8 @@ def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
     return open_dialog
 
 
-def _store_files(message: ChatMessage, files: Sequence[InboundAttachment], now: datetime) -> None:
+def _store_files(message: ChatMessage, files: Sequence[InboundAttachment], now: datetime) -> list[ChatAttachment]:
+    stored = []
     for item in files:
         filename = safe_filename(item.filename)
         content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -200,6 +201,8 @@ def _store_files(message: ChatMessage, files: Sequence[InboundAttachment], now: 
         )
         attachment.file.save(attachment.token, ContentFile(item.content), save=False)
         attachment.save()
+        stored.append(attachment)
+    return stored
 
 
 @transaction.atomic
@@ -239,10 +242,15 @@ def chat_message_post(
     elif author is not None:
         if is_internal:
             raise PermissionDenied(_("Internal remarks are for support staff only."))
-        own = conversation_of(chat=chat, requester=author, now=now)
-        if conversation is not None and conversation.pk != own.pk:
-            raise NotFound()
-        conversation = own
+        if conversation is not None and conversation.chat_id == chat.pk and conversation.requester_id == author.pk:
+            # Their own thread in hand (a socket's): only the membership is checked again.
+            if not access.chats_askable_by(author).filter(pk=chat.pk).exists():
+                raise NotFound()
+        else:
+            own = conversation_of(chat=chat, requester=author, now=now)
+            if conversation is not None and conversation.pk != own.pk:
+                raise NotFound()
+            conversation = own
     else:
         if conversation is None or conversation.chat_id != chat.pk or conversation.requester_id is not None:
             raise NotFound()
@@ -257,11 +265,11 @@ def chat_message_post(
         chat=chat, conversation=locked, author=author, from_staff=serves, is_internal=is_internal and serves,
         text=text, html=sanitize_html(html), external_id=(external_id or "")[:200], created_at=now,
     )
-    _store_files(message, attachments, now)
+    stored = _store_files(message, attachments, now)
     dialog = _dialog_track(message, chat)
     locked.last_message_at = now
     locked.save(update_fields=["last_message_at"])
-    live.announce_message_on_commit(message.pk, dialog.pk if dialog is not None else None)
+    live.announce_new_on_commit(message, dialog, stored)
     signals.chat_message_posted.send(sender=ChatMessage, message=message)
     return message
 
