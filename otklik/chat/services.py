@@ -235,7 +235,7 @@ def chat_message_post(
     serves = author is not None and access.chat_serves(author, chat.pk)
     if serves:
         assert author is not None
-        if not access.chat_may_answer(author, chat.pk):
+        if not access.chat_writer(author):  # serves it already: only whether they may write is left
             raise PermissionDenied()
         if conversation is None or conversation.chat_id != chat.pk:
             raise InvalidInput(_("Choose the conversation to answer."), errors={"conversation": _("Required.")})
