@@ -73,7 +73,8 @@ def session(user):
     return store.session_key
 agents = []
 for i in range({agents}):
-    user = User.objects.create_user(email=f"agent{{i}}@bench.test", role=Role.AGENT)  # no password: a session is enough, and hashing 200 is slow
+    # No password: a session is enough, and hashing hundreds of them is slow on a busy machine.
+    user = User.objects.create_user(email=f"agent{{i}}@bench.test", role=Role.AGENT)
     team.members.add(user); agents.append(session(user))
 requesters = [session(User.objects.create_user(email=f"r{{i}}@bench.test")) for i in range({requesters})]
 print(json.dumps({{"chat": chat.pk, "agents": agents, "requesters": requesters}}))
@@ -203,8 +204,10 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
     ordered = sorted(latencies) or [0.0]
     return {
         "lost": len(lost),
-        "questions_heard": len(heard_by_agents), "questions_doubled": sum(n - 1 for n in heard_by_agents.values()),
-        "answers_heard": len(answers_heard), "answers_doubled": sum(n - 1 for n in answers_heard.values()), "messages": total, "seconds": round(elapsed, 2),
+        "questions_heard": len(heard_by_agents),
+        "questions_doubled": sum(n - 1 for n in heard_by_agents.values()),
+        "answers_heard": len(answers_heard),
+        "answers_doubled": sum(n - 1 for n in answers_heard.values()), "messages": total, "seconds": round(elapsed, 2),
         "messages_per_second": round(total / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),

@@ -49,13 +49,12 @@ def first_line_deadlines(chat: SupportChat, start: datetime) -> dict[str, dateti
     """`due_at` and `warn_at` of a question asked at `start`; both None when the chat sets no target."""
     if not chat.first_response_minutes:
         return {"due_at": None, "warn_at": None}
-    deadlines = target_deadlines(start=start, target_minutes=chat.first_response_minutes,
-                                 calendar=chat_calendar(chat))
+    deadlines = target_deadlines(start=start, target_minutes=chat.first_response_minutes, calendar=chat_calendar(chat))
     return {"due_at": deadlines.due_at, "warn_at": deadlines.warn_at}
 
 
 def dialog_state(dialog: Any, now: datetime) -> str:
-    """"overdue", "due_soon" or "" for a row with answered_at, due_at, warn_at (a Dialog or an annotation)."""
+    """ "overdue", "due_soon" or "" for a row with answered_at, due_at, warn_at (a Dialog or an annotation)."""
     if getattr(dialog, "answered_at", None) is not None:
         return ""
     due, warn = getattr(dialog, "due_at", None), getattr(dialog, "warn_at", None)
@@ -91,8 +90,11 @@ def _stamp(now: datetime, kind: str) -> int:
         return 0
     field = "breached_at" if kind == OVERDUE else "warned_at"
     Dialog.objects.filter(pk__in=ids, **{f"{field}__isnull": True}).update(**{field: now})
-    dialogs = list(Dialog.objects.filter(pk__in=ids).select_related("chat", "chat__team", "conversation",
-                                                                     "conversation__requester"))
+    dialogs = list(
+        Dialog.objects.filter(pk__in=ids).select_related(
+            "chat", "chat__team", "conversation", "conversation__requester"
+        )
+    )
     recipients = _desk_people({dialog.chat.team_id for dialog in dialogs})
     for dialog in dialogs:
         _announce(dialog, kind, recipients.get(dialog.chat.team_id, []), now)
@@ -102,9 +104,11 @@ def _stamp(now: datetime, kind: str) -> int:
 def _desk_people(team_ids: set[int]) -> dict[int, list[User]]:
     """Lead and staff members of each desk, one query."""
     people: dict[int, list[User]] = {team_id: [] for team_id in team_ids}
-    rows = User.objects.filter(
-        Q(teams__in=team_ids, role__in=ANSWERING_ROLES) | Q(led_teams__in=team_ids), is_active=True
-    ).prefetch_related("teams", "led_teams").distinct()
+    rows = (
+        User.objects.filter(Q(teams__in=team_ids, role__in=ANSWERING_ROLES) | Q(led_teams__in=team_ids), is_active=True)
+        .prefetch_related("teams", "led_teams")
+        .distinct()
+    )
     for user in rows:
         for team_id in {team.pk for team in user.teams.all()} | {team.pk for team in user.led_teams.all()}:
             if team_id in people and user not in people[team_id]:
@@ -123,7 +127,9 @@ def _announce(dialog: Dialog, kind: str, recipients: list[User], now: datetime) 
         key=f"chat-dialog:{dialog.pk}:{kind}",
         now=now,
         extra={
-            "chat_name": chat.name, "requester_name": conversation.display_name, "due_at_iso": due.isoformat(),
+            "chat_name": chat.name,
+            "requester_name": conversation.display_name,
+            "due_at_iso": due.isoformat(),
             "chat_url": settings.OTKLIK_BASE_URL + reverse("chat:console", args=[chat.pk]),
         },
     )

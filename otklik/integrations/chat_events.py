@@ -29,9 +29,14 @@ DIALOG_KINDS = {
 def _chat_part(message_or_dialog: ChatMessage | Dialog) -> dict[str, Any]:
     chat = message_or_dialog.chat
     conversation = message_or_dialog.conversation
-    guest = None if conversation.requester_id is not None else {
-        "name": conversation.guest_name, "email": conversation.guest_email,
-    }
+    guest = (
+        None
+        if conversation.requester_id is not None
+        else {
+            "name": conversation.guest_name,
+            "email": conversation.guest_email,
+        }
+    )
     return {
         "chat": {"id": chat.pk, "name": chat.name, "desk": {"id": chat.team_id, "name": chat.team.name}},
         "conversation": {"id": conversation.pk, "requester": person(conversation.requester), "guest": guest},
@@ -77,7 +82,8 @@ def _dialog(dialog: Dialog) -> dict[str, Any]:
 
 def _subscribers(kind: str, *, internal: bool = False) -> list[WebhookSubscription]:
     return [
-        sub for sub in WebhookSubscription.objects.filter(is_active=True)
+        sub
+        for sub in WebhookSubscription.objects.filter(is_active=True)
         if sub.wants(kind) and (not internal or sub.scope == SubscriptionScope.STAFF)
     ]
 
@@ -87,12 +93,16 @@ def _write(
 ) -> None:
     rows = []
     for sub in subscriptions:
-        row = WebhookDelivery(subscription=sub, event=None, source_key=key[:100], event_kind=kind, created_at=at,
-                              next_attempt_at=at)
+        row = WebhookDelivery(
+            subscription=sub, event=None, source_key=key[:100], event_kind=kind, created_at=at, next_attempt_at=at
+        )
         row.payload = {
-            "version": PAYLOAD_VERSION, "delivery": str(row.uuid), "scope": sub.scope,
+            "version": PAYLOAD_VERSION,
+            "delivery": str(row.uuid),
+            "scope": sub.scope,
             "event": {"id": None, "kind": kind, "created_at": at.isoformat(), "actor": person(actor), "data": {}},
-            "ticket": None, **body,
+            "ticket": None,
+            **body,
         }
         rows.append(row)
     created = WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
@@ -113,11 +123,18 @@ def on_chat_message(sender: Any, message: ChatMessage, **kwargs: Any) -> None:
         return  # one query per message when nobody listens
     full = (
         ChatMessage.objects.select_related("chat__team", "conversation__requester", "author", "ticket")
-        .prefetch_related("attachments").get(pk=message.pk)
+        .prefetch_related("attachments")
+        .get(pk=message.pk)
     )
     body = {**_chat_part(full), "message": _message(full), "dialog": None}
-    _write(subscriptions, kinds.CHAT_MESSAGE_CREATED, f"{kinds.CHAT_MESSAGE_CREATED}:{full.pk}", full.created_at,
-           full.author, body)
+    _write(
+        subscriptions,
+        kinds.CHAT_MESSAGE_CREATED,
+        f"{kinds.CHAT_MESSAGE_CREATED}:{full.pk}",
+        full.created_at,
+        full.author,
+        body,
+    )
 
 
 def on_chat_dialog(sender: Any, dialog: Dialog, change: str, at: datetime, **kwargs: Any) -> None:

@@ -36,8 +36,9 @@ def framed_by_origins(response: HttpResponse, origins: Iterable[str]) -> HttpRes
     return response
 
 
-def embed_script(*, frame_url: str, title: str, marker: str, width: str = "360px",
-                 height: str = "520px") -> HttpResponse:
+def embed_script(
+    *, frame_url: str, title: str, marker: str, width: str = "360px", height: str = "520px"
+) -> HttpResponse:
     """`<script src=".../embed.js">`: adds an iframe of `frame_url` where the script tag stands."""
     body = (
         "(function(){var f=document.createElement('iframe');"

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts import access
 from otklik.accounts.models import Team, User
 from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from otklik.sla import targets
 from otklik.sla.calendars import SlaConfigError, calendar_for_key, policy_calendar
 from otklik.sla.clock import (
     CANCELLED,
@@ -45,7 +46,6 @@ from otklik.sla.models import (
     SlaNotice,
     SlaPolicy,
 )
-from otklik.sla import targets
 from otklik.sla.policies import PolicyBook, TicketFacts
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Status, Ticket, TicketEvent

@@ -42,9 +42,16 @@ def target_deadlines(
     warn = warn_minutes_for(target_minutes, warn_before_minutes)
     state = apply_event(
         None,
-        ClockEvent("start", start, {
-            "metric": "first_line", "target": target_minutes * 60, "warn_before": warn * 60, "calendar": "target",
-        }),
+        ClockEvent(
+            "start",
+            start,
+            {
+                "metric": "first_line",
+                "target": target_minutes * 60,
+                "warn_before": warn * 60,
+                "calendar": "target",
+            },
+        ),
         lambda _key: working,
     )
     return Deadlines(due_at=state.due_at, warn_at=state.warn_at)

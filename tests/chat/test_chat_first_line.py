@@ -21,8 +21,9 @@ HOLIDAY = date(2026, 3, 9)  # Monday
 @pytest.fixture
 def office_chat(people, chats):
     holidays = HolidayCalendar.objects.create(name="Holidays")
-    CalendarException.objects.create(holiday_calendar=holidays, name="Spring day", kind=ExceptionKind.REST,
-                                     date_from=HOLIDAY, date_to=HOLIDAY)
+    CalendarException.objects.create(
+        holiday_calendar=holidays, name="Spring day", kind=ExceptionKind.REST, date_from=HOLIDAY, date_to=HOLIDAY
+    )
     schedule = Schedule.objects.create(name="Office", timezone="UTC", holiday_calendar=holidays)  # 09-18 weekdays
     chat = chats.org_a
     chat.schedule = schedule
@@ -71,8 +72,13 @@ def test_the_sla_sweep_warns_then_breaches_once_and_tells_the_desk(people, offic
 
 def test_an_answer_in_time_stops_the_target(people, office_chat):
     question = services.chat_message_post(chat=office_chat, author=people.alice, text="VPN?", now=FRIDAY_EVENING)
-    services.chat_message_post(chat=office_chat, author=people.fiona, text="on it", conversation=question.conversation,
-                               now=FRIDAY_EVENING + timedelta(minutes=1))
+    services.chat_message_post(
+        chat=office_chat,
+        author=people.fiona,
+        text="on it",
+        conversation=question.conversation,
+        now=FRIDAY_EVENING + timedelta(minutes=1),
+    )
     result = sla_sweep(now=datetime(2026, 3, 11, 12, 0, tzinfo=UTC)).as_dict()
     assert (result["chat_dialogs_warned"], result["chat_dialogs_breached"]) == (0, 0)
     assert not Notification.objects.filter(topic__startswith="chat_dialog").exists()
@@ -87,8 +93,9 @@ def test_a_warning_found_after_the_deadline_is_not_sent(people, office_chat):
 
 def test_the_console_puts_the_overdue_question_first_and_counts(people, office_chat, client):
     early = services.chat_message_post(chat=office_chat, author=people.alice, text="first", now=FRIDAY_EVENING)
-    late = services.chat_message_post(chat=office_chat, author=people.bob, text="second",
-                                      now=datetime(2026, 3, 10, 9, 8, tzinfo=UTC))
+    late = services.chat_message_post(
+        chat=office_chat, author=people.bob, text="second", now=datetime(2026, 3, 10, 9, 8, tzinfo=UTC)
+    )
     now = datetime(2026, 3, 10, 9, 9, tzinfo=UTC)
     rows = selectors.console_conversations(people.fiona, office_chat.pk)
     assert [row.conversation.pk for row in rows] == [early.conversation_id, late.conversation_id]

@@ -17,7 +17,9 @@ def _upload(client, chat, **data):
 
 def test_requester_uploads_staff_and_she_download_others_do_not(people, chats, client):
     client.force_login(people.alice)
-    response = _upload(client, chats.org_a, text="screenshot", files=[SimpleUploadedFile("error.png", PNG, "image/png")])
+    response = _upload(
+        client, chats.org_a, text="screenshot", files=[SimpleUploadedFile("error.png", PNG, "image/png")]
+    )
     assert response.status_code == 201
     payload = response.json()["message"]
     assert payload["text"] == "screenshot" and payload["attachments"][0]["filename"] == "error.png"
@@ -38,8 +40,13 @@ def test_staff_answer_with_a_file_in_a_conversation(people, chats, client):
     _upload(client, chats.org_a, text="", files=[SimpleUploadedFile("a.txt", b"hello", "text/plain")])
     conversation = Conversation.objects.get(requester=people.alice)
     client.force_login(people.fiona)
-    response = _upload(client, chats.org_a, conversation=conversation.pk, text="here is the fix",
-                       files=[SimpleUploadedFile("fix.txt", b"do this", "text/plain")])
+    response = _upload(
+        client,
+        chats.org_a,
+        conversation=conversation.pk,
+        text="here is the fix",
+        files=[SimpleUploadedFile("fix.txt", b"do this", "text/plain")],
+    )
     assert response.status_code == 201
     assert response.json()["message"]["from_staff"] is True
     assert ChatMessage.objects.filter(conversation=conversation).count() == 2

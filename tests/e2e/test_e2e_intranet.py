@@ -17,8 +17,9 @@ from tests.e2e.test_e2e_chat import _Host
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_intranet_widget_framed_only_by_allowed_origins(new_page: Any, sign_in: Any, server: str,
-                                                        settings: Any) -> None:
+def test_intranet_widget_framed_only_by_allowed_origins(
+    new_page: Any, sign_in: Any, server: str, settings: Any
+) -> None:
     seed_reference_data()
     alice = User.objects.get(email="alice@acme.example")
     mine = factories.ticket(requester=alice, subject="Monitor flickers", now=timezone.now())

@@ -22,8 +22,13 @@ KINDS = ["chat.message.created", "chat.dialog.opened", "chat.dialog.answered", "
 @pytest.fixture
 def chat(people, now):
     return chat_services.chat_create(
-        actor=people.adam, name="Org A help", team=people.first_line, membership=Membership.ORGANIZATIONS,
-        organizations=[people.org_a], now=now, first_response_minutes=10,
+        actor=people.adam,
+        name="Org A help",
+        team=people.first_line,
+        membership=Membership.ORGANIZATIONS,
+        organizations=[people.org_a],
+        now=now,
+        first_response_minutes=10,
     )
 
 
@@ -34,21 +39,39 @@ def _kinds(receiver) -> list[str]:
 def test_a_question_and_its_answer_are_delivered_signed(people, now, receiver, chat):
     subscription = WebhookSubscription.objects.create(name="CRM", url=receiver.url, event_kinds=KINDS)
     question = chat_services.chat_message_post(chat=chat, author=people.alice, text="VPN is down", now=now)
-    chat_services.chat_message_post(chat=chat, author=people.fiona, text="checking", is_internal=True,
-                                    conversation=question.conversation, now=now + timedelta(seconds=30))
-    chat_services.chat_message_post(chat=chat, author=people.fiona, text="Reconnect", now=now + timedelta(minutes=1),
-                                    conversation=question.conversation)
+    chat_services.chat_message_post(
+        chat=chat,
+        author=people.fiona,
+        text="checking",
+        is_internal=True,
+        conversation=question.conversation,
+        now=now + timedelta(seconds=30),
+    )
+    chat_services.chat_message_post(
+        chat=chat,
+        author=people.fiona,
+        text="Reconnect",
+        now=now + timedelta(minutes=1),
+        conversation=question.conversation,
+    )
 
     results = deliveries_send_due(now=now + timedelta(minutes=2))
 
     assert all(result.state == DeliveryState.SUCCEEDED for result in results)
     # The internal remark never leaves through a public subscription.
     assert _kinds(receiver) == [
-        "chat.dialog.opened", "chat.message.created", "chat.dialog.answered", "chat.message.created",
+        "chat.dialog.opened",
+        "chat.message.created",
+        "chat.dialog.answered",
+        "chat.message.created",
     ]
     for request in receiver.requests:
-        assert signature_verify(subscription.secret, request.headers["X-Otklik-Signature"], request.body,
-                                now_timestamp=int((now + timedelta(minutes=2)).timestamp()))
+        assert signature_verify(
+            subscription.secret,
+            request.headers["X-Otklik-Signature"],
+            request.body,
+            now_timestamp=int((now + timedelta(minutes=2)).timestamp()),
+        )
     opened, asked, answered, replied = (request.json for request in receiver.requests)
     assert asked["message"]["text"] == "VPN is down" and asked["chat"]["name"] == "Org A help"
     assert asked["conversation"]["requester"]["email"] == people.alice.email and asked["ticket"] is None
@@ -60,11 +83,18 @@ def test_a_question_and_its_answer_are_delivered_signed(people, now, receiver, c
 
 
 def test_staff_scope_receives_internal_remarks_marked(people, now, receiver, chat):
-    WebhookSubscription.objects.create(name="Audit", url=receiver.url, scope=SubscriptionScope.STAFF,
-                                       event_kinds=["chat.message.created"])
+    WebhookSubscription.objects.create(
+        name="Audit", url=receiver.url, scope=SubscriptionScope.STAFF, event_kinds=["chat.message.created"]
+    )
     question = chat_services.chat_message_post(chat=chat, author=people.alice, text="VPN", now=now)
-    chat_services.chat_message_post(chat=chat, author=people.fiona, text="checking AD", is_internal=True,
-                                    conversation=question.conversation, now=now)
+    chat_services.chat_message_post(
+        chat=chat,
+        author=people.fiona,
+        text="checking AD",
+        is_internal=True,
+        conversation=question.conversation,
+        now=now,
+    )
     deliveries_send_due(now=now)
     assert [request.json["message"]["is_internal"] for request in receiver.requests] == [False, True]
 
@@ -98,9 +128,11 @@ def test_a_failed_chat_delivery_is_retried_with_the_same_bytes(people, now, rece
 
 
 def test_subscriptions_accept_chat_kinds_and_refuse_unknown(people):
-    subscription = services.subscription_create(actor=people.adam, name="x", url="https://crm.example/hook",
-                                                event_kinds=["chat.dialog.opened", "created"])
+    subscription = services.subscription_create(
+        actor=people.adam, name="x", url="https://crm.example/hook", event_kinds=["chat.dialog.opened", "created"]
+    )
     assert subscription.event_kinds == ["chat.dialog.opened", "created"]
     with pytest.raises(InvalidInput):
-        services.subscription_create(actor=people.adam, name="x", url="https://crm.example/hook",
-                                     event_kinds=["chat.nonsense"])
+        services.subscription_create(
+            actor=people.adam, name="x", url="https://crm.example/hook", event_kinds=["chat.nonsense"]
+        )

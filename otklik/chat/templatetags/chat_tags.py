@@ -13,5 +13,5 @@ register = template.Library()
 
 @register.filter
 def target_state(row: ConsoleRow, now: datetime) -> str:
-    """"overdue", "due_soon" or "" for a console row (the rule of `otklik.chat.firstline.dialog_state`)."""
+    """ "overdue", "due_soon" or "" for a console row (the rule of `otklik.chat.firstline.dialog_state`)."""
     return row.target_state(now)
