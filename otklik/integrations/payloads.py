@@ -58,6 +58,8 @@ def _message(message: Message) -> dict[str, Any]:
 
 
 def payload_build(delivery: WebhookDelivery) -> dict[str, Any]:
+    """A ticket event's payload (a chat event's is written with its delivery, `chat_events.py`)."""
+    assert delivery.event_id is not None
     event = TicketEvent.objects.select_related("actor").get(pk=delivery.event_id)
     ticket = Ticket.objects.select_related(
         "status",

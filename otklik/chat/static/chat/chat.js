@@ -112,15 +112,20 @@
     var badge = row.querySelector("[data-wait]");
     if (dialog && !dialog.answered_at) {
       if (!badge) {
-        badge = el("span", "badge text-bg-warning", strings.waiting);
+        badge = el("span", "badge text-bg-secondary", strings.waiting);
         badge.dataset.wait = "";
         row.appendChild(badge);
       }
       row.dataset.waitingSince = dialog.started_at;
+      if (dialog.due_at) { row.dataset.dueAt = dialog.due_at; }
+      if (dialog.warn_at) { row.dataset.warnAt = dialog.warn_at; }
+      paintTargets();
       if (!row.previousElementSibling || !row.previousElementSibling.dataset.waitingSince) { conversations.prepend(row); }
     } else if (dialog && dialog.answered_at && badge) {
       badge.remove();
       delete row.dataset.waitingSince;
+      delete row.dataset.dueAt;
+      delete row.dataset.warnAt;
     }
   }
 
@@ -257,6 +262,21 @@
       if (now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing", conversation: selected }); }
     });
   }
+  // The first-line target's badge, by the sweep's rule: amber from the warning instant, red past the deadline.
+  function paintTargets() {
+    if (!conversations) { return; }
+    var now = Date.now();
+    conversations.querySelectorAll("[data-due-at]").forEach(function (row) {
+      var badge = row.querySelector("[data-wait]");
+      if (!badge) { return; }
+      var state = Date.parse(row.dataset.dueAt) < now ? "overdue"
+        : (row.dataset.warnAt && Date.parse(row.dataset.warnAt) <= now ? "due_soon" : "");
+      badge.dataset.targetState = state;
+      badge.className = "badge " + (state === "overdue" ? "text-bg-danger" : state === "due_soon" ? "text-bg-warning" : "text-bg-secondary");
+    });
+  }
+  setInterval(paintTargets, 30000);
+
   // Files go over HTTP (the socket carries text only); the stored message then reaches every socket.
   function upload(text) {
     var data = new FormData();
