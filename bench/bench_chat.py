@@ -196,14 +196,16 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
     await asyncio.gather(*(event.wait() for event in connected))
     started = time.perf_counter()
     go.set()
-    await asyncio.gather(*requesters)
+    # Bounded: whatever is still waiting at the limit is cut off and counted, not left running.
+    _done, pending = await asyncio.wait(requesters, timeout=RUN_LIMIT_SECONDS)
     elapsed = time.perf_counter() - started
-    for task in agent_tasks:
+    for task in [*pending, *agent_tasks]:
         task.cancel()
+    await asyncio.gather(*pending, *agent_tasks, return_exceptions=True)
     total = 2 * messages * len(info["requesters"])
     ordered = sorted(latencies) or [0.0]
     return {
-        "lost": len(lost),
+        "lost": len(lost), "cut_off": len(pending), "answered": sum(1 for event in answered.values() if event.is_set()),
         "questions_heard": len(heard_by_agents),
         "questions_doubled": sum(n - 1 for n in heard_by_agents.values()),
         "answers_heard": len(answers_heard),
@@ -239,7 +241,7 @@ def main() -> None:
             info = prepare(options.requesters, options.agents, data_dir)
             processes, ports = start_servers(1 if mode == "one" else 2, data_dir, redis=mode == "two")
             try:
-                result = asyncio.run(asyncio.wait_for(run_load(info, ports, options.messages), RUN_LIMIT_SECONDS))
+                result = asyncio.run(run_load(info, ports, options.messages))
             finally:
                 for process in processes:
                     process.terminate()
@@ -252,7 +254,9 @@ def main() -> None:
             print(f"{layer}: {options.requesters} requesters, {options.agents} agents: "
                   f"{result['messages']} messages in {result['seconds']} s = {result['messages_per_second']} msg/s; "
                   f"delivery p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms; "
-                  f"questions left unanswered: {result['lost']}")
+                  f"questions left unanswered: {result['lost']}"
+                  + (f"; CUT OFF at {RUN_LIMIT_SECONDS} s with {result['cut_off']} requesters still waiting, "
+                     f"{result['answered']} questions answered" if result["cut_off"] else ""))
             rows, distinct, open_dialogs = stored_counts()
             expected = result["messages"]
             print(f"  counts: questions sent {expected // 2}, heard by an agent {result['questions_heard']} "
