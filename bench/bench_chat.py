@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/bench_chat.py [--requesters 200] [--agents 10] [--messages 3] [--mode one|two|both]
 
-Prepares a PostgreSQL database `otklik_bench_chat` (dropped and re-created on 127.0.0.1:5432 as postgres),
-one support chat, the people and their signed-in sessions, then starts uvicorn:
+Prepares the PostgreSQL database named by BENCH_PG_URL (default `otklik_bench_chat`; dropped and re-created on
+127.0.0.1:5432 as postgres), one support chat, the people and their signed-in sessions, then starts uvicorn:
 - `one`: one process with the in-memory channel layer;
-- `two`: two processes sharing the Redis layer (redis://127.0.0.1:6379/2), clients split between them.
+- `two`: two processes sharing the Redis layer (BENCH_REDIS_URL, default redis://127.0.0.1:6379/2), clients split
+  between them.
 Each requester asks `--messages` questions one after another, waiting for the answer to each; the agent
 sockets all hear every question (the chat's staff group) and the agent owning the conversation answers.
 Printed: messages per second (questions + answers stored and delivered) and p50/p95 delivery latency
-(post sent by a client -> frame received by the other side).
+(post sent by a client -> frame received by the other side), then the counts that prove nothing was lost or
+doubled: questions heard by an agent, answers heard by requesters, rows stored. A run stops after 110 s.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench_chat")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+DB_NAME = PG_URL.rsplit("/", 1)[-1]
+RUN_LIMIT_SECONDS = 110  # the machine is shared: a run is cut off (and says so) rather than left hanging
 
 
 def _env(data_dir: str, redis: bool) -> dict[str, str]:
@@ -69,12 +73,13 @@ def session(user):
     return store.session_key
 agents = []
 for i in range({agents}):
-    user = User.objects.create_user(email=f"agent{{i}}@bench.test", password="x", role=Role.AGENT)
+    # No password: a session is enough, and hashing hundreds of them is slow on a busy machine.
+    user = User.objects.create_user(email=f"agent{{i}}@bench.test", role=Role.AGENT)
     team.members.add(user); agents.append(session(user))
-requesters = [session(User.objects.create_user(email=f"r{{i}}@bench.test", password="x")) for i in range({requesters})]
+requesters = [session(User.objects.create_user(email=f"r{{i}}@bench.test")) for i in range({requesters})]
 print(json.dumps({{"chat": chat.pk, "agents": agents, "requesters": requesters}}))
 """
-    for statement in ("DROP DATABASE IF EXISTS otklik_bench_chat", "CREATE DATABASE otklik_bench_chat"):
+    for statement in (f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"'):
         subprocess.run(  # noqa: S603  (a fixed command on the local test server)
             ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],  # noqa: S607
             check=True, capture_output=True,
@@ -123,6 +128,9 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
     lost: list[str] = []
     answered: dict[str, asyncio.Event] = {}
     conversations_of_agent: dict[int, int] = {}
+    # Counts for "nothing lost, nothing doubled": every frame each side received, by token.
+    heard_by_agents: dict[str, int] = {}
+    answers_heard: dict[str, int] = {}
     agent_count = len(info["agents"])
 
     def url(index: int) -> str:
@@ -141,8 +149,10 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
                 token = message.get("text", "")
                 if frame.get("kind") != "message" or message.get("from_staff"):
                     continue
-                if token in sent_at and index == 0:
-                    latencies.append(time.perf_counter() - sent_at[token])
+                if index == 0:
+                    heard_by_agents[token] = heard_by_agents.get(token, 0) + 1
+                    if token in sent_at:
+                        latencies.append(time.perf_counter() - sent_at[token])
                 # One agent owns each conversation (conversation id modulo the number of agents) and answers.
                 conversation = message["conversation"]
                 owner = conversations_of_agent.setdefault(conversation, conversation % agent_count)
@@ -168,6 +178,8 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
                         lost.append(token)  # never answered live: a dropped delivery somewhere
                         break
                     text = (frame.get("message") or {}).get("text", "")
+                    if frame.get("kind") == "message" and text.startswith("re:"):
+                        answers_heard[text] = answers_heard.get(text, 0) + 1
                     if frame.get("kind") == "message" and text == "re:" + token:
                         latencies.append(time.perf_counter() - sent_at[text])
                         answered[token].set()
@@ -184,18 +196,36 @@ async def run_load(info: dict[str, Any], ports: list[int], messages: int) -> dic
     await asyncio.gather(*(event.wait() for event in connected))
     started = time.perf_counter()
     go.set()
-    await asyncio.gather(*requesters)
+    # Bounded: whatever is still waiting at the limit is cut off and counted, not left running.
+    _done, pending = await asyncio.wait(requesters, timeout=RUN_LIMIT_SECONDS)
     elapsed = time.perf_counter() - started
-    for task in agent_tasks:
+    for task in [*pending, *agent_tasks]:
         task.cancel()
+    await asyncio.gather(*pending, *agent_tasks, return_exceptions=True)
     total = 2 * messages * len(info["requesters"])
-    ordered = sorted(latencies)
+    ordered = sorted(latencies) or [0.0]
     return {
-        "lost": len(lost), "messages": total, "seconds": round(elapsed, 2),
+        "lost": len(lost), "cut_off": len(pending), "answered": sum(1 for event in answered.values() if event.is_set()),
+        "questions_heard": len(heard_by_agents),
+        "questions_doubled": sum(n - 1 for n in heard_by_agents.values()),
+        "answers_heard": len(answers_heard),
+        "answers_doubled": sum(n - 1 for n in answers_heard.values()), "messages": total, "seconds": round(elapsed, 2),
         "messages_per_second": round(total / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
     }
+
+
+def stored_counts() -> tuple[int, int, int]:
+    """Rows in the database after the run: messages, distinct texts, dialogs still unanswered."""
+    query = ("SELECT (SELECT count(*) FROM chat_chatmessage), (SELECT count(DISTINCT text) FROM chat_chatmessage), "
+             "(SELECT count(*) FROM chat_dialog WHERE answered_at IS NULL)")
+    out = subprocess.run(  # noqa: S603  (a fixed query on the local test server)
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB_NAME, "-tAc", query],  # noqa: S607
+        check=True, capture_output=True, text=True,
+    )
+    rows, distinct, open_dialogs = (int(part) for part in out.stdout.strip().split("|"))
+    return rows, distinct, open_dialogs
 
 
 def main() -> None:
@@ -224,7 +254,15 @@ def main() -> None:
             print(f"{layer}: {options.requesters} requesters, {options.agents} agents: "
                   f"{result['messages']} messages in {result['seconds']} s = {result['messages_per_second']} msg/s; "
                   f"delivery p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms; "
-                  f"questions left unanswered: {result['lost']}")
+                  f"questions left unanswered: {result['lost']}"
+                  + (f"; CUT OFF at {RUN_LIMIT_SECONDS} s with {result['cut_off']} requesters still waiting, "
+                     f"{result['answered']} questions answered" if result["cut_off"] else ""))
+            rows, distinct, open_dialogs = stored_counts()
+            expected = result["messages"]
+            print(f"  counts: questions sent {expected // 2}, heard by an agent {result['questions_heard']} "
+                  f"(doubled {result['questions_doubled']}); answers heard by requesters {result['answers_heard']} "
+                  f"(doubled {result['answers_doubled']}); stored messages {rows} (distinct {distinct}, "
+                  f"expected {expected}); dialogs left unanswered {open_dialogs}")
 
 
 if __name__ == "__main__":

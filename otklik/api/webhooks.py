@@ -20,8 +20,8 @@ from otklik.api.serializers import reject_unstorable_text
 from otklik.api.views import READ_ERRORS, WRITE_ERRORS, ListEndpoint, valid, viewer_of
 from otklik.integrations import delivery as webhook_delivery
 from otklik.integrations import services
+from otklik.integrations.kinds import WEBHOOK_KIND_CHOICES
 from otklik.integrations.models import SubscriptionScope, WebhookDelivery, WebhookSubscription
-from otklik.tickets.models import EventKind
 
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
 
@@ -41,7 +41,7 @@ class SubscriptionInput(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     url = serializers.URLField(max_length=500, validators=[HTTP_URL])
     event_kinds = serializers.ListField(
-        child=serializers.ChoiceField(EventKind.choices),
+        child=serializers.ChoiceField(WEBHOOK_KIND_CHOICES),
         required=False,
         default=list,
         help_text="Empty: every kind.",
@@ -57,13 +57,13 @@ class SubscriptionInput(serializers.Serializer[Any]):
 class SubscriptionPatchInput(SubscriptionInput):
     name = serializers.CharField(max_length=200, required=False)
     url = serializers.URLField(max_length=500, required=False, validators=[HTTP_URL])
-    event_kinds = serializers.ListField(child=serializers.ChoiceField(EventKind.choices), required=False)
+    event_kinds = serializers.ListField(child=serializers.ChoiceField(WEBHOOK_KIND_CHOICES), required=False)
     scope = serializers.ChoiceField(SubscriptionScope.choices, required=False)
     is_active = serializers.BooleanField(required=False)
 
 
 class DeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
-    event = serializers.IntegerField(source="event_id")
+    event = serializers.IntegerField(source="event_id", allow_null=True, help_text="Null for chat events.")
 
     class Meta:
         model = WebhookDelivery
@@ -71,6 +71,7 @@ class DeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
             "id",
             "uuid",
             "event",
+            "source_key",
             "event_kind",
             "state",
             "attempts",

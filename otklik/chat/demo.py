@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from otklik.accounts.models import Role, Team, User
-from otklik.chat import services
+from otklik.chat import firstline, services
 from otklik.chat.models import ChatMessage, Conversation, Dialog, Membership, SupportChat
 from otklik.core.errors import DomainError
 from otklik.sla.models import Schedule
@@ -80,7 +80,7 @@ def seed_demo_chats(now: datetime, *, days: int = 180, seed: int = 7, dialogs_pe
             allowed_origins="http://127.0.0.1:8000\nhttp://localhost:8000", allow_guests=True,
             first_response_minutes=10, schedule_id=schedule.pk if schedule else None,
         )
-        calendar = services.chat_calendar(chat)
+        calendar = firstline.chat_calendar(chat)
         people = _requesters(domains)
         conversations = {
             person.pk: Conversation.objects.create(chat=chat, requester=person, created_at=now - timedelta(days=days))
@@ -124,7 +124,7 @@ def seed_demo_chats(now: datetime, *, days: int = 180, seed: int = 7, dialogs_pe
             dialog = Dialog(
                 chat=chat, conversation=group[0].conversation, first_message=group[0], last_question_message=group[-1],
                 question_count=len(group), started_at=start,
-                due_at=calendar.due_at(start, 10) if calendar else start + timedelta(minutes=10),
+                **firstline.first_line_deadlines(chat, start),
             )
             if answer is not None:
                 plain = int((answer.created_at - start).total_seconds())

@@ -14,7 +14,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from otklik.chat.models import ChatMessage, Dialog
+from otklik.chat.models import ChatAttachment, ChatMessage, Dialog
 from otklik.chat.payloads import MESSAGE_RELATED, dialog_payload, message_payload
 
 logger = logging.getLogger(__name__)
@@ -60,3 +60,24 @@ def announce_message(message_id: int, dialog_id: int | None, *, changed: bool = 
 
 def announce_message_on_commit(message_id: int, dialog_id: int | None, *, changed: bool = False) -> None:
     transaction.on_commit(lambda: announce_message(message_id, dialog_id, changed=changed))
+
+
+def announce_new_on_commit(message: ChatMessage, dialog: Dialog | None, attachments: list[ChatAttachment]) -> None:
+    """A message just written: serialised now from the rows in hand (no reading back after commit: three
+    queries per message less under load), sent after commit."""
+    staff_event = {
+        "type": "chat.event", "kind": "message", "dialog": dialog_payload(dialog) if dialog is not None else None,
+        "message": message_payload(message, for_staff=True, attachments=attachments),
+    }
+    public_event = None if message.is_internal else {
+        "type": "chat.event", "kind": "message", "dialog": None, "viewer_author_id": message.author_id,
+        "message": message_payload(message, for_staff=False, attachments=attachments),
+    }
+    chat_id, conversation_id = message.chat_id, message.conversation_id
+
+    def send() -> None:
+        _send(staff_group(chat_id), staff_event)
+        if public_event is not None:
+            _send(conversation_group(chat_id, conversation_id), public_event)
+
+    transaction.on_commit(send)

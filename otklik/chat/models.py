@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team, User
+from otklik.security.framing import origins_from_lines
 from otklik.sla.models import Schedule
 from otklik.tickets.models import Ticket
 
@@ -56,7 +57,7 @@ class SupportChat(models.Model):
         return self.name
 
     def origins(self) -> list[str]:
-        return [line.strip().rstrip("/").lower() for line in self.allowed_origins.splitlines() if line.strip()]
+        return origins_from_lines(self.allowed_origins)
 
 
 class Conversation(models.Model):
@@ -148,7 +149,11 @@ class Dialog(models.Model):
     last_question_message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="+")
     question_count = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField(db_index=True)
+    # The chat's first-line target (otklik.chat.firstline): planned at the question, stamped by the SLA sweep.
     due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
     answer_message = models.ForeignKey(
         ChatMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -162,6 +167,7 @@ class Dialog(models.Model):
         indexes = [
             models.Index(fields=["chat", "started_at"], name="chat_dialog_chat_started"),
             models.Index(fields=["answered_at"], name="chat_dialog_answered"),
+            models.Index(fields=["due_at"], name="chat_dialog_due", condition=models.Q(answered_at__isnull=True)),
         ]
         constraints = [
             # At most one open question per conversation: the service appends to it until answered.

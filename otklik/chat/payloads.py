@@ -6,11 +6,12 @@ people's email (the same rule as `access.person_label`) and never receives inter
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.urls import reverse
 
-from otklik.chat.models import ChatMessage, Dialog
+from otklik.chat.models import ChatAttachment, ChatMessage, Dialog
 
 MESSAGE_RELATED = ("author", "conversation", "conversation__requester", "ticket", "ticket__status")
 
@@ -27,8 +28,12 @@ def author_of(message: ChatMessage, *, for_staff: bool, viewer_id: int | None = 
     return {"id": author.pk, "email": author.email if sees_email else "", "name": name}
 
 
-def message_payload(message: ChatMessage, *, for_staff: bool, viewer_id: int | None = None) -> dict[str, Any]:
-    ticket = message.ticket
+def message_payload(
+    message: ChatMessage, *, for_staff: bool, viewer_id: int | None = None,
+    attachments: Sequence[ChatAttachment] | None = None,
+) -> dict[str, Any]:
+    """`attachments`: the message's files when the caller has them in hand (else they are read)."""
+    ticket = message.ticket if message.ticket_id is not None else None
     return {
         "id": message.pk,
         "chat": message.chat_id,
@@ -48,7 +53,7 @@ def message_payload(message: ChatMessage, *, for_staff: bool, viewer_id: int | N
                 "filename": item.filename, "size": item.size, "content_type": item.content_type,
                 "url": reverse("chat:attachment", args=[item.token]),
             }
-            for item in message.attachments.all()
+            for item in (message.attachments.all() if attachments is None else attachments)
         ],
     }
 
@@ -63,6 +68,9 @@ def dialog_payload(dialog: Dialog) -> dict[str, Any]:
         "question_count": dialog.question_count,
         "started_at": dialog.started_at.isoformat(),
         "due_at": dialog.due_at.isoformat() if dialog.due_at else None,
+        "warn_at": dialog.warn_at.isoformat() if dialog.warn_at else None,
+        "warned_at": dialog.warned_at.isoformat() if dialog.warned_at else None,
+        "breached_at": dialog.breached_at.isoformat() if dialog.breached_at else None,
         "answer_message": dialog.answer_message_id,
         "answered_by": dialog.answered_by_id,
         "answered_at": dialog.answered_at.isoformat() if dialog.answered_at else None,

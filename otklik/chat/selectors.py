@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from otklik.accounts import access
 from otklik.accounts.models import User
+from otklik.chat.firstline import dialog_state
 from otklik.chat.models import ChatMessage, Conversation, Dialog, SupportChat
 from otklik.chat.payloads import MESSAGE_RELATED
 from otklik.core.errors import NotFound
@@ -98,13 +99,23 @@ class ConsoleRow:
     waiting_since: datetime | None
     due_at: datetime | None
     last_text: str
+    warn_at: datetime | None = None
+
+    def target_state(self, now: datetime) -> str:
+        """"overdue", "due_soon" or "": the console's badge, by the same rule as the sweep."""
+        return dialog_state(self, now)
+
+    @property
+    def answered_at(self) -> None:
+        return None  # a console row's deadlines are those of its open question
 
     def waiting_seconds(self, now: datetime) -> int | None:
         return None if self.waiting_since is None else max(0, int((now - self.waiting_since).total_seconds()))
 
 
 def console_conversations(viewer: User, chat_id: int, limit: int = 100) -> list[ConsoleRow]:
-    """The conversations of a chat for its console: unanswered questions first, longest waiting on top."""
+    """The conversations of a chat for its console: unanswered questions first, the nearest first-line deadline
+    (overdue ones) on top, then the longest waiting."""
     if not access.chat_serves(viewer, chat_id):
         raise NotFound()
     open_dialog = Dialog.objects.filter(conversation_id=OuterRef("pk"), answered_at__isnull=True)
@@ -116,18 +127,45 @@ def console_conversations(viewer: User, chat_id: int, limit: int = 100) -> list[
         .annotate(
             waiting_since=Subquery(open_dialog.values("started_at")[:1]),
             due_at=Subquery(open_dialog.values("due_at")[:1]),
+            warn_at=Subquery(open_dialog.values("warn_at")[:1]),
             last_text=Subquery(last.values("text")[:1]),
         )
-        .order_by(F("waiting_since").asc(nulls_last=True), F("last_message_at").desc(nulls_last=True), "-id")
+        .order_by(
+            # The target is per chat: with one, every open question has a deadline, answered ones none.
+            F("due_at").asc(nulls_last=True), F("waiting_since").asc(nulls_last=True),
+            F("last_message_at").desc(nulls_last=True), "-id",
+        )
     )
     return [
-        ConsoleRow(conversation=row, waiting_since=row.waiting_since, due_at=row.due_at, last_text=row.last_text or "")
+        ConsoleRow(conversation=row, waiting_since=row.waiting_since, due_at=row.due_at, last_text=row.last_text or "",
+                   warn_at=row.warn_at)
         for row in rows[:limit]
     ]
 
 
 def unanswered_count(viewer: User) -> int:
     return Dialog.objects.filter(chat__in=access.chats_served_by(viewer), answered_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class TargetCounts:
+    unanswered: int
+    due_soon: int
+    overdue: int
+
+
+def target_counts(viewer: User, now: datetime, chat_id: int | None = None) -> TargetCounts:
+    """Unanswered questions of the chats the viewer serves, and how many are near or past the first-line
+    target (by the deadlines, so a row the sweep has not reached yet counts too). One query."""
+    rows = Dialog.objects.filter(chat__in=access.chats_served_by(viewer), answered_at__isnull=True)
+    if chat_id is not None:
+        rows = rows.filter(chat_id=chat_id)
+    counts = rows.aggregate(
+        unanswered=Count("id"),
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        due_soon=Count("id", filter=Q(warn_at__lte=now) & (Q(due_at__isnull=True) | Q(due_at__gte=now))),
+    )
+    return TargetCounts(**{key: int(value or 0) for key, value in counts.items()})
 
 
 # ---------------------------------------------------------------- /my

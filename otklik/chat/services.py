@@ -12,7 +12,7 @@ import logging
 import mimetypes
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -23,14 +23,13 @@ from django.utils.translation import gettext as _
 from otklik.accounts import access
 from otklik.accounts.models import Organization, Role, Team, User
 from otklik.chat import live, signals
+from otklik.chat.firstline import chat_calendar, first_line_deadlines
 from otklik.chat.models import ChatAttachment, ChatMessage, Conversation, Dialog, Membership, SupportChat
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
-from otklik.sla.calendars import schedule_calendar_data
 from otklik.tickets import services as ticket_services
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import Source, Ticket
-from otklik.worktime import BusinessCalendar, CalendarConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -155,25 +154,6 @@ def guest_conversation_get(*, chat_id: int, key: str) -> Conversation:
 # ---------------------------------------------------------------- messages and dialogs
 
 
-def chat_calendar(chat: SupportChat) -> BusinessCalendar | None:
-    """The desk's working calendar for response metrics; None means around the clock."""
-    if chat.schedule is None:
-        return None
-    try:
-        return schedule_calendar_data(chat.schedule).build()
-    except CalendarConfigError:
-        logger.warning("chat %s: schedule %s is not usable, counting 24/7", chat.pk, chat.schedule_id)
-        return None
-
-
-def _due_at(chat: SupportChat, calendar: BusinessCalendar | None, start: datetime) -> datetime | None:
-    if not chat.first_response_minutes:
-        return None
-    if calendar is None:
-        return start + timedelta(minutes=chat.first_response_minutes)
-    return calendar.due_at(start, chat.first_response_minutes)
-
-
 def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
     """Open a question, add to it, or answer it. The conversation row is locked by the caller."""
     if message.is_internal:
@@ -185,12 +165,13 @@ def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
             open_dialog.question_count += 1
             open_dialog.save(update_fields=["last_question_message", "question_count"])
             return open_dialog
-        calendar = chat_calendar(chat) if chat.first_response_minutes else None
-        return Dialog.objects.create(
+        dialog = Dialog.objects.create(
             chat=chat, conversation_id=message.conversation_id, first_message=message,
             last_question_message=message, started_at=message.created_at,
-            due_at=_due_at(chat, calendar, message.created_at),
+            **first_line_deadlines(chat, message.created_at),
         )
+        signals.chat_dialog_changed.send(sender=Dialog, dialog=dialog, change="opened", at=message.created_at)
+        return dialog
     if open_dialog is None:
         return None  # a follow-up from staff answers nothing new
     calendar = chat_calendar(chat)
@@ -205,10 +186,12 @@ def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
     open_dialog.save(update_fields=[
         "answer_message", "answered_by", "answered_at", "response_seconds", "response_working_seconds",
     ])
+    signals.chat_dialog_changed.send(sender=Dialog, dialog=open_dialog, change="answered", at=end)
     return open_dialog
 
 
-def _store_files(message: ChatMessage, files: Sequence[InboundAttachment], now: datetime) -> None:
+def _store_files(message: ChatMessage, files: Sequence[InboundAttachment], now: datetime) -> list[ChatAttachment]:
+    stored = []
     for item in files:
         filename = safe_filename(item.filename)
         content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -218,6 +201,8 @@ def _store_files(message: ChatMessage, files: Sequence[InboundAttachment], now: 
         )
         attachment.file.save(attachment.token, ContentFile(item.content), save=False)
         attachment.save()
+        stored.append(attachment)
+    return stored
 
 
 @transaction.atomic
@@ -250,17 +235,22 @@ def chat_message_post(
     serves = author is not None and access.chat_serves(author, chat.pk)
     if serves:
         assert author is not None
-        if not access.chat_may_answer(author, chat.pk):
+        if not access.chat_writer(author):  # serves it already: only whether they may write is left
             raise PermissionDenied()
         if conversation is None or conversation.chat_id != chat.pk:
             raise InvalidInput(_("Choose the conversation to answer."), errors={"conversation": _("Required.")})
     elif author is not None:
         if is_internal:
             raise PermissionDenied(_("Internal remarks are for support staff only."))
-        own = conversation_of(chat=chat, requester=author, now=now)
-        if conversation is not None and conversation.pk != own.pk:
-            raise NotFound()
-        conversation = own
+        if conversation is not None and conversation.chat_id == chat.pk and conversation.requester_id == author.pk:
+            # Their own thread in hand (a socket's): only the membership is checked again.
+            if not access.chats_askable_by(author).filter(pk=chat.pk).exists():
+                raise NotFound()
+        else:
+            own = conversation_of(chat=chat, requester=author, now=now)
+            if conversation is not None and conversation.pk != own.pk:
+                raise NotFound()
+            conversation = own
     else:
         if conversation is None or conversation.chat_id != chat.pk or conversation.requester_id is not None:
             raise NotFound()
@@ -275,11 +265,11 @@ def chat_message_post(
         chat=chat, conversation=locked, author=author, from_staff=serves, is_internal=is_internal and serves,
         text=text, html=sanitize_html(html), external_id=(external_id or "")[:200], created_at=now,
     )
-    _store_files(message, attachments, now)
+    stored = _store_files(message, attachments, now)
     dialog = _dialog_track(message, chat)
     locked.last_message_at = now
     locked.save(update_fields=["last_message_at"])
-    live.announce_message_on_commit(message.pk, dialog.pk if dialog is not None else None)
+    live.announce_new_on_commit(message, dialog, stored)
     signals.chat_message_posted.send(sender=ChatMessage, message=message)
     return message
 

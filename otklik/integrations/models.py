@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import User
+from otklik.integrations.kinds import CHAT_KINDS
 from otklik.tickets.models import EventKind, TicketEvent
 
 
@@ -56,6 +57,8 @@ class WebhookSubscription(models.Model):
     def wants(self, kind: str) -> bool:
         if kind == EventKind.NOTE_ADDED and self.scope != SubscriptionScope.STAFF:
             return False
+        if kind in CHAT_KINDS:
+            return kind in (self.event_kinds or [])  # opt-in: see otklik.integrations.kinds
         return not self.event_kinds or kind in self.event_kinds
 
 
@@ -66,7 +69,9 @@ class DeliveryState(models.TextChoices):
 
 
 class WebhookDelivery(models.Model):
-    """Written in the same transaction as its TicketEvent: the outbox row a worker later sends."""
+    """Written in the same transaction as its TicketEvent (or chat message / dialog change): the outbox row a
+    worker later sends. Chat deliveries have no ticket event; their payload is built when written and their
+    `source_key` (e.g. `chat.message.created:42`) keeps them once per subscription."""
 
     uuid = models.UUIDField(_("delivery id"), default=uuid.uuid4, unique=True, editable=False)
     subscription = models.ForeignKey(
@@ -75,7 +80,10 @@ class WebhookDelivery(models.Model):
         on_delete=models.CASCADE,
         related_name="deliveries",
     )
-    event = models.ForeignKey(TicketEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        TicketEvent, verbose_name=_("event"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    source_key = models.CharField(_("source"), max_length=100, blank=True)
     event_kind = models.CharField(_("event kind"), max_length=40)
     state = models.CharField(_("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -97,6 +105,10 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = _("webhook deliveries")
         constraints = [
             models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once_per_event"),
+            models.UniqueConstraint(
+                fields=["subscription", "source_key"], condition=~models.Q(source_key=""),
+                name="webhook_delivery_once_per_source",
+            ),
         ]
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_delivery_due")]
 

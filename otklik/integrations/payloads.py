@@ -19,7 +19,7 @@ from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 PAYLOAD_VERSION = 1
 
 
-def _person(user: User | None) -> dict[str, Any] | None:
+def person(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "email": user.email, "name": user.get_full_name() or user.email}
@@ -45,7 +45,7 @@ def _message(message: Message) -> dict[str, Any]:
     return {
         "id": message.pk,
         "is_internal": message.is_internal,
-        "author": _person(message.author),
+        "author": person(message.author),
         "channel": message.channel,
         "body_text": message.body_text,
         "body_html": message.body_html,
@@ -58,6 +58,8 @@ def _message(message: Message) -> dict[str, Any]:
 
 
 def payload_build(delivery: WebhookDelivery) -> dict[str, Any]:
+    """A ticket event's payload (a chat event's is written with its delivery, `chat_events.py`)."""
+    assert delivery.event_id is not None
     event = TicketEvent.objects.select_related("actor").get(pk=delivery.event_id)
     ticket = Ticket.objects.select_related(
         "status",
@@ -79,7 +81,7 @@ def payload_build(delivery: WebhookDelivery) -> dict[str, Any]:
             "id": event.pk,
             "kind": event.kind,
             "created_at": event.created_at.isoformat(),
-            "actor": _person(event.actor),
+            "actor": person(event.actor),
             "data": _event_data(event, hidden),
         },
         "ticket": {
@@ -91,11 +93,11 @@ def payload_build(delivery: WebhookDelivery) -> dict[str, Any]:
             "status": {"code": ticket.status.code, "kind": ticket.status.kind},
             "priority": {"code": ticket.priority.code, "rank": ticket.priority.rank},
             "source": ticket.source,
-            "requester": _person(ticket.requester),
+            "requester": person(ticket.requester),
             "organization": (
                 {"id": ticket.organization_id, "name": ticket.organization.name} if ticket.organization else None
             ),
-            "assignee": _person(ticket.assignee),
+            "assignee": person(ticket.assignee),
             "team": {"id": ticket.team_id, "name": ticket.team.name} if ticket.team else None,
             "category": {"id": ticket.category_id, "path": ticket.category.path} if ticket.category else None,
             "request_type": ticket.request_type.code if ticket.request_type else None,

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Role, User
 from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
+from otklik.integrations.kinds import WEBHOOK_KINDS
 from otklik.integrations.models import SubscriptionScope, WebhookSubscription
-from otklik.tickets.models import EventKind
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -33,7 +33,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
             errors["url"] = _("Enter an http or https URL.")
     if "event_kinds" in values:
         kinds: Sequence[str] = values["event_kinds"] or []
-        unknown = [kind for kind in kinds if kind not in EventKind.values]
+        unknown = [kind for kind in kinds if kind not in WEBHOOK_KINDS]
         if unknown:
             errors["event_kinds"] = _("Unknown event kinds: %(kinds)s.") % {"kinds": ", ".join(unknown)}
         cleaned["event_kinds"] = sorted(set(kinds))

@@ -5,7 +5,7 @@ admin's edit no longer renders. Templates use Django template syntax over plain 
 
     recipient_name, ticket_number, ticket_subject, ticket_url, rating_url, status, status_kind,
     previous_status, priority, team, assignee_name, actor_name, message_text, event_kind,
-    sla_target, due_at, minutes, custom_subject, custom_body, site_name
+    sla_target, due_at, minutes, custom_subject, custom_body, site_name, chat_name, chat_url
 """
 
 from __future__ import annotations
@@ -254,6 +254,30 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     topics.AUTOMATION_NOTICE: {
         "en": ("{{ custom_subject }}", "{{ custom_body }}\n\n{{ ticket_url }}\n"),
         "ru": ("{{ custom_subject }}", "{{ custom_body }}\n\n{{ ticket_url }}\n"),
+    },
+    topics.CHAT_DIALOG_DUE_SOON: {
+        "en": (
+            "[{{ chat_name }}] A question waits for an answer",
+            "{{ requester_name }} asked in {{ chat_name }} and nobody has answered yet. "
+            "The first-line target is {{ due_at }}.\n\n{{ chat_url }}\n",
+        ),
+        "ru": (
+            "[{{ chat_name }}] Вопрос ждёт ответа",
+            "{{ requester_name }} спросил(а) в чате «{{ chat_name }}», ответа ещё нет. "
+            "Срок первой линии — {{ due_at }}.\n\n{{ chat_url }}\n",
+        ),
+    },
+    topics.CHAT_DIALOG_OVERDUE: {
+        "en": (
+            "[{{ chat_name }}] A question passed its first-line target",
+            "{{ requester_name }} asked in {{ chat_name }} and is still waiting: the first-line target "
+            "was {{ due_at }}.\n\n{{ chat_url }}\n",
+        ),
+        "ru": (
+            "[{{ chat_name }}] Просрочен ответ первой линии",
+            "{{ requester_name }} спросил(а) в чате «{{ chat_name }}» и всё ещё ждёт: срок первой линии "
+            "был {{ due_at }}.\n\n{{ chat_url }}\n",
+        ),
     },
 }
 

@@ -141,6 +141,9 @@ def notice_context(notice: Notice) -> dict[str, str]:
         context["sla_target"] = SLA_TARGET_WORDS.get(metric, {}).get(translation.get_language() or "en", metric)
         context["due_at"] = _local_time(data.get("due_at"), recipient)
     context.update(notice.extra)
+    if "due_at_iso" in notice.extra:
+        # An instant passed by a direct notice, shown in the recipient's own time zone.
+        context["due_at"] = _local_time(notice.extra["due_at_iso"], recipient)
     return context
 
 

@@ -45,6 +45,8 @@ LEAD_UNASSIGNED_TOO_LONG = "lead_unassigned_too_long"
 LEAD_NO_ASSIGNEE_FOUND = "lead_no_assignee_found"
 WATCHER_UPDATE = "watcher_update"
 AUTOMATION_NOTICE = "automation_notice"
+CHAT_DIALOG_DUE_SOON = "chat_dialog_due_soon"
+CHAT_DIALOG_OVERDUE = "chat_dialog_overdue"
 
 TOPICS: dict[str, Topic] = {
     topic.code: topic
@@ -66,6 +68,8 @@ TOPICS: dict[str, Topic] = {
         Topic(LEAD_NO_ASSIGNEE_FOUND, Audience.STAFF, _("Nobody could be assigned to a ticket automatically")),
         Topic(WATCHER_UPDATE, Audience.ANYONE, _("Updates on tickets I watch")),
         Topic(AUTOMATION_NOTICE, Audience.ANYONE, _("Messages from automation rules")),
+        Topic(CHAT_DIALOG_DUE_SOON, Audience.STAFF, _("A chat question of my desk nears its first-line target")),
+        Topic(CHAT_DIALOG_OVERDUE, Audience.STAFF, _("A chat question of my desk passed its first-line target")),
     ]
 }
 

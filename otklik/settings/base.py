@@ -286,6 +286,11 @@ OTKLIK_MAX_REQUESTER_UPLOAD_BYTES = int(
     os.environ.get("OTKLIK_MAX_REQUESTER_UPLOAD_BYTES", str(10 * 1024 * 1024))
 )
 OTKLIK_TICKET_NUMBER_START = int(os.environ.get("OTKLIK_TICKET_NUMBER_START", "1"))
+# Intranet pages that may frame the "my requests" widget (/portal/widget/): comma-separated origins such as
+# https://intranet.example.com; empty: the widget may not be framed anywhere.
+OTKLIK_INTRANET_WIDGET_ORIGINS = [
+    item.strip() for item in os.environ.get("OTKLIK_INTRANET_WIDGET_ORIGINS", "").split(",") if item.strip()
+]
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -30,7 +30,7 @@ def configure(settings: dict[str, Any]) -> None:
     if redis_url:
         settings["CHANNEL_LAYERS"] = {
             "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                        "CONFIG": {"hosts": [redis_url], "capacity": 1000}}
+                        "CONFIG": {"hosts": [redis_layer_host(redis_url)], "capacity": 1000}}
         }
     else:
         # Room for bursts: a live chat's staff group hears every message of every conversation.
@@ -47,3 +47,14 @@ def configure(settings: dict[str, Any]) -> None:
     # Rows per page of agent lists; seconds between list refreshes.
     settings.setdefault("OTKLIK_LIST_PAGE_SIZE", 50)
     settings.setdefault("OTKLIK_LIST_REFRESH_SECONDS", 30)
+
+
+# channels_redis waits for a socket's next message with a blocking BZPOPMIN of 5 s, and redis-py (8.x)
+# gives every connection a 5 s read timeout by default: on a busy machine the reply comes a little late, the
+# read times out, the consumer dies and the messages on their way to that socket are lost (measured by
+# bench/bench_chat.py, two processes). The read timeout is kept, but well above the blocking wait.
+REDIS_LAYER_READ_TIMEOUT = 30
+
+
+def redis_layer_host(url: str) -> dict[str, Any]:
+    return {"address": url, "socket_timeout": REDIS_LAYER_READ_TIMEOUT, "socket_connect_timeout": 5}

@@ -143,10 +143,15 @@ class SlaPolicy(models.Model):
         return self.reaction_minutes if metric == Metric.REACTION else self.resolution_minutes
 
     def warn_minutes(self, target_minutes: int) -> int:
-        """SPEC 5: the configured threshold, else 20 % of the target rounded up, at least 5."""
-        if self.warn_before_minutes is not None:
-            return self.warn_before_minutes
-        return max(5, -(-target_minutes // 5))
+        return warn_minutes_for(target_minutes, self.warn_before_minutes)
+
+
+def warn_minutes_for(target_minutes: int, configured: int | None = None) -> int:
+    """SPEC 5: the configured threshold, else 20 % of the target rounded up, at least 5. Also the rule of
+    first-line targets outside tickets (`otklik.sla.targets`)."""
+    if configured is not None:
+        return configured
+    return max(5, -(-target_minutes // 5))
 
 
 class ExceptionKind(models.TextChoices):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts import access
 from otklik.accounts.models import Team, User
 from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from otklik.sla import targets
 from otklik.sla.calendars import SlaConfigError, calendar_for_key, policy_calendar
 from otklik.sla.clock import (
     CANCELLED,
@@ -433,10 +434,12 @@ class SweepResult:
     suppressed: int = 0
     busy: int = 0
     batches: int = 0
+    # Counts of the other targets the sweep watches (`otklik.sla.targets`), e.g. "chat_dialogs_breached".
+    others: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
         return {"breached": self.breached, "warned": self.warned, "suppressed": self.suppressed,
-                "busy": self.busy, "batches": self.batches}
+                "busy": self.busy, "batches": self.batches, **self.others}
 
 
 def sla_sweep(*, now: datetime, batch_size: int = 500) -> SweepResult:
@@ -447,7 +450,9 @@ def sla_sweep(*, now: datetime, batch_size: int = 500) -> SweepResult:
         seen, done = _sweep_round(now, batch_size, result)
         result.batches += 1 if seen else 0
         if seen < batch_size or done == 0:
-            return result
+            break
+    result.others = targets.sweep_hooks_run(now=now)
+    return result
 
 
 def _insert_notices(rows: list[tuple[int, str, datetime]], now: datetime) -> set[tuple[int, str]]:

@@ -17,7 +17,7 @@ from otklik.accounts.models import Role, User
 from otklik.core.errors import NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets.models import RequestType, Ticket
+from otklik.tickets.models import DONE_KINDS, RequestType, Ticket
 from otklik.web.queues import queue_get
 
 CURSOR_SALT = "otklik.web.list-cursor"
@@ -282,6 +282,15 @@ def portal_tickets(user: User, scope: str) -> QuerySet[Ticket]:
     if scope == "organization" and user.organization_id is not None:
         return tickets.filter(organization_id=user.organization_id).exclude(requester_id=user.pk)
     return tickets.filter(Q(requester_id=user.pk) | Q(watchers=user.pk)).distinct()
+
+
+def intranet_requests(user: User, limit: int = 10) -> list[Ticket]:
+    """The intranet widget's list: the person's own requests still in progress, nearest due first. Rooted in
+    `tickets_visible_to`, one query."""
+    return list(
+        tickets_visible_to(user).filter(requester_id=user.pk).exclude(status__kind__in=DONE_KINDS)
+        .select_related("status").order_by(F("sla_next_due_at").asc(nulls_last=True), "-updated_at", "-id")[:limit]
+    )
 
 
 def agents() -> QuerySet[User]:

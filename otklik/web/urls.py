@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from otklik.web.views import account, agent, canned, common, directory, macros, maillog, portal, ticket
+from otklik.web.views import account, agent, canned, common, directory, intranet, macros, maillog, portal, ticket
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", common.home, name="home"),
@@ -37,6 +37,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("macros/<int:pk>/delete/", macros.macro_delete, name="macro_delete"),
     path("portal/", portal.my_requests, name="portal_home"),
     path("portal/new/", portal.catalogue, name="portal_catalogue"),
+    path("portal/widget/", intranet.widget, name="intranet_widget"),
+    path("portal/widget/embed.js", intranet.widget_script, name="intranet_widget_script"),
     path("portal/new/<slug:code>/", portal.submit, name="portal_submit"),
     path("portal/requests/<int:number>/created/", portal.created, name="portal_created"),
     path("portal/requests/<int:number>/reply/", portal.reply, name="portal_reply"),

@@ -214,6 +214,9 @@ ROUTES: dict[str, Rule] = {
     "chat:widget": Covered("tests/chat/test_chat_pages.py", "allowed origins; guests only where allowed"),
     "chat:widget_guest": Covered("tests/chat/test_chat_pages.py", "guests only where the chat allows them"),
     "chat:widget_script": Covered("tests/chat/test_chat_pages.py", "the embed script of a chat"),
+    "chat:upload": Covered("tests/chat/test_chat_uploads.py", "members of the conversation, the desk; guests own"),
+    "intranet_widget": Covered("tests/web/test_intranet_widget.py", "own open requests only; framing by origin"),
+    "intranet_widget_script": Covered("tests/web/test_intranet_widget.py", "the embed script, no data"),
     # ---- Telegram
     "telegram:webhook": Covered("tests/telegram/test_telegram_access.py", "bot ids: the secret-token header"),
     "telegram:link": Covered("tests/telegram/test_telegram_access.py", "one's own deep link only"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otklik.chat import selectors, services
+from otklik.chat import firstline, selectors, services
 from otklik.chat.models import ChatMessage, Conversation, Dialog
 from otklik.sla.models import Schedule
 from otklik.testing import factories
@@ -76,7 +76,7 @@ def test_metrics_equal_a_recomputation_from_raw_messages(people, chats, script, 
         elif who - 2 in conversations:
             services.chat_message_post(chat=chat, author=people.fiona, text="a", conversation=conversations[who - 2],
                                        is_internal=internal, now=moment)
-    expected = _recompute(chat.pk, services.chat_calendar(chat))
+    expected = _recompute(chat.pk, firstline.chat_calendar(chat))
     measured = selectors.first_line_metrics(people.fiona, start=date(2026, 3, 1), end=date(2026, 12, 31))
     assert measured == pytest.approx(expected) if expected["dialogs"] else measured == expected
 

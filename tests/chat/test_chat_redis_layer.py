@@ -1,9 +1,11 @@
 """Across processes the chat needs a shared layer: two consumers on two Redis-layer instances (as two web
-processes would have) hear each other's messages. Uses Redis database 2 of the shared server."""
+processes would have) hear each other's messages. Uses Redis database 2 of the shared server (or
+OTKLIK_TEST_REDIS_URL)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from typing import Any
 
@@ -11,9 +13,17 @@ import pytest
 
 channels_redis = pytest.importorskip("channels_redis.core")
 
-REDIS_URL = "redis://127.0.0.1:6379/2"
+REDIS_URL = os.environ.get("OTKLIK_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 
+from otklik.settings.web import redis_layer_host  # noqa: E402
 from tests.chat.ws import in_own_loop  # noqa: E402
+
+
+def test_the_layer_reads_longer_than_its_blocking_wait():
+    """A read timeout at or under channels_redis' 5 s BZPOPMIN kills consumers on a busy machine."""
+    layer = channels_redis.RedisChannelLayer(hosts=[redis_layer_host(REDIS_URL)])
+    pool = layer.create_pool(0)
+    assert pool.connection_kwargs["socket_timeout"] > 2 * layer.brpop_timeout
 
 
 async def _round_trip() -> Any:
@@ -49,7 +59,7 @@ def test_consumer_over_the_redis_layer(people, chats, settings, now):
 
     settings.CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"otklik-test-{uuid.uuid4().hex[:8]}"},
+        "CONFIG": {"hosts": [redis_layer_host(REDIS_URL)], "prefix": f"otklik-test-{uuid.uuid4().hex[:8]}"},
     }}
     channel_layers.backends.clear()
 

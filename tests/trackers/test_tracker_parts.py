@@ -122,7 +122,7 @@ def test_a_link_is_announced_to_webhook_subscribers(people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
     services.issue_link(actor=people.adam, ticket_id=ticket.pk, connection_id=connection.pk, reference="3", now=now)
     delivery = WebhookDelivery.objects.get()
-    assert delivery.event_kind == "linked"
+    assert delivery.event_kind == "linked" and delivery.event is not None
     assert delivery.event.data["external"] == {"tracker": connection.pk, "kind": "github", "issue": "acme/shop#3",
                                                "url": ""}
 
@@ -136,6 +136,7 @@ def test_an_unlink_is_announced_and_shown_in_the_history(people, now, client):
     services.issue_unlink(actor=people.adam, ticket_id=ticket.pk, link_id=link.pk, now=now)
 
     delivery = WebhookDelivery.objects.get()
+    assert delivery.event is not None
     assert delivery.event_kind == "unlinked" and delivery.event.data["external"]["issue"] == "OPS-4"
     assert ExternalIssue.objects.filter(key="OPS-4").exists() and not TicketIssueLink.objects.exists()
     client.force_login(people.adam)

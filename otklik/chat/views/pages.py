@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +24,7 @@ from otklik.accounts.models import User
 from otklik.chat import selectors, services
 from otklik.chat.models import SupportChat
 from otklik.core.errors import DomainError, InvalidInput
+from otklik.security.framing import embed_script, framed_by_origins
 from otklik.web.views.base import current_user
 
 
@@ -59,11 +59,13 @@ def console(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = access.chats_served_by(user).select_related("team").filter(pk=chat_id).first()
     if chat is None:
         raise Http404
+    now = timezone.now()
     return render(request, "chat/console.html", {
         "chat": chat,
+        "counts": selectors.target_counts(user, now, chat.pk),
         "chats": access.chats_served_by(user).filter(is_active=True).order_by("name", "id"),
         "rows": selectors.console_conversations(user, chat.pk),
-        "now": timezone.now(),
+        "now": now,
         "socket_path": _socket_path(chat),
         "may_answer": access.chat_may_answer(user, chat.pk),
         "may_make_tickets": access.chat_may_make_tickets(user, chat.pk, chat.team_id),
@@ -99,12 +101,7 @@ def _guest_session_key(chat_id: int) -> str:
 
 
 def _framed_by_origins(response: HttpResponse, chat: SupportChat) -> HttpResponse:
-    """Open framing for this response only, and only to the chat's allowed origins."""
-    policy: dict[str, Any] = dict(settings.SECURE_CSP)
-    policy["frame-ancestors"] = chat.origins() or ["'none'"]
-    response._csp_config = policy  # type: ignore[attr-defined]  # Django's per-response CSP override
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return framed_by_origins(response, chat.origins())
 
 
 def _widget_chat(chat_id: int) -> SupportChat:
@@ -163,13 +160,4 @@ def widget_script(request: HttpRequest, chat_id: int) -> HttpResponse:
     """`<script src=".../embed.js">`: adds the widget's iframe to the page that includes it."""
     chat = _widget_chat(chat_id)
     url = request.build_absolute_uri(reverse("chat:widget", args=[chat.pk]))
-    body = (
-        "(function(){var f=document.createElement('iframe');"
-        f"f.src={url!r};f.title={str(chat.name)[:100]!r};"
-        "f.style.cssText='border:1px solid #ccc;border-radius:8px;width:360px;height:520px';"
-        "f.setAttribute('data-otklik-chat','');"
-        "(document.currentScript&&document.currentScript.parentNode||document.body).appendChild(f);})();"
-    )
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return embed_script(frame_url=url, title=str(chat.name), marker="data-otklik-chat")

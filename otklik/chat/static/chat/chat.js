@@ -12,6 +12,7 @@
   var list = document.getElementById("chat-messages");
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-text");
+  var filesInput = document.getElementById("chat-files");
   var internal = document.getElementById("chat-internal");
   var typingBox = document.getElementById("chat-typing");
   var commandBox = document.getElementById("chat-command");
@@ -111,15 +112,20 @@
     var badge = row.querySelector("[data-wait]");
     if (dialog && !dialog.answered_at) {
       if (!badge) {
-        badge = el("span", "badge text-bg-warning", strings.waiting);
+        badge = el("span", "badge text-bg-secondary", strings.waiting);
         badge.dataset.wait = "";
         row.appendChild(badge);
       }
       row.dataset.waitingSince = dialog.started_at;
+      if (dialog.due_at) { row.dataset.dueAt = dialog.due_at; }
+      if (dialog.warn_at) { row.dataset.warnAt = dialog.warn_at; }
+      paintTargets();
       if (!row.previousElementSibling || !row.previousElementSibling.dataset.waitingSince) { conversations.prepend(row); }
     } else if (dialog && dialog.answered_at && badge) {
       badge.remove();
       delete row.dataset.waitingSince;
+      delete row.dataset.dueAt;
+      delete row.dataset.warnAt;
     }
   }
 
@@ -246,6 +252,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = input.value.trim();
+      if (filesInput && filesInput.files.length) { upload(text); return; }
       if (!text) { return; }
       send({ type: "message", text: text, conversation: selected, internal: !!(internal && internal.checked) });
       input.value = "";
@@ -253,6 +260,42 @@
     input.addEventListener("input", function () {
       var now = Date.now();
       if (now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing", conversation: selected }); }
+    });
+  }
+  // The first-line target's badge, by the sweep's rule: amber from the warning instant, red past the deadline.
+  function paintTargets() {
+    if (!conversations) { return; }
+    var now = Date.now();
+    conversations.querySelectorAll("[data-due-at]").forEach(function (row) {
+      var badge = row.querySelector("[data-wait]");
+      if (!badge) { return; }
+      var state = Date.parse(row.dataset.dueAt) < now ? "overdue"
+        : (row.dataset.warnAt && Date.parse(row.dataset.warnAt) <= now ? "due_soon" : "");
+      badge.dataset.targetState = state;
+      badge.className = "badge " + (state === "overdue" ? "text-bg-danger" : state === "due_soon" ? "text-bg-warning" : "text-bg-secondary");
+    });
+  }
+  setInterval(paintTargets, 30000);
+
+  // Files go over HTTP (the socket carries text only); the stored message then reaches every socket.
+  function upload(text) {
+    var data = new FormData();
+    Array.prototype.forEach.call(filesInput.files, function (file) { data.append("files", file); });
+    data.append("text", text);
+    if (selected) { data.append("conversation", selected); }
+    if (internal && internal.checked) { data.append("internal", "1"); }
+    fetch(app.dataset.upload, {
+      method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRFToken": app.dataset.csrf },
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      commandBox.textContent = "";
+      if (!result.ok) {
+        commandBox.appendChild(el("div", "alert alert-danger py-1 small", result.body.error || ""));
+        return;
+      }
+      input.value = "";
+      filesInput.value = "";  // the message itself arrives over the socket, in order with the others
     });
   }
   connect();
