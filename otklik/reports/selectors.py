@@ -12,13 +12,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Organization, Team, User
 from otklik.core.errors import InvalidInput
 from otklik.reports.filters import ReportFilters, category_subtree, scoped_tickets, zone
+from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
 from otklik.reports.stats import interpolated, percentiles, streamed_values
 from otklik.tickets.models import Category, Priority, RequestType, Source, Status, Ticket, TicketRating
 
@@ -92,27 +93,24 @@ def metric_tickets(viewer: User, filters: ReportFilters, metric: str, *, by: str
 
 # ---------------------------------------------------------------- second line and overview
 
+def _finished(sums: dict[str, int]) -> dict[str, Any]:
+    def avg(total: str, count: str) -> float | None:
+        value = average(sums[total], sums[count])
+        return None if value is None else round(value, 1)
+
+    return {
+        "new": sums["new"], "closed": sums["closed"], "open_at_end": sums["open_at_end"],
+        "responded": sums["responded"],
+        "avg_resolution_seconds": avg("resolution_sum", "resolution_n"),
+        "avg_resolution_working_seconds": avg("resolution_working_sum", "resolution_n"),
+        "avg_first_response_seconds": avg("first_response_sum", "first_response_n"),
+        "avg_first_response_working_seconds": avg("first_response_working_sum", "first_response_n"),
+    }
+
+
 def second_line(viewer: User, filters: ReportFilters) -> dict[str, Any]:
-    # Only tickets that can count in any of the numbers: created before the end and not finished (resolved
-    # and first answered) before the start. The same result, without joining the whole history.
-    tickets = scoped_tickets(viewer, filters).filter(
-        Q(created_at__lt=filters.until)
-        & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.since) | Q(first_response_at__gte=filters.since))
-    )
-    found = tickets.aggregate(
-        new=Count("pk", filter=metric_condition("new", filters)),
-        closed=Count("pk", filter=metric_condition("closed", filters)),
-        open_at_end=Count("pk", filter=metric_condition("open_at_end", filters)),
-        responded=Count("pk", filter=metric_condition("responded", filters)),
-        avg_resolution_seconds=Avg(f"{TIMES}resolution_seconds", filter=metric_condition("closed", filters)),
-        avg_resolution_working_seconds=Avg(f"{TIMES}resolution_working_seconds",
-                                           filter=metric_condition("closed", filters)),
-        avg_first_response_seconds=Avg(f"{TIMES}first_response_seconds",
-                                       filter=metric_condition("responded", filters)),
-        avg_first_response_working_seconds=Avg(f"{TIMES}first_response_working_seconds",
-                                               filter=metric_condition("responded", filters)),
-    )
-    return {key: (round(value, 1) if isinstance(value, float) else value) for key, value in found.items()}
+    """New, closed, open at the end, first answered, and average times (monthly rollups where exact)."""
+    return _finished(second_line_sums(viewer, filters))
 
 
 def _month_start(day: date, back: int) -> date:
@@ -125,35 +123,18 @@ def monthly_trend(viewer: User, filters: ReportFilters, *, months: int = 12) -> 
     first = _month_start(filters.end, months - 1)
     last_start = _month_start(filters.end, 0)
     span = filters.with_period(first, _month_start(filters.end, -1) - timedelta(days=1))
-    tickets = scoped_tickets(viewer, span).order_by()
-    tz = zone()
-    created = dict(tickets.filter(metric_condition("new", span)).annotate(m=TruncMonth("created_at", tzinfo=tz))
-                   .values("m").annotate(n=Count("pk")).values_list("m", "n"))
-    closed = {row["m"]: row for row in tickets.filter(metric_condition("closed", span))
-              .annotate(m=TruncMonth("resolved_at", tzinfo=tz)).values("m")
-              .annotate(n=Count("pk"), res=Avg(f"{TIMES}resolution_seconds"),
-                        res_w=Avg(f"{TIMES}resolution_working_seconds"))}
-    responded = {row["m"]: row for row in tickets.filter(metric_condition("responded", span))
-                 .annotate(m=TruncMonth("first_response_at", tzinfo=tz)).values("m")
-                 .annotate(fr=Avg(f"{TIMES}first_response_seconds"),
-                           fr_w=Avg(f"{TIMES}first_response_working_seconds"))}
-
-    def by_month(found: dict[Any, Any], month: date) -> Any:
-        for key, value in found.items():
-            if key is not None and (key.date() if hasattr(key, "date") else key) == month:
-                return value
-        return None
-
+    found = month_sums(viewer, span)
     rows = []
     month = first
     while month <= last_start:
-        closed_row = by_month(closed, month) or {}
-        responded_row = by_month(responded, month) or {}
+        sums = found.get(month) or dict.fromkeys(SUMS, 0)
         rows.append({
-            "month": month.strftime("%Y-%m"), "new": by_month(created, month) or 0, "closed": closed_row.get("n", 0),
-            "avg_resolution_seconds": closed_row.get("res"), "avg_resolution_working_seconds": closed_row.get("res_w"),
-            "avg_first_response_seconds": responded_row.get("fr"),
-            "avg_first_response_working_seconds": responded_row.get("fr_w"),
+            "month": month.strftime("%Y-%m"), "new": sums["new"], "closed": sums["closed"],
+            "avg_resolution_seconds": average(sums["resolution_sum"], sums["resolution_n"]),
+            "avg_resolution_working_seconds": average(sums["resolution_working_sum"], sums["resolution_n"]),
+            "avg_first_response_seconds": average(sums["first_response_sum"], sums["first_response_n"]),
+            "avg_first_response_working_seconds": average(sums["first_response_working_sum"],
+                                                          sums["first_response_n"]),
         })
         month = _month_start(month, -1)
     while len(rows) > 1 and not (rows[0]["new"] or rows[0]["closed"]):
