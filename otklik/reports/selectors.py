@@ -20,6 +20,7 @@ from otklik.accounts.models import Organization, Team, User
 from otklik.core.errors import InvalidInput
 from otklik.reports.filters import ReportFilters, category_subtree, scoped_tickets, zone
 from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
+from otklik.reports.quality import csat_tickets, sla_tickets
 from otklik.reports.stats import interpolated, percentiles, streamed_values
 from otklik.tickets.models import Category, Priority, RequestType, Source, Status, Ticket, TicketRating
 
@@ -75,7 +76,12 @@ def breakdown_condition(by: str, key: str) -> Q:
 
 def metric_tickets(viewer: User, filters: ReportFilters, metric: str, *, by: str = "", key: str | None = None,
                    column: str = "") -> QuerySet[Ticket]:
-    """Exactly the tickets behind one number: a second-line metric, or a breakdown cell."""
+    """Exactly the tickets behind one number: a second-line metric, a breakdown cell, an SLA met/breached
+    count (`column` is the clock metric, `by`/`key` its group) or a CSAT count (`key` is the score)."""
+    if metric in ("sla_met", "sla_breached"):
+        return sla_tickets(viewer, filters, met=metric == "sla_met", clock_metric=column, by=by, key=key or "")
+    if metric == "csat":
+        return csat_tickets(viewer, filters, score=key or "")
     tickets = scoped_tickets(viewer, filters)
     if by == "rating":
         tickets = with_latest_score(tickets)
@@ -305,12 +311,14 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
 
 
 def overview(viewer: User, filters: ReportFilters) -> dict[str, Any]:
-    from otklik.reports.first_line import first_line, first_line_trend
+    from otklik.reports.first_line import first_line, first_line_trend, has_chats
 
+    chats = has_chats(viewer)  # once for both first-line blocks
     return {
         "period": {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
-        "first_line": first_line(viewer, filters), "second_line": second_line(viewer, filters),
-        "months": monthly_trend(viewer, filters), "first_line_months": first_line_trend(viewer, filters),
+        "first_line": first_line(viewer, filters, chats=chats), "second_line": second_line(viewer, filters),
+        "months": monthly_trend(viewer, filters),
+        "first_line_months": first_line_trend(viewer, filters, chats=chats),
     }
 
 
