@@ -74,7 +74,7 @@ def main() -> None:
         at = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(sql, params or {})
-            count = cursor.rowcount
+            count = int(cursor.rowcount)
         print(f"  {label:<34}{count:>12,} rows  {time.perf_counter() - at:6.1f} s", flush=True)
         return count
 

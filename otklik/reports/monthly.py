@@ -12,6 +12,7 @@ a month) the same sums come from the per-ticket rows (`Ticket` joined to `Ticket
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -74,7 +75,7 @@ def _zero() -> dict[str, int]:
     return dict.fromkeys(SUMS, 0)
 
 
-def _added(total: dict[str, int], found: dict[str, Any]) -> dict[str, int]:
+def _added(total: dict[str, int], found: Mapping[str, Any]) -> dict[str, int]:
     return {name: total[name] + int(found.get(name) or 0) for name in SUMS}
 
 
@@ -146,7 +147,7 @@ def _rollup_measures(condition: Q) -> dict[str, Any]:
     return {f"s_{name}": Sum(name, filter=condition) for name in ROLLUP_MEASURES}
 
 
-def _unaliased(row: dict[str, Any]) -> dict[str, Any]:
+def _unaliased(row: Mapping[str, Any]) -> dict[str, Any]:
     return {name: row.get(f"s_{name}") for name in ROLLUP_MEASURES}
 
 

@@ -120,13 +120,13 @@ def insert_new(times: TicketTimes) -> bool:
     (automation routing the ticket inside the create transaction) already did; True when inserted."""
     table = connection.ops.quote_name(TicketTimes._meta.db_table)
     fields = list(TicketTimes._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     values = [field.get_db_prep_save(getattr(times, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
         # Names come from the model, values are parameters.
         cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
                        f"ON CONFLICT ({connection.ops.quote_name('ticket_id')}) DO NOTHING", values)
-        inserted = cursor.rowcount == 1
+        inserted = bool(cursor.rowcount == 1)
     if inserted:
         apply_change(None, times)
     return inserted

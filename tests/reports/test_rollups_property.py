@@ -6,7 +6,7 @@ the same reports read from the per-ticket rows."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +29,7 @@ KINDS = ["create", "staff_reply", "requester_reply", "open", "needs_clarificatio
 ACTION = st.tuples(st.sampled_from(KINDS), st.integers(0, 7), st.integers(1, 60 * 24 * 9))
 
 
-def _act(people: Personas, tickets: list[Ticket], kind: str, index: int, moment: object,
+def _act(people: Personas, tickets: list[Ticket], kind: str, index: int, moment: datetime,
          statuses: dict[str, Status], categories: list[Category], priorities: list[Priority]) -> None:
     now = moment
     if kind == "create" or not tickets:
