@@ -78,11 +78,16 @@ def _requester_scope(viewer: User) -> Q:
 @dataclass(frozen=True)
 class StaffTeamScope:
     """A staff scope split for aggregates kept per team (report rollups): whole teams, the unrouted tickets
-    (first line), and the personal rest (tickets assigned to or watched by the viewer) as a condition."""
+    (first line), and the personal rest: tickets assigned to the viewer, and tickets they watch."""
 
     team_ids: tuple[int, ...]
     unrouted: bool
-    personal: Q
+    assigned: Q
+    watched: Q | None  # None: watching gives nothing (agents who see only their assigned tickets)
+
+    @property
+    def personal(self) -> Q:
+        return self.assigned | self.watched if self.watched is not None else self.assigned
 
     def teams_condition(self) -> Q:
         """The whole-team part as a ticket condition (matches nothing when there are no teams)."""
@@ -95,13 +100,13 @@ def staff_scope_by_team(viewer: User) -> StaffTeamScope | None:
     if _sees_everything(viewer):
         return None
     if viewer.role == Role.AGENT and viewer.only_assigned_to_me:
-        return StaffTeamScope((), False, Q(assignee_id=viewer.pk))
+        return StaffTeamScope((), False, Q(assignee_id=viewer.pk), None)
     teams = list(viewer.teams.values_list("pk", "kind"))
     # Tickets not yet routed to any team wait in the first line's queue, and only there: a manager or
     # an agent of a department does not see every unrouted request of the company.
     return StaffTeamScope(
         tuple(pk for pk, _kind in teams), any(kind == TeamKind.FIRST_LINE for _pk, kind in teams),
-        Q(assignee_id=viewer.pk) | Q(pk__in=_watched_ids(viewer)),
+        Q(assignee_id=viewer.pk), Q(pk__in=_watched_ids(viewer)),
     )
 
 

@@ -41,7 +41,10 @@ SUMS = ("new", "closed", "open_at_end", "responded", "resolution_n", "resolution
 @dataclass(frozen=True)
 class RollupSource:
     rows: QuerySet[MonthlyRollup]  # the rollup rows of the viewer's teams, filtered
-    remainder: QuerySet[Ticket] | None  # per-ticket rows to add (personal tickets outside the teams)
+    # Per-ticket rows to add, disjoint: tickets assigned to the viewer outside their teams, and tickets they
+    # watch outside their teams and are not assigned. Two queries, each starting from its own index (in one
+    # OR the watchers' subquery would make PostgreSQL scan every ticket).
+    remainders: tuple[QuerySet[Ticket], ...]
 
 
 def whole_months(filters: ReportFilters) -> bool:
@@ -55,11 +58,14 @@ def rollup_source(viewer: User, filters: ReportFilters) -> RollupSource | None:
         return None
     rows = MonthlyRollup.objects.order_by()
     parts = staff_scope_by_team(viewer)
-    remainder = None
+    remainders: tuple[QuerySet[Ticket], ...] = ()
     if parts is not None:
         teams = Q(team_key__in=parts.team_ids) | Q(team_key=0) if parts.unrouted else Q(team_key__in=parts.team_ids)
         rows = rows.filter(teams)
-        remainder = scoped_tickets(viewer, filters).exclude(parts.teams_condition())
+        outside = scoped_tickets(viewer, filters).exclude(parts.teams_condition())
+        remainders = (outside.filter(parts.assigned),)
+        if parts.watched is not None:
+            remainders += (outside.filter(parts.watched).exclude(parts.assigned),)
     if filters.team_ids:
         rows = rows.filter(team_key__in=filters.team_ids)
     if filters.category_id is not None:
@@ -68,7 +74,7 @@ def rollup_source(viewer: User, filters: ReportFilters) -> RollupSource | None:
         rows = rows.filter(priority_key__in=Priority.objects.filter(code__in=filters.priority_codes).values("pk"))
     if filters.sources:
         rows = rows.filter(source__in=filters.sources)
-    return RollupSource(rows, remainder)
+    return RollupSource(rows, remainders)
 
 
 def _zero() -> dict[str, int]:
@@ -163,8 +169,8 @@ def second_line_sums(viewer: User, filters: ReportFilters) -> dict[str, int]:
     )
     total = _added(_zero(), _unaliased(found))
     total["open_at_end"] = int(found["created_before_end"] or 0) - int(found["closed_before_end"] or 0)
-    if source.remainder is not None:
-        rest = ticket_sums(source.remainder, filters)
+    for remainder in source.remainders:
+        rest = ticket_sums(remainder, filters)
         total = {name: total[name] + rest[name] for name in SUMS}
     return total
 
@@ -179,8 +185,8 @@ def month_sums(viewer: User, span: ReportFilters) -> dict[date, dict[str, int]]:
             .annotate(**_rollup_measures(Q())))
     for row in rows:
         months[row["month"]] = _added(_zero(), _unaliased(row))
-    if source.remainder is not None:
-        for month, rest in ticket_month_sums(source.remainder, span).items():
+    for remainder in source.remainders:
+        for month, rest in ticket_month_sums(remainder, span).items():
             months[month] = {name: months.get(month, _zero())[name] + rest[name] for name in SUMS}
     return months
 

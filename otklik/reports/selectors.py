@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
@@ -21,7 +22,7 @@ from otklik.core.errors import InvalidInput
 from otklik.reports.filters import ReportFilters, category_subtree, scoped_tickets, zone
 from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
 from otklik.reports.quality import csat_tickets, sla_tickets
-from otklik.reports.stats import interpolated, percentiles, streamed_values
+from otklik.reports.stats import PercentileCont, interpolated, percentiles, streamed_values
 from otklik.tickets.models import Category, Priority, RequestType, Source, Status, Ticket, TicketRating
 
 BREAKDOWNS = ("assignee", "team", "category", "priority", "status", "source", "request_type", "organization",
@@ -202,11 +203,20 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
     if by == "category":
         return _category_rollup(tickets)
     field = GROUP_FIELDS[by]
-    grouped = list(tickets.values(field).annotate(**AGGREGATES))
-    first = percentiles(tickets, f"{TIMES}first_response_seconds", [0.5], group=field)
-    resolution = percentiles(tickets, f"{TIMES}resolution_seconds", [0.5], group=field)
-    medians = {key: [(first.get(key) or [None])[0], (resolution.get(key) or [None])[0]]
-               for key in {row[field] for row in grouped}}
+    medians: dict[Hashable, list[float | None]]
+    if connection.vendor == "postgresql":
+        # One pass: the medians in the same GROUP BY as the sums (percentile_cont skips NULLs, like the
+        # separate query would), so the month's tickets and their times are joined once, not three times.
+        grouped = list(tickets.values(field).annotate(
+            **AGGREGATES, fr_p50=PercentileCont(f"{TIMES}first_response_seconds", fraction=0.5),
+            res_p50=PercentileCont(f"{TIMES}resolution_seconds", fraction=0.5)))
+        medians = {row[field]: [row["fr_p50"], row["res_p50"]] for row in grouped}
+    else:
+        grouped = list(tickets.values(field).annotate(**AGGREGATES))
+        first = percentiles(tickets, f"{TIMES}first_response_seconds", [0.5], group=field)
+        resolution = percentiles(tickets, f"{TIMES}resolution_seconds", [0.5], group=field)
+        medians = {key: [(first.get(key) or [None])[0], (resolution.get(key) or [None])[0]]
+                   for key in {row[field] for row in grouped}}
     labels = _labels(by, [row[field] for row in grouped])
     rows = [{"key": "" if row[field] is None else str(row[field]),
              "label": labels.get(row[field], str(row[field])) if row[field] is not None else _("(none)"),
