@@ -21,7 +21,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from otklik.accounts.access import staff_scope_by_team
-from otklik.accounts.models import User
+from otklik.accounts.models import Team, User
 from otklik.reports.filters import (
     ReportFilters,
     category_subtree,
@@ -62,10 +62,18 @@ def rollup_source(viewer: User, filters: ReportFilters) -> RollupSource | None:
     if parts is not None:
         teams = Q(team_key__in=parts.team_ids) | Q(team_key=0) if parts.unrouted else Q(team_key__in=parts.team_ids)
         rows = rows.filter(teams)
-        outside = scoped_tickets(viewer, filters).exclude(parts.teams_condition())
-        remainders = (outside.filter(parts.assigned),)
-        if parts.watched is not None:
-            remainders += (outside.filter(parts.watched).exclude(parts.assigned),)
+        # "Not in the viewer's teams" spelled positively (the other teams, and no team unless the viewer
+        # sees the unrouted tickets anyway), so PostgreSQL can combine it with the assignee index; a
+        # manager of every team has no outside at all and costs no query.
+        others = [pk for pk in Team.objects.values_list("pk", flat=True) if pk not in parts.team_ids]
+        if others or not parts.unrouted:
+            outside_teams = Q(team_id__in=others) if others else Q(team__isnull=True)
+            if others and not parts.unrouted:
+                outside_teams |= Q(team__isnull=True)
+            outside = scoped_tickets(viewer, filters).filter(outside_teams)
+            remainders = (outside.filter(parts.assigned),)
+            if parts.watched is not None:
+                remainders += (outside.filter(parts.watched).exclude(parts.assigned),)
     if filters.team_ids:
         rows = rows.filter(team_key__in=filters.team_ids)
     if filters.category_id is not None:

@@ -17,6 +17,7 @@ from otklik.reports import monthly, rollups
 from otklik.reports.facts import rebuild_all
 from otklik.reports.filters import ReportFilters, scoped_tickets
 from otklik.reports.selectors import monthly_trend, second_line
+from otklik.accounts.models import Role, User
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.tickets import services
@@ -24,12 +25,12 @@ from otklik.tickets.models import Category, Priority, Status, Ticket
 from tests.reports.conftest import Desk, msk
 
 KINDS = ["create", "staff_reply", "requester_reply", "open", "needs_clarification", "paused", "resolve", "reopen",
-         "close", "merge", "team", "category", "priority"]
+         "close", "merge", "team", "category", "priority", "assign_lead", "watch_lead", "unroute"]
 # (what, which ticket (index modulo the tickets made so far), minutes later: up to ~9 days, so months roll)
 ACTION = st.tuples(st.sampled_from(KINDS), st.integers(0, 7), st.integers(1, 60 * 24 * 9))
 
 
-def _act(people: Personas, tickets: list[Ticket], kind: str, index: int, moment: datetime,
+def _act(people: Personas, lead: User, tickets: list[Ticket], kind: str, index: int, moment: datetime,
          statuses: dict[str, Status], categories: list[Category], priorities: list[Priority]) -> None:
     now = moment
     if kind == "create" or not tickets:
@@ -59,6 +60,12 @@ def _act(people: Personas, tickets: list[Ticket], kind: str, index: int, moment:
     elif kind == "category":
         services.ticket_change_category(actor=actor, ticket_id=ticket.pk, category=categories[index % 3] if index % 4
                                         else None, now=now)
+    elif kind == "assign_lead":  # the second line's manager takes a ticket, whatever its team
+        services.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=lead, now=now)
+    elif kind == "watch_lead":
+        services.ticket_watch(actor=actor, ticket_id=ticket.pk, user_id=lead.pk, now=now)
+    elif kind == "unroute":
+        services.ticket_change_team(actor=actor, ticket_id=ticket.pk, team=None, now=now)
     elif kind == "priority":
         services.ticket_change_priority(actor=actor, ticket_id=ticket.pk, priority=priorities[index % len(priorities)],
                                         now=now)
@@ -73,12 +80,18 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     categories = [parent, Category.objects.create(name="Printers", parent=parent),
                   Category.objects.create(name="Software")]
     priorities = list(Priority.objects.order_by("rank"))
+    # A manager of the second line only: their figures are the team's rollups plus, from the per-ticket
+    # rows, the tickets assigned to or watched by them elsewhere (first line, unrouted).
+    # (Hypothesis runs every example in the same test database: the rows add up across examples.)
+    lead = User.objects.filter(email="lead@otklik.test").first() or User.objects.create_user(
+        email="lead@otklik.test", password="x", first_name="Lead", role=Role.MANAGER)
+    people.second_line.members.add(lead)
     moment = msk(2026, 1, 28, 10, 0)
     tickets: list[Ticket] = []
     for kind, index, minutes in actions:
         moment += timedelta(minutes=minutes)
         try:
-            _act(people, tickets, kind, index, moment, statuses, categories, priorities)
+            _act(people, lead, tickets, kind, index, moment, statuses, categories, priorities)
         except DomainError:
             continue  # a step the rules refuse (reopening an open ticket, merging a merged one) changes nothing
     kept = rollups.stored()
@@ -89,7 +102,7 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     # The reports read from the rollups equal the per-ticket reading, for the admin (every ticket) and a
     # manager (their teams, plus what is assigned to or watched by them outside those teams).
     first, last = date(2026, 1, 1), moment.date()
-    for viewer in (people.adam, people.mia):
+    for viewer in (people.adam, people.mia, lead, people.sam):
         for start in (first, date(2026, 2, 1)):
             filters = ReportFilters(start=start, end=date(2026, 2, 28) if start.month == 2 else date(2026, 1, 31))
             assert monthly.second_line_sums(viewer, filters) == monthly.ticket_sums(
