@@ -291,10 +291,11 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
                .values("d").annotate(n=Count("pk")).values_list("d", "n"))
     closed = dict(tickets.filter(metric_condition("closed", filters)).annotate(d=TruncDate("resolved_at", tzinfo=tz))
                   .values("d").annotate(n=Count("pk")).values_list("d", "n"))
-    before = tickets.aggregate(created=Count("pk", filter=Q(created_at__lt=filters.since)),
-                               resolved=Count("pk", filter=Q(resolved_at__lt=filters.since)))
-    # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md).
-    backlog = (before["created"] or 0) - (before["resolved"] or 0)
+    # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md); at
+    # the start it is "open at the end" of the day before, which the monthly rollups answer when the period
+    # starts on the 1st (instead of counting every older ticket).
+    previous = filters.start - timedelta(days=1)
+    backlog = second_line_sums(viewer, filters.with_period(previous.replace(day=1), previous))["open_at_end"]
     days = []
     today = timezone.localtime(timezone.now(), tz).date()
     for day in filters.days():
