@@ -41,8 +41,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otklik_reports_bench"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otklik_reports_bench"),
+    )
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         raise SystemExit("The report benchmark data is written with PostgreSQL's generate_series.")
@@ -93,12 +95,19 @@ def main() -> None:
             " SELECT '!', false, 'bench-req-' || g, 'Bench', 'Requester ' || g, false, true, now(),"
             " 'bench-req-' || g || '@example.com', 'requester', '', 'ru', '', '', false, false,"
             " (SELECT id FROM accounts_organization ORDER BY id OFFSET (g % 40) LIMIT 1)"
-            " FROM generate_series(1, 400) g ON CONFLICT DO NOTHING")
+            " FROM generate_series(1, 400) g ON CONFLICT DO NOTHING"
+        )
 
     teams = list(Team.objects.order_by("pk"))
     team_weights = [0.4, 0.35, 0.15, 0.1][: len(teams)] or [1.0]
-    agents = {team.pk: list(team.members.filter(role__in=[Role.AGENT, Role.MANAGER], is_active=True)
-                            .order_by("pk").values_list("pk", flat=True)) for team in teams}
+    agents = {
+        team.pk: list(
+            team.members.filter(role__in=[Role.AGENT, Role.MANAGER], is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for team in teams
+    }
     statuses = dict(Status.objects.values_list("code", "pk"))
     priorities = list(Priority.objects.order_by("rank").values_list("pk", "rank"))
     categories = list(Category.objects.order_by("pk").values_list("pk", flat=True))
@@ -114,8 +123,10 @@ def main() -> None:
         total_weight = sum(team_weights)
         for team, weight in zip(teams, team_weights, strict=False):
             high = low + weight / total_weight
-            cursor.execute("INSERT INTO bench_team VALUES (%s, %s, %s, %s)",
-                           [team.pk, low, 1.0 if team is teams[len(team_weights) - 1] else high, agents[team.pk]])
+            cursor.execute(
+                "INSERT INTO bench_team VALUES (%s, %s, %s, %s)",
+                [team.pk, low, 1.0 if team is teams[len(team_weights) - 1] else high, agents[team.pk]],
+            )
             low = high
     with transaction.atomic():
         first_number = numbers.reserve(args.tickets)
@@ -124,12 +135,17 @@ def main() -> None:
     priority_case = _bucket("r_pri", [pk for pk, _rank in priorities], [0.2, 0.8, 0.95])
     rank_case = _bucket("r_pri", [rank for _pk, rank in priorities], [0.2, 0.8, 0.95])
     source_case = _bucket("r_src", [f"'{code}'" for code in SOURCES], SOURCE_EDGES)
-    open_case = _bucket("r_state", [statuses["open"], statuses["in_progress"], statuses["needs_clarification"],
-                                    statuses["paused"]], [0.4, 0.8, 0.9])
+    open_case = _bucket(
+        "r_state",
+        [statuses["open"], statuses["in_progress"], statuses["needs_clarification"], statuses["paused"]],
+        [0.4, 0.8, 0.9],
+    )
     arrays = {"cats": categories, "orgs": organizations, "rts": request_types, "reqs": requesters}
     for lo in range(1, args.tickets + 1, CHUNK):
         hi = min(args.tickets, lo + CHUNK - 1)
-        step(f"tickets {lo:,}-{hi:,}", f"""
+        step(
+            f"tickets {lo:,}-{hi:,}",
+            f"""
             WITH r AS (
                 SELECT g, random() AS r_team, random() AS r_agent, random() AS r_cat, random() AS r_pri,
                        random() AS r_src, random() AS r_org, random() AS r_rt, random() AS r_req, random() AS r_fr,
@@ -172,17 +188,34 @@ def main() -> None:
                    CASE WHEN done THEN NULL ELSE created + interval '1 day' END,
                    {rank_case}
             FROM s
-        """, {"now": now, "days": days, "lo": lo, "hi": hi, "base": first_number - 1,
-              **arrays, **{f"n_{name}": len(values) for name, values in arrays.items()},
-              "closed": statuses["closed"], "resolved": statuses["resolved"], "new": statuses["new"]})
+        """,
+            {
+                "now": now,
+                "days": days,
+                "lo": lo,
+                "hi": hi,
+                "base": first_number - 1,
+                **arrays,
+                **{f"n_{name}": len(values) for name, values in arrays.items()},
+                "closed": statuses["closed"],
+                "resolved": statuses["resolved"],
+                "new": statuses["new"],
+            },
+        )
     bounds = "id >= (SELECT min(id) FROM tickets_ticket WHERE number >= %(base)s)"
     base = {"base": first_number, "tz": tz, "policy": policy.pk if policy else None, "now": now}
-    step("merged (1 %)", f"""
+    step(
+        "merged (1 %)",
+        f"""
         UPDATE tickets_ticket t SET merged_into_id = t.id - 1, status_id = %(closed)s,
                resolved_at = coalesce(t.resolved_at, t.created_at + interval '1 hour'),
                closed_at = coalesce(t.closed_at, t.created_at + interval '1 hour')
-        WHERE {bounds} AND t.id %% 100 = 0""", {**base, "closed": statuses["closed"]})
-    step("report times", f"""
+        WHERE {bounds} AND t.id %% 100 = 0""",
+        {**base, "closed": statuses["closed"]},
+    )
+    step(
+        "report times",
+        f"""
         INSERT INTO reports_tickettimes (ticket_id, first_response_seconds, first_response_working_seconds,
             resolution_seconds, resolution_working_seconds, reopen_count, staff_replies, calendar_key, rolled_team,
             rolled_category, rolled_priority, rolled_source, counted_month, resolved_month, responded_month)
@@ -198,37 +231,71 @@ def main() -> None:
                     THEN date_trunc('month', resolved_at AT TIME ZONE %(tz)s)::date END,
                CASE WHEN merged_into_id IS NULL
                     THEN date_trunc('month', first_response_at AT TIME ZONE %(tz)s)::date END
-        FROM tickets_ticket WHERE {bounds}""", base)
+        FROM tickets_ticket WHERE {bounds}""",
+        base,
+    )
     events = "INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, data, created_at) "
-    step("events: created", events + f"""
+    step(
+        "events: created",
+        events
+        + f"""
         SELECT id, requester_id, 'created', jsonb_build_object('status', 'new', 'source', source), created_at
-        FROM tickets_ticket WHERE {bounds}""", base)
-    step("events: staff replies", events + f"""
+        FROM tickets_ticket WHERE {bounds}""",
+        base,
+    )
+    step(
+        "events: staff replies",
+        events
+        + f"""
         SELECT t.id, t.assignee_id, 'replied', '{{"by": "staff"}}'::jsonb,
                t.first_response_at + (k - 1) * (coalesce(t.resolved_at, t.first_response_at) - t.first_response_at)
                                       / rt.staff_replies
         FROM tickets_ticket t JOIN reports_tickettimes rt ON rt.ticket_id = t.id,
              generate_series(1, rt.staff_replies) k
-        WHERE t.{bounds} AND t.first_response_at IS NOT NULL""", base)
-    step("events: internal notes (30 %)", events + f"""
+        WHERE t.{bounds} AND t.first_response_at IS NOT NULL""",
+        base,
+    )
+    step(
+        "events: internal notes (30 %)",
+        events
+        + f"""
         SELECT id, assignee_id, 'note_added', '{{}}'::jsonb, created_at + interval '40 minutes'
-        FROM tickets_ticket WHERE {bounds} AND random() < 0.3""", base)
-    step("events: resolutions", events + f"""
+        FROM tickets_ticket WHERE {bounds} AND random() < 0.3""",
+        base,
+    )
+    step(
+        "events: resolutions",
+        events
+        + f"""
         SELECT id, assignee_id, 'status_changed',
                '{{"from": "in_progress", "to": "resolved", "from_kind": "open", "to_kind": "resolved"}}'::jsonb,
                resolved_at
-        FROM tickets_ticket WHERE {bounds} AND resolved_at IS NOT NULL""", base)
-    step("events: reopenings", events + f"""
+        FROM tickets_ticket WHERE {bounds} AND resolved_at IS NOT NULL""",
+        base,
+    )
+    step(
+        "events: reopenings",
+        events
+        + f"""
         SELECT t.id, t.requester_id, 'reopened', '{{}}'::jsonb, t.resolved_at - interval '1 day'
         FROM tickets_ticket t JOIN reports_tickettimes rt ON rt.ticket_id = t.id
-        WHERE t.{bounds} AND rt.reopen_count > 0""", base)
-    clocks = ("INSERT INTO sla_slaclock (ticket_id, policy_id, metric, cycle, target_seconds, warn_before_seconds,"
-              " calendar_key, state, started_at, checkpoint_at, consumed_seconds, manual_due_reason, due_at,"
-              " computed_due_at, stopped_at, final_business_seconds, met, breached_at, reopen_count, paused_seconds,"
-              " updated_at) ")
-    for metric, target, field in (("reaction", 8 * 3600, "first_response_at"),
-                                  ("resolution", 5 * 86400, "resolved_at")):
-        step(f"SLA clocks: {metric}", clocks + f"""
+        WHERE t.{bounds} AND rt.reopen_count > 0""",
+        base,
+    )
+    clocks = (
+        "INSERT INTO sla_slaclock (ticket_id, policy_id, metric, cycle, target_seconds, warn_before_seconds,"
+        " calendar_key, state, started_at, checkpoint_at, consumed_seconds, manual_due_reason, due_at,"
+        " computed_due_at, stopped_at, final_business_seconds, met, breached_at, reopen_count, paused_seconds,"
+        " updated_at) "
+    )
+    for metric, target, field in (
+        ("reaction", 8 * 3600, "first_response_at"),
+        ("resolution", 5 * 86400, "resolved_at"),
+    ):
+        step(
+            f"SLA clocks: {metric}",
+            clocks
+            + f"""
             SELECT id, %(policy)s, '{metric}', 0, {target}, 1800, 'bench',
                    CASE WHEN {field} IS NULL THEN 'running' ELSE 'stopped' END, created_at, created_at,
                    coalesce(extract(epoch FROM {field} - created_at)::bigint, 0), '',
@@ -238,8 +305,12 @@ def main() -> None:
                    CASE WHEN coalesce({field}, %(now)s) > created_at + interval '{target} seconds'
                         THEN created_at + interval '{target} seconds' END,
                    0, 0, coalesce({field}, created_at)
-            FROM tickets_ticket WHERE {bounds} AND merged_into_id IS NULL""", base)
-    step("ratings (30 % of resolved)", f"""
+            FROM tickets_ticket WHERE {bounds} AND merged_into_id IS NULL""",
+            base,
+        )
+    step(
+        "ratings (30 % of resolved)",
+        f"""
         INSERT INTO tickets_ticketrating (ticket_id, rated_by_id, score, comment, resolved_at, created_at)
         SELECT id, requester_id, score,
                CASE WHEN random() < 0.15 THEN 'Bench comment ' || score ELSE '' END, resolved_at,
@@ -249,7 +320,9 @@ def main() -> None:
                 AND resolved_at < %(now)s - interval '2 hours') t
         CROSS JOIN LATERAL (SELECT CASE WHEN r < 0.024 THEN 1 WHEN r < 0.045 THEN 2 WHEN r < 0.075 THEN 3
                                         WHEN r < 0.135 THEN 4 ELSE 5 END AS score) s
-        WHERE r < 0.3""", base)
+        WHERE r < 0.3""",
+        base,
+    )
     at = time.perf_counter()
     rows = rebuild_rollups()
     print(f"  {'monthly rollups':<34}{rows:>12,} rows  {time.perf_counter() - at:6.1f} s", flush=True)

@@ -34,8 +34,18 @@ from otklik.reports.models import MonthlyRollup
 from otklik.tickets.models import Priority, Ticket
 
 TIMES = "report_times__"
-SUMS = ("new", "closed", "open_at_end", "responded", "resolution_n", "resolution_sum", "resolution_working_sum",
-        "first_response_n", "first_response_sum", "first_response_working_sum")
+SUMS = (
+    "new",
+    "closed",
+    "open_at_end",
+    "responded",
+    "resolution_n",
+    "resolution_sum",
+    "resolution_working_sum",
+    "first_response_n",
+    "first_response_sum",
+    "first_response_working_sum",
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,12 @@ def whole_months(filters: ReportFilters) -> bool:
 
 def rollup_source(viewer: User, filters: ReportFilters) -> RollupSource | None:
     """Where the rollups can answer for this viewer and these filters (the period aside); None: they cannot."""
-    if is_own_figures_only(viewer) or filters.organization_id is not None or filters.request_type_id is not None \
-            or filters.assignee_id is not None:
+    if (
+        is_own_figures_only(viewer)
+        or filters.organization_id is not None
+        or filters.request_type_id is not None
+        or filters.assignee_id is not None
+    ):
         return None
     rows = MonthlyRollup.objects.order_by()
     parts = staff_scope_by_team(viewer)
@@ -95,6 +109,7 @@ def _added(total: dict[str, int], found: Mapping[str, Any]) -> dict[str, int]:
 
 # ---------------------------------------------------------------- per-ticket sums
 
+
 def _window(filters: ReportFilters, field: str) -> Q:
     return Q(**{f"{field}__gte": filters.since, f"{field}__lt": filters.until})
 
@@ -132,17 +147,34 @@ def ticket_month_sums(tickets: QuerySet[Ticket], span: ReportFilters) -> dict[da
     tz = zone()
     tickets = tickets.order_by()
     months: dict[date, dict[str, int]] = {}
-    closed = (tickets.filter(_window(span, "resolved_at")).annotate(m=TruncMonth("resolved_at", tzinfo=tz))
-              .values("m").annotate(closed=Count("pk"), resolution_n=Count(f"{TIMES}resolution_seconds"),
-                                    resolution_sum=Sum(f"{TIMES}resolution_seconds"),
-                                    resolution_working_sum=Sum(f"{TIMES}resolution_working_seconds")))
-    responded = (tickets.filter(_window(span, "first_response_at"))
-                 .annotate(m=TruncMonth("first_response_at", tzinfo=tz)).values("m")
-                 .annotate(responded=Count("pk"), first_response_n=Count(f"{TIMES}first_response_seconds"),
-                           first_response_sum=Sum(f"{TIMES}first_response_seconds"),
-                           first_response_working_sum=Sum(f"{TIMES}first_response_working_seconds")))
-    created = (tickets.filter(_window(span, "created_at")).annotate(m=TruncMonth("created_at", tzinfo=tz))
-               .values("m").annotate(new=Count("pk")))
+    closed = (
+        tickets.filter(_window(span, "resolved_at"))
+        .annotate(m=TruncMonth("resolved_at", tzinfo=tz))
+        .values("m")
+        .annotate(
+            closed=Count("pk"),
+            resolution_n=Count(f"{TIMES}resolution_seconds"),
+            resolution_sum=Sum(f"{TIMES}resolution_seconds"),
+            resolution_working_sum=Sum(f"{TIMES}resolution_working_seconds"),
+        )
+    )
+    responded = (
+        tickets.filter(_window(span, "first_response_at"))
+        .annotate(m=TruncMonth("first_response_at", tzinfo=tz))
+        .values("m")
+        .annotate(
+            responded=Count("pk"),
+            first_response_n=Count(f"{TIMES}first_response_seconds"),
+            first_response_sum=Sum(f"{TIMES}first_response_seconds"),
+            first_response_working_sum=Sum(f"{TIMES}first_response_working_seconds"),
+        )
+    )
+    created = (
+        tickets.filter(_window(span, "created_at"))
+        .annotate(m=TruncMonth("created_at", tzinfo=tz))
+        .values("m")
+        .annotate(new=Count("pk"))
+    )
     for rows in (created, closed, responded):
         for row in rows:
             month = _month_key(row["m"])
@@ -152,8 +184,17 @@ def ticket_month_sums(tickets: QuerySet[Ticket], span: ReportFilters) -> dict[da
 
 # ---------------------------------------------------------------- rollup sums
 
-ROLLUP_MEASURES = ("new", "closed", "responded", "resolution_n", "resolution_sum", "resolution_working_sum",
-                   "first_response_n", "first_response_sum", "first_response_working_sum")
+ROLLUP_MEASURES = (
+    "new",
+    "closed",
+    "responded",
+    "resolution_n",
+    "resolution_sum",
+    "resolution_working_sum",
+    "first_response_n",
+    "first_response_sum",
+    "first_response_working_sum",
+)
 
 
 def _rollup_measures(condition: Q) -> dict[str, Any]:
@@ -173,7 +214,8 @@ def second_line_sums(viewer: User, filters: ReportFilters) -> dict[str, int]:
     first, last = filters.start, filters.end.replace(day=1)
     found = source.rows.filter(month__lte=last).aggregate(
         **_rollup_measures(Q(month__gte=first)),
-        created_before_end=Sum("new"), closed_before_end=Sum("closed"),
+        created_before_end=Sum("new"),
+        closed_before_end=Sum("closed"),
     )
     total = _added(_zero(), _unaliased(found))
     total["open_at_end"] = int(found["created_before_end"] or 0) - int(found["closed_before_end"] or 0)
@@ -189,8 +231,9 @@ def month_sums(viewer: User, span: ReportFilters) -> dict[date, dict[str, int]]:
     if source is None:
         return ticket_month_sums(scoped_tickets(viewer, span), span)
     months: dict[date, dict[str, int]] = {}
-    rows = (source.rows.filter(month__gte=span.start, month__lte=span.end).values("month")
-            .annotate(**_rollup_measures(Q())))
+    rows = (
+        source.rows.filter(month__gte=span.start, month__lte=span.end).values("month").annotate(**_rollup_measures(Q()))
+    )
     for row in rows:
         months[row["month"]] = _added(_zero(), _unaliased(row))
     for remainder in source.remainders:

@@ -28,15 +28,33 @@ from otklik.reports.filters import zone
 from otklik.reports.models import MonthlyRollup, TicketTimes
 from otklik.tickets.models import Ticket
 
-MEASURES = ("new", "closed", "resolution_n", "resolution_sum", "resolution_working_sum", "responded",
-            "first_response_n", "first_response_sum", "first_response_working_sum")
+MEASURES = (
+    "new",
+    "closed",
+    "resolution_n",
+    "resolution_sum",
+    "resolution_working_sum",
+    "responded",
+    "first_response_n",
+    "first_response_sum",
+    "first_response_working_sum",
+)
 KEY_FIELDS = ("month", "team_key", "category_key", "priority_key", "source")
 Key = tuple[date, int, int, int, str]
 Contribution = dict[Key, dict[str, int]]
 # The ticket fields a contribution depends on (read fresh: a receiver's ticket object may be stale when
 # automation changed the row in a nested event).
-TICKET_FIELDS = ("pk", "created_at", "first_response_at", "resolved_at", "team_id", "category_id", "priority_id",
-                 "source", "merged_into_id")
+TICKET_FIELDS = (
+    "pk",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "team_id",
+    "category_id",
+    "priority_id",
+    "source",
+    "merged_into_id",
+)
 
 
 def month_of(at: datetime) -> date:
@@ -96,8 +114,10 @@ def _upsert(deltas: Contribution) -> None:
     updates = ", ".join(f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in MEASURES)
     # Names come from the model, values are parameters.
     names = ", ".join(quote(name) for name in columns)
-    sql = (f"INSERT INTO {table} ({names}) VALUES {placeholders} "  # noqa: S608
-           f"ON CONFLICT ({', '.join(quote(name) for name in KEY_FIELDS)}) DO UPDATE SET {updates}")
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES {placeholders} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(quote(name) for name in KEY_FIELDS)}) DO UPDATE SET {updates}"
+    )
     params: list[Any] = []
     for key, values in rows:
         params += [*key, *(values[name] for name in MEASURES)]
@@ -124,8 +144,11 @@ def insert_new(times: TicketTimes) -> bool:
     values = [field.get_db_prep_save(getattr(times, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
         # Names come from the model, values are parameters.
-        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
-                       f"ON CONFLICT ({connection.ops.quote_name('ticket_id')}) DO NOTHING", values)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
+            f"ON CONFLICT ({connection.ops.quote_name('ticket_id')}) DO NOTHING",
+            values,
+        )
         inserted = bool(cursor.rowcount == 1)
     if inserted:
         apply_change(None, times)
@@ -134,10 +157,14 @@ def insert_new(times: TicketTimes) -> bool:
 
 # ---------------------------------------------------------------- rebuild
 
+
 def _grouped(month_field: str, measures: dict[str, Any], condition: Q) -> Any:
-    return (TicketTimes.objects.filter(condition).order_by()
-            .values(month_field, "rolled_team", "rolled_category", "rolled_priority", "rolled_source")
-            .annotate(**measures))
+    return (
+        TicketTimes.objects.filter(condition)
+        .order_by()
+        .values(month_field, "rolled_team", "rolled_category", "rolled_priority", "rolled_source")
+        .annotate(**measures)
+    )
 
 
 def rebuild_rollups(progress: Callable[[int, int], Any] | None = None) -> int:
@@ -145,21 +172,36 @@ def rebuild_rollups(progress: Callable[[int, int], Any] | None = None) -> int:
     totals: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     steps: list[tuple[str, dict[str, Any], Q]] = [
         ("counted_month", {"new": Count("pk")}, Q(counted_month__isnull=False)),
-        ("resolved_month", {
-            "closed": Count("pk"), "resolution_n": Count("resolution_seconds"),
-            "resolution_sum": Coalesce(Sum("resolution_seconds"), 0),
-            "resolution_working_sum": Coalesce(Sum("resolution_working_seconds"), 0)},
-         Q(resolved_month__isnull=False)),
-        ("responded_month", {
-            "responded": Count("pk"), "first_response_n": Count("first_response_seconds"),
-            "first_response_sum": Coalesce(Sum("first_response_seconds"), 0),
-            "first_response_working_sum": Coalesce(Sum("first_response_working_seconds"), 0)},
-         Q(responded_month__isnull=False)),
+        (
+            "resolved_month",
+            {
+                "closed": Count("pk"),
+                "resolution_n": Count("resolution_seconds"),
+                "resolution_sum": Coalesce(Sum("resolution_seconds"), 0),
+                "resolution_working_sum": Coalesce(Sum("resolution_working_seconds"), 0),
+            },
+            Q(resolved_month__isnull=False),
+        ),
+        (
+            "responded_month",
+            {
+                "responded": Count("pk"),
+                "first_response_n": Count("first_response_seconds"),
+                "first_response_sum": Coalesce(Sum("first_response_seconds"), 0),
+                "first_response_working_sum": Coalesce(Sum("first_response_working_seconds"), 0),
+            },
+            Q(responded_month__isnull=False),
+        ),
     ]
     for index, (month_field, measures, condition) in enumerate(steps, start=1):
         for row in _grouped(month_field, measures, condition).iterator(chunk_size=5000):
-            key = (row[month_field], row["rolled_team"], row["rolled_category"], row["rolled_priority"],
-                   row["rolled_source"])
+            key = (
+                row[month_field],
+                row["rolled_team"],
+                row["rolled_category"],
+                row["rolled_priority"],
+                row["rolled_source"],
+            )
             for name in measures:
                 totals[key][name] += int(row[name] or 0)
         if progress is not None:
@@ -167,8 +209,14 @@ def rebuild_rollups(progress: Callable[[int, int], Any] | None = None) -> int:
     with transaction.atomic():
         MonthlyRollup.objects.all().delete()
         MonthlyRollup.objects.bulk_create(
-            [MonthlyRollup(month=key[0], team_key=key[1], category_key=key[2], priority_key=key[3], source=key[4],
-                           **values) for key, values in sorted(totals.items())], batch_size=2000)
+            [
+                MonthlyRollup(
+                    month=key[0], team_key=key[1], category_key=key[2], priority_key=key[3], source=key[4], **values
+                )
+                for key, values in sorted(totals.items())
+            ],
+            batch_size=2000,
+        )
     if progress is not None:
         progress(len(steps) + 1, len(steps) + 1)
     return len(totals)
@@ -182,17 +230,32 @@ def recomputed_from_tickets() -> dict[Key, dict[str, int]]:
     dims = ("team_id", "category_id", "priority_id", "source")
     steps: list[tuple[str, dict[str, Any]]] = [
         ("created_at", {"new": Count("pk")}),
-        ("resolved_at", {"closed": Count("pk"), "resolution_n": Count("report_times__resolution_seconds"),
-                         "resolution_sum": Sum("report_times__resolution_seconds"),
-                         "resolution_working_sum": Sum("report_times__resolution_working_seconds")}),
-        ("first_response_at", {
-            "responded": Count("pk"), "first_response_n": Count("report_times__first_response_seconds"),
-            "first_response_sum": Sum("report_times__first_response_seconds"),
-            "first_response_working_sum": Sum("report_times__first_response_working_seconds")}),
+        (
+            "resolved_at",
+            {
+                "closed": Count("pk"),
+                "resolution_n": Count("report_times__resolution_seconds"),
+                "resolution_sum": Sum("report_times__resolution_seconds"),
+                "resolution_working_sum": Sum("report_times__resolution_working_seconds"),
+            },
+        ),
+        (
+            "first_response_at",
+            {
+                "responded": Count("pk"),
+                "first_response_n": Count("report_times__first_response_seconds"),
+                "first_response_sum": Sum("report_times__first_response_seconds"),
+                "first_response_working_sum": Sum("report_times__first_response_working_seconds"),
+            },
+        ),
     ]
     for field, measures in steps:
-        rows = (tickets.filter(**{f"{field}__isnull": False}).annotate(m=TruncMonth(field, tzinfo=tz))
-                .values("m", *dims).annotate(**measures))
+        rows = (
+            tickets.filter(**{f"{field}__isnull": False})
+            .annotate(m=TruncMonth(field, tzinfo=tz))
+            .values("m", *dims)
+            .annotate(**measures)
+        )
         for row in rows:
             month = row["m"].date() if isinstance(row["m"], datetime) else row["m"]
             key = (month, row["team_id"] or 0, row["category_id"] or 0, row["priority_id"], row["source"])

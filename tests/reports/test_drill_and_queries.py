@@ -37,19 +37,29 @@ def _desk_month(people: Personas, *, copies: int, day: int = 2) -> None:
         for index in range(5):
             at = msk(2026, 3, day + index, 10, copy)
             team = people.second_line if index % 2 else people.first_line
-            ticket = factories.ticket(requester=people.alice, subject=f"Case {copy}-{index}", now=at, team=team,
-                                      actor=people.sam)
+            ticket = factories.ticket(
+                requester=people.alice, subject=f"Case {copy}-{index}", now=at, team=team, actor=people.sam
+            )
             agent = people.sam if index % 2 else people.fiona
             services.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=agent, now=at)
             # Replies after 30 minutes (met) or 3 hours (breached: the reaction target is 60 minutes).
-            services.ticket_reply(actor=agent, ticket_id=ticket.pk, body_text="On it",
-                                  now=at + timedelta(minutes=30 if index % 3 else 180))
+            services.ticket_reply(
+                actor=agent,
+                ticket_id=ticket.pk,
+                body_text="On it",
+                now=at + timedelta(minutes=30 if index % 3 else 180),
+            )
             services.ticket_add_note(actor=agent, ticket_id=ticket.pk, body_text="note", now=at + timedelta(hours=4))
             if index == 4:
                 continue  # still open at the end of the month
             services.ticket_resolve(actor=agent, ticket_id=ticket.pk, now=at + timedelta(hours=5 + 20 * (index % 2)))
-            services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=index + 1 + (copy % 2),
-                                 comment="ok", now=at + timedelta(days=1, hours=6))
+            services.ticket_rate(
+                actor=people.alice,
+                ticket_id=ticket.pk,
+                score=index + 1 + (copy % 2),
+                comment="ok",
+                now=at + timedelta(days=1, hours=6),
+            )
 
 
 def _count(viewer: Any, metric: str, **kwargs: str) -> int:
@@ -57,8 +67,7 @@ def _count(viewer: Any, metric: str, **kwargs: str) -> int:
 
 
 @pytest.mark.parametrize("persona", ["adam", "mia", "sam"])
-def test_sla_csat_and_specialists_numbers_equal_their_ticket_lists(people: Personas, desk: Desk,
-                                                                   persona: str) -> None:
+def test_sla_csat_and_specialists_numbers_equal_their_ticket_lists(people: Personas, desk: Desk, persona: str) -> None:
     _desk_month(people, copies=1)
     viewer = people.all_users()[persona]
     sla = quality.sla(viewer, MARCH)
@@ -125,9 +134,11 @@ def _measure(people: Personas) -> dict[str, int]:
     for page in PAGES:
         found[f"page:{page}"] = _queries(lambda page=page: client.get(reverse(f"reports:{page}") + "?" + QUERY))
         found[f"csv:{page}"] = _queries(
-            lambda page=page: client.get(reverse(f"reports:{page}") + "?" + QUERY + "&format=csv"))
+            lambda page=page: client.get(reverse(f"reports:{page}") + "?" + QUERY + "&format=csv")
+        )
     found["page:breakdown-category"] = _queries(
-        lambda: client.get(reverse("reports:breakdown") + "?" + QUERY + "&by=category"))
+        lambda: client.get(reverse("reports:breakdown") + "?" + QUERY + "&by=category")
+    )
     for name in API:
         found[f"api:{name}"] = _queries(lambda name=name: api.get(f"/api/v1/reports/{name}/?{QUERY}"))
     return found
@@ -141,4 +152,3 @@ def test_query_counts_do_not_grow_with_the_data(people: Personas, desk: Desk, se
     large = _measure(people)
     assert large == small
     assert max(small.values()) <= 40, small
-
