@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.apps import apps
@@ -105,23 +106,50 @@ def _requester_scope(viewer: User) -> Q:
     return scope
 
 
-def _staff_scope(viewer: User) -> Q | None:
-    """The staff scope as a condition; None means every ticket. Only meaningful for staff."""
+@dataclass(frozen=True)
+class StaffTeamScope:
+    """A staff scope split for aggregates kept per team (report rollups): whole teams, the unrouted tickets
+    (first line), and the personal rest: tickets assigned to the viewer, and tickets they watch."""
+
+    team_ids: tuple[int, ...]
+    unrouted: bool
+    assigned: Q
+    watched: Q | None  # None: watching gives nothing (agents who see only their assigned tickets)
+
+    @property
+    def personal(self) -> Q:
+        return self.assigned | self.watched if self.watched is not None else self.assigned
+
+    def teams_condition(self) -> Q:
+        """The whole-team part as a ticket condition (matches nothing when there are no teams)."""
+        condition = Q(team_id__in=self.team_ids) if self.team_ids else Q(pk__in=[])
+        return condition | Q(team__isnull=True) if self.unrouted else condition
+
+
+def staff_scope_by_team(viewer: User) -> StaffTeamScope | None:
+    """The staff scope's parts; None means every ticket. Only meaningful for staff."""
     if _sees_everything(viewer):
         return None
     if viewer.role == Role.AGENT and viewer.only_assigned_to_me:
-        return Q(assignee_id=viewer.pk)
+        return StaffTeamScope((), False, Q(assignee_id=viewer.pk), None)
     teams = _team_kinds(viewer)
-    scope = (
-        Q(assignee_id=viewer.pk)
-        | Q(pk__in=_watched_ids(viewer))
-        | Q(team_id__in=[pk for pk, _kind in teams])
+    # Tickets not yet routed to any team wait in the first line's queue, and only there: a manager or
+    # an agent of a department does not see every unrouted request of the company.
+    return StaffTeamScope(
+        tuple(pk for pk, _kind in teams), any(kind == TeamKind.FIRST_LINE for _pk, kind in teams),
+        Q(assignee_id=viewer.pk), Q(pk__in=_watched_ids(viewer)),
     )
-    if any(kind == TeamKind.FIRST_LINE for _pk, kind in teams):
-        # Tickets not yet routed to any team wait in the first line's queue, and only there: a manager or
-        # an agent of a department does not see every unrouted request of the company.
-        scope |= Q(team__isnull=True)
-    return scope
+
+
+def _staff_scope(viewer: User) -> Q | None:
+    """The staff scope as a condition; None means every ticket. Only meaningful for staff."""
+    parts = staff_scope_by_team(viewer)
+    if parts is None:
+        return None
+    if not parts.team_ids and not parts.unrouted:
+        return parts.personal
+    scope = parts.personal | Q(team_id__in=list(parts.team_ids))
+    return scope | Q(team__isnull=True) if parts.unrouted else scope
 
 
 def tickets_visible_to(viewer: User | None) -> QuerySet[Ticket]:

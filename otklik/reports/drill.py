@@ -21,6 +21,8 @@ def drill_value(filters: ReportFilters, metric: str, *, by: str = "", key: str =
     pairs = [*filters.params(), ("metric", metric)]
     if by:
         pairs += [("by", by), ("key", key)]
+    elif key:
+        pairs.append(("key", key))  # a key without a breakdown: the CSAT score
     if column:
         pairs.append(("column", column))
     return urlencode(pairs)

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from otklik.reports import rollups
 from otklik.reports.models import TicketTimes
 from otklik.sla.calendars import SlaConfigError, policy_calendar, schedule_calendar_data
 from otklik.sla.models import Schedule, SlaPolicy
@@ -156,29 +157,48 @@ def _histories(ticket_ids: list[int]) -> dict[int, list[HistoryItem]]:
 
 
 FIELDS = ["first_response_seconds", "first_response_working_seconds", "resolution_seconds",
-          "resolution_working_seconds", "reopen_count", "staff_replies", "calendar_key"]
+          "resolution_working_seconds", "reopen_count", "staff_replies", "calendar_key", "rolled_team",
+          "rolled_category", "rolled_priority", "rolled_source", "counted_month", "resolved_month", "responded_month"]
+# Events that can move a ticket between rollup keys without changing its durations.
+KEY_EVENTS = frozenset({EventKind.TEAM_CHANGED, EventKind.CATEGORY_CHANGED, EventKind.PRIORITY_CHANGED})
 
 
 def _store(rows: list[TicketTimes]) -> None:
     TicketTimes.objects.bulk_create(rows, update_conflicts=True, unique_fields=["ticket"], update_fields=FIELDS)
 
 
-def refresh_ticket(ticket: Ticket) -> TicketTimes:
-    """Recompute one ticket's row (inside the caller's transaction)."""
-    pauses, kinds = status_maps()
-    times = ticket_facts(ticket, _histories([ticket.pk]).get(ticket.pk, []), pauses=pauses, kinds=kinds,
-                         desk=desk_calendar())
-    _store([times])
+def refresh_ticket(ticket: Ticket, *, durations: bool = True) -> TicketTimes:
+    """Recompute one ticket's row and move its rollup contribution (inside the caller's transaction).
+
+    The ticket is read again: a receiver's object can be stale when automation changed the row in a
+    nested event of the same transaction. Without `durations` only the rollup key is refreshed."""
+    fresh = Ticket.objects.only(*rollups.TICKET_FIELDS).get(pk=ticket.pk)
+    old = TicketTimes.objects.filter(ticket_id=ticket.pk).first()
+    if durations or old is None:
+        pauses, kinds = status_maps()
+        times = ticket_facts(fresh, _histories([fresh.pk]).get(fresh.pk, []), pauses=pauses, kinds=kinds,
+                             desk=desk_calendar())
+    else:
+        times = TicketTimes(**{field.attname: getattr(old, field.attname)
+                               for field in TicketTimes._meta.concrete_fields})
+    rollups.snapshot(times, fresh)
+    if old is None or any(getattr(old, name) != getattr(times, name) for name in FIELDS):
+        _store([times])
+        rollups.apply_change(old, times)
     return times
 
 
 def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
     """Receiver of ticket_event_recorded: runs in the service's transaction, so facts never lag."""
     if event.kind == EventKind.CREATED and ticket.first_response_at is None and ticket.resolved_at is None:
-        # A new ticket has no durations yet: one INSERT, no history or calendar reads on the create path.
-        _store([TicketTimes(ticket_id=ticket.pk, calendar_key="")])
+        # A new ticket has no durations yet: one INSERT (and one rollup upsert), no history or calendar reads.
+        times = TicketTimes(ticket_id=ticket.pk, calendar_key="")
+        rollups.snapshot(times, ticket)
+        rollups.insert_new(times)
     elif event.kind in FACT_EVENTS:
         refresh_ticket(ticket)
+    elif event.kind in KEY_EVENTS:
+        refresh_ticket(ticket, durations=False)
 
 
 def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
@@ -200,11 +220,13 @@ def rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], Any] | Non
     done = 0
     ids = Ticket.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=batch_size)
     for chunk in _chunks(ids, batch_size):
-        tickets = Ticket.objects.filter(pk__in=chunk).only(
-            "pk", "created_at", "first_response_at", "resolved_at")
+        tickets = Ticket.objects.filter(pk__in=chunk).only(*rollups.TICKET_FIELDS)
         histories = _histories(chunk)
-        rows = [ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
-                for ticket in tickets]
+        rows = []
+        for ticket in tickets:
+            times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
+            rollups.snapshot(times, ticket)
+            rows.append(times)
         with transaction.atomic():
             _store(rows)
         done += len(rows)
@@ -212,3 +234,12 @@ def rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], Any] | Non
             progress(done, total)
     TicketTimes.objects.exclude(ticket_id__in=Ticket.objects.values("pk")).delete()
     return done
+
+
+def rebuild_all(*, batch_size: int = 2000, progress: Callable[[str, int, int], Any] | None = None) -> tuple[int, int]:
+    """`reports_rebuild`: every ticket's row, then the monthly rollups from them; (tickets, rollup rows)."""
+    written = rebuild(batch_size=batch_size,
+                      progress=(lambda done, total: progress("tickets", done, total)) if progress else None)
+    rows = rollups.rebuild_rollups(
+        progress=(lambda done, total: progress("rollups", done, total)) if progress else None)
+    return written, rows

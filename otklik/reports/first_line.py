@@ -14,7 +14,8 @@ from otklik.chat import selectors as chat_selectors
 from otklik.reports.filters import ReportFilters
 
 
-def _has_chats(viewer: User) -> bool:
+def has_chats(viewer: User) -> bool:
+    """Whether the viewer serves any chat; asked once per page and passed to both blocks."""
     return chat_selectors.chats_visible_to(viewer).exists()
 
 
@@ -22,16 +23,20 @@ def _team_id(filters: ReportFilters) -> int | None:
     return filters.team_ids[0] if filters.team_ids else None
 
 
-def first_line(viewer: User, filters: ReportFilters, *, chat_id: int | None = None) -> dict[str, Any] | None:
-    """The first line's numbers for the period, or None while the viewer serves no chat (the page says so)."""
-    if not _has_chats(viewer):
+def first_line(viewer: User, filters: ReportFilters, *, chat_id: int | None = None,
+               chats: bool | None = None) -> dict[str, Any] | None:
+    """The first line's numbers for the period, or None while the viewer serves no chat (the page says so).
+
+    `chats` is `has_chats(viewer)` when the caller already asked."""
+    if not (has_chats(viewer) if chats is None else chats):
         return None
     return chat_selectors.first_line_metrics(
         viewer, start=filters.start, end=filters.end, chat_id=chat_id, team_id=_team_id(filters)
     )
 
 
-def first_line_trend(viewer: User, filters: ReportFilters, *, months: int = 12) -> list[dict[str, Any]]:
-    if not _has_chats(viewer):
+def first_line_trend(viewer: User, filters: ReportFilters, *, months: int = 12,
+                     chats: bool | None = None) -> list[dict[str, Any]]:
+    if not (has_chats(viewer) if chats is None else chats):
         return []
     return chat_selectors.first_line_monthly(viewer, months=months, team_id=_team_id(filters))

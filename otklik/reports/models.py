@@ -24,6 +24,16 @@ class TicketTimes(models.Model):
     staff_replies = models.PositiveIntegerField(default=0)
     # The calendar the working figures were measured on, so a schedule change can be rebuilt.
     calendar_key = models.CharField(max_length=64, blank=True)
+    # What this ticket last added to the monthly rollups (`reports.rollups`): the rollup key and the months
+    # it counted in, so a change subtracts exactly the old contribution. counted_month is None while the
+    # ticket counts nowhere (merged, or not rolled up yet).
+    rolled_team = models.BigIntegerField(default=0)  # 0: none (rollup keys are never NULL)
+    rolled_category = models.BigIntegerField(default=0)
+    rolled_priority = models.BigIntegerField(default=0)
+    rolled_source = models.CharField(max_length=20, blank=True)
+    counted_month = models.DateField(null=True, blank=True)  # the local month of creation
+    resolved_month = models.DateField(null=True, blank=True)
+    responded_month = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket report times")
@@ -31,6 +41,40 @@ class TicketTimes(models.Model):
 
     def __str__(self) -> str:
         return f"times of {self.ticket_id}"
+
+
+class MonthlyRollup(models.Model):
+    """Sums per local month and rollup key, for the second-line numbers and the monthly trend.
+
+    Kept incrementally from the same receiver as TicketTimes (each ticket adds its contribution once and
+    moves it when its key or months change) and rebuilt by `otklik reports_rebuild`. Keyed by the coarse
+    dimensions only (team, category, priority, source): other filters and agents' own figures are served
+    from the per-ticket rows (docs/reports.md, "Rollups").
+    """
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    category_key = models.BigIntegerField(default=0)  # 0: no category
+    priority_key = models.BigIntegerField()
+    source = models.CharField(max_length=20)
+    new = models.BigIntegerField(default=0)  # created in the month
+    closed = models.BigIntegerField(default=0)  # last resolved in the month
+    resolution_n = models.BigIntegerField(default=0)
+    resolution_sum = models.BigIntegerField(default=0)
+    resolution_working_sum = models.BigIntegerField(default=0)
+    responded = models.BigIntegerField(default=0)  # first answered in the month
+    first_response_n = models.BigIntegerField(default=0)
+    first_response_sum = models.BigIntegerField(default=0)
+    first_response_working_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly report rollup")
+        verbose_name_plural = _("monthly report rollups")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "category_key", "priority_key", "source"],
+                                               name="report_rollup_key")]
+
+    def __str__(self) -> str:
+        return f"rollup {self.month} {self.team_key}/{self.category_key}/{self.priority_key}/{self.source}"
 
 
 class WeeklyDigest(models.Model):

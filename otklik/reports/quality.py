@@ -6,11 +6,13 @@ from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext as _
 
 from otklik.accounts.models import User
+from otklik.core.errors import InvalidInput
 from otklik.reports.filters import ReportFilters, is_own_figures_only, scoped_tickets, zone
 from otklik.sla.models import ClockState, SlaClock
-from otklik.tickets.models import DONE_KINDS, RATING_LOW_SCORE, EventKind, TicketEvent, TicketRating
+from otklik.tickets.models import DONE_KINDS, RATING_LOW_SCORE, EventKind, Ticket, TicketEvent, TicketRating
 
 SLA_GROUPS = {"policy": ("policy_id", "policy__name"), "priority": ("ticket__priority__code", "ticket__priority__name"),
               "team": ("ticket__team_id", "ticket__team__name")}
@@ -23,6 +25,36 @@ def sla_clocks(viewer: User, filters: ReportFilters) -> QuerySet[SlaClock]:
         state=ClockState.STOPPED, stopped_at__gte=filters.since, stopped_at__lt=filters.until,
         ticket__in=scoped_tickets(viewer, filters),
     )
+
+
+def sla_tickets(viewer: User, filters: ReportFilters, *, met: bool, clock_metric: str, by: str = "",
+                key: str = "") -> QuerySet[Ticket]:
+    """The tickets behind a met/breached number: those with a clock of that metric stopped in the period.
+
+    The list's total equals the number unless a ticket had two cycles of the same metric stop in the period
+    (resolved, reopened and resolved again): the report counts clocks, the list shows the ticket once."""
+    clocks = sla_clocks(viewer, filters).filter(metric=clock_metric)
+    clocks = clocks.filter(met=True) if met else clocks.exclude(met=True)  # breached = total − met
+    if by:
+        if by not in SLA_GROUPS:
+            raise InvalidInput(_("Unknown breakdown: %(name)s.") % {"name": by[:40]}, errors={"by": by[:40]})
+        field = SLA_GROUPS[by][0]
+        if key == "":
+            clocks = clocks.filter(**{f"{field}__isnull": True})
+        elif field.endswith("_id"):
+            clocks = clocks.filter(**{field: int(key)}) if key.isdigit() else clocks.none()
+        else:
+            clocks = clocks.filter(**{field: key})
+    return scoped_tickets(viewer, filters).filter(pk__in=clocks.values("ticket_id"))
+
+
+def csat_tickets(viewer: User, filters: ReportFilters, *, score: str = "") -> QuerySet[Ticket]:
+    """The tickets behind a CSAT number: rated in the period (with that score when given). One rating per
+    resolution: a ticket rated twice in the period counts twice in the report and shows once in the list."""
+    found = ratings(viewer, filters)
+    if score:
+        found = found.filter(score=int(score)) if score.isdigit() else found.none()
+    return scoped_tickets(viewer, filters).filter(pk__in=found.values("ticket_id"))
 
 
 def _compliance(rows: Any, key: str, label: str | None) -> list[dict[str, Any]]:

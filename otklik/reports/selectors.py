@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Organization, Team, User
 from otklik.core.errors import InvalidInput
 from otklik.reports.filters import ReportFilters, category_subtree, scoped_tickets, zone
-from otklik.reports.stats import interpolated, percentiles, streamed_values
+from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
+from otklik.reports.quality import csat_tickets, sla_tickets
+from otklik.reports.stats import PercentileCont, interpolated, percentiles, streamed_values
 from otklik.tickets.models import Category, Priority, RequestType, Source, Status, Ticket, TicketRating
 
 BREAKDOWNS = ("assignee", "team", "category", "priority", "status", "source", "request_type", "organization",
@@ -74,7 +77,12 @@ def breakdown_condition(by: str, key: str) -> Q:
 
 def metric_tickets(viewer: User, filters: ReportFilters, metric: str, *, by: str = "", key: str | None = None,
                    column: str = "") -> QuerySet[Ticket]:
-    """Exactly the tickets behind one number: a second-line metric, or a breakdown cell."""
+    """Exactly the tickets behind one number: a second-line metric, a breakdown cell, an SLA met/breached
+    count (`column` is the clock metric, `by`/`key` its group) or a CSAT count (`key` is the score)."""
+    if metric in ("sla_met", "sla_breached"):
+        return sla_tickets(viewer, filters, met=metric == "sla_met", clock_metric=column, by=by, key=key or "")
+    if metric == "csat":
+        return csat_tickets(viewer, filters, score=key or "")
     tickets = scoped_tickets(viewer, filters)
     if by == "rating":
         tickets = with_latest_score(tickets)
@@ -92,27 +100,24 @@ def metric_tickets(viewer: User, filters: ReportFilters, metric: str, *, by: str
 
 # ---------------------------------------------------------------- second line and overview
 
+def _finished(sums: dict[str, int]) -> dict[str, Any]:
+    def avg(total: str, count: str) -> float | None:
+        value = average(sums[total], sums[count])
+        return None if value is None else round(value, 1)
+
+    return {
+        "new": sums["new"], "closed": sums["closed"], "open_at_end": sums["open_at_end"],
+        "responded": sums["responded"],
+        "avg_resolution_seconds": avg("resolution_sum", "resolution_n"),
+        "avg_resolution_working_seconds": avg("resolution_working_sum", "resolution_n"),
+        "avg_first_response_seconds": avg("first_response_sum", "first_response_n"),
+        "avg_first_response_working_seconds": avg("first_response_working_sum", "first_response_n"),
+    }
+
+
 def second_line(viewer: User, filters: ReportFilters) -> dict[str, Any]:
-    # Only tickets that can count in any of the numbers: created before the end and not finished (resolved
-    # and first answered) before the start. The same result, without joining the whole history.
-    tickets = scoped_tickets(viewer, filters).filter(
-        Q(created_at__lt=filters.until)
-        & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.since) | Q(first_response_at__gte=filters.since))
-    )
-    found = tickets.aggregate(
-        new=Count("pk", filter=metric_condition("new", filters)),
-        closed=Count("pk", filter=metric_condition("closed", filters)),
-        open_at_end=Count("pk", filter=metric_condition("open_at_end", filters)),
-        responded=Count("pk", filter=metric_condition("responded", filters)),
-        avg_resolution_seconds=Avg(f"{TIMES}resolution_seconds", filter=metric_condition("closed", filters)),
-        avg_resolution_working_seconds=Avg(f"{TIMES}resolution_working_seconds",
-                                           filter=metric_condition("closed", filters)),
-        avg_first_response_seconds=Avg(f"{TIMES}first_response_seconds",
-                                       filter=metric_condition("responded", filters)),
-        avg_first_response_working_seconds=Avg(f"{TIMES}first_response_working_seconds",
-                                               filter=metric_condition("responded", filters)),
-    )
-    return {key: (round(value, 1) if isinstance(value, float) else value) for key, value in found.items()}
+    """New, closed, open at the end, first answered, and average times (monthly rollups where exact)."""
+    return _finished(second_line_sums(viewer, filters))
 
 
 def _month_start(day: date, back: int) -> date:
@@ -125,35 +130,18 @@ def monthly_trend(viewer: User, filters: ReportFilters, *, months: int = 12) -> 
     first = _month_start(filters.end, months - 1)
     last_start = _month_start(filters.end, 0)
     span = filters.with_period(first, _month_start(filters.end, -1) - timedelta(days=1))
-    tickets = scoped_tickets(viewer, span).order_by()
-    tz = zone()
-    created = dict(tickets.filter(metric_condition("new", span)).annotate(m=TruncMonth("created_at", tzinfo=tz))
-                   .values("m").annotate(n=Count("pk")).values_list("m", "n"))
-    closed = {row["m"]: row for row in tickets.filter(metric_condition("closed", span))
-              .annotate(m=TruncMonth("resolved_at", tzinfo=tz)).values("m")
-              .annotate(n=Count("pk"), res=Avg(f"{TIMES}resolution_seconds"),
-                        res_w=Avg(f"{TIMES}resolution_working_seconds"))}
-    responded = {row["m"]: row for row in tickets.filter(metric_condition("responded", span))
-                 .annotate(m=TruncMonth("first_response_at", tzinfo=tz)).values("m")
-                 .annotate(fr=Avg(f"{TIMES}first_response_seconds"),
-                           fr_w=Avg(f"{TIMES}first_response_working_seconds"))}
-
-    def by_month(found: dict[Any, Any], month: date) -> Any:
-        for key, value in found.items():
-            if key is not None and (key.date() if hasattr(key, "date") else key) == month:
-                return value
-        return None
-
+    found = month_sums(viewer, span)
     rows = []
     month = first
     while month <= last_start:
-        closed_row = by_month(closed, month) or {}
-        responded_row = by_month(responded, month) or {}
+        sums = found.get(month) or dict.fromkeys(SUMS, 0)
         rows.append({
-            "month": month.strftime("%Y-%m"), "new": by_month(created, month) or 0, "closed": closed_row.get("n", 0),
-            "avg_resolution_seconds": closed_row.get("res"), "avg_resolution_working_seconds": closed_row.get("res_w"),
-            "avg_first_response_seconds": responded_row.get("fr"),
-            "avg_first_response_working_seconds": responded_row.get("fr_w"),
+            "month": month.strftime("%Y-%m"), "new": sums["new"], "closed": sums["closed"],
+            "avg_resolution_seconds": average(sums["resolution_sum"], sums["resolution_n"]),
+            "avg_resolution_working_seconds": average(sums["resolution_working_sum"], sums["resolution_n"]),
+            "avg_first_response_seconds": average(sums["first_response_sum"], sums["first_response_n"]),
+            "avg_first_response_working_seconds": average(sums["first_response_working_sum"],
+                                                          sums["first_response_n"]),
         })
         month = _month_start(month, -1)
     while len(rows) > 1 and not (rows[0]["new"] or rows[0]["closed"]):
@@ -215,11 +203,20 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
     if by == "category":
         return _category_rollup(tickets)
     field = GROUP_FIELDS[by]
-    grouped = list(tickets.values(field).annotate(**AGGREGATES))
-    first = percentiles(tickets, f"{TIMES}first_response_seconds", [0.5], group=field)
-    resolution = percentiles(tickets, f"{TIMES}resolution_seconds", [0.5], group=field)
-    medians = {key: [(first.get(key) or [None])[0], (resolution.get(key) or [None])[0]]
-               for key in {row[field] for row in grouped}}
+    medians: dict[Hashable, list[float | None]]
+    if connection.vendor == "postgresql":
+        # One pass: the medians in the same GROUP BY as the sums (percentile_cont skips NULLs, like the
+        # separate query would), so the month's tickets and their times are joined once, not three times.
+        grouped = list(tickets.values(field).annotate(
+            **AGGREGATES, fr_p50=PercentileCont(f"{TIMES}first_response_seconds", fraction=0.5),
+            res_p50=PercentileCont(f"{TIMES}resolution_seconds", fraction=0.5)))
+        medians = {row[field]: [row["fr_p50"], row["res_p50"]] for row in grouped}
+    else:
+        grouped = list(tickets.values(field).annotate(**AGGREGATES))
+        first = percentiles(tickets, f"{TIMES}first_response_seconds", [0.5], group=field)
+        resolution = percentiles(tickets, f"{TIMES}resolution_seconds", [0.5], group=field)
+        medians = {key: [(first.get(key) or [None])[0], (resolution.get(key) or [None])[0]]
+                   for key in {row[field] for row in grouped}}
     labels = _labels(by, [row[field] for row in grouped])
     rows = [{"key": "" if row[field] is None else str(row[field]),
              "label": labels.get(row[field], str(row[field])) if row[field] is not None else _("(none)"),
@@ -294,10 +291,11 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
                .values("d").annotate(n=Count("pk")).values_list("d", "n"))
     closed = dict(tickets.filter(metric_condition("closed", filters)).annotate(d=TruncDate("resolved_at", tzinfo=tz))
                   .values("d").annotate(n=Count("pk")).values_list("d", "n"))
-    before = tickets.aggregate(created=Count("pk", filter=Q(created_at__lt=filters.since)),
-                               resolved=Count("pk", filter=Q(resolved_at__lt=filters.since)))
-    # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md).
-    backlog = (before["created"] or 0) - (before["resolved"] or 0)
+    # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md); at
+    # the start it is "open at the end" of the day before, which the monthly rollups answer when the period
+    # starts on the 1st (instead of counting every older ticket).
+    previous = filters.start - timedelta(days=1)
+    backlog = second_line_sums(viewer, filters.with_period(previous.replace(day=1), previous))["open_at_end"]
     days = []
     today = timezone.localtime(timezone.now(), tz).date()
     for day in filters.days():
@@ -324,12 +322,14 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
 
 
 def overview(viewer: User, filters: ReportFilters) -> dict[str, Any]:
-    from otklik.reports.first_line import first_line, first_line_trend
+    from otklik.reports.first_line import first_line, first_line_trend, has_chats
 
+    chats = has_chats(viewer)  # once for both first-line blocks
     return {
         "period": {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
-        "first_line": first_line(viewer, filters), "second_line": second_line(viewer, filters),
-        "months": monthly_trend(viewer, filters), "first_line_months": first_line_trend(viewer, filters),
+        "first_line": first_line(viewer, filters, chats=chats), "second_line": second_line(viewer, filters),
+        "months": monthly_trend(viewer, filters),
+        "first_line_months": first_line_trend(viewer, filters, chats=chats),
     }
 
 

@@ -5,6 +5,7 @@ Staff only (agents see their own figures); anyone else gets the same 404 as for 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -88,6 +89,30 @@ def _decorate(page: str, data: Any, filters: ReportFilters, by: str) -> None:
         weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
         data["heat_rows"] = [(weekdays[index], [(count, min(5, (5 * count + peak - 1) // peak)) for count in hours])
                              for index, hours in enumerate(data["heatmap"])]
+    elif page == "sla":
+        for group, rows in data["groups"].items():
+            for row in rows:
+                if group == "month":
+                    year, month = (int(part) for part in row["month"].split("-"))
+                    period, by, key = filters.with_period(*_clipped_month(filters, date(year, month, 1))), "", ""
+                else:
+                    period, by, key = filters, group, row["key"]
+                row["links"] = {name: drill_url(period, f"sla_{name}", by=by, key=key, column=row["metric"])
+                                for name in ("met", "breached")}
+    elif page == "csat":
+        data["link"] = drill_url(filters, "csat")
+        for row in data["distribution"]:
+            row["link"] = drill_url(filters, "csat", key=str(row["score"]))
+    elif page == "specialists":
+        for row in data:
+            own = replace(filters, assignee_id=int(row["key"]))
+            row["links"] = {"resolved": drill_url(own, "closed"), "csat": drill_url(own, "csat")}
+
+
+def _clipped_month(filters: ReportFilters, first: date) -> tuple[date, date]:
+    """A month row's period: the month, cut to the report's period (its first and last months may be partial)."""
+    start, end = month_bounds(first)
+    return max(start, filters.start), min(end, filters.end)
 
 
 def _export_or_page(request: HttpRequest, page: str) -> HttpResponseBase:

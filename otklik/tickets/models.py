@@ -302,6 +302,11 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "-updated_at"], name="ticket_requester_updated"),
             models.Index(fields=["organization", "-updated_at"], name="ticket_org_updated"),
             models.Index(fields=["-priority_rank", "-updated_at", "-id"], name="ticket_priority_rank"),
+            # Reports count tickets resolved / first answered in a period (merged ones never count).
+            models.Index(fields=["resolved_at"], name="ticket_resolved_report",
+                         condition=models.Q(merged_into__isnull=True, resolved_at__isnull=False)),
+            models.Index(fields=["first_response_at"], name="ticket_responded_report",
+                         condition=models.Q(merged_into__isnull=True, first_response_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -469,6 +474,7 @@ class TicketRating(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
+        indexes = [models.Index(fields=["created_at"], name="rating_created")]  # CSAT: ratings of a period
         constraints = [
             models.UniqueConstraint(fields=["ticket", "resolved_at"], name="rating_once_per_resolution"),
             models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),

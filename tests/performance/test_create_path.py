@@ -23,8 +23,9 @@ pytestmark = pytest.mark.django_db
 # Measured; the SQLite counter row costs two queries more than the PostgreSQL sequence. A new query on
 # this path should be a decision: raise the figure in the same change that explains it.
 # +1 for the reports' per-ticket times row, written with the ticket so reports never lag (one INSERT).
-API_CREATE_QUERIES = {"postgresql": 18, "sqlite": 20}
-PORTAL_CREATE_QUERIES = {"postgresql": 20, "sqlite": 22}
+# +1 for the reports' monthly rollup row of the new ticket (one additive upsert, same transaction).
+API_CREATE_QUERIES = {"postgresql": 19, "sqlite": 21}
+PORTAL_CREATE_QUERIES = {"postgresql": 21, "sqlite": 23}
 # The visibility query's watchers subquery: the creator's response must not need it.
 VISIBILITY_MARK = "tickets_ticket_watchers"
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from otklik.reports.facts import rebuild
+from otklik.reports.facts import rebuild_all
 
 
 class Command(BaseCommand):
-    help = "Recompute the per-ticket durations reports aggregate (after bulk loads or a schedule change)."
+    help = ("Recompute the per-ticket durations and the monthly rollups reports aggregate "
+            "(after bulk loads or a schedule change).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", type=int, default=2000)
@@ -20,12 +21,19 @@ class Command(BaseCommand):
         started = time.perf_counter()
         width = 30
 
-        def progress(done: int, total: int) -> None:
+        stage = [""]
+
+        def progress(name: str, done: int, total: int) -> None:
+            if stage[0] and stage[0] != name:
+                self.stdout.write("")  # the previous bar is complete: start the next on its own line
+            stage[0] = name
             filled = width * done // max(total, 1)
             bar = "#" * filled + "-" * (width - filled)
-            self.stdout.write(f"\r[{bar}] {done:,}/{total:,} tickets", ending="")
+            unit = "tickets" if name == "tickets" else "steps (monthly rollups)"
+            self.stdout.write(f"\r[{bar}] {done:,}/{total:,} {unit}", ending="")
             self.stdout.flush()
 
-        written = rebuild(batch_size=options["batch"], progress=progress)
+        written, rows = rebuild_all(batch_size=options["batch"], progress=progress)
         self.stdout.write("")
-        self.stdout.write(f"Report durations rebuilt for {written:,} tickets in {time.perf_counter() - started:.1f} s.")
+        self.stdout.write(f"Report durations rebuilt for {written:,} tickets and {rows:,} monthly rollup rows"
+                          f" in {time.perf_counter() - started:.1f} s.")

@@ -1,0 +1,246 @@
+"""The second-line numbers and the monthly trend as sums, from the rollups where they can answer exactly.
+
+The rollups (`reports.rollups`) serve a request when
+- the period is whole local months (the default period, "last month", "this year", the 12-month trend),
+- the filters are among the rollup key's: team, category (subtree), priority, source,
+- the viewer's scope is whole teams: administrators (every ticket), managers and auditors (their teams and,
+  for the first line, the unrouted tickets). Their personal tickets outside those teams (assigned to or
+  watched by them) are added from the per-ticket rows, so the figure stays exact.
+Otherwise (an organization, request type or assignee filter; an agent's own figures; a period cut inside
+a month) the same sums come from the per-ticket rows (`Ticket` joined to `TicketTimes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from otklik.accounts.access import staff_scope_by_team
+from otklik.accounts.models import Team, User
+from otklik.reports.filters import (
+    ReportFilters,
+    category_subtree,
+    is_own_figures_only,
+    month_bounds,
+    scoped_tickets,
+    zone,
+)
+from otklik.reports.models import MonthlyRollup
+from otklik.tickets.models import Priority, Ticket
+
+TIMES = "report_times__"
+SUMS = (
+    "new",
+    "closed",
+    "open_at_end",
+    "responded",
+    "resolution_n",
+    "resolution_sum",
+    "resolution_working_sum",
+    "first_response_n",
+    "first_response_sum",
+    "first_response_working_sum",
+)
+
+
+@dataclass(frozen=True)
+class RollupSource:
+    rows: QuerySet[MonthlyRollup]  # the rollup rows of the viewer's teams, filtered
+    # Per-ticket rows to add, disjoint: tickets assigned to the viewer outside their teams, and tickets they
+    # watch outside their teams and are not assigned. Two queries, each starting from its own index (in one
+    # OR the watchers' subquery would make PostgreSQL scan every ticket).
+    remainders: tuple[QuerySet[Ticket], ...]
+
+
+def whole_months(filters: ReportFilters) -> bool:
+    return filters.start.day == 1 and filters.end == month_bounds(filters.end)[1]
+
+
+def rollup_source(viewer: User, filters: ReportFilters) -> RollupSource | None:
+    """Where the rollups can answer for this viewer and these filters (the period aside); None: they cannot."""
+    if (
+        is_own_figures_only(viewer)
+        or filters.organization_id is not None
+        or filters.request_type_id is not None
+        or filters.assignee_id is not None
+    ):
+        return None
+    rows = MonthlyRollup.objects.order_by()
+    parts = staff_scope_by_team(viewer)
+    remainders: tuple[QuerySet[Ticket], ...] = ()
+    if parts is not None:
+        teams = Q(team_key__in=parts.team_ids) | Q(team_key=0) if parts.unrouted else Q(team_key__in=parts.team_ids)
+        rows = rows.filter(teams)
+        # "Not in the viewer's teams" spelled positively (the other teams, and no team unless the viewer
+        # sees the unrouted tickets anyway), so PostgreSQL can combine it with the assignee index; a
+        # manager of every team has no outside at all and costs no query.
+        others = [pk for pk in Team.objects.values_list("pk", flat=True) if pk not in parts.team_ids]
+        if others or not parts.unrouted:
+            outside_teams = Q(team_id__in=others) if others else Q(team__isnull=True)
+            if others and not parts.unrouted:
+                outside_teams |= Q(team__isnull=True)
+            outside = scoped_tickets(viewer, filters).filter(outside_teams)
+            remainders = (outside.filter(parts.assigned),)
+            if parts.watched is not None:
+                remainders += (outside.filter(parts.watched).exclude(parts.assigned),)
+    if filters.team_ids:
+        rows = rows.filter(team_key__in=filters.team_ids)
+    if filters.category_id is not None:
+        rows = rows.filter(category_key__in=category_subtree(filters.category_id))
+    if filters.priority_codes:
+        rows = rows.filter(priority_key__in=Priority.objects.filter(code__in=filters.priority_codes).values("pk"))
+    if filters.sources:
+        rows = rows.filter(source__in=filters.sources)
+    return RollupSource(rows, remainders)
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(SUMS, 0)
+
+
+def _added(total: dict[str, int], found: Mapping[str, Any]) -> dict[str, int]:
+    return {name: total[name] + int(found.get(name) or 0) for name in SUMS}
+
+
+# ---------------------------------------------------------------- per-ticket sums
+
+
+def _window(filters: ReportFilters, field: str) -> Q:
+    return Q(**{f"{field}__gte": filters.since, f"{field}__lt": filters.until})
+
+
+def ticket_sums(tickets: QuerySet[Ticket], filters: ReportFilters) -> dict[str, int]:
+    """The second-line sums of a period from per-ticket rows (the definitions in docs/reports.md)."""
+    # Only tickets that can count in any of the numbers: created before the end and not finished (resolved
+    # and first answered) before the start. The same result, without joining the whole history.
+    candidates = tickets.filter(
+        Q(created_at__lt=filters.until)
+        & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.since) | Q(first_response_at__gte=filters.since))
+    ).order_by()
+    closed, responded = _window(filters, "resolved_at"), _window(filters, "first_response_at")
+    found = candidates.aggregate(
+        new=Count("pk", filter=_window(filters, "created_at")),
+        closed=Count("pk", filter=closed),
+        open_at_end=Count("pk", filter=Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.until)),
+        responded=Count("pk", filter=responded),
+        resolution_n=Count(f"{TIMES}resolution_seconds", filter=closed),
+        resolution_sum=Sum(f"{TIMES}resolution_seconds", filter=closed),
+        resolution_working_sum=Sum(f"{TIMES}resolution_working_seconds", filter=closed),
+        first_response_n=Count(f"{TIMES}first_response_seconds", filter=responded),
+        first_response_sum=Sum(f"{TIMES}first_response_seconds", filter=responded),
+        first_response_working_sum=Sum(f"{TIMES}first_response_working_seconds", filter=responded),
+    )
+    return _added(_zero(), found)
+
+
+def _month_key(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def ticket_month_sums(tickets: QuerySet[Ticket], span: ReportFilters) -> dict[date, dict[str, int]]:
+    """Per local month of `span` (whole months): new, closed and responded with their sums."""
+    tz = zone()
+    tickets = tickets.order_by()
+    months: dict[date, dict[str, int]] = {}
+    closed = (
+        tickets.filter(_window(span, "resolved_at"))
+        .annotate(m=TruncMonth("resolved_at", tzinfo=tz))
+        .values("m")
+        .annotate(
+            closed=Count("pk"),
+            resolution_n=Count(f"{TIMES}resolution_seconds"),
+            resolution_sum=Sum(f"{TIMES}resolution_seconds"),
+            resolution_working_sum=Sum(f"{TIMES}resolution_working_seconds"),
+        )
+    )
+    responded = (
+        tickets.filter(_window(span, "first_response_at"))
+        .annotate(m=TruncMonth("first_response_at", tzinfo=tz))
+        .values("m")
+        .annotate(
+            responded=Count("pk"),
+            first_response_n=Count(f"{TIMES}first_response_seconds"),
+            first_response_sum=Sum(f"{TIMES}first_response_seconds"),
+            first_response_working_sum=Sum(f"{TIMES}first_response_working_seconds"),
+        )
+    )
+    created = (
+        tickets.filter(_window(span, "created_at"))
+        .annotate(m=TruncMonth("created_at", tzinfo=tz))
+        .values("m")
+        .annotate(new=Count("pk"))
+    )
+    for rows in (created, closed, responded):
+        for row in rows:
+            month = _month_key(row["m"])
+            months[month] = _added(months.get(month, _zero()), row)
+    return months
+
+
+# ---------------------------------------------------------------- rollup sums
+
+ROLLUP_MEASURES = (
+    "new",
+    "closed",
+    "responded",
+    "resolution_n",
+    "resolution_sum",
+    "resolution_working_sum",
+    "first_response_n",
+    "first_response_sum",
+    "first_response_working_sum",
+)
+
+
+def _rollup_measures(condition: Q) -> dict[str, Any]:
+    # Aliased: an aggregate may not carry the name of the column it sums.
+    return {f"s_{name}": Sum(name, filter=condition) for name in ROLLUP_MEASURES}
+
+
+def _unaliased(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: row.get(f"s_{name}") for name in ROLLUP_MEASURES}
+
+
+def second_line_sums(viewer: User, filters: ReportFilters) -> dict[str, int]:
+    """The second-line sums of the period: from the rollups when they can answer exactly, else per ticket."""
+    source = rollup_source(viewer, filters) if whole_months(filters) else None
+    if source is None:
+        return ticket_sums(scoped_tickets(viewer, filters), filters)
+    first, last = filters.start, filters.end.replace(day=1)
+    found = source.rows.filter(month__lte=last).aggregate(
+        **_rollup_measures(Q(month__gte=first)),
+        created_before_end=Sum("new"),
+        closed_before_end=Sum("closed"),
+    )
+    total = _added(_zero(), _unaliased(found))
+    total["open_at_end"] = int(found["created_before_end"] or 0) - int(found["closed_before_end"] or 0)
+    for remainder in source.remainders:
+        rest = ticket_sums(remainder, filters)
+        total = {name: total[name] + rest[name] for name in SUMS}
+    return total
+
+
+def month_sums(viewer: User, span: ReportFilters) -> dict[date, dict[str, int]]:
+    """Per month of a whole-month span: new, closed, responded and their time sums."""
+    source = rollup_source(viewer, span)
+    if source is None:
+        return ticket_month_sums(scoped_tickets(viewer, span), span)
+    months: dict[date, dict[str, int]] = {}
+    rows = (
+        source.rows.filter(month__gte=span.start, month__lte=span.end).values("month").annotate(**_rollup_measures(Q()))
+    )
+    for row in rows:
+        months[row["month"]] = _added(_zero(), _unaliased(row))
+    for remainder in source.remainders:
+        for month, rest in ticket_month_sums(remainder, span).items():
+            months[month] = {name: months.get(month, _zero())[name] + rest[name] for name in SUMS}
+    return months
+
+
+def average(total: int, count: int) -> float | None:
+    return total / count if count else None
