@@ -25,6 +25,8 @@ def configure(settings: dict[str, Any]) -> None:
     if "allauth.account.middleware.AccountMiddleware" not in middleware:
         middleware.insert(middleware.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
                           "allauth.account.middleware.AccountMiddleware")
+    if "otklik.sso.middleware.ProviderFormActionMiddleware" not in middleware:
+        middleware.append("otklik.sso.middleware.ProviderFormActionMiddleware")
 
     settings["ACCOUNT_ADAPTER"] = "otklik.sso.adapter.AccountAdapter"
     settings["SOCIALACCOUNT_ADAPTER"] = "otklik.sso.adapter.SocialAccountAdapter"
