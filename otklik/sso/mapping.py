@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 
 from otklik.accounts.models import Role, Team, User
 from otklik.sso.models import GroupMapping, MappingSource
@@ -34,7 +35,8 @@ def apply_group_mappings(*, user: User, source: str, values: set[str], provider_
     """
     rows = GroupMapping.objects.filter(source=source)
     if source == MappingSource.OIDC:
-        rows = rows.filter(provider_id__in=[provider_id, None]) if provider_id else rows.filter(provider=None)
+        mine = Q(provider__isnull=True) | Q(provider_id=provider_id) if provider_id else Q(provider__isnull=True)
+        rows = rows.filter(mine)
     mappings = list(rows.select_related("team"))
     if not mappings:
         return False
