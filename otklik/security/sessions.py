@@ -14,7 +14,6 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from otklik.accounts.models import User
 from otklik.security.models import UserSession
@@ -48,8 +47,7 @@ def session_touch(request: HttpRequest, *, now: datetime, force: bool = False) -
     stamp = now.timestamp()
     if not force and seen.get("k") == key and stamp - float(seen.get("t", 0)) < TOUCH_INTERVAL.total_seconds():
         return
-    values = {"user": user, "user_agent": _user_agent(request), "ip_address": client_ip(request),
-              "last_seen_at": now}
+    values = {"user": user, "user_agent": _user_agent(request), "ip_address": client_ip(request), "last_seen_at": now}
     previous = seen.get("k")
     if previous and previous != key:
         # The key changed (a second factor given, a password changed): the row follows the session.
@@ -61,7 +59,9 @@ def session_touch(request: HttpRequest, *, now: datetime, force: bool = False) -
     try:
         with transaction.atomic():
             UserSession.objects.update_or_create(
-                session_key=key, defaults=values, create_defaults={**values, "created_at": now},
+                session_key=key,
+                defaults=values,
+                create_defaults={**values, "created_at": now},
             )
     except IntegrityError:  # two requests of one browser raced to create the row; the other one won
         pass

@@ -17,14 +17,21 @@ def ldap_available() -> bool:
 def configure(settings: dict[str, Any]) -> None:
     installed: list[str] = settings["INSTALLED_APPS"]
     # Our app first, so its templates replace allauth's few pages that people can see.
-    for app in ("otklik.sso", "allauth", "allauth.account", "allauth.socialaccount",
-                "allauth.socialaccount.providers.openid_connect"):
+    for app in (
+        "otklik.sso",
+        "allauth",
+        "allauth.account",
+        "allauth.socialaccount",
+        "allauth.socialaccount.providers.openid_connect",
+    ):
         if app not in installed:
             installed.append(app)
     middleware: list[str] = settings["MIDDLEWARE"]
     if "allauth.account.middleware.AccountMiddleware" not in middleware:
-        middleware.insert(middleware.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
-                          "allauth.account.middleware.AccountMiddleware")
+        middleware.insert(
+            middleware.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+            "allauth.account.middleware.AccountMiddleware",
+        )
     if "otklik.sso.middleware.ProviderFormActionMiddleware" not in middleware:
         middleware.append("otklik.sso.middleware.ProviderFormActionMiddleware")
 
@@ -53,8 +60,9 @@ def configure(settings: dict[str, Any]) -> None:
         configure_ldap(settings, os.environ)
         if "otklik.sso.ldap_backend.DirectoryBackend" not in backends:
             # After the lockout check, before the local password: the directory is the source of truth.
-            backends.insert(backends.index("django.contrib.auth.backends.ModelBackend"),
-                            "otklik.sso.ldap_backend.DirectoryBackend")
+            backends.insert(
+                backends.index("django.contrib.auth.backends.ModelBackend"), "otklik.sso.ldap_backend.DirectoryBackend"
+            )
 
 
 def configure_ldap(settings: dict[str, Any], env: Any) -> None:
@@ -82,10 +90,12 @@ def configure_ldap(settings: dict[str, Any], env: Any) -> None:
     group_base = env.get("OTKLIK_LDAP_GROUP_BASE", "")
     if group_base:
         group_kind = env.get("OTKLIK_LDAP_GROUP_TYPE", "groupOfNames")
-        types = {"groupOfNames": (GroupOfNamesType, "(objectClass=groupOfNames)"),
-                 "groupOfUniqueNames": (GroupOfUniqueNamesType, "(objectClass=groupOfUniqueNames)"),
-                 "posixGroup": (PosixGroupType, "(objectClass=posixGroup)"),
-                 "activeDirectory": (ActiveDirectoryGroupType, "(objectClass=group)")}
+        types = {
+            "groupOfNames": (GroupOfNamesType, "(objectClass=groupOfNames)"),
+            "groupOfUniqueNames": (GroupOfUniqueNamesType, "(objectClass=groupOfUniqueNames)"),
+            "posixGroup": (PosixGroupType, "(objectClass=posixGroup)"),
+            "activeDirectory": (ActiveDirectoryGroupType, "(objectClass=group)"),
+        }
         group_type, group_filter = types.get(group_kind, types["groupOfNames"])
         settings["AUTH_LDAP_GROUP_SEARCH"] = LDAPSearch(group_base, ldap.SCOPE_SUBTREE, group_filter)
         settings["AUTH_LDAP_GROUP_TYPE"] = group_type()
@@ -100,7 +110,8 @@ def configure_ldap(settings: dict[str, Any], env: Any) -> None:
     settings["AUTH_LDAP_MIRROR_GROUPS"] = False
     settings["AUTH_LDAP_CACHE_TIMEOUT"] = 0
     settings["AUTH_LDAP_CONNECTION_OPTIONS"] = {
-        ldap.OPT_REFERRALS: 0, ldap.OPT_NETWORK_TIMEOUT: int(env.get("OTKLIK_LDAP_TIMEOUT", "5")),
+        ldap.OPT_REFERRALS: 0,
+        ldap.OPT_NETWORK_TIMEOUT: int(env.get("OTKLIK_LDAP_TIMEOUT", "5")),
     }
 
 

@@ -42,7 +42,7 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth sh
     def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         # The first backend is the lockout check, which loads no users; the session must name one that does.
         if not hasattr(user, "backend"):
-            user.backend = "django.contrib.auth.backends.ModelBackend"  # type: ignore[attr-defined]
+            user.backend = "django.contrib.auth.backends.ModelBackend"
         super().login(request, user)
 
     def respond_user_inactive(self, request: HttpRequest, user: AbstractBaseUser) -> HttpResponse:
@@ -71,19 +71,23 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
             existing = User.objects.filter(email__iexact=facts.email).first()
             if existing is not None:
                 if not facts.email_verified:
-                    logger.warning("sso: %s offered the unverified address of user %s; refused",
-                                   facts.provider_name, existing.pk)
-                    raise _refuse(request, _(
-                        "An account with this email address exists, but the sign-in provider did not confirm "
-                        "that the address is yours. Sign in with your password or ask your administrator."))
+                    logger.warning(
+                        "sso: %s offered the unverified address of user %s; refused", facts.provider_name, existing.pk
+                    )
+                    raise _refuse(
+                        request,
+                        _(
+                            "An account with this email address exists, but the sign-in provider did not confirm "
+                            "that the address is yours. Sign in with your password or ask your administrator."
+                        ),
+                    )
                 sociallogin.connect(request, existing)
                 logger.info("sso: user %s linked to %s by verified email", existing.pk, facts.provider_name)
             elif not facts.email_verified:
                 raise _refuse(request, _("The sign-in provider did not confirm your email address."))
         user = sociallogin.user
         if sociallogin.is_existing and isinstance(user, User):
-            apply_group_mappings(user=user, source=MappingSource.OIDC, values=facts.groups,
-                                 provider_id=facts.app_id)
+            apply_group_mappings(user=user, source=MappingSource.OIDC, values=facts.groups, provider_id=facts.app_id)
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]) -> User:
         user: User = super().populate_user(request, sociallogin, data)

@@ -33,15 +33,26 @@ def directory_entries() -> set[str]:
     """Lower-cased DNs of everyone the sync filter finds, read with the service account."""
     import ldap
 
-    connection = ldap.initialize(settings.AUTH_LDAP_SERVER_URI)
+    config = {
+        name: getattr(settings, name, "")
+        for name in (
+            "AUTH_LDAP_SERVER_URI",
+            "AUTH_LDAP_BIND_DN",
+            "AUTH_LDAP_BIND_PASSWORD",
+            "OTKLIK_LDAP_USER_BASE",
+            "OTKLIK_LDAP_SYNC_FILTER",
+        )
+    }
+    connection = ldap.initialize(config["AUTH_LDAP_SERVER_URI"])
     try:
         for option, value in getattr(settings, "AUTH_LDAP_CONNECTION_OPTIONS", {}).items():
             connection.set_option(option, value)
         if getattr(settings, "AUTH_LDAP_START_TLS", False):
             connection.start_tls_s()
-        connection.simple_bind_s(settings.AUTH_LDAP_BIND_DN, settings.AUTH_LDAP_BIND_PASSWORD)
-        results = connection.search_s(settings.OTKLIK_LDAP_USER_BASE, ldap.SCOPE_SUBTREE,
-                                      settings.OTKLIK_LDAP_SYNC_FILTER, ["1.1"])
+        connection.simple_bind_s(config["AUTH_LDAP_BIND_DN"], config["AUTH_LDAP_BIND_PASSWORD"])
+        results = connection.search_s(
+            config["OTKLIK_LDAP_USER_BASE"], ldap.SCOPE_SUBTREE, config["OTKLIK_LDAP_SYNC_FILTER"], ["1.1"]
+        )
     except ldap.LDAPError as exc:
         raise DirectoryUnavailable(str(exc)) from exc
     finally:
@@ -76,8 +87,13 @@ def directory_sync(*, now: datetime) -> SyncResult:
         elif user.is_active:
             _set_active(user, account, active=False, now=now)
             result.deactivated += 1
-    logger.info("ldap sync: %s entries, %s refreshed, %s deactivated, %s reactivated",
-                result.seen, result.refreshed, result.deactivated, result.reactivated)
+    logger.info(
+        "ldap sync: %s entries, %s refreshed, %s deactivated, %s reactivated",
+        result.seen,
+        result.refreshed,
+        result.deactivated,
+        result.reactivated,
+    )
     return result
 
 

@@ -15,7 +15,11 @@ logger = logging.getLogger(__name__)
 
 # When several groups give a role, the one that can do most wins.
 ROLE_RANK: dict[str, int] = {
-    Role.REQUESTER.value: 0, Role.AUDITOR.value: 1, Role.AGENT.value: 2, Role.MANAGER.value: 3, Role.ADMIN.value: 4,
+    Role.REQUESTER.value: 0,
+    Role.AUDITOR.value: 1,
+    Role.AGENT.value: 2,
+    Role.MANAGER.value: 3,
+    Role.ADMIN.value: 4,
 }
 
 

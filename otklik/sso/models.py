@@ -16,24 +16,35 @@ DEFAULT_MFA_AMR = "mfa,otp,hwk,swk,sms,fpt,face,iris,retina,sc"
 class ProviderPolicy(models.Model):
     """What Otklik believes of one OpenID Connect provider (an allauth SocialApp)."""
 
-    app = models.OneToOneField(SocialApp, verbose_name=_("provider"), on_delete=models.CASCADE,
-                               related_name="otklik_policy")
+    app = models.OneToOneField(
+        SocialApp, verbose_name=_("provider"), on_delete=models.CASCADE, related_name="otklik_policy"
+    )
     groups_claim = models.CharField(
-        _("groups claim"), max_length=100, default="groups",
+        _("groups claim"),
+        max_length=100,
+        default="groups",
         help_text=_("The claim of the ID token or user info that lists the person's groups or roles."),
     )
     trust_unverified_email = models.BooleanField(
-        _("treat its email addresses as verified"), default=False,
-        help_text=_("Only for a provider your company runs itself, whose addresses people cannot choose. "
-                    "Otherwise an address is used only when the provider says it is verified."),
+        _("treat its email addresses as verified"),
+        default=False,
+        help_text=_(
+            "Only for a provider your company runs itself, whose addresses people cannot choose. "
+            "Otherwise an address is used only when the provider says it is verified."
+        ),
     )
     trust_mfa = models.BooleanField(
-        _("accept its multi-factor sign-in"), default=False,
-        help_text=_("Staff who must use two-factor sign-in skip the Otklik code when the provider says "
-                    "(in the amr claim) that it asked for a second factor."),
+        _("accept its multi-factor sign-in"),
+        default=False,
+        help_text=_(
+            "Staff who must use two-factor sign-in skip the Otklik code when the provider says "
+            "(in the amr claim) that it asked for a second factor."
+        ),
     )
     mfa_amr_values = models.CharField(
-        _("amr values that mean a second factor"), max_length=200, default=DEFAULT_MFA_AMR,
+        _("amr values that mean a second factor"),
+        max_length=200,
+        default=DEFAULT_MFA_AMR,
         help_text=_("Comma-separated authentication method references (RFC 8176)."),
     )
 
@@ -63,16 +74,23 @@ class GroupMapping(models.Model):
 
     source = models.CharField(_("source"), max_length=10, choices=MappingSource.choices)
     provider = models.ForeignKey(
-        SocialApp, verbose_name=_("provider"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="+", help_text=_("OpenID Connect only; empty means every provider."),
+        SocialApp,
+        verbose_name=_("provider"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("OpenID Connect only; empty means every provider."),
     )
     value = models.CharField(
-        _("group or claim value"), max_length=500,
+        _("group or claim value"),
+        max_length=500,
         help_text=_("A claim value (for example, support-agents) or an LDAP group DN; case does not matter."),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
-    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         ordering = ["source", "value"]
@@ -86,8 +104,9 @@ class GroupMapping(models.Model):
 class DirectoryAccount(models.Model):
     """A person whose account comes from the LDAP directory; the sync job checks these."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
-                                related_name="directory_account")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="directory_account"
+    )
     dn = models.CharField(_("distinguished name"), max_length=500)
     synced_at = models.DateTimeField(_("last seen in the directory"))
     deactivated_at = models.DateTimeField(_("deactivated by the sync"), null=True, blank=True)

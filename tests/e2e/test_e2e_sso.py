@@ -11,9 +11,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from otklik.accounts.models import Role, Team, User
 from otklik.security.models import SecurityPolicy
-from tests.sso.idp import IDP_PASSWORD, PROVIDER_NAME, make_provider, oidc_idp  # noqa: F401 - a fixture
+from tests.sso import idp
+from tests.sso.idp import IDP_PASSWORD, PROVIDER_NAME, make_provider
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+oidc_idp = idp.oidc_idp  # the provider subprocess, shared by the session
 
 
 def _sso_sign_in(page: Any, email: str) -> None:

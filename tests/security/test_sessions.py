@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-password-1"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-CHROME_WIN = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
+CHROME_WIN = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
+)
 
 
 def _person(email: str = "alice@example.com", role: str = Role.REQUESTER) -> User:
@@ -100,7 +102,8 @@ def test_sign_out_everywhere_else_keeps_this_browser() -> None:
     assert _signed_in(here)
     assert not any(_signed_in(client) for client in others)
     assert list(UserSession.objects.filter(user=alice).values_list("session_key", flat=True)) == [
-        here.session.session_key]
+        here.session.session_key
+    ]
 
 
 def test_nobody_ends_someone_elses_session() -> None:
@@ -135,8 +138,9 @@ def test_an_admin_signs_a_person_out_everywhere() -> None:
     admin = User.objects.create_superuser(email="adam@example.com", password=PASSWORD)
     admin_client = Client()
     admin_client.force_login(admin)
-    response = admin_client.post(reverse("admin:accounts_user_changelist"),
-                                 {"action": "sign_out_everywhere", "_selected_action": [alice.pk]})
+    response = admin_client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "sign_out_everywhere", "_selected_action": [alice.pk]}
+    )
     assert response.status_code == 302
     assert not any(_signed_in(client) for client in browsers)
     assert not UserSession.objects.filter(user=alice).exists()
@@ -148,9 +152,14 @@ def test_the_list_costs_the_same_for_2_and_20_sessions() -> None:
     now = timezone.now()
 
     def add(count: int) -> None:
-        UserSession.objects.bulk_create([
-            UserSession(user=alice, session_key=f"k{count}-{index}", user_agent=FIREFOX, created_at=now,
-                        last_seen_at=now) for index in range(count)])
+        UserSession.objects.bulk_create(
+            [
+                UserSession(
+                    user=alice, session_key=f"k{count}-{index}", user_agent=FIREFOX, created_at=now, last_seen_at=now
+                )
+                for index in range(count)
+            ]
+        )
 
     url = reverse("security:sessions")
     client.get(url)

@@ -36,15 +36,20 @@ PEOPLE: list[dict[str, Any]] = [
 def oidc_idp() -> Iterator[str]:
     """Base URL of the running provider; its people are PEOPLE, password IDP_PASSWORD."""
     data_dir = tempfile.mkdtemp(prefix="otklik-idp-")
-    env = {**os.environ, "IDP_USERS": json.dumps(PEOPLE), "IDP_CLIENT_ID": CLIENT_ID,
-           "IDP_CLIENT_SECRET": CLIENT_SECRET,
-           # Loopback redirect URIs match any port (RFC 8252), so one row serves every test server.
-           "IDP_REDIRECT_URIS": f"http://127.0.0.1/sso/oidc/{PROVIDER_ID}/login/callback/"}
+    env = {
+        **os.environ,
+        "IDP_USERS": json.dumps(PEOPLE),
+        "IDP_CLIENT_ID": CLIENT_ID,
+        "IDP_CLIENT_SECRET": CLIENT_SECRET,
+        # Loopback redirect URIs match any port (RFC 8252), so one row serves every test server.
+        "IDP_REDIRECT_URIS": f"http://127.0.0.1/sso/oidc/{PROVIDER_ID}/login/callback/",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = Path(data_dir) / "idp.log"
     with log.open("w") as log_file:
-        process = subprocess.Popen([sys.executable, str(IDP_SCRIPT), data_dir], stdout=subprocess.PIPE,
-                                   stderr=log_file, env=env, text=True)
+        process = subprocess.Popen(
+            [sys.executable, str(IDP_SCRIPT), data_dir], stdout=subprocess.PIPE, stderr=log_file, env=env, text=True
+        )
         try:
             assert process.stdout is not None
             deadline = time.monotonic() + 90
@@ -71,11 +76,17 @@ def make_provider(idp_url: str, *, trust_mfa: bool = False) -> Any:
     from otklik.accounts.models import Role, Team
     from otklik.sso.models import GroupMapping, MappingSource, ProviderPolicy
 
-    app = SocialApp.objects.create(provider="openid_connect", provider_id=PROVIDER_ID, name=PROVIDER_NAME,
-                                   client_id=CLIENT_ID, secret=CLIENT_SECRET,
-                                   settings={"server_url": f"{idp_url}/o"})
+    app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id=PROVIDER_ID,
+        name=PROVIDER_NAME,
+        client_id=CLIENT_ID,
+        secret=CLIENT_SECRET,
+        settings={"server_url": f"{idp_url}/o"},
+    )
     ProviderPolicy.objects.create(app=app, trust_mfa=trust_mfa)
     team = Team.objects.create(name="Second line (SSO)")
-    GroupMapping.objects.create(source=MappingSource.OIDC, provider=app, value="support-agents", role=Role.AGENT,
-                                team=team)
+    GroupMapping.objects.create(
+        source=MappingSource.OIDC, provider=app, value="support-agents", role=Role.AGENT, team=team
+    )
     return app

@@ -30,21 +30,28 @@ def _rsa_key() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def configure() -> None:
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain HTTP on loopback, tests only
     settings.configure(
         DEBUG=False,
-        SECRET_KEY="test-idp-not-secret",  # noqa: S106
+        SECRET_KEY="test-idp-not-secret",
         ALLOWED_HOSTS=["127.0.0.1", "localhost"],
         ROOT_URLCONF=__name__,
-        INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions",
-                        "oauth2_provider"],
-        MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
-                    "django.contrib.auth.middleware.AuthenticationMiddleware"],
+        INSTALLED_APPS=[
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            "oauth2_provider",
+        ],
+        MIDDLEWARE=[
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+        ],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "idp.sqlite3")}},
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
@@ -78,7 +85,8 @@ def login_view(request: Any) -> Any:
             return HttpResponseRedirect(next_url)
         error = "<p id='error'>Wrong password</p>"
     return HttpResponse(
-        "<!doctype html><title>Test IdP</title><h1>Company IdP</h1>" + error
+        "<!doctype html><title>Test IdP</title><h1>Company IdP</h1>"
+        + error
         + "<form method='post'><input name='username' id='idp-username'><input name='password' type='password' "
         f"id='idp-password'><input type='hidden' name='next' value='{escape(next_url)}'>"
         "<button type='submit' id='idp-submit'>Sign in</button></form>"
@@ -126,9 +134,15 @@ def prepare() -> None:
     for email, person in PEOPLE.items():
         User.objects.create_user(username=email, email=email, password=person.get("password", "idp-pass"))
     get_application_model().objects.create(
-        name="Otklik", client_id=os.environ["IDP_CLIENT_ID"], client_secret=os.environ["IDP_CLIENT_SECRET"],
-        hash_client_secret=False, client_type="confidential", authorization_grant_type="authorization-code",
-        redirect_uris=os.environ["IDP_REDIRECT_URIS"], skip_authorization=True, algorithm="RS256",
+        name="Otklik",
+        client_id=os.environ["IDP_CLIENT_ID"],
+        client_secret=os.environ["IDP_CLIENT_SECRET"],
+        hash_client_secret=False,
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris=os.environ["IDP_REDIRECT_URIS"],
+        skip_authorization=True,
+        algorithm="RS256",
     )
 
 
@@ -137,7 +151,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
 
@@ -148,8 +162,9 @@ def main() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    server = make_server("127.0.0.1", port, get_wsgi_application(), server_class=_ThreadingServer,
-                         handler_class=_QuietHandler)
+    server = make_server(
+        "127.0.0.1", port, get_wsgi_application(), server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
     print(f"READY http://127.0.0.1:{port}", flush=True)
     server.serve_forever()
 

@@ -43,9 +43,17 @@ directory {dir}/data
 
 
 def person(uid: str, given: str, family: str, *, department: str = "", extra: str = "") -> str:
-    lines = [f"dn: uid={uid},{PEOPLE_BASE}", "objectClass: inetOrgPerson", f"uid: {uid}", f"cn: {given} {family}",
-             f"givenName: {given}", f"sn: {family}", f"mail: {uid}@corp.example", f"userPassword: {uid}-pass",
-             "telephoneNumber: +7 495 123-45-67"]
+    lines = [
+        f"dn: uid={uid},{PEOPLE_BASE}",
+        "objectClass: inetOrgPerson",
+        f"uid: {uid}",
+        f"cn: {given} {family}",
+        f"givenName: {given}",
+        f"sn: {family}",
+        f"mail: {uid}@corp.example",
+        f"userPassword: {uid}-pass",
+        "telephoneNumber: +7 495 123-45-67",
+    ]
     if department:
         lines.append(f"departmentNumber: {department}")
     if extra:
@@ -53,20 +61,22 @@ def person(uid: str, given: str, family: str, *, department: str = "", extra: st
     return "\n".join(lines) + "\n"
 
 
-DIRECTORY = "\n".join([
-    f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: Corp\n",
-    f"dn: {SERVICE_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: otklik\n"
-    f"userPassword: {SERVICE_PASSWORD}\n",
-    f"dn: {PEOPLE_BASE}\nobjectClass: organizationalUnit\nou: people\n",
-    f"dn: {GROUPS_BASE}\nobjectClass: organizationalUnit\nou: groups\n",
-    person("ivan", "Ivan", "Petrov", department="Finance"),
-    person("olga", "Olga", "Smirnova", department="Support"),
-    person("petr", "Petr", "Leaving"),
-    person("dina", "Dina", "Disabled"),
-    person("gone", "Gone", "Soon"),
-    f"dn: {AGENTS_GROUP}\nobjectClass: groupOfNames\ncn: support-agents\nmember: uid=olga,{PEOPLE_BASE}\n"
-    f"member: uid=dina,{PEOPLE_BASE}\n",
-])
+DIRECTORY = "\n".join(
+    [
+        f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: Corp\n",
+        f"dn: {SERVICE_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: otklik\n"
+        f"userPassword: {SERVICE_PASSWORD}\n",
+        f"dn: {PEOPLE_BASE}\nobjectClass: organizationalUnit\nou: people\n",
+        f"dn: {GROUPS_BASE}\nobjectClass: organizationalUnit\nou: groups\n",
+        person("ivan", "Ivan", "Petrov", department="Finance"),
+        person("olga", "Olga", "Smirnova", department="Support"),
+        person("petr", "Petr", "Leaving"),
+        person("dina", "Dina", "Disabled"),
+        person("gone", "Gone", "Soon"),
+        f"dn: {AGENTS_GROUP}\nobjectClass: groupOfNames\ncn: support-agents\nmember: uid=olga,{PEOPLE_BASE}\n"
+        f"member: uid=dina,{PEOPLE_BASE}\n",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -77,13 +87,22 @@ class Directory:
         _ldap_tool("ldapmodify", self.uri, ldif)
 
     def delete(self, dn: str) -> None:
-        subprocess.run(["ldapdelete", "-x", "-H", self.uri, "-D", ROOT_DN, "-w", ROOT_PASSWORD, dn],
-                       check=True, capture_output=True, timeout=20)
+        subprocess.run(
+            ["ldapdelete", "-x", "-H", self.uri, "-D", ROOT_DN, "-w", ROOT_PASSWORD, dn],
+            check=True,
+            capture_output=True,
+            timeout=20,
+        )
 
 
 def _ldap_tool(tool: str, uri: str, ldif: str) -> None:
-    subprocess.run([tool, "-x", "-H", uri, "-D", ROOT_DN, "-w", ROOT_PASSWORD], input=ldif.encode(),
-                   check=True, capture_output=True, timeout=20)
+    subprocess.run(
+        [tool, "-x", "-H", uri, "-D", ROOT_DN, "-w", ROOT_PASSWORD],
+        input=ldif.encode(),
+        check=True,
+        capture_output=True,
+        timeout=20,
+    )
 
 
 def _free_port() -> int:
@@ -104,13 +123,17 @@ def slapd() -> Iterator[Directory]:
     port = _free_port()
     uri = f"ldap://127.0.0.1:{port}"
     # -d keeps slapd in the foreground (it never forks), so the suite owns the process.
-    process = subprocess.Popen([str(SLAPD), "-f", str(conf), "-h", f"{uri}/", "-d", "0"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(SLAPD), "-f", str(conf), "-h", f"{uri}/", "-d", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
-            probe = subprocess.run(["ldapsearch", "-x", "-H", uri, "-b", "", "-s", "base", "(objectClass=*)"],
-                                   capture_output=True, timeout=10)
+            probe = subprocess.run(
+                ["ldapsearch", "-x", "-H", uri, "-b", "", "-s", "base", "(objectClass=*)"],
+                capture_output=True,
+                timeout=10,
+            )
             if probe.returncode == 0:
                 break
             if process.poll() is not None or time.monotonic() > deadline:

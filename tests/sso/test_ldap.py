@@ -22,18 +22,26 @@ ACTIVE = "(!(employeeType=disabled))"
 @pytest.fixture
 def directory(slapd: Directory, settings: Any) -> Directory:
     values: dict[str, Any] = {}
-    configure_ldap(values, {
-        "OTKLIK_LDAP_URI": slapd.uri, "OTKLIK_LDAP_BIND_DN": SERVICE_DN, "OTKLIK_LDAP_BIND_PASSWORD": SERVICE_PASSWORD,
-        "OTKLIK_LDAP_USER_BASE": PEOPLE_BASE, "OTKLIK_LDAP_USER_FILTER": f"(&(mail=%(user)s){ACTIVE})",
-        "OTKLIK_LDAP_SYNC_FILTER": f"(&(objectClass=inetOrgPerson){ACTIVE})",
-        "OTKLIK_LDAP_GROUP_BASE": "ou=groups,dc=corp,dc=example", "OTKLIK_LDAP_GROUP_TYPE": "groupOfNames",
-    })
+    configure_ldap(
+        values,
+        {
+            "OTKLIK_LDAP_URI": slapd.uri,
+            "OTKLIK_LDAP_BIND_DN": SERVICE_DN,
+            "OTKLIK_LDAP_BIND_PASSWORD": SERVICE_PASSWORD,
+            "OTKLIK_LDAP_USER_BASE": PEOPLE_BASE,
+            "OTKLIK_LDAP_USER_FILTER": f"(&(mail=%(user)s){ACTIVE})",
+            "OTKLIK_LDAP_SYNC_FILTER": f"(&(objectClass=inetOrgPerson){ACTIVE})",
+            "OTKLIK_LDAP_GROUP_BASE": "ou=groups,dc=corp,dc=example",
+            "OTKLIK_LDAP_GROUP_TYPE": "groupOfNames",
+        },
+    )
     for name, value in values.items():
         setattr(settings, name, value)
     settings.OTKLIK_LDAP_ENABLED = True
     backends = list(settings.AUTHENTICATION_BACKENDS)
-    backends.insert(backends.index("django.contrib.auth.backends.ModelBackend"),
-                    "otklik.sso.ldap_backend.DirectoryBackend")
+    backends.insert(
+        backends.index("django.contrib.auth.backends.ModelBackend"), "otklik.sso.ldap_backend.DirectoryBackend"
+    )
     settings.AUTHENTICATION_BACKENDS = backends
     team = Team.objects.create(name="Support (directory)")
     GroupMapping.objects.create(source=MappingSource.LDAP, value=AGENTS_GROUP.upper(), role=Role.AGENT, team=team)

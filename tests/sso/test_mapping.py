@@ -62,17 +62,24 @@ def test_oidc_rows_apply_to_their_provider_or_to_all(teams: dict[str, Team]) -> 
     assert person.role == Role.AUDITOR
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (["A", " b "], {"a", "b"}), ("x, Y", {"x", "y"}), (None, set()), ("", set()),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["A", " b "], {"a", "b"}),
+        ("x, Y", {"x", "y"}),
+        (None, set()),
+        ("", set()),
+    ],
+)
 def test_claim_values(raw: Any, expected: set[str]) -> None:
     assert claim_values(raw) == expected
 
 
 def _login(app: SocialApp, claims: dict[str, Any], verified: bool) -> SocialLogin:
     account = SocialAccount(provider=app.provider_id, uid="1", extra_data={"id_token": claims, "userinfo": claims})
-    login = SocialLogin(account=account, email_addresses=[
-        EmailAddress(email=claims["email"], verified=verified, primary=True)])
+    login = SocialLogin(
+        account=account, email_addresses=[EmailAddress(email=claims["email"], verified=verified, primary=True)]
+    )
     login.user = User(email=claims["email"])
     return login
 
@@ -80,14 +87,23 @@ def _login(app: SocialApp, claims: dict[str, Any], verified: bool) -> SocialLogi
 def test_facts_read_groups_amr_and_the_provider_policy(rf: Any) -> None:
     from allauth.core import context
 
-    app = SocialApp.objects.create(provider="openid_connect", provider_id="corp", name="Corp", client_id="c",
-                                   settings={"server_url": "http://127.0.0.1:1"})
+    app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="corp",
+        name="Corp",
+        client_id="c",
+        settings={"server_url": "http://127.0.0.1:1"},
+    )
     ProviderPolicy.objects.create(app=app, groups_claim="roles", trust_mfa=True, mfa_amr_values="mfa, hwk")
     claims = {"email": "Ann@Corp.Example", "roles": ["Agents"], "groups": ["ignored"], "amr": ["pwd", "hwk"]}
     with context.request_context(rf.get("/")):
         found = facts(_login(app, claims, verified=False))
         assert (found.email, found.email_verified, found.groups, found.mfa_asserted) == (
-            "ann@corp.example", False, {"agents"}, True)
+            "ann@corp.example",
+            False,
+            {"agents"},
+            True,
+        )
         ProviderPolicy.objects.filter(app=app).update(trust_unverified_email=True, trust_mfa=False)
         again = facts(_login(app, claims, verified=False))
         assert again.email_verified and not again.mfa_asserted
