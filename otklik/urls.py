@@ -12,6 +12,7 @@ urlpatterns = [
     path("trackers/", include("otklik.trackers.urls")),
     path("chat/", include("otklik.chat.urls")),
     path("account/", include("otklik.security.urls")),
+    path("sso/", include("otklik.sso.urls")),
     path("telegram/", include("otklik.telegram.urls")),
     path("reports/", include("otklik.reports.urls")),
     path("privacy/", include("otklik.privacy.urls")),

@@ -286,6 +286,68 @@ def attachments_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Atta
     return attachments.filter(message__isnull=False, message__is_internal=False)
 
 
+# ---- the same rules for many tickets at once (exports, bulk reads): a constant number of queries.
+# tests/access/test_access_batches.py proves they answer exactly what the per-ticket functions answer.
+
+
+def handled_ticket_ids(viewer: User | None, ticket_ids: Iterable[int]) -> set[int]:
+    """Which of these tickets the viewer handles (`handles`), in one query."""
+    ids = list(ticket_ids)
+    if viewer is None or not can_see_internal(viewer) or not ids:
+        return set()
+    if _sees_everything(viewer):
+        return set(ids)
+    return set(tickets_handled_by(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def messages_visible_in(viewer: User | None, ticket_ids: Iterable[int]) -> QuerySet[Message]:
+    """`messages_visible_to` for many tickets: all messages of handled ones, public ones of the rest."""
+    ids = list(ticket_ids)
+    message_model = apps.get_model("tickets", "Message")
+    if viewer is None or not _is_active_person(viewer) or not ids:
+        return message_model.objects.none()
+    visible = tickets_visible_to(viewer).filter(pk__in=ids).values("pk")
+    handled = handled_ticket_ids(viewer, ids)
+    return message_model.objects.filter(ticket_id__in=visible).filter(Q(ticket_id__in=handled) | Q(is_internal=False))
+
+
+def attachments_visible_in(viewer: User | None, ticket_ids: Iterable[int]) -> QuerySet[Attachment]:
+    """`attachments_visible_to` for many tickets."""
+    ids = list(ticket_ids)
+    attachments = _attachment_model().objects.all()
+    if viewer is None or not _is_active_person(viewer) or not ids:
+        return attachments.none()
+    visible = tickets_visible_to(viewer).filter(pk__in=ids).values("pk")
+    handled = handled_ticket_ids(viewer, ids)
+    public = Q(message__isnull=False, message__is_internal=False)
+    return attachments.filter(ticket_id__in=visible).filter(Q(ticket_id__in=handled) | public)
+
+
+def visible_fields_in(viewer: User | None, tickets: Iterable[Ticket]) -> dict[int, dict[str, Any]]:
+    """`visible_fields` for many tickets, keyed by ticket id."""
+    rows = list(tickets)
+    ids = [ticket.pk for ticket in rows]
+    if viewer is None or not ids:
+        return {ticket.pk: {} for ticket in rows}
+    visible = set(tickets_visible_to(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+    handled = handled_ticket_ids(viewer, ids)
+    type_ids = {ticket.request_type_id for ticket in rows if ticket.request_type_id is not None}
+    hidden: dict[int, set[str]] = {}
+    if type_ids:
+        custom_field = apps.get_model("tickets", "CustomField")
+        internal = custom_field.objects.filter(request_type_id__in=type_ids, internal_only=True)
+        for type_id, code in internal.values_list("request_type_id", "code"):
+            hidden.setdefault(type_id, set()).add(code)
+    result: dict[int, dict[str, Any]] = {}
+    for ticket in rows:
+        values = dict(ticket.fields or {}) if ticket.pk in visible else {}
+        if ticket.pk not in handled:
+            secret = hidden.get(ticket.request_type_id or 0, set())
+            values = {code: value for code, value in values.items() if code not in secret}
+        result[ticket.pk] = values
+    return result
+
+
 def attachment_get_for(viewer: User | None, token: str) -> Attachment:
     """The attachment behind a download token, or NotFound for absent and forbidden alike."""
     attachment = _attachment_model().objects.select_related("ticket", "message").filter(token=token).first()

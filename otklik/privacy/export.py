@@ -64,10 +64,30 @@ def _own_tickets(person: User) -> list[Ticket]:
     )
 
 
-def _ticket(person: User, ticket: Ticket, files: list[tuple[str, File[Any]]]) -> dict[str, Any]:
-    # Each read goes through the access selectors, as the person: this is what keeps notes out.
-    messages = access.messages_visible_to(person, ticket).select_related("author")
-    attachments = access.attachments_visible_to(person, ticket)
+def _tickets(person: User, files: list[tuple[str, File[Any]]]) -> list[dict[str, Any]]:
+    """Every ticket of the person with its messages, files and fields, in a constant number of queries.
+
+    Each read goes through the access selectors, as the person: this is what keeps notes out.
+    """
+    tickets = _own_tickets(person)
+    ids = [ticket.pk for ticket in tickets]
+    messages: dict[int, list[Message]] = {}
+    for message in access.messages_visible_in(person, ids).select_related("author").order_by("created_at", "id"):
+        messages.setdefault(message.ticket_id, []).append(message)
+    attachments: dict[int, list[Any]] = {}
+    for attachment in access.attachments_visible_in(person, ids):
+        attachments.setdefault(attachment.ticket_id, []).append(attachment)
+    fields = access.visible_fields_in(person, tickets)
+    return [
+        _ticket(person, ticket, messages.get(ticket.pk, []), attachments.get(ticket.pk, []), fields[ticket.pk], files)
+        for ticket in tickets
+    ]
+
+
+def _ticket(
+    person: User, ticket: Ticket, messages: list[Message], attachments: list[Any], fields: dict[str, Any],
+    files: list[tuple[str, File[Any]]],
+) -> dict[str, Any]:
     entries = []
     for attachment in attachments:
         name = f"files/tickets/{ticket.number}/{attachment.token}-{attachment.filename}"
@@ -81,7 +101,7 @@ def _ticket(person: User, ticket: Ticket, files: list[tuple[str, File[Any]]]) ->
         "status": ticket.status.code,
         "priority": ticket.priority.code,
         "source": ticket.source,
-        "fields": access.visible_fields(person, ticket),
+        "fields": fields,
         "created_at": _iso(ticket.created_at),
         "resolved_at": _iso(ticket.resolved_at),
         "closed_at": _iso(ticket.closed_at),
@@ -196,7 +216,7 @@ def personal_data(person: User) -> tuple[dict[str, Any], list[tuple[str, File[An
     document = {
         "format": "otklik-personal-data/1",
         "profile": _profile(person),
-        "tickets": [_ticket(person, ticket, files) for ticket in _own_tickets(person)],
+        "tickets": _tickets(person, files),
         "messages_written": _authored_messages(person),
         "ratings": _ratings(person),
         "chat": _chat(person, files),

@@ -6,3 +6,6 @@ class SecurityConfig(AppConfig):
     name = "otklik.security"
     label = "security"
     verbose_name = _("Security")
+
+    def ready(self) -> None:
+        from otklik.security import receivers  # noqa: F401 - connects the session tracking receivers

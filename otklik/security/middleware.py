@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import User
 from otklik.security import two_factor
+from otklik.security.sessions import session_touch
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
@@ -107,3 +109,20 @@ class TwoFactorMiddleware:
             response["HX-Redirect"] = target
             return response
         return HttpResponseRedirect(target)
+
+
+class SessionActivityMiddleware:
+    """Keeps the "Your sessions" page current: at most one write a minute per session (after the view, so
+    a session born or re-keyed by this request is recorded under its final key)."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(_UNTRACKED_PREFIXES):
+            session_touch(request, now=timezone.now())
+        return response
+
+
+_UNTRACKED_PREFIXES = ("/static/", "/health/", "/favicon.ico")

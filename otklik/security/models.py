@@ -61,3 +61,24 @@ class UserSecurity(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class UserSession(models.Model):
+    """A signed-in browser, for the "Your sessions" page: written at sign-in and at most once a minute."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="tracked_sessions")
+    session_key = models.CharField(_("session key"), max_length=64, unique=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("signed in"))
+    last_seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="usersession_user_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.user_agent[:40]}"

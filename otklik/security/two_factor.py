@@ -65,10 +65,22 @@ def state_for(user: User) -> TwoFactorState:
     return TwoFactorState(enrolled=bool(has_totp), required=bool(personally or by_policy or by_setting))
 
 
+# Set at sign-in when a company identity provider asserted its own multi-factor sign-in and is trusted to.
+PROVIDER_MFA_SESSION_KEY = "otklik_mfa_by_provider"
+
+
 def is_verified(request: HttpRequest) -> bool:
     user = request.user
     check = getattr(user, "is_verified", None)
-    return bool(check is not None and check())
+    if check is not None and check():
+        return True
+    session = getattr(request, "session", None)
+    return bool(session is not None and user.is_authenticated and session.get(PROVIDER_MFA_SESSION_KEY))
+
+
+def mark_verified_by_provider(request: HttpRequest, provider: str) -> None:
+    """The provider's second factor counts as ours for this session (sign-in through that provider only)."""
+    request.session[PROVIDER_MFA_SESSION_KEY] = provider
 
 
 def confirmed_totp(user: User) -> TOTPDevice | None:

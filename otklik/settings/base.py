@@ -305,9 +305,10 @@ LOGGING: dict[str, Any] = {
 from otklik.settings import api as _api_settings  # noqa: E402
 from otklik.settings import mail as _mail_settings  # noqa: E402
 from otklik.settings import security as _security_settings  # noqa: E402
+from otklik.settings import sso as _sso_settings  # noqa: E402
 from otklik.settings import web as _web_settings  # noqa: E402
 
-for _part in (_mail_settings, _api_settings, _security_settings, _web_settings):
+for _part in (_mail_settings, _api_settings, _security_settings, _sso_settings, _web_settings):
     _part.configure(globals())
 from otklik.settings import telegram as _telegram_settings  # noqa: E402
 

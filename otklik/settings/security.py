@@ -68,6 +68,8 @@ def configure(settings: dict[str, Any]) -> None:
     _insert_after(middleware, "django_otp.middleware.OTPMiddleware", "otklik.audit.middleware.AuditContextMiddleware")
     _insert_after(middleware, "otklik.audit.middleware.AuditContextMiddleware",
                   "otklik.security.middleware.TwoFactorMiddleware")
+    _insert_after(middleware, "otklik.security.middleware.TwoFactorMiddleware",
+                  "otklik.security.middleware.SessionActivityMiddleware")
     # Axes turns a lockout flagged during authentication into the lockout page; it must wrap the views.
     if "axes.middleware.AxesMiddleware" not in middleware:
         middleware.append("axes.middleware.AxesMiddleware")

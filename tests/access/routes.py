@@ -150,6 +150,14 @@ ROUTES: dict[str, Rule] = {
     "security:two_factor_disable": Covered("tests/security/test_security_two_factor.py", "own authenticator"),
     "security:recovery_codes": Covered("tests/security/test_security_two_factor.py", "own codes"),
     "security:attachment_download": FileVisible(),
+    "security:sessions": SignedIn(),  # one's own sessions only
+    "security:session_end": Covered("tests/security/test_sessions.py", "POST, own session ids only"),
+    "security:sessions_end_others": Covered("tests/security/test_sessions.py", "POST, own sessions only"),
+    # ---- company sign-in (django-allauth): public sign-in routes like the login page
+    "openid_connect_login": Covered("tests/e2e/test_e2e_sso.py", "public start of SSO; provider ids are rows"),
+    "openid_connect_callback": Covered("tests/e2e/test_e2e_sso.py", "public; needs the provider's signed state"),
+    "socialaccount_login_cancelled": Public(),
+    "socialaccount_login_error": Public(),
     "set_language": Public(),
     # ---- web pages
     "home": SignedIn(),

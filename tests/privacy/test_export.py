@@ -151,3 +151,20 @@ def test_each_persona_exports_only_themselves(world: World) -> None:
 def test_profile_page_links_to_the_export(people: Any) -> None:
     response = _client(people.alice).get(reverse("profile"))
     assert reverse("privacy:my_export") in response.content.decode()
+
+
+def test_export_costs_the_same_for_few_and_many_tickets(world: World) -> None:
+    """Tickets, messages, files and fields are read per batch, not per ticket."""
+    from otklik.privacy.export import personal_data
+    from otklik.testing import factories
+    from otklik.testing.queries import count_queries
+
+    alice = world.user("alice")
+    personal_data(alice)  # warms the person's own cached relations (organization)
+    few = count_queries(lambda: personal_data(alice))
+    created = world.ticket(sorted(world.tickets)[0]).created_at
+    for index in range(10):
+        factories.ticket(requester=alice, subject=f"More {index}", now=created)
+    many = count_queries(lambda: personal_data(alice))
+    assert len(personal_data(alice)[0]["tickets"]) >= 10
+    assert few == many
