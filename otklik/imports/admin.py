@@ -31,11 +31,33 @@ class ImportProblemInline(admin.TabularInline[ImportProblem, ImportRun]):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin[ImportRun]):
-    list_display = ("id", "source", "namespace", "state", "progress", "problem_count", "dry_run", "created_at",
-                    "finished_at")
+    list_display = (
+        "id",
+        "source",
+        "namespace",
+        "state",
+        "progress",
+        "problem_count",
+        "dry_run",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("source", "state", "dry_run")
-    readonly_fields = ("source", "namespace", "public_options", "dry_run", "state", "progress", "cursor", "counts",
-                       "problem_count", "error", "created_at", "updated_at", "finished_at")
+    readonly_fields = (
+        "source",
+        "namespace",
+        "public_options",
+        "dry_run",
+        "state",
+        "progress",
+        "cursor",
+        "counts",
+        "problem_count",
+        "error",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    )
     exclude = ("options", "total", "done")
     inlines = [ImportProblemInline]
 
@@ -43,8 +65,9 @@ class ImportRunAdmin(admin.ModelAdmin[ImportRun]):
     def progress(self, obj: ImportRun) -> str:
         if obj.total:
             percent = min(100, 100 * obj.done // obj.total)
-            return format_html('<progress max="100" value="{}"></progress> {} / {} ({}%)',
-                               percent, obj.done, obj.total, percent)
+            return format_html(
+                '<progress max="100" value="{}"></progress> {} / {} ({}%)', percent, obj.done, obj.total, percent
+            )
         return str(obj.done)
 
     @admin.display(description=_("options"))

@@ -49,16 +49,19 @@ def _split_name(name: str) -> tuple[str, str]:
     return first[:150], last[:150]
 
 
-def resolve_orgs(namespace: str, orgs: list[OrgRecord], standalone: set[str], resolved: Resolved,
-                 now: datetime) -> None:
+def resolve_orgs(
+    namespace: str, orgs: list[OrgRecord], standalone: set[str], resolved: Resolved, now: datetime
+) -> None:
     """`standalone`: keys of organizations given as rows of their own, whose fields a re-run updates."""
     unique: dict[str, OrgRecord] = {}
     for org in orgs:
         if org.name.strip() or org.external_id:
             unique.setdefault(org_key(org), org)
     mapped = refs_lookup(namespace, RefKind.ORGANIZATION, (o.external_id for o in unique.values()))
-    by_name = {o.name.lower(): o for o in Organization.objects.filter(
-        name__in=[o.name.strip()[:200] for o in unique.values() if o.name.strip()])}
+    by_name = {
+        o.name.lower(): o
+        for o in Organization.objects.filter(name__in=[o.name.strip()[:200] for o in unique.values() if o.name.strip()])
+    }
     new: dict[str, Organization] = {}
     new_refs: dict[str, int] = {}
     for key, org in unique.items():
@@ -66,8 +69,11 @@ def resolve_orgs(namespace: str, orgs: list[OrgRecord], standalone: set[str], re
         if org.external_id in mapped:
             resolved.orgs[key] = mapped[org.external_id]
             if key in standalone:
-                changed = Organization.objects.filter(pk=mapped[org.external_id]).exclude(
-                    domain=org.domain[:200]).update(domain=org.domain[:200])
+                changed = (
+                    Organization.objects.filter(pk=mapped[org.external_id])
+                    .exclude(domain=org.domain[:200])
+                    .update(domain=org.domain[:200])
+                )
                 resolved.updated["organization"] += changed
             continue
         existing = by_name.get(name.lower())
@@ -87,8 +93,9 @@ def resolve_orgs(namespace: str, orgs: list[OrgRecord], standalone: set[str], re
     refs_add(namespace, RefKind.ORGANIZATION, new_refs, now)
 
 
-def resolve_people(namespace: str, people: list[PersonRecord], standalone: set[str], resolved: Resolved,
-                   now: datetime) -> None:
+def resolve_people(
+    namespace: str, people: list[PersonRecord], standalone: set[str], resolved: Resolved, now: datetime
+) -> None:
     unique: dict[str, PersonRecord] = {}
     for person in people:
         key = person_key(namespace, person)
@@ -123,9 +130,16 @@ def resolve_people(namespace: str, people: list[PersonRecord], standalone: set[s
             continue
         first, last = _split_name(person.name)
         user = User(
-            username=email, email=email, first_name=first, last_name=last, phone=person.phone[:50],
-            role=Role.AGENT if person.is_staff else Role.REQUESTER, organization_id=org_id,
-            password=unusable, is_active=True, date_joined=now,
+            username=email,
+            email=email,
+            first_name=first,
+            last_name=last,
+            phone=person.phone[:50],
+            role=Role.AGENT if person.is_staff else Role.REQUESTER,
+            organization_id=org_id,
+            password=unusable,
+            is_active=True,
+            date_joined=now,
         )
         new[key] = user
         by_email[email] = user
@@ -138,5 +152,6 @@ def resolve_people(namespace: str, people: list[PersonRecord], standalone: set[s
         resolved.created["person"] += len(new)
     refs_add(namespace, RefKind.PERSON, new_refs, now)
     staff_roles = [Role.AGENT, Role.MANAGER, Role.ADMIN, Role.AUDITOR]
-    resolved.staff |= set(User.objects.filter(pk__in=set(resolved.people.values()), role__in=staff_roles)
-                          .values_list("pk", flat=True))
+    resolved.staff |= set(
+        User.objects.filter(pk__in=set(resolved.people.values()), role__in=staff_roles).values_list("pk", flat=True)
+    )

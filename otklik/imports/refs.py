@@ -21,8 +21,11 @@ def refs_add(namespace: str, kind: str, pairs: dict[str, int], now: datetime) ->
     if not pairs:
         return
     ExternalRef.objects.bulk_create(
-        [ExternalRef(namespace=namespace, kind=kind, external_id=external_id, local_id=local_id, created_at=now)
-         for external_id, local_id in pairs.items() if external_id],
+        [
+            ExternalRef(namespace=namespace, kind=kind, external_id=external_id, local_id=local_id, created_at=now)
+            for external_id, local_id in pairs.items()
+            if external_id
+        ],
         ignore_conflicts=True,
     )
 

@@ -37,8 +37,9 @@ class _DryRunRollback(Exception):
 
 def run_create(*, source: str, namespace: str, options: dict[str, Any], dry_run: bool, now: datetime) -> ImportRun:
     namespace = namespace.strip()[:100] or source
-    return ImportRun.objects.create(source=source, namespace=namespace, options=options, dry_run=dry_run,
-                                    created_at=now, updated_at=now)
+    return ImportRun.objects.create(
+        source=source, namespace=namespace, options=options, dry_run=dry_run, created_at=now, updated_at=now
+    )
 
 
 def run_get(run_id: int) -> ImportRun:
@@ -48,8 +49,14 @@ def run_get(run_id: int) -> ImportRun:
     return run
 
 
-def run_execute(*, run: ImportRun, reader: Reader, batch_size: int = 200, progress: Progress | None = None,
-                now: datetime | None = None) -> ImportRun:
+def run_execute(
+    *,
+    run: ImportRun,
+    reader: Reader,
+    batch_size: int = 200,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ImportRun:
     """Read from the run's cursor to the end; returns the finished run. Safe to call again after a crash."""
     if run.state == RunState.DONE:
         return run
@@ -59,9 +66,15 @@ def run_execute(*, run: ImportRun, reader: Reader, batch_size: int = 200, progre
     run.total = reader.total()
     run.updated_at = timezone.now()
     run.save(update_fields=["state", "error", "total", "updated_at"])
-    writer = Writer(namespace=run.namespace, source=run.source, run_id=run.pk, now=now,
-                    keep_numbers=bool(run.options.get("keep_numbers")), store_files=not run.dry_run,
-                    status_guesses=reader.status_guesses)
+    writer = Writer(
+        namespace=run.namespace,
+        source=run.source,
+        run_id=run.pk,
+        now=now,
+        keep_numbers=bool(run.options.get("keep_numbers")),
+        store_files=not run.dry_run,
+        status_guesses=reader.status_guesses,
+    )
     skip = int(run.cursor or 0)
     batch: list[tuple[str, Row]] = []
     try:
@@ -76,8 +89,9 @@ def run_execute(*, run: ImportRun, reader: Reader, batch_size: int = 200, progre
             _flush(run, writer, batch)
     except Exception as exc:
         logger.exception("import run %s stopped at row %s", run.pk, run.cursor or 0)
-        ImportRun.objects.filter(pk=run.pk).update(state=RunState.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
-                                                   updated_at=timezone.now())
+        ImportRun.objects.filter(pk=run.pk).update(
+            state=RunState.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000], updated_at=timezone.now()
+        )
         run.refresh_from_db()
         raise
     run.state = RunState.DONE
@@ -120,15 +134,24 @@ def _flush(run: ImportRun, writer: Writer, batch: list[tuple[str, Row]]) -> None
         try:
             _merge(outcome, _write(writer, records, run.dry_run))
         except Exception:
-            logger.warning("import run %s: a batch failed, retrying its %s rows one by one", run.pk, len(records),
-                           exc_info=True)
+            logger.warning(
+                "import run %s: a batch failed, retrying its %s rows one by one", run.pk, len(records), exc_info=True
+            )
             for position, record in records:
                 try:
                     _merge(outcome, _write(writer, [(position, record)], run.dry_run))
                 except Exception as exc:
-                    outcome.problems.append((position, RowProblem(
-                        record_kind(record), str(getattr(record, "external_id", "")),
-                        _("The row could not be written: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"})))
+                    outcome.problems.append(
+                        (
+                            position,
+                            RowProblem(
+                                record_kind(record),
+                                str(getattr(record, "external_id", "")),
+                                _("The row could not be written: %(error)s")
+                                % {"error": f"{type(exc).__name__}: {exc}"},
+                            ),
+                        )
+                    )
         _record(run, outcome, raws, batch[-1][0], len(batch))
 
 
@@ -136,14 +159,25 @@ def _record(run: ImportRun, outcome: BatchOutcome, raws: dict[str, dict[str, Any
     now = timezone.now()
     problems = []
     for position, problem in outcome.problems:
-        logger.warning("import run %s row %s (%s %s): %s", run.pk, position, problem.kind, problem.external_id,
-                       problem.reason)
-        problems.append(ImportProblem(run=run, position=position, kind=problem.kind,
-                                      external_id=problem.external_id[:255], reason=problem.reason,
-                                      raw=jsonable(problem.raw or raws.get(position, {})), created_at=now))
+        logger.warning(
+            "import run %s row %s (%s %s): %s", run.pk, position, problem.kind, problem.external_id, problem.reason
+        )
+        problems.append(
+            ImportProblem(
+                run=run,
+                position=position,
+                kind=problem.kind,
+                external_id=problem.external_id[:255],
+                reason=problem.reason,
+                raw=jsonable(problem.raw or raws.get(position, {})),
+                created_at=now,
+            )
+        )
     ImportProblem.objects.bulk_create(problems)
-    counts: dict[str, dict[str, int]] = {"created": dict(run.counts.get("created", {})),
-                                         "updated": dict(run.counts.get("updated", {}))}
+    counts: dict[str, dict[str, int]] = {
+        "created": dict(run.counts.get("created", {})),
+        "updated": dict(run.counts.get("updated", {})),
+    }
     for name, counter in (("created", outcome.created), ("updated", outcome.updated)):
         merged = Counter(counts[name])
         merged.update(counter)

@@ -23,8 +23,9 @@ class StatusBook:
         }
 
     def default_of_kind(self, kind: str) -> Status:
-        active = sorted((s for s in self._statuses.values() if s.kind == kind and s.is_active),
-                        key=lambda s: (s.order, s.pk))
+        active = sorted(
+            (s for s in self._statuses.values() if s.kind == kind and s.is_active), key=lambda s: (s.order, s.pk)
+        )
         if not active:
             raise LookupError(f"no active status of kind {kind}")
         return active[0]
@@ -48,7 +49,8 @@ class StatusBook:
             return self._mapped[key]
         status = self._guess(key)
         if status is not None:
-            StatusMapping.objects.get_or_create(namespace=self.namespace, external=key[:200],
-                                                defaults={"status": status})
+            StatusMapping.objects.get_or_create(
+                namespace=self.namespace, external=key[:200], defaults={"status": status}
+            )
         self._mapped[key] = status
         return status

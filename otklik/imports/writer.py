@@ -50,8 +50,22 @@ from otklik.tickets.models import (
     Ticket,
 )
 
-TICKET_FIELDS = ["subject", "requester", "organization", "priority", "priority_rank", "status", "source",
-                 "assignee", "team", "category", "created_at", "updated_at", "resolved_at", "closed_at"]
+TICKET_FIELDS = [
+    "subject",
+    "requester",
+    "organization",
+    "priority",
+    "priority_rank",
+    "status",
+    "source",
+    "assignee",
+    "team",
+    "category",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+]
 
 
 @dataclass
@@ -77,7 +91,8 @@ class Writer:
         self.statuses = StatusBook(self.namespace, self.status_guesses)
         self._priorities = list(Priority.objects.all())
         self._default_priority = next((p for p in self._priorities if p.is_default), None) or (
-            min(self._priorities, key=lambda p: p.rank) if self._priorities else None)
+            min(self._priorities, key=lambda p: p.rank) if self._priorities else None
+        )
         self._new_status = self.statuses.default_of_kind(StatusKind.NEW)
         self._teams = {team.name.lower(): team.pk for team in Team.objects.all()}
         self._categories: dict[str, int] = {}
@@ -134,8 +149,13 @@ class Writer:
         self._write_tickets(tickets, resolved, outcome)
         self._write_message_items(message_items, resolved, outcome)
         ids = sorted(outcome.ticket_ids)
-        rebuilt = history_rebuild(ticket_ids=ids, namespace=self.namespace, run_id=self.run_id,
-                                  new_status=self._new_status, staff=resolved.staff)
+        rebuilt = history_rebuild(
+            ticket_ids=ids,
+            namespace=self.namespace,
+            run_id=self.run_id,
+            new_status=self._new_status,
+            staff=resolved.staff,
+        )
         Ticket.objects.bulk_update(rebuilt, ["first_response_at"], batch_size=1000)
         rebuild_derived(ids, self.now)
         return outcome
@@ -163,8 +183,11 @@ class Writer:
             if self.keep_numbers and record.number is not None and record.number < 1:
                 return RowProblem(kind, record.external_id, _("The ticket number must be positive."))
             if self.statuses.resolve(record.status) is None:
-                return RowProblem(kind, record.external_id, _(
-                    "Unknown status «%(status)s»: add it to the import status mappings.") % {"status": record.status})
+                return RowProblem(
+                    kind,
+                    record.external_id,
+                    _("Unknown status «%(status)s»: add it to the import status mappings.") % {"status": record.status},
+                )
             if record.created_at.tzinfo is None:
                 return RowProblem(kind, record.external_id, _("The creation time has no time zone."))
         if isinstance(record, MessageItem) and not record.ticket_external_id:
@@ -195,8 +218,9 @@ class Writer:
         ticket.priority_rank = priority.rank
         ticket.status = status
         ticket.source = record.channel if record.channel in Source.values else Source.WEB
-        ticket.assignee_id = (resolved.people.get(people_mod.person_key(self.namespace, record.assignee))
-                              if record.assignee else None)
+        ticket.assignee_id = (
+            resolved.people.get(people_mod.person_key(self.namespace, record.assignee)) if record.assignee else None
+        )
         ticket.team_id = self._teams.get(record.team.strip().lower()) if record.team else None
         ticket.category_id = self._categories.get(record.category.strip().lower()) if record.category else None
         ticket.created_at = record.created_at
@@ -206,11 +230,13 @@ class Writer:
         resolved_at = record.resolved_at or closed or (record.updated_at or max(times) if done else None)
         ticket.resolved_at = resolved_at if done else None
         ticket.closed_at = closed if status.kind == StatusKind.CLOSED else None
-        ticket.updated_at = max([*times, record.updated_at or record.created_at,
-                                 *(t for t in (ticket.resolved_at, ticket.closed_at) if t)])
+        ticket.updated_at = max(
+            [*times, record.updated_at or record.created_at, *(t for t in (ticket.resolved_at, ticket.closed_at) if t)]
+        )
 
-    def _write_tickets(self, tickets: list[tuple[str, TicketRecord]], resolved: people_mod.Resolved,
-                       outcome: BatchOutcome) -> None:
+    def _write_tickets(
+        self, tickets: list[tuple[str, TicketRecord]], resolved: people_mod.Resolved, outcome: BatchOutcome
+    ) -> None:
         if not tickets:
             return
         mapped = refs_lookup(self.namespace, RefKind.TICKET, (r.external_id for _p, r in tickets))
@@ -255,19 +281,32 @@ class Writer:
         """The ticket's messages; a ticket the source keeps without any gets an empty first message."""
         if record.messages:
             return record.messages
-        return [MessageRecord(external_id=f"{record.external_id}:first", author=record.requester,
-                              created_at=record.created_at)]
+        return [
+            MessageRecord(
+                external_id=f"{record.external_id}:first", author=record.requester, created_at=record.created_at
+            )
+        ]
 
-    def _check_numbers(self, kept: list[tuple[str, TicketRecord]], outcome: BatchOutcome
-                       ) -> list[tuple[str, TicketRecord]]:
+    def _check_numbers(
+        self, kept: list[tuple[str, TicketRecord]], outcome: BatchOutcome
+    ) -> list[tuple[str, TicketRecord]]:
         wanted = [r.number for _p, r in kept]
         taken = set(Ticket.objects.filter(number__in=wanted).values_list("number", flat=True))
         accepted = []
         seen: set[int] = set()
         for position, record in kept:
             if record.number in taken or record.number in seen:
-                outcome.problems.append((position, RowProblem("ticket", record.external_id, _(
-                    "Ticket number %(number)s is already taken by another ticket.") % {"number": record.number})))
+                outcome.problems.append(
+                    (
+                        position,
+                        RowProblem(
+                            "ticket",
+                            record.external_id,
+                            _("Ticket number %(number)s is already taken by another ticket.")
+                            % {"number": record.number},
+                        ),
+                    )
+                )
                 continue
             seen.add(record.number or 0)
             accepted.append((position, record))
@@ -275,8 +314,9 @@ class Writer:
 
     # ------------------------------------------------------------ messages and files
 
-    def _write_message_items(self, items: list[tuple[str, MessageItem]], resolved: people_mod.Resolved,
-                             outcome: BatchOutcome) -> None:
+    def _write_message_items(
+        self, items: list[tuple[str, MessageItem]], resolved: people_mod.Resolved, outcome: BatchOutcome
+    ) -> None:
         if not items:
             return
         mapped = refs_lookup(self.namespace, RefKind.TICKET, (i.ticket_external_id for _p, i in items))
@@ -285,9 +325,17 @@ class Writer:
         for position, item in items:
             ticket = tickets.get(mapped.get(item.ticket_external_id, 0))
             if ticket is None:
-                outcome.problems.append((position, RowProblem("message", item.message.external_id, _(
-                    "Ticket %(ticket)s was not imported (import the tickets first).")
-                    % {"ticket": item.ticket_external_id})))
+                outcome.problems.append(
+                    (
+                        position,
+                        RowProblem(
+                            "message",
+                            item.message.external_id,
+                            _("Ticket %(ticket)s was not imported (import the tickets first).")
+                            % {"ticket": item.ticket_external_id},
+                        ),
+                    )
+                )
                 continue
             work.append((ticket, None, item.message))
             outcome.ticket_ids.add(ticket.pk)
@@ -298,8 +346,12 @@ class Writer:
             if last and last > ticket.updated_at:
                 Ticket.objects.filter(pk=ticket.pk).update(updated_at=last)
 
-    def _write_messages(self, work: list[tuple[Ticket, PersonRecord | None, MessageRecord]],
-                        resolved: people_mod.Resolved, outcome: BatchOutcome) -> None:
+    def _write_messages(
+        self,
+        work: list[tuple[Ticket, PersonRecord | None, MessageRecord]],
+        resolved: people_mod.Resolved,
+        outcome: BatchOutcome,
+    ) -> None:
         mapped = refs_lookup(self.namespace, RefKind.MESSAGE, (m.external_id for _t, _a, m in work))
         existing = Message.objects.in_bulk([mapped[m.external_id] for _t, _a, m in work if m.external_id in mapped])
         new: list[tuple[MessageRecord, Message]] = []
@@ -321,21 +373,24 @@ class Writer:
             message.body_html = sanitize_html(record.body_html) if record.body_html else ""
             message.created_at = record.created_at or ticket.created_at
         Message.objects.bulk_create([m for _r, m in new], batch_size=2000)
-        Message.objects.bulk_update(changed, ["author", "is_internal", "channel", "body_text", "body_html",
-                                              "created_at"], batch_size=1000)
+        Message.objects.bulk_update(
+            changed, ["author", "is_internal", "channel", "body_text", "body_html", "created_at"], batch_size=1000
+        )
         refs_add(self.namespace, RefKind.MESSAGE, {r.external_id: m.pk for r, m in new if r.external_id}, self.now)
         outcome.created["message"] += len(new)
         outcome.updated["message"] += len(changed)
         files = [(m, r.attachments) for r, m in new if r.attachments]
-        files += [(existing[mapped[r.external_id]], r.attachments)
-                  for _t, _a, r in work if r.attachments and r.external_id in mapped]
+        files += [
+            (existing[mapped[r.external_id]], r.attachments)
+            for _t, _a, r in work
+            if r.attachments and r.external_id in mapped
+        ]
         self._write_attachments(files, outcome)
 
     def _write_attachments(self, files: list[tuple[Message, list[AttachmentRecord]]], outcome: BatchOutcome) -> None:
         if not files:
             return
-        mapped = refs_lookup(self.namespace, RefKind.ATTACHMENT,
-                             (a.external_id for _m, items in files for a in items))
+        mapped = refs_lookup(self.namespace, RefKind.ATTACHMENT, (a.external_id for _m, items in files for a in items))
         rows: list[tuple[AttachmentRecord, Attachment]] = []
         for message, items in files:
             for item in items:
@@ -344,9 +399,14 @@ class Writer:
                 filename = safe_filename(item.filename)
                 content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
                 attachment = Attachment(
-                    ticket_id=message.ticket_id, message=message, token=secrets.token_urlsafe(24),
-                    filename=filename, content_type=content_type[:200], size=len(item.content),
-                    uploaded_by_id=message.author_id, created_at=message.created_at,
+                    ticket_id=message.ticket_id,
+                    message=message,
+                    token=secrets.token_urlsafe(24),
+                    filename=filename,
+                    content_type=content_type[:200],
+                    size=len(item.content),
+                    uploaded_by_id=message.author_id,
+                    created_at=message.created_at,
                 )
                 if self.store_files:
                     attachment.file.save(attachment.token, ContentFile(item.content), save=False)
@@ -356,4 +416,3 @@ class Writer:
         Attachment.objects.bulk_create([a for _i, a in rows])
         refs_add(self.namespace, RefKind.ATTACHMENT, {i.external_id: a.pk for i, a in rows if i.external_id}, self.now)
         outcome.created["attachment"] += len(rows)
-

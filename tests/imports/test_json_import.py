@@ -40,8 +40,13 @@ def test_import_creates_tickets_people_history(tmp_path, run_import):
     assert [m.is_internal for m in messages] == [False, False, True]
     assert messages[1].author == vpn.assignee
     kinds = list(vpn.events.values_list("kind", flat=True))
-    assert kinds == [EventKind.CREATED, EventKind.ASSIGNED, EventKind.REPLIED, EventKind.NOTE_ADDED,
-                     EventKind.STATUS_CHANGED]
+    assert kinds == [
+        EventKind.CREATED,
+        EventKind.ASSIGNED,
+        EventKind.REPLIED,
+        EventKind.NOTE_ADDED,
+        EventKind.STATUS_CHANGED,
+    ]
     assert all(e.data["imported"]["source"] == "json" for e in vpn.events.all())
     printer = Ticket.objects.get(number=502)
     assert printer.status.code == "closed"
@@ -64,8 +69,14 @@ def test_rerun_updates_and_never_duplicates(tmp_path, run_import):
     lines = sample_lines()
     path = write_jsonl(tmp_path / "in.jsonl", lines)
     run_import("json", {"path": str(path), "keep_numbers": True})
-    counts = (Ticket.objects.count(), Message.objects.count(), TicketEvent.objects.count(), User.objects.count(),
-              Attachment.objects.count(), SlaClock.objects.count())
+    counts = (
+        Ticket.objects.count(),
+        Message.objects.count(),
+        TicketEvent.objects.count(),
+        User.objects.count(),
+        Attachment.objects.count(),
+        SlaClock.objects.count(),
+    )
     lines[4]["subject"] = "VPN is down again"
     lines[4]["status"] = "resolved"
     lines[4]["messages"][1]["text"] = "Looking into it now"
@@ -77,8 +88,14 @@ def test_rerun_updates_and_never_duplicates(tmp_path, run_import):
     assert vpn.subject == "VPN is down again"
     assert vpn.status.code == "resolved" and vpn.resolved_at is not None
     assert vpn.messages.filter(body_text="Looking into it now").exists()
-    after = (Ticket.objects.count(), Message.objects.count(), TicketEvent.objects.count() - 1, User.objects.count(),
-             Attachment.objects.count(), SlaClock.objects.count())
+    after = (
+        Ticket.objects.count(),
+        Message.objects.count(),
+        TicketEvent.objects.count() - 1,
+        User.objects.count(),
+        Attachment.objects.count(),
+        SlaClock.objects.count(),
+    )
     assert after == counts  # one more event: the resolution of t1
 
 
@@ -96,14 +113,16 @@ def test_keep_numbers_and_numbering_continues_above(tmp_path, run_import, people
     path = write_jsonl(tmp_path / "in.jsonl", sample_lines())
     run_import("json", {"path": str(path), "keep_numbers": True})
     assert sorted(Ticket.objects.values_list("number", flat=True)) == [501, 502, 503]
-    fresh = ticket_services.ticket_create(actor=people.alice, requester=people.alice, subject="After import",
-                                          body_text="x", now=NOW)
+    fresh = ticket_services.ticket_create(
+        actor=people.alice, requester=people.alice, subject="After import", body_text="x", now=NOW
+    )
     assert fresh.number == 504
 
 
 def test_without_keep_numbers_tickets_get_new_numbers(tmp_path, run_import, people):
-    ticket_services.ticket_create(actor=people.alice, requester=people.alice, subject="Existing", body_text="x",
-                                  now=NOW)
+    ticket_services.ticket_create(
+        actor=people.alice, requester=people.alice, subject="Existing", body_text="x", now=NOW
+    )
     path = write_jsonl(tmp_path / "in.jsonl", sample_lines())
     run_import("json", {"path": str(path)})
     numbers = sorted(Ticket.objects.values_list("number", flat=True))
@@ -112,8 +131,9 @@ def test_without_keep_numbers_tickets_get_new_numbers(tmp_path, run_import, peop
 
 
 def test_kept_number_taken_by_another_ticket_is_refused(tmp_path, run_import, people):
-    taken = ticket_services.ticket_create(actor=people.alice, requester=people.alice, subject="Existing",
-                                          body_text="x", now=NOW)
+    taken = ticket_services.ticket_create(
+        actor=people.alice, requester=people.alice, subject="Existing", body_text="x", now=NOW
+    )
     lines = sample_lines()
     lines[4]["number"] = taken.number
     path = write_jsonl(tmp_path / "in.jsonl", lines)
@@ -126,8 +146,17 @@ def test_kept_number_taken_by_another_ticket_is_refused(tmp_path, run_import, pe
 
 
 def test_dry_run_writes_nothing_and_reports(tmp_path, run_import):
-    lines = [*sample_lines(), {"type": "ticket", "id": "bad", "subject": "", "requester": "u1", "status": "open",
-                               "created_at": "2026-02-16T10:00:00+03:00"}]
+    lines = [
+        *sample_lines(),
+        {
+            "type": "ticket",
+            "id": "bad",
+            "subject": "",
+            "requester": "u1",
+            "status": "open",
+            "created_at": "2026-02-16T10:00:00+03:00",
+        },
+    ]
     path = write_jsonl(tmp_path / "in.jsonl", lines)
     before = (Ticket.objects.count(), User.objects.count(), ExternalRef.objects.count())
     run = run_import("json", {"path": str(path)}, dry_run=True)
@@ -142,14 +171,38 @@ def test_bad_rows_are_refused_with_reason_and_raw_row(tmp_path, run_import, capl
     lines = [
         *sample_lines(),
         "{not json",
-        {"type": "ticket", "id": "t9", "subject": "Odd status", "requester": "u1", "status": "Escalated to Mars",
-         "created_at": "2026-02-16T10:00:00+03:00"},
-        {"type": "ticket", "id": "t10", "subject": "No date", "requester": "u1", "status": "open",
-         "created_at": "yesterday-ish"},
-        {"type": "ticket", "id": "t11", "subject": "Ghost", "requester": "nobody", "status": "open",
-         "created_at": "2026-02-16T10:00:00+03:00"},
-        {"type": "ticket", "id": "t1", "subject": "Duplicate id", "requester": "u1", "status": "open",
-         "created_at": "2026-02-16T10:00:00+03:00"},
+        {
+            "type": "ticket",
+            "id": "t9",
+            "subject": "Odd status",
+            "requester": "u1",
+            "status": "Escalated to Mars",
+            "created_at": "2026-02-16T10:00:00+03:00",
+        },
+        {
+            "type": "ticket",
+            "id": "t10",
+            "subject": "No date",
+            "requester": "u1",
+            "status": "open",
+            "created_at": "yesterday-ish",
+        },
+        {
+            "type": "ticket",
+            "id": "t11",
+            "subject": "Ghost",
+            "requester": "nobody",
+            "status": "open",
+            "created_at": "2026-02-16T10:00:00+03:00",
+        },
+        {
+            "type": "ticket",
+            "id": "t1",
+            "subject": "Duplicate id",
+            "requester": "u1",
+            "status": "open",
+            "created_at": "2026-02-16T10:00:00+03:00",
+        },
     ]
     path = write_jsonl(tmp_path / "in.jsonl", lines)
     run = run_import("json", {"path": str(path)})
@@ -164,7 +217,9 @@ def test_bad_rows_are_refused_with_reason_and_raw_row(tmp_path, run_import, capl
     assert Ticket.objects.count() == 3  # the good rows went in
     assert "Escalated to Mars" in caplog.text
     # the admin maps the unknown status and runs again: only the refused row is added
-    StatusMapping.objects.create(namespace="json", external="escalated to mars", status=Status.objects.get(code="paused"))
+    StatusMapping.objects.create(
+        namespace="json", external="escalated to mars", status=Status.objects.get(code="paused")
+    )
     again = run_import("json", {"path": str(path)})
     assert Ticket.objects.get(subject="Odd status").status.code == "paused"
     assert again.counts["created"].get("ticket") == 1
@@ -179,9 +234,18 @@ def test_resume_after_a_crash_continues_from_the_cursor(tmp_path, run_import, mo
     from otklik.imports.readers import build_reader
 
     lines = [{"type": "person", "id": "u1", "email": "ann@acme.example"}]
-    lines += [{"type": "ticket", "id": f"t{i}", "subject": f"Ticket {i}", "requester": "u1", "status": "open",
-               "created_at": "2026-02-16T10:00:00+03:00", "messages": [{"id": f"m{i}", "text": "hi"}]}
-              for i in range(25)]
+    lines += [
+        {
+            "type": "ticket",
+            "id": f"t{i}",
+            "subject": f"Ticket {i}",
+            "requester": "u1",
+            "status": "open",
+            "created_at": "2026-02-16T10:00:00+03:00",
+            "messages": [{"id": f"m{i}", "text": "hi"}],
+        }
+        for i in range(25)
+    ]
     path = write_jsonl(tmp_path / "in.jsonl", lines)
     options = {"path": str(path)}
     run = services.run_create(source="json", namespace="json", options=options, dry_run=False, now=NOW)
@@ -287,6 +351,7 @@ def test_export_json_round_trip(tmp_path, run_import):
 def test_postgres_sequence_moves_above_kept_numbers(tmp_path, run_import, people):
     path = write_jsonl(tmp_path / "in.jsonl", sample_lines())
     run_import("json", {"path": str(path), "keep_numbers": True})
-    fresh = ticket_services.ticket_create(actor=people.alice, requester=people.alice, subject="x", body_text="x",
-                                          now=NOW)
+    fresh = ticket_services.ticket_create(
+        actor=people.alice, requester=people.alice, subject="x", body_text="x", now=NOW
+    )
     assert fresh.number > 503

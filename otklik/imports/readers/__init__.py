@@ -26,9 +26,15 @@ def build_reader(source: str, options: dict[str, Any]) -> Reader:
     if source in ("csv", "xlsx"):
         from otklik.imports.readers.tabular import TabularReader
 
-        return TabularReader(path=str(options.get("path", "")), kind=str(options.get("kind", "tickets")),
-                             mapping=dict(options.get("mapping") or {}), tz=_tz(options, tz_default), source=source,
-                             delimiter=str(options.get("delimiter") or ""), sheet=str(options.get("sheet") or ""))
+        return TabularReader(
+            path=str(options.get("path", "")),
+            kind=str(options.get("kind", "tickets")),
+            mapping=dict(options.get("mapping") or {}),
+            tz=_tz(options, tz_default),
+            source=source,
+            delimiter=str(options.get("delimiter") or ""),
+            sheet=str(options.get("sheet") or ""),
+        )
     if source == "json":
         from otklik.imports.readers.jsonl import JsonLinesReader
 
@@ -37,17 +43,28 @@ def build_reader(source: str, options: dict[str, Any]) -> Reader:
         from otklik.imports.readers.helpdesk import HelpdeskReader
 
         # Django stores naive UTC in SQLite when USE_TZ is on (the default since Django 5).
-        return HelpdeskReader(db_url=str(options.get("db_url", "")), tz=_tz(options, "UTC"),
-                              media_root=str(options.get("media_root") or ""))
+        return HelpdeskReader(
+            db_url=str(options.get("db_url", "")),
+            tz=_tz(options, "UTC"),
+            media_root=str(options.get("media_root") or ""),
+        )
     if source == "osticket":
         from otklik.imports.readers.osticket import OsTicketReader
 
-        return OsTicketReader(db_url=str(options.get("db_url", "")), tz=_tz(options, tz_default),
-                              prefix=str(options.get("prefix") or "ost_"))
+        return OsTicketReader(
+            db_url=str(options.get("db_url", "")),
+            tz=_tz(options, tz_default),
+            prefix=str(options.get("prefix") or "ost_"),
+        )
     if source == "zammad":
         from otklik.imports.readers.zammad import ZammadReader
 
-        return ZammadReader(url=str(options.get("url", "")), token=str(options.get("token", "")),
-                            tz=_tz(options, "UTC"), per_page=int(options.get("per_page") or 100))
-    raise ReaderError(_("Unknown source «%(source)s»; use one of: %(sources)s.")
-                      % {"source": source, "sources": ", ".join(SOURCES)})
+        return ZammadReader(
+            url=str(options.get("url", "")),
+            token=str(options.get("token", "")),
+            tz=_tz(options, "UTC"),
+            per_page=int(options.get("per_page") or 100),
+        )
+    raise ReaderError(
+        _("Unknown source «%(source)s»; use one of: %(sources)s.") % {"source": source, "sources": ", ".join(SOURCES)}
+    )

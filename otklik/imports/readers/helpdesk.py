@@ -37,22 +37,26 @@ class HelpdeskReader:
 
     def total(self) -> int:
         return self.db.scalar("SELECT COUNT(*) AS n FROM auth_user") + self.db.scalar(
-            "SELECT COUNT(*) AS n FROM helpdesk_ticket")
+            "SELECT COUNT(*) AS n FROM helpdesk_ticket"
+        )
 
     def rows(self, skip: int) -> Iterator[Row]:
         count = 0
         for page in self.db.pages("SELECT * FROM auth_user WHERE id > %s", "id", self.batch):
             for user in page:
-                person = PersonRecord(external_id=str(user["id"]), email=text(user["email"]),
-                                      name=f"{text(user['first_name'])} {text(user['last_name'])}".strip()
-                                      or text(user["username"]), is_staff=bool(user["is_staff"]))
+                person = PersonRecord(
+                    external_id=str(user["id"]),
+                    email=text(user["email"]),
+                    name=f"{text(user['first_name'])} {text(user['last_name'])}".strip() or text(user["username"]),
+                    is_staff=bool(user["is_staff"]),
+                )
                 self.users[int(user["id"])] = person
                 count += 1
                 if count > skip:
                     yield Row(person, {k: v for k, v in user.items() if k != "password"})
         queues = {int(q["id"]): text(q["title"]) for q in self.db.query("SELECT id, title FROM helpdesk_queue")}
         for page in self.db.pages("SELECT * FROM helpdesk_ticket WHERE id > %s", "id", self.batch):
-            wanted = page[max(0, skip - count):] if count < skip else page
+            wanted = page[max(0, skip - count) :] if count < skip else page
             count += len(page)
             if count <= skip:
                 continue
@@ -66,12 +70,18 @@ class HelpdeskReader:
 
     def _followups(self, ticket_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         marks, params = self.db.in_list(ticket_ids)
-        rows = self.db.query(f"SELECT * FROM helpdesk_followup WHERE ticket_id IN ({marks}) "  # noqa: S608
-                             "ORDER BY ticket_id, date, id", params)
+        rows = self.db.query(
+            f"SELECT * FROM helpdesk_followup WHERE ticket_id IN ({marks}) "  # noqa: S608
+            "ORDER BY ticket_id, date, id",
+            params,
+        )
         marks, ids = self.db.in_list(r["id"] for r in rows)
         files: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for item in self.db.query(f"SELECT * FROM helpdesk_followupattachment WHERE followup_id IN ({marks}) "  # noqa: S608
-                                  "ORDER BY id", ids):
+        for item in self.db.query(
+            f"SELECT * FROM helpdesk_followupattachment WHERE followup_id IN ({marks}) "  # noqa: S608
+            "ORDER BY id",
+            ids,
+        ):
             files[int(item["followup_id"])].append(item)
         grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
@@ -90,10 +100,17 @@ class HelpdeskReader:
         for item in items:
             path = (self.media_root / str(item["file"])) if self.media_root else None
             if path is None or not path.is_file():
-                raise ValueProblem(_("Attachment file %(file)s is missing (give --media-root).")
-                                   % {"file": item["file"]})
-            found.append(AttachmentRecord(external_id=str(item["id"]), filename=text(item["filename"]),
-                                          content=path.read_bytes(), content_type=text(item["mime_type"])))
+                raise ValueProblem(
+                    _("Attachment file %(file)s is missing (give --media-root).") % {"file": item["file"]}
+                )
+            found.append(
+                AttachmentRecord(
+                    external_id=str(item["id"]),
+                    filename=text(item["filename"]),
+                    content=path.read_bytes(),
+                    content_type=text(item["mime_type"]),
+                )
+            )
         return found
 
     def _ticket(self, row: dict[str, Any], queues: dict[int, str], followups: list[dict[str, Any]]) -> TicketRecord:
@@ -101,17 +118,27 @@ class HelpdeskReader:
         requester = PersonRecord(external_id="", email=text(row["submitter_email"]))
         if not requester.email:
             raise ValueProblem(_("The ticket has no submitter email."))
-        messages = [MessageRecord(external_id=f"t{row['id']}", author=requester,
-                                  body_text=text(row["description"]), created_at=created)]
+        messages = [
+            MessageRecord(
+                external_id=f"t{row['id']}", author=requester, body_text=text(row["description"]), created_at=created
+            )
+        ]
         resolved_at = closed_at = None
         for followup in followups:
             at = self._when(followup["date"], "helpdesk_followup.date")
             author = self.users.get(int(followup["user_id"])) if followup["user_id"] else requester
             body = text(followup["comment"]) or text(followup["title"])
             if body or followup["files"]:
-                messages.append(MessageRecord(external_id=str(followup["id"]), author=author, body_text=body,
-                                              is_internal=not bool(followup["public"]), created_at=at,
-                                              attachments=self._attachments(followup["files"])))
+                messages.append(
+                    MessageRecord(
+                        external_id=str(followup["id"]),
+                        author=author,
+                        body_text=body,
+                        is_internal=not bool(followup["public"]),
+                        created_at=at,
+                        attachments=self._attachments(followup["files"]),
+                    )
+                )
             if followup["new_status"] == RESOLVED:
                 resolved_at = at
             elif followup["new_status"] == CLOSED:
@@ -121,9 +148,19 @@ class HelpdeskReader:
             status = "on_hold"
         queue = queues.get(int(row["queue_id"]), "")
         return TicketRecord(
-            external_id=str(row["id"]), number=int(row["id"]), subject=text(row["title"]), requester=requester,
-            status=status, created_at=created, updated_at=parse_datetime(row["modified"], self.tz, "modified"),
-            resolved_at=resolved_at, closed_at=closed_at, priority=PRIORITIES.get(int(row["priority"] or 3), ""),
+            external_id=str(row["id"]),
+            number=int(row["id"]),
+            subject=text(row["title"]),
+            requester=requester,
+            status=status,
+            created_at=created,
+            updated_at=parse_datetime(row["modified"], self.tz, "modified"),
+            resolved_at=resolved_at,
+            closed_at=closed_at,
+            priority=PRIORITIES.get(int(row["priority"] or 3), ""),
             assignee=self.users.get(int(row["assigned_to_id"])) if row["assigned_to_id"] else None,
-            team=queue, category=queue, channel="email", messages=messages,
+            team=queue,
+            category=queue,
+            channel="email",
+            messages=messages,
         )

@@ -66,8 +66,14 @@ class JsonLinesReader:
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    row = Row(RowProblem("ticket", "", _("Line %(line)s is not valid JSON: %(error)s")
-                                         % {"line": number, "error": exc.msg}), {"line": line[:2000]})
+                    row = Row(
+                        RowProblem(
+                            "ticket",
+                            "",
+                            _("Line %(line)s is not valid JSON: %(error)s") % {"line": number, "error": exc.msg},
+                        ),
+                        {"line": line[:2000]},
+                    )
                 else:
                     if isinstance(data, dict) and data.get("type") == "header":
                         continue
@@ -79,9 +85,14 @@ class JsonLinesReader:
     def _person(self, value: Any) -> PersonRecord:
         if isinstance(value, dict):
             org = self.orgs.get(text(value.get("organization"))) if value.get("organization") else None
-            return PersonRecord(external_id=text(value.get("id")), email=text(value.get("email")),
-                                name=text(value.get("name")), organization=org,
-                                is_staff=parse_bool(value.get("staff")), phone=text(value.get("phone")))
+            return PersonRecord(
+                external_id=text(value.get("id")),
+                email=text(value.get("email")),
+                name=text(value.get("name")),
+                organization=org,
+                is_staff=parse_bool(value.get("staff")),
+                phone=text(value.get("phone")),
+            )
         key = text(value)
         if key in self.people:
             return self.people[key]
@@ -123,29 +134,44 @@ class JsonLinesReader:
                 try:
                     content = base64.b64decode(file.get("content_base64") or "", validate=True)
                 except (binascii.Error, ValueError):
-                    raise ValueProblem(_("Attachment %(name)s is not valid base64.")
-                                       % {"name": text(file.get("filename"))}) from None
-                attachments.append(AttachmentRecord(external_id=text(file.get("id")),
-                                                    filename=text(file.get("filename")) or "attachment",
-                                                    content=content, content_type=text(file.get("content_type"))))
-            messages.append(MessageRecord(
-                external_id=text(item.get("id")),
-                author=self._person(item["author"]) if item.get("author") else None,
-                body_text=str(item.get("text") or ""), body_html=str(item.get("html") or ""),
-                is_internal=parse_bool(item.get("internal")),
-                created_at=parse_datetime(item.get("created_at"), self.tz, "messages.created_at") or created,
-                attachments=attachments,
-            ))
+                    raise ValueProblem(
+                        _("Attachment %(name)s is not valid base64.") % {"name": text(file.get("filename"))}
+                    ) from None
+                attachments.append(
+                    AttachmentRecord(
+                        external_id=text(file.get("id")),
+                        filename=text(file.get("filename")) or "attachment",
+                        content=content,
+                        content_type=text(file.get("content_type")),
+                    )
+                )
+            messages.append(
+                MessageRecord(
+                    external_id=text(item.get("id")),
+                    author=self._person(item["author"]) if item.get("author") else None,
+                    body_text=str(item.get("text") or ""),
+                    body_html=str(item.get("html") or ""),
+                    is_internal=parse_bool(item.get("internal")),
+                    created_at=parse_datetime(item.get("created_at"), self.tz, "messages.created_at") or created,
+                    attachments=attachments,
+                )
+            )
         org_id = text(data.get("organization"))
         return TicketRecord(
-            external_id=text(data.get("id")), subject=text(data.get("subject")),
-            requester=self._person(data["requester"]), status=text(data.get("status")), created_at=created,
+            external_id=text(data.get("id")),
+            subject=text(data.get("subject")),
+            requester=self._person(data["requester"]),
+            status=text(data.get("status")),
+            created_at=created,
             number=parse_int(data.get("number"), "number"),
             updated_at=parse_datetime(data.get("updated_at"), self.tz, "updated_at"),
             resolved_at=parse_datetime(data.get("resolved_at"), self.tz, "resolved_at"),
             closed_at=parse_datetime(data.get("closed_at"), self.tz, "closed_at"),
             priority=text(data.get("priority")),
             assignee=self._person(data["assignee"]) if data.get("assignee") else None,
-            team=text(data.get("team")), category=text(data.get("category")), channel=text(data.get("channel")),
-            organization=self.orgs.get(org_id) if org_id else None, messages=messages,
+            team=text(data.get("team")),
+            category=text(data.get("category")),
+            channel=text(data.get("channel")),
+            organization=self.orgs.get(org_id) if org_id else None,
+            messages=messages,
         )

@@ -51,8 +51,10 @@ class OsTicketReader:
             self.status_guesses[name] = "resolved" if name == "resolved" else kind
 
     def total(self) -> int:
-        return sum(self.db.scalar(f"SELECT COUNT(*) AS n FROM {self.p}{table}")  # noqa: S608
-                   for table in ("organization", "user", "staff", "ticket"))
+        return sum(
+            self.db.scalar(f"SELECT COUNT(*) AS n FROM {self.p}{table}")  # noqa: S608
+            for table in ("organization", "user", "staff", "ticket")
+        )
 
     def rows(self, skip: int) -> Iterator[Row]:
         count = 0
@@ -64,21 +66,31 @@ class OsTicketReader:
                 count += 1
                 if count > skip:
                     yield Row(record, org)
-        users_sql = (f"SELECT u.*, e.address AS email FROM {p}user u "  # noqa: S608
-                     f"LEFT JOIN {p}user_email e ON e.id = u.default_email_id WHERE u.id > %s")
+        users_sql = (
+            f"SELECT u.*, e.address AS email FROM {p}user u "  # noqa: S608
+            f"LEFT JOIN {p}user_email e ON e.id = u.default_email_id WHERE u.id > %s"
+        )
         for page in self.db.pages(users_sql, "u.id", self.batch):
             for user in page:
-                person = PersonRecord(external_id=f"u{user['id']}", email=text(user["email"]), name=text(user["name"]),
-                                      organization=self.orgs.get(int(user["org_id"] or 0)))
+                person = PersonRecord(
+                    external_id=f"u{user['id']}",
+                    email=text(user["email"]),
+                    name=text(user["name"]),
+                    organization=self.orgs.get(int(user["org_id"] or 0)),
+                )
                 self.users[int(user["id"])] = person
                 count += 1
                 if count > skip:
                     yield Row(person, user)
         for page in self.db.pages(f"SELECT * FROM {p}staff WHERE staff_id > %s", "staff_id", self.batch):  # noqa: S608
             for staff in page:
-                person = PersonRecord(external_id=f"s{staff['staff_id']}", email=text(staff["email"]),
-                                      name=f"{text(staff['firstname'])} {text(staff['lastname'])}".strip(),
-                                      is_staff=True, phone=text(staff.get("phone")))
+                person = PersonRecord(
+                    external_id=f"s{staff['staff_id']}",
+                    email=text(staff["email"]),
+                    name=f"{text(staff['firstname'])} {text(staff['lastname'])}".strip(),
+                    is_staff=True,
+                    phone=text(staff.get("phone")),
+                )
                 self.staff[int(staff["staff_id"])] = person
                 count += 1
                 if count > skip:
@@ -87,9 +99,10 @@ class OsTicketReader:
             f"SELECT t.*, c.subject AS subject, s.name AS status_name, pr.priority AS priority_name "  # noqa: S608
             f"FROM {p}ticket t LEFT JOIN {p}ticket__cdata c ON c.ticket_id = t.ticket_id "
             f"LEFT JOIN {p}ticket_status s ON s.id = t.status_id "
-            f"LEFT JOIN {p}ticket_priority pr ON pr.priority_id = c.priority WHERE t.ticket_id > %s")
+            f"LEFT JOIN {p}ticket_priority pr ON pr.priority_id = c.priority WHERE t.ticket_id > %s"
+        )
         for page in self.db.pages(tickets_sql, "t.ticket_id", self.batch):
-            wanted = page[max(0, skip - count):] if count < skip else page
+            wanted = page[max(0, skip - count) :] if count < skip else page
             count += len(page)
             if count <= skip:
                 continue
@@ -107,17 +120,24 @@ class OsTicketReader:
         rows = self.db.query(
             f"SELECT e.*, th.object_id AS ticket_id FROM {p}thread_entry e "  # noqa: S608
             f"JOIN {p}thread th ON th.id = e.thread_id AND th.object_type = 'T' "
-            f"WHERE th.object_id IN ({marks}) ORDER BY th.object_id, e.created, e.id", params)
+            f"WHERE th.object_id IN ({marks}) ORDER BY th.object_id, e.created, e.id",
+            params,
+        )
         marks, ids = self.db.in_list(r["id"] for r in rows)
         files: dict[int, list[dict[str, Any]]] = defaultdict(list)
         attachments = self.db.query(
             f"SELECT a.id, a.object_id, a.file_id, COALESCE(a.name, f.name) AS name, f.type AS type "  # noqa: S608
             f"FROM {p}attachment a JOIN {p}file f ON f.id = a.file_id "
-            f"WHERE a.type = 'H' AND a.object_id IN ({marks}) ORDER BY a.id", ids)
+            f"WHERE a.type = 'H' AND a.object_id IN ({marks}) ORDER BY a.id",
+            ids,
+        )
         marks, file_ids = self.db.in_list({a["file_id"] for a in attachments})
         chunks: dict[int, bytearray] = defaultdict(bytearray)
-        for chunk in self.db.query(f"SELECT file_id, filedata FROM {p}file_chunk WHERE file_id IN ({marks}) "  # noqa: S608
-                                   "ORDER BY file_id, chunk_id", file_ids):
+        for chunk in self.db.query(
+            f"SELECT file_id, filedata FROM {p}file_chunk WHERE file_id IN ({marks}) "  # noqa: S608
+            "ORDER BY file_id, chunk_id",
+            file_ids,
+        ):
             chunks[int(chunk["file_id"])] += bytes(chunk["filedata"])
         for item in attachments:
             item["content"] = bytes(chunks.get(int(item["file_id"]), b""))
@@ -142,29 +162,49 @@ class OsTicketReader:
             raise ValueProblem(_("The ticket's user %(id)s does not exist.") % {"id": row["user_id"]})
         messages = []
         for entry in entries:
-            author = (self.staff.get(int(entry["staff_id"] or 0)) if entry["type"] in ("R", "N")
-                      else self.users.get(int(entry["user_id"] or 0)))
+            author = (
+                self.staff.get(int(entry["staff_id"] or 0))
+                if entry["type"] in ("R", "N")
+                else self.users.get(int(entry["user_id"] or 0))
+            )
             body = text(entry["body"])
             is_html = text(entry.get("format")).lower() == "html"
-            messages.append(MessageRecord(
-                external_id=f"e{entry['id']}", author=author, body_text="" if is_html else body,
-                body_html=body if is_html else "", is_internal=entry["type"] == "N",
-                created_at=self._when(entry["created"], "thread_entry.created") or created,
-                attachments=[AttachmentRecord(external_id=f"a{f['id']}", filename=text(f["name"]),
-                                              content=f["content"], content_type=text(f["type"]))
-                             for f in entry["files"]],
-            ))
+            messages.append(
+                MessageRecord(
+                    external_id=f"e{entry['id']}",
+                    author=author,
+                    body_text="" if is_html else body,
+                    body_html=body if is_html else "",
+                    is_internal=entry["type"] == "N",
+                    created_at=self._when(entry["created"], "thread_entry.created") or created,
+                    attachments=[
+                        AttachmentRecord(
+                            external_id=f"a{f['id']}",
+                            filename=text(f["name"]),
+                            content=f["content"],
+                            content_type=text(f["type"]),
+                        )
+                        for f in entry["files"]
+                    ],
+                )
+            )
         number = text(row["number"])
         priority = text(row.get("priority_name")).lower()
         closed = self._when(row.get("closed"), "ticket.closed")
         status = text(row.get("status_name")) or "open"
         return TicketRecord(
-            external_id=f"t{row['ticket_id']}", number=int(number) if number.isdigit() else None,
-            subject=text(row.get("subject")) or _("(no subject)"), requester=requester, status=status,
-            created_at=created, updated_at=self._when(row.get("updated"), "ticket.updated"),
-            resolved_at=closed, closed_at=closed,
+            external_id=f"t{row['ticket_id']}",
+            number=int(number) if number.isdigit() else None,
+            subject=text(row.get("subject")) or _("(no subject)"),
+            requester=requester,
+            status=status,
+            created_at=created,
+            updated_at=self._when(row.get("updated"), "ticket.updated"),
+            resolved_at=closed,
+            closed_at=closed,
             priority=PRIORITY_NAMES.get(priority, priority),
             assignee=self.staff.get(int(row.get("staff_id") or 0)),
             channel=CHANNELS.get(text(row.get("source")).lower(), "web"),
-            organization=requester.organization, messages=messages,
+            organization=requester.organization,
+            messages=messages,
         )

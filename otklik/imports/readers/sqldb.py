@@ -31,8 +31,13 @@ class SourceDatabase:
                 from psycopg.rows import dict_row
 
                 self.connection = psycopg.connect(
-                    dbname=config["NAME"], user=config.get("USER") or None, password=config.get("PASSWORD") or None,
-                    host=config.get("HOST") or None, port=config.get("PORT") or None, row_factory=dict_row)
+                    dbname=config["NAME"],
+                    user=config.get("USER") or None,
+                    password=config.get("PASSWORD") or None,
+                    host=config.get("HOST") or None,
+                    port=config.get("PORT") or None,
+                    row_factory=dict_row,
+                )
                 self.connection.read_only = True
             elif "mysql" in engine:
                 try:
@@ -40,9 +45,14 @@ class SourceDatabase:
                 except ImportError as exc:
                     raise ReaderError(_("Reading MySQL needs the PyMySQL package: pip install PyMySQL.")) from exc
                 self.connection = pymysql.connect(
-                    database=config["NAME"], user=config.get("USER"), password=config.get("PASSWORD") or "",
-                    host=config.get("HOST") or "localhost", port=int(config.get("PORT") or 3306),
-                    cursorclass=pymysql.cursors.DictCursor, charset="utf8mb4")
+                    database=config["NAME"],
+                    user=config.get("USER"),
+                    password=config.get("PASSWORD") or "",
+                    host=config.get("HOST") or "localhost",
+                    port=int(config.get("PORT") or 3306),
+                    cursorclass=pymysql.cursors.DictCursor,
+                    charset="utf8mb4",
+                )
             else:
                 raise ReaderError(_("Unsupported database: %(engine)s.") % {"engine": engine or url.split(":")[0]})
         except ReaderError:

@@ -32,11 +32,38 @@ from otklik.imports.records import (
 )
 
 FIELDS: dict[str, list[str]] = {
-    "tickets": ["id", "number", "subject", "body", "requester_email", "requester_name", "requester_id",
-                "organization", "status", "priority", "assignee_email", "team", "category", "channel",
-                "created_at", "updated_at", "resolved_at", "closed_at"],
-    "messages": ["id", "ticket_id", "author_email", "author_name", "author_id", "author_staff", "body", "html",
-                 "internal", "created_at"],
+    "tickets": [
+        "id",
+        "number",
+        "subject",
+        "body",
+        "requester_email",
+        "requester_name",
+        "requester_id",
+        "organization",
+        "status",
+        "priority",
+        "assignee_email",
+        "team",
+        "category",
+        "channel",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+        "closed_at",
+    ],
+    "messages": [
+        "id",
+        "ticket_id",
+        "author_email",
+        "author_name",
+        "author_id",
+        "author_staff",
+        "body",
+        "html",
+        "internal",
+        "created_at",
+    ],
     "people": ["id", "email", "name", "organization", "staff", "phone"],
     "organizations": ["id", "name", "domain"],
 }
@@ -51,19 +78,31 @@ SINGULAR = {"tickets": "ticket", "messages": "message", "people": "person", "org
 
 def mapping_check(kind: str, mapping: dict[str, str]) -> None:
     if kind not in FIELDS:
-        raise ReaderError(_("Unknown kind of rows «%(kind)s»; use one of: %(kinds)s.")
-                          % {"kind": kind, "kinds": ", ".join(FIELDS)})
+        raise ReaderError(
+            _("Unknown kind of rows «%(kind)s»; use one of: %(kinds)s.") % {"kind": kind, "kinds": ", ".join(FIELDS)}
+        )
     unknown = sorted(set(mapping) - set(FIELDS[kind]))
     if unknown:
-        raise ReaderError(_("Unknown fields in the mapping: %(fields)s. Known: %(known)s.")
-                          % {"fields": ", ".join(unknown), "known": ", ".join(FIELDS[kind])})
+        raise ReaderError(
+            _("Unknown fields in the mapping: %(fields)s. Known: %(known)s.")
+            % {"fields": ", ".join(unknown), "known": ", ".join(FIELDS[kind])}
+        )
 
 
 class TabularReader:
     status_guesses: dict[str, str] = {}
 
-    def __init__(self, *, path: str, kind: str, mapping: dict[str, str], tz: ZoneInfo, source: str = "csv",
-                 delimiter: str = "", sheet: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        path: str,
+        kind: str,
+        mapping: dict[str, str],
+        tz: ZoneInfo,
+        source: str = "csv",
+        delimiter: str = "",
+        sheet: str = "",
+    ) -> None:
         self.path = Path(path)
         self.kind = kind
         self.source = source
@@ -84,14 +123,18 @@ class TabularReader:
             if column in self.header:
                 self.columns[name] = self.header.index(column)
             elif name in mapping:
-                raise ReaderError(_("Column «%(column)s» (for %(field)s) is not in the file; its columns are: "
-                                    "%(header)s.") % {"column": column, "field": name, "header": ", ".join(self.header)})
+                raise ReaderError(
+                    _("Column «%(column)s» (for %(field)s) is not in the file; its columns are: %(header)s.")
+                    % {"column": column, "field": name, "header": ", ".join(self.header)}
+                )
         missing = [name for name in REQUIRED[kind] if name not in self.columns]
         if kind == "tickets" and "requester_email" not in self.columns and "requester_id" not in self.columns:
             missing.append("requester_email")
         if missing:
-            raise ReaderError(_("No column for the required fields: %(fields)s. Map them with --map field=Column.")
-                              % {"fields": ", ".join(missing)})
+            raise ReaderError(
+                _("No column for the required fields: %(fields)s. Map them with --map field=Column.")
+                % {"fields": ", ".join(missing)}
+            )
 
     def _raw_rows(self) -> Iterator[list[Any]]:
         if self.source == "xlsx":
@@ -143,35 +186,68 @@ class TabularReader:
             return OrgRecord(external_id=get("id"), name=get("name"), domain=get("domain"))
         if self.kind == "people":
             org = OrgRecord(external_id="", name=get("organization")) if get("organization") else None
-            return PersonRecord(external_id=get("id"), email=get("email"), name=get("name"), organization=org,
-                                is_staff=parse_bool(cells.get("staff")), phone=get("phone"))
+            return PersonRecord(
+                external_id=get("id"),
+                email=get("email"),
+                name=get("name"),
+                organization=org,
+                is_staff=parse_bool(cells.get("staff")),
+                phone=get("phone"),
+            )
         if self.kind == "messages":
             author = None
             if get("author_email") or get("author_id"):
-                author = PersonRecord(external_id=get("author_id"), email=get("author_email"),
-                                      name=get("author_name"), is_staff=parse_bool(cells.get("author_staff")))
+                author = PersonRecord(
+                    external_id=get("author_id"),
+                    email=get("author_email"),
+                    name=get("author_name"),
+                    is_staff=parse_bool(cells.get("author_staff")),
+                )
             created = parse_datetime(cells.get("created_at"), self.tz, self.mapping.get("created_at", "created_at"))
-            return MessageItem(ticket_external_id=get("ticket_id"), message=MessageRecord(
-                external_id=get("id"), author=author, body_text=str(cells.get("body") or ""),
-                body_html=str(cells.get("html") or ""), is_internal=parse_bool(cells.get("internal")),
-                created_at=created))
+            return MessageItem(
+                ticket_external_id=get("ticket_id"),
+                message=MessageRecord(
+                    external_id=get("id"),
+                    author=author,
+                    body_text=str(cells.get("body") or ""),
+                    body_html=str(cells.get("html") or ""),
+                    is_internal=parse_bool(cells.get("internal")),
+                    created_at=created,
+                ),
+            )
         column = lambda name: self.mapping.get(name, name)  # noqa: E731
         created = parse_datetime(cells.get("created_at"), self.tz, column("created_at"))
         if created is None:
             raise ValueProblem(_("Column %(column)s is empty.") % {"column": column("created_at")})
         org = OrgRecord(external_id="", name=get("organization")) if get("organization") else None
-        requester = PersonRecord(external_id=get("requester_id"), email=get("requester_email"),
-                                 name=get("requester_name"), organization=org)
-        assignee = PersonRecord(external_id="", email=get("assignee_email"), is_staff=True) \
-            if get("assignee_email") else None
+        requester = PersonRecord(
+            external_id=get("requester_id"), email=get("requester_email"), name=get("requester_name"), organization=org
+        )
+        assignee = (
+            PersonRecord(external_id="", email=get("assignee_email"), is_staff=True) if get("assignee_email") else None
+        )
         return TicketRecord(
-            external_id=get("id"), subject=get("subject"), requester=requester, status=get("status"),
-            created_at=created, number=parse_int(cells.get("number"), column("number")),
+            external_id=get("id"),
+            subject=get("subject"),
+            requester=requester,
+            status=get("status"),
+            created_at=created,
+            number=parse_int(cells.get("number"), column("number")),
             updated_at=parse_datetime(cells.get("updated_at"), self.tz, column("updated_at")),
             resolved_at=parse_datetime(cells.get("resolved_at"), self.tz, column("resolved_at")),
             closed_at=parse_datetime(cells.get("closed_at"), self.tz, column("closed_at")),
-            priority=get("priority"), assignee=assignee, team=get("team"), category=get("category"),
-            channel=get("channel"), organization=org,
-            messages=[MessageRecord(external_id=f"{get('id')}:body", author=requester,
-                                    body_text=str(cells.get("body") or ""), created_at=created)],
+            priority=get("priority"),
+            assignee=assignee,
+            team=get("team"),
+            category=get("category"),
+            channel=get("channel"),
+            organization=org,
+            messages=[
+                MessageRecord(
+                    external_id=f"{get('id')}:body",
+                    author=requester,
+                    body_text=str(cells.get("body") or ""),
+                    created_at=created,
+                )
+            ],
         )

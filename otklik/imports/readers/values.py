@@ -7,8 +7,16 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
-                "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+)
 TRUE = frozenset({"1", "true", "yes", "y", "x", "да", "д", "t"})
 
 
@@ -38,8 +46,10 @@ def parse_datetime(value: object, tz: ZoneInfo, column: str) -> datetime | None:
                 except ValueError:
                     continue
             else:
-                raise ValueProblem(_("Column %(column)s: «%(value)s» is not a date and time.")
-                                   % {"column": column, "value": text[:100]}) from None
+                raise ValueProblem(
+                    _("Column %(column)s: «%(value)s» is not a date and time.")
+                    % {"column": column, "value": text[:100]}
+                ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
@@ -56,8 +66,9 @@ def parse_int(value: object, column: str) -> int | None:
     try:
         return int(float(text)) if "." in text else int(text)
     except ValueError:
-        raise ValueProblem(_("Column %(column)s: «%(value)s» is not a whole number.")
-                           % {"column": column, "value": text[:100]}) from None
+        raise ValueProblem(
+            _("Column %(column)s: «%(value)s» is not a whole number.") % {"column": column, "value": text[:100]}
+        ) from None
 
 
 def text(value: object) -> str:

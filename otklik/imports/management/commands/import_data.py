@@ -31,7 +31,9 @@ from otklik.imports.tasks import import_run_job
 
 
 class Command(BaseCommand):
-    help = "Import tickets, messages, people and organizations from CSV/XLSX, JSON, django-helpdesk, osTicket or Zammad."
+    help = (
+        "Import tickets, messages, people and organizations from CSV/XLSX, JSON, django-helpdesk, osTicket or Zammad."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", nargs="?", choices=SOURCES)
@@ -66,14 +68,19 @@ class Command(BaseCommand):
             reader = build_reader(run.source, run.options)
             started = time.perf_counter()
             try:
-                run = run_execute(run=run, reader=reader, batch_size=max(1, int(run.options.get("batch") or 200)),
-                                  progress=self._progress)
+                run = run_execute(
+                    run=run,
+                    reader=reader,
+                    batch_size=max(1, int(run.options.get("batch") or 200)),
+                    progress=self._progress,
+                )
             except ReaderError:
                 raise
             except Exception as exc:
                 self.stdout.write("")
-                raise CommandError(f"Import run {run.pk} stopped: {exc}. Resume with: otklik import "
-                                   f"--resume {run.pk}") from exc
+                raise CommandError(
+                    f"Import run {run.pk} stopped: {exc}. Resume with: otklik import --resume {run.pk}"
+                ) from exc
             self.stdout.write("")
             self._summary(run, time.perf_counter() - started)
         except (ReaderError, DomainError) as exc:
@@ -84,8 +91,11 @@ class Command(BaseCommand):
         if not source:
             raise CommandError("Name a source (" + ", ".join(SOURCES) + ") or give --resume RUN.")
         now = timezone.now()
-        stored: dict[str, Any] = {"keep_numbers": options["keep_numbers"], "batch": options["batch"],
-                                  "timezone": options["timezone"]}
+        stored: dict[str, Any] = {
+            "keep_numbers": options["keep_numbers"],
+            "batch": options["batch"],
+            "timezone": options["timezone"],
+        }
         if source in ("csv", "xlsx", "json"):
             if not options["path"]:
                 raise CommandError("Give the file to import.")
@@ -102,11 +112,15 @@ class Command(BaseCommand):
                 raise CommandError("Give the source database with --db-url.")
             stored.update(db_url=options["db_url"], media_root=options["media_root"], prefix=options["prefix"])
         if source == "zammad":
-            stored.update(url=options["url"] or "", token=options["token"] or os.environ.get("ZAMMAD_TOKEN", ""),
-                          per_page=options["per_page"])
+            stored.update(
+                url=options["url"] or "",
+                token=options["token"] or os.environ.get("ZAMMAD_TOKEN", ""),
+                per_page=options["per_page"],
+            )
         build_reader(source, stored)  # fail now on a missing file, bad mapping or unreachable source
-        return run_create(source=source, namespace=options["namespace"] or source, options=stored,
-                          dry_run=options["dry_run"], now=now)
+        return run_create(
+            source=source, namespace=options["namespace"] or source, options=stored, dry_run=options["dry_run"], now=now
+        )
 
     def _progress(self, run: ImportRun) -> None:
         width = 30
@@ -123,8 +137,10 @@ class Command(BaseCommand):
         for name, label in zip(("created", "updated"), verb, strict=True):
             parts = ", ".join(f"{count} {kind}" for kind, count in sorted(run.counts.get(name, {}).items()) if count)
             self.stdout.write(f"{label.capitalize()}: {parts or 'nothing'}")
-        self.stdout.write(f"Run {run.pk}{' (dry run)' if run.dry_run else ''}: {run.done} rows read, "
-                          f"{run.problem_count} refused, {elapsed:.1f} s.")
+        self.stdout.write(
+            f"Run {run.pk}{' (dry run)' if run.dry_run else ''}: {run.done} rows read, "
+            f"{run.problem_count} refused, {elapsed:.1f} s."
+        )
         for problem in run.problems.all()[:200]:
             self.stdout.write(f"  row {problem.position} {problem.kind} {problem.external_id}: {problem.reason}")
         if run.problem_count > 200:
