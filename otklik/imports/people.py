@@ -11,9 +11,9 @@ from datetime import datetime
 from django.contrib.auth.hashers import make_password
 
 from otklik.accounts.models import Organization, Role, User
+from otklik.imports.models import RefKind
 from otklik.imports.records import OrgRecord, PersonRecord
 from otklik.imports.refs import refs_add, refs_lookup
-from otklik.imports.models import RefKind
 
 PLACEHOLDER_DOMAIN = "import.invalid"
 
@@ -116,7 +116,7 @@ def resolve_people(
             resolved.people[key] = user_id
             if key in standalone:
                 first, last = _split_name(person.name)
-                fields = {"first_name": first, "last_name": last, "phone": person.phone[:50]}
+                fields: dict[str, object] = {"first_name": first, "last_name": last, "phone": person.phone[:50]}
                 if org_id is not None:
                     fields["organization_id"] = org_id
                 resolved.updated["person"] += User.objects.filter(pk=user_id).update(**fields)

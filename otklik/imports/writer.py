@@ -261,7 +261,9 @@ class Writer:
             first = None if group is kept else numbers.reserve(len(group))
             rows = []
             for offset, (_position, record) in enumerate(group):
-                ticket = Ticket(number=record.number if first is None else first + offset)
+                number = record.number if first is None else first + offset
+                assert number is not None  # kept numbers are checked, the rest allocated
+                ticket = Ticket(number=number)
                 self._apply(ticket, record, resolved)
                 rows.append(ticket)
             Ticket.objects.bulk_create(rows)
@@ -290,7 +292,7 @@ class Writer:
     def _check_numbers(
         self, kept: list[tuple[str, TicketRecord]], outcome: BatchOutcome
     ) -> list[tuple[str, TicketRecord]]:
-        wanted = [r.number for _p, r in kept]
+        wanted = [r.number for _p, r in kept if r.number is not None]
         taken = set(Ticket.objects.filter(number__in=wanted).values_list("number", flat=True))
         accepted = []
         seen: set[int] = set()

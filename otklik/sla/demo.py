@@ -91,7 +91,9 @@ def _history_by_ticket(ticket_ids: list[int]) -> dict[int, list[TicketHistoryIte
     return history
 
 
-def backfill_clocks(now: datetime, *, chunk_size: int = 1000, ticket_ids: Iterable[int] | None = None) -> dict[str, int]:
+def backfill_clocks(
+    now: datetime, *, chunk_size: int = 1000, ticket_ids: Iterable[int] | None = None
+) -> dict[str, int]:
     """Clocks for every ticket that has none (or only for `ticket_ids`, e.g. an import batch), replayed from
     its history with today's policies; breaches and warnings already in the past are recorded as suppressed
     (nobody is notified)."""

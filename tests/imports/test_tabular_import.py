@@ -126,7 +126,7 @@ def test_xlsx_tickets(tmp_path, run_import):
         tmp_path / "t.xlsx",
         ["ID", "Subject", "Email", "State", "Opened"],
         [
-            [1.0, "Monitor", "kim@corp.example", "open", datetime(2026, 1, 12, 9, 30)],
+            [1.0, "Monitor", "kim@corp.example", "open", datetime(2026, 1, 12, 9, 30)],  # noqa: DTZ001 - naive in XLSX
             [2.0, "Mouse", "kim@corp.example", "resolved", "2026-01-13 10:00"],
         ],
     )
@@ -141,7 +141,7 @@ def test_mapping_errors_are_clear(tmp_path):
     path = write_csv(tmp_path / "t.csv", RU_HEADER, RU_ROWS)
     with pytest.raises(ReaderError, match="required fields"):
         build_reader("csv", {"path": str(path), "kind": "tickets"})
-    with pytest.raises(ReaderError, match="Нет такой|is not in the file"):
+    with pytest.raises(ReaderError, match=r"is not in the file"):
         build_reader("csv", {"path": str(path), "kind": "tickets", "mapping": {**RU_MAPPING, "subject": "Subj"}})
     with pytest.raises(ReaderError, match="Unknown fields"):
         build_reader("csv", {"path": str(path), "kind": "tickets", "mapping": {"colour": "Цвет"}})

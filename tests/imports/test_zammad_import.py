@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -79,7 +78,7 @@ TICKETS.append(
 
 
 def articles(ticket_id: int) -> list[dict[str, Any]]:
-    found = [
+    return [
         {
             "id": ticket_id * 10,
             "ticket_id": ticket_id,
@@ -103,7 +102,6 @@ def articles(ticket_id: int) -> list[dict[str, Any]]:
             "attachments": [],
         },
     ]
-    return found
 
 
 class FakeZammad(BaseHTTPRequestHandler):
@@ -128,7 +126,7 @@ class FakeZammad(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         query = parse_qs(url.query)
         page, per_page = int(query.get("page", ["1"])[0]), int(query.get("per_page", ["100"])[0])
-        lists = {"/api/v1/organizations": ORGS, "/api/v1/users": USERS, "/api/v1/tickets": TICKETS}
+        lists: dict[str, list[dict[str, Any]]] = {"/api/v1/organizations": ORGS, "/api/v1/users": USERS, "/api/v1/tickets": TICKETS}
         if url.path in lists:
             items = lists[url.path]
             self._send(200, items[(page - 1) * per_page : page * per_page])
@@ -161,7 +159,7 @@ def test_zammad_import_with_paging(zammad, run_import):
     assert first.status.code == "closed" and first.assignee is None  # owner 1 is Zammad's "nobody"
     assert first.priority.code == "high" and first.source == "email"
     assert first.requester.get_full_name() == "Peter Gibbons"
-    assert first.organization.name == "Initech"
+    assert first.organization is not None and first.organization.name == "Initech"
     assert Attachment.objects.get(ticket=first).filename == "tps.pdf"
     second = Ticket.objects.get(number=31001)
     assert second.assignee == User.objects.get(email="bill@desk.example")

@@ -41,7 +41,7 @@ class SourceDatabase:
                 self.connection.read_only = True
             elif "mysql" in engine:
                 try:
-                    import pymysql  # type: ignore[import-not-found]
+                    import pymysql  # type: ignore[import-untyped,import-not-found,unused-ignore]
                 except ImportError as exc:
                     raise ReaderError(_("Reading MySQL needs the PyMySQL package: pip install PyMySQL.")) from exc
                 self.connection = pymysql.connect(

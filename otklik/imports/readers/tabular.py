@@ -181,7 +181,9 @@ class TabularReader:
                 yield Row(RowProblem(SINGULAR[self.kind], text(cells.get("id")), str(problem)), raw)
 
     def _record(self, cells: dict[str, Any]) -> Record:
-        get = lambda name: text(cells.get(name))  # noqa: E731 - a short local reader
+        def get(name: str) -> str:
+            return text(cells.get(name))
+
         if self.kind == "organizations":
             return OrgRecord(external_id=get("id"), name=get("name"), domain=get("domain"))
         if self.kind == "people":
@@ -203,7 +205,7 @@ class TabularReader:
                     name=get("author_name"),
                     is_staff=parse_bool(cells.get("author_staff")),
                 )
-            created = parse_datetime(cells.get("created_at"), self.tz, self.mapping.get("created_at", "created_at"))
+            created = parse_datetime(cells.get("created_at"), self.tz, str(self.mapping.get("created_at", "created_at")))
             return MessageItem(
                 ticket_external_id=get("ticket_id"),
                 message=MessageRecord(
@@ -215,7 +217,9 @@ class TabularReader:
                     created_at=created,
                 ),
             )
-        column = lambda name: self.mapping.get(name, name)  # noqa: E731
+        def column(name: str) -> str:
+            return str(self.mapping.get(name, name))
+
         created = parse_datetime(cells.get("created_at"), self.tz, column("created_at"))
         if created is None:
             raise ValueProblem(_("Column %(column)s is empty.") % {"column": column("created_at")})
