@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from otklik.demodata.bulk import insert_rows
 from otklik.tickets.models import EventKind, Message, Status, StatusKind, Ticket, TicketEvent
 
 IMPORTED_RAW_REF = "import:"
@@ -25,7 +26,8 @@ def raw_ref(namespace: str) -> str:
 def history_rebuild(
     *, ticket_ids: list[int], namespace: str, run_id: int, new_status: Status, staff: set[int]
 ) -> list[Ticket]:
-    """Replace the imported events of these tickets; returns the tickets with first_response_at set."""
+    """Replace the imported events of these tickets; returns the tickets whose first_response_at changed
+    (the writer sets it from the records before the insert, so usually none)."""
     if not ticket_ids:
         return []
     TicketEvent.objects.filter(ticket_id__in=ticket_ids, data__has_key="imported").delete()
@@ -41,10 +43,14 @@ def history_rebuild(
     attachments = _attachment_counts(ticket_ids)
     marker = {"source": namespace, "run": run_id}
     events: list[TicketEvent] = []
+    changed = []
     for ticket in tickets:
+        stored = ticket.first_response_at
         events.extend(_ticket_events(ticket, messages[ticket.pk], new_status, staff, attachments, marker))
-    TicketEvent.objects.bulk_create(events, batch_size=2000)
-    return tickets
+        if ticket.first_response_at != stored:
+            changed.append(ticket)
+    insert_rows(TicketEvent, events)
+    return changed
 
 
 def _attachment_counts(ticket_ids: list[int]) -> dict[int, int]:

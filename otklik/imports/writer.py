@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Team
 from otklik.core.text import safe_filename, sanitize_html
+from otklik.demodata.bulk import insert_rows
 from otklik.imports import people as people_mod
 from otklik.imports.history import history_rebuild, raw_ref
 from otklik.imports.models import RefKind
@@ -62,6 +63,7 @@ TICKET_FIELDS = [
     "team",
     "category",
     "created_at",
+    "first_response_at",
     "updated_at",
     "resolved_at",
     "closed_at",
@@ -156,9 +158,19 @@ class Writer:
             new_status=self._new_status,
             staff=resolved.staff,
         )
-        Ticket.objects.bulk_update(rebuilt, ["first_response_at"], batch_size=1000)
+        # Usually right already (set from the records before the insert); only changed ones are written.
+        Ticket.objects.bulk_update(rebuilt, ["first_response_at"], batch_size=500)
         rebuild_derived(ids, self.now)
         return outcome
+
+    def _first_response_of(self, record: TicketRecord, resolved: people_mod.Resolved) -> datetime | None:
+        """As history.py decides it: the first public message by staff after the opening one."""
+        for message in record.messages[1:]:
+            if message.is_internal or message.author is None:
+                continue
+            if resolved.people.get(people_mod.person_key(self.namespace, message.author)) in resolved.staff:
+                return message.created_at or record.created_at
+        return None
 
     def _ticket_people(self, record: TicketRecord) -> list[PersonRecord]:
         found = [record.requester]
@@ -224,6 +236,7 @@ class Writer:
         ticket.team_id = self._teams.get(record.team.strip().lower()) if record.team else None
         ticket.category_id = self._categories.get(record.category.strip().lower()) if record.category else None
         ticket.created_at = record.created_at
+        ticket.first_response_at = self._first_response_of(record, resolved)
         times = [record.created_at, *(m.created_at for m in record.messages if m.created_at)]
         done = status.kind in (StatusKind.RESOLVED, StatusKind.CLOSED)
         closed = record.closed_at or (record.updated_at or max(times) if status.kind == StatusKind.CLOSED else None)
@@ -374,7 +387,7 @@ class Writer:
             message.body_text = record.body_text
             message.body_html = sanitize_html(record.body_html) if record.body_html else ""
             message.created_at = record.created_at or ticket.created_at
-        Message.objects.bulk_create([m for _r, m in new], batch_size=2000)
+        insert_rows(Message, [m for _r, m in new])
         Message.objects.bulk_update(
             changed, ["author", "is_internal", "channel", "body_text", "body_html", "created_at"], batch_size=1000
         )

@@ -205,7 +205,9 @@ class TabularReader:
                     name=get("author_name"),
                     is_staff=parse_bool(cells.get("author_staff")),
                 )
-            created = parse_datetime(cells.get("created_at"), self.tz, str(self.mapping.get("created_at", "created_at")))
+            created = parse_datetime(
+                cells.get("created_at"), self.tz, str(self.mapping.get("created_at", "created_at"))
+            )
             return MessageItem(
                 ticket_external_id=get("ticket_id"),
                 message=MessageRecord(
@@ -217,6 +219,7 @@ class TabularReader:
                     created_at=created,
                 ),
             )
+
         def column(name: str) -> str:
             return str(self.mapping.get(name, name))
 
