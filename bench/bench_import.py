@@ -50,39 +50,84 @@ def generate(path: Path, tickets: int, seed: int = 7) -> None:
         for org in range(50):
             line({"type": "organization", "id": f"o{org}", "name": f"Customer {org}", "domain": f"c{org}.example"})
         for person in range(2000):
-            line({"type": "person", "id": f"u{person}", "email": f"user{person}@c{person % 50}.example",
-                  "name": f"User {person}", "organization": f"o{person % 50}"})
-        for agent in range(40):
-            line({"type": "person", "id": f"a{agent}", "email": f"agent{agent}@desk.example", "name": f"Agent {agent}",
-                  "staff": True})
+            line(
+                {
+                    "type": "person",
+                    "id": f"u{person}",
+                    "email": f"user{person}@c{person % 50}.example",
+                    "name": f"User {person}",
+                    "organization": f"o{person % 50}",
+                }
+            )
+        for staff in range(40):
+            line(
+                {
+                    "type": "person",
+                    "id": f"a{staff}",
+                    "email": f"agent{staff}@desk.example",
+                    "name": f"Agent {staff}",
+                    "staff": True,
+                }
+            )
         for number in range(1, tickets + 1):
             created = now - timedelta(days=365) + timedelta(seconds=rng.random() * 364 * 86400)
             requester, agent = f"u{rng.randrange(2000)}", f"a{rng.randrange(40)}"
             status = rng.choices(["closed", "resolved", "open", "waiting_customer", "new"], [70, 10, 12, 5, 3])[0]
             times = [created + timedelta(minutes=m) for m in sorted(rng.sample(range(5, 4000), 3))]
             messages = [
-                {"id": f"m{number}-0", "author": requester, "text": "Printer on the 3rd floor does not print.",
-                 "created_at": created.isoformat()},
-                {"id": f"m{number}-1", "author": agent, "text": "We are looking into it.",
-                 "created_at": times[0].isoformat()},
-                {"id": f"m{number}-2", "author": agent, "text": "Checked the driver; escalating.",
-                 "internal": rng.random() < 0.25, "created_at": times[1].isoformat()},
-                {"id": f"m{number}-3", "author": requester, "text": "Thanks, it works now.",
-                 "created_at": times[2].isoformat()},
+                {
+                    "id": f"m{number}-0",
+                    "author": requester,
+                    "text": "Printer on the 3rd floor does not print.",
+                    "created_at": created.isoformat(),
+                },
+                {
+                    "id": f"m{number}-1",
+                    "author": agent,
+                    "text": "We are looking into it.",
+                    "created_at": times[0].isoformat(),
+                },
+                {
+                    "id": f"m{number}-2",
+                    "author": agent,
+                    "text": "Checked the driver; escalating.",
+                    "internal": rng.random() < 0.25,
+                    "created_at": times[1].isoformat(),
+                },
+                {
+                    "id": f"m{number}-3",
+                    "author": requester,
+                    "text": "Thanks, it works now.",
+                    "created_at": times[2].isoformat(),
+                },
             ]
             done_at = (times[2] + timedelta(hours=1)).isoformat() if status in ("closed", "resolved") else None
-            line({"type": "ticket", "id": f"t{number}", "number": number, "subject": f"Printer issue {number}",
-                  "requester": requester, "assignee": agent, "status": status,
-                  "priority": rng.choice(["low", "normal", "normal", "high"]), "channel": "email",
-                  "created_at": created.isoformat(), "resolved_at": done_at,
-                  "closed_at": done_at if status == "closed" else None, "messages": messages})
+            line(
+                {
+                    "type": "ticket",
+                    "id": f"t{number}",
+                    "number": number,
+                    "subject": f"Printer issue {number}",
+                    "requester": requester,
+                    "assignee": agent,
+                    "status": status,
+                    "priority": rng.choice(["low", "normal", "normal", "high"]),
+                    "channel": "email",
+                    "created_at": created.isoformat(),
+                    "resolved_at": done_at,
+                    "closed_at": done_at if status == "closed" else None,
+                    "messages": messages,
+                }
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otklik_imports_bench"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otklik_imports_bench"),
+    )
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--file", default="", help="an existing export to import instead of a generated one")
     parser.add_argument("--keep-database", action="store_true", help="do not start from an empty database")
@@ -114,7 +159,8 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         generate(path, args.tickets)
-        print(f"source:   {path} ({path.stat().st_size / 1e6:,.0f} MB) written in {time.perf_counter() - started:.1f} s")
+        size = path.stat().st_size / 1e6
+        print(f"source:   {path} ({size:,.0f} MB) written in {time.perf_counter() - started:.1f} s")
 
     options = {"path": str(path), "keep_numbers": True}
     run = run_create(source="json", namespace="bench", options=options, dry_run=False, now=timezone.now())

@@ -126,7 +126,11 @@ class FakeZammad(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         query = parse_qs(url.query)
         page, per_page = int(query.get("page", ["1"])[0]), int(query.get("per_page", ["100"])[0])
-        lists: dict[str, list[dict[str, Any]]] = {"/api/v1/organizations": ORGS, "/api/v1/users": USERS, "/api/v1/tickets": TICKETS}
+        lists: dict[str, list[dict[str, Any]]] = {
+            "/api/v1/organizations": ORGS,
+            "/api/v1/users": USERS,
+            "/api/v1/tickets": TICKETS,
+        }
         if url.path in lists:
             items = lists[url.path]
             self._send(200, items[(page - 1) * per_page : page * per_page])
