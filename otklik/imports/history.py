@@ -24,13 +24,21 @@ def raw_ref(namespace: str) -> str:
 
 
 def history_rebuild(
-    *, ticket_ids: list[int], namespace: str, run_id: int, new_status: Status, staff: set[int]
+    *,
+    ticket_ids: list[int],
+    existing_ids: set[int],
+    namespace: str,
+    run_id: int,
+    new_status: Status,
+    staff: set[int],
 ) -> list[Ticket]:
     """Replace the imported events of these tickets; returns the tickets whose first_response_at changed
     (the writer sets it from the records before the insert, so usually none)."""
     if not ticket_ids:
         return []
-    TicketEvent.objects.filter(ticket_id__in=ticket_ids, data__has_key="imported").delete()
+    # Only tickets from an earlier batch or run have imported events to replace (new ones have none).
+    if existing_ids:
+        TicketEvent.objects.filter(ticket_id__in=sorted(existing_ids), data__has_key="imported").delete()
     tickets = list(Ticket.objects.filter(pk__in=ticket_ids).select_related("status", "priority"))
     messages: dict[int, list[Message]] = defaultdict(list)
     rows = (

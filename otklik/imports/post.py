@@ -19,10 +19,12 @@ from otklik.sla.demo import backfill_clocks
 from otklik.sla.models import SlaClock
 
 
-def rebuild_derived(ticket_ids: list[int], now: datetime) -> None:
+def rebuild_derived(ticket_ids: list[int], existing_ids: set[int], now: datetime) -> None:
+    """`existing_ids`: the tickets written before this batch, whose old clocks and search rows go first."""
     if not ticket_ids:
         return
-    SlaClock.objects.filter(ticket_id__in=ticket_ids).delete()
+    if existing_ids:
+        SlaClock.objects.filter(ticket_id__in=sorted(existing_ids)).delete()
     backfill_clocks(now, ticket_ids=ticket_ids)
     refresh_many(ticket_ids)
-    reindex_tickets(ticket_ids)
+    reindex_tickets(ticket_ids, replace=sorted(existing_ids))

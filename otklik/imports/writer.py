@@ -76,6 +76,7 @@ class BatchOutcome:
     updated: Counter[str] = field(default_factory=Counter)
     problems: list[tuple[str, RowProblem]] = field(default_factory=list)
     ticket_ids: set[int] = field(default_factory=set)
+    existing_ids: set[int] = field(default_factory=set)  # of those, the ones written before this batch
 
 
 @dataclass
@@ -153,6 +154,7 @@ class Writer:
         ids = sorted(outcome.ticket_ids)
         rebuilt = history_rebuild(
             ticket_ids=ids,
+            existing_ids=outcome.existing_ids,
             namespace=self.namespace,
             run_id=self.run_id,
             new_status=self._new_status,
@@ -160,7 +162,7 @@ class Writer:
         )
         # Usually right already (set from the records before the insert); only changed ones are written.
         Ticket.objects.bulk_update(rebuilt, ["first_response_at"], batch_size=500)
-        rebuild_derived(ids, self.now)
+        rebuild_derived(ids, outcome.existing_ids, self.now)
         return outcome
 
     def _first_response_of(self, record: TicketRecord, resolved: people_mod.Resolved) -> datetime | None:
@@ -289,6 +291,7 @@ class Writer:
         outcome.updated["ticket"] += len(updates)
         pairs = [*new_rows, *updates]
         outcome.ticket_ids.update(t.pk for _r, t in pairs)
+        outcome.existing_ids.update(t.pk for _r, t in updates)
         work = [(t, r.requester if i == 0 else None, m) for r, t in pairs for i, m in enumerate(self._with_first(r))]
         self._write_messages(work, resolved, outcome)
 
@@ -354,6 +357,7 @@ class Writer:
                 continue
             work.append((ticket, None, item.message))
             outcome.ticket_ids.add(ticket.pk)
+            outcome.existing_ids.add(ticket.pk)
         self._write_messages(work, resolved, outcome)
         later = Ticket.objects.filter(pk__in={t.pk for t, _a, _m in work})
         for ticket in later:

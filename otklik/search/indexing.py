@@ -88,11 +88,15 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
         )
 
 
-def reindex_tickets(ticket_ids: list[int]) -> int:
-    """Rewrite the rows of these tickets (inside the caller's transaction), e.g. after a bulk import."""
+def reindex_tickets(ticket_ids: list[int], *, replace: list[int] | None = None) -> int:
+    """Rewrite the rows of these tickets (inside the caller's transaction), e.g. after a bulk import.
+
+    `replace`: the tickets that may have rows already (all of them when not given); new ones have none."""
     if not ticket_ids:
         return 0
-    SearchEntry.objects.filter(ticket_id__in=ticket_ids).delete()
+    stale = ticket_ids if replace is None else replace
+    if stale:
+        SearchEntry.objects.filter(ticket_id__in=stale).delete()
     rows = [SearchEntry(ticket=t, message=None, text=subject_text(t))
             for t in Ticket.objects.filter(pk__in=ticket_ids).only("pk", "number", "subject")]
     messages = (Message.objects.filter(ticket_id__in=ticket_ids)
