@@ -35,9 +35,15 @@ def run_environment(args: list[str], environ: dict[str, str]) -> dict[str, str]:
     return defaults
 
 
+# Console names that are no Python module names: `import` is a keyword, a hyphen is no identifier.
+COMMAND_ALIASES = {"import": "import_data", "export-json": "export_json"}
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings.base")
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in COMMAND_ALIASES:
+        args = [COMMAND_ALIASES[args[0]], *args[1:]]
     for key, value in run_environment(args, dict(os.environ)).items():
         os.environ.setdefault(key, value)
     from django.core.management import execute_from_command_line

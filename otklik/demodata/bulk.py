@@ -254,6 +254,11 @@ def _copy_insert(model: type[models.Model], objects: list[Any]) -> None:
                 copy.write_row(values)
 
 
+def insert_rows(model: type[models.Model], objects: list[Any]) -> list[Any]:
+    """Insert new rows with their ids set: COPY on PostgreSQL, bulk INSERT elsewhere (imports use it too)."""
+    return _insert(model, objects, connection.vendor == "postgresql")
+
+
 def _insert(model: type[models.Model], objects: list[Any], use_copy: bool) -> list[Any]:
     if use_copy:
         _copy_insert(model, objects)

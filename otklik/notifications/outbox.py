@@ -72,6 +72,12 @@ def _run_batch(*, consumer: str, handler: EventHandler, now: datetime, batch_siz
                 receipt.error = "older than the outbox age limit"
                 receipt.save(update_fields=["state", "error"])
                 continue
+            if "imported" in event.data:
+                # History brought in from another help desk: it happened there, nobody is told again.
+                receipt.state = ReceiptState.SKIPPED
+                receipt.error = "imported history"
+                receipt.save(update_fields=["state", "error"])
+                continue
             try:
                 with transaction.atomic():
                     handler(event)

@@ -212,6 +212,20 @@ def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
         yield chunk
 
 
+def refresh_many(ticket_ids: list[int]) -> int:
+    """Recompute the rows of these tickets (inside the caller's transaction), e.g. after a bulk import."""
+    if not ticket_ids:
+        return 0
+    pauses, kinds = status_maps()
+    desk = desk_calendar()
+    tickets = Ticket.objects.filter(pk__in=ticket_ids).only("pk", "created_at", "first_response_at", "resolved_at")
+    histories = _histories(ticket_ids)
+    rows = [ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
+            for ticket in tickets]
+    _store(rows)
+    return len(rows)
+
+
 def rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], Any] | None = None) -> int:
     """Recompute every ticket's row in batches; returns how many were written."""
     pauses, kinds = status_maps()

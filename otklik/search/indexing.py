@@ -88,6 +88,24 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
         )
 
 
+def reindex_tickets(ticket_ids: list[int], *, replace: list[int] | None = None) -> int:
+    """Rewrite the rows of these tickets (inside the caller's transaction), e.g. after a bulk import.
+
+    `replace`: the tickets that may have rows already (all of them when not given); new ones have none."""
+    if not ticket_ids:
+        return 0
+    stale = ticket_ids if replace is None else replace
+    if stale:
+        SearchEntry.objects.filter(ticket_id__in=stale).delete()
+    rows = [SearchEntry(ticket=t, message=None, text=subject_text(t))
+            for t in Ticket.objects.filter(pk__in=ticket_ids).only("pk", "number", "subject")]
+    messages = (Message.objects.filter(ticket_id__in=ticket_ids)
+                .only("pk", "ticket_id", "is_internal", "body_text", "body_html"))
+    rows += [message_entry(m) for m in messages]
+    SearchEntry.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
+
+
 def index_missing() -> dict[str, int]:
     """Index tickets and messages written without the services (bulk loads); safe to run any time."""
     written = {"subjects": 0, "messages": 0}

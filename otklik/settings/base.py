@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "otklik.trackers",
     "otklik.privacy",
     "otklik.knowledge",
+    "otklik.imports",
     "otklik.api",
     "otklik.web",
     "rest_framework",

@@ -91,15 +91,20 @@ def _history_by_ticket(ticket_ids: list[int]) -> dict[int, list[TicketHistoryIte
     return history
 
 
-def backfill_clocks(now: datetime, *, chunk_size: int = 1000) -> dict[str, int]:
-    """Clocks for every ticket that has none, replayed from its history with today's policies;
-    breaches and warnings already in the past are recorded as suppressed (nobody is notified)."""
+def backfill_clocks(
+    now: datetime, *, chunk_size: int = 1000, ticket_ids: Iterable[int] | None = None
+) -> dict[str, int]:
+    """Clocks for every ticket that has none (or only for `ticket_ids`, e.g. an import batch), replayed from
+    its history with today's policies; breaches and warnings already in the past are recorded as suppressed
+    (nobody is notified)."""
     book = PolicyBook()
     keys: dict[int, str | None] = {}
     statuses = status_book()
     lookup = calendars_lookup()
     counts = {"tickets": 0, "clocks": 0, "events": 0}
     without_clocks = Ticket.objects.filter(~Exists(SlaClock.objects.filter(ticket_id=OuterRef("pk"))))
+    if ticket_ids is not None:
+        without_clocks = without_clocks.filter(pk__in=list(ticket_ids))
     ticket_ids = list(without_clocks.order_by("pk").values_list("pk", flat=True))
     for offset in range(0, len(ticket_ids), chunk_size):
         chunk = ticket_ids[offset:offset + chunk_size]

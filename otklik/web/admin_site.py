@@ -27,6 +27,7 @@ AREAS: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (_("People"), ("accounts.user", "accounts.team", "accounts.organization", "auth.group",
                    "security.securitypolicy", "security.usersecurity")),
     (_("Integrations"), ("integrations.webhooksubscription", "integrations.webhookdelivery")),
+    (_("Imports"), ("imports.importrun", "imports.statusmapping", "imports.importprofile", "imports.externalref")),
 )
 SYSTEM = _("System")
 

@@ -1,0 +1,35 @@
+"""The mapping table: source ids -> local ids, read and written a batch at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from otklik.imports.models import ExternalRef
+
+
+def refs_lookup(namespace: str, kind: str, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = {value for value in external_ids if value}
+    if not wanted:
+        return {}
+    rows = ExternalRef.objects.filter(namespace=namespace, kind=kind, external_id__in=wanted)
+    return dict(rows.values_list("external_id", "local_id"))
+
+
+def refs_add(namespace: str, kind: str, pairs: dict[str, int], now: datetime) -> None:
+    """Record new pairs; an existing pair (a second reader of the same row) is left as it is."""
+    if not pairs:
+        return
+    ExternalRef.objects.bulk_create(
+        [
+            ExternalRef(namespace=namespace, kind=kind, external_id=external_id, local_id=local_id, created_at=now)
+            for external_id, local_id in pairs.items()
+            if external_id
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def local_to_external(namespace: str, kind: str, local_ids: Iterable[int]) -> dict[int, str]:
+    rows = ExternalRef.objects.filter(namespace=namespace, kind=kind, local_id__in=list(local_ids))
+    return {local: external for external, local in rows.values_list("external_id", "local_id")}
