@@ -7,8 +7,10 @@ the same reports read from the per-ticket rows."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +19,7 @@ from otklik.core.errors import DomainError
 from otklik.reports import monthly, rollups
 from otklik.reports.facts import rebuild_all
 from otklik.reports.filters import ReportFilters, scoped_tickets
+from otklik.reports.models import MonthlyRollup
 from otklik.reports.selectors import monthly_trend, second_line
 from otklik.testing import factories
 from otklik.testing.personas import Personas
@@ -163,3 +166,20 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
             .count()
         )
         assert len(monthly_trend(viewer, filters)) >= 1
+
+
+@pytest.mark.django_db
+def test_rebuild_command_shows_progress_and_restores_the_rollups(people: Personas, desk: Desk) -> None:
+    for day in (2, 20):
+        ticket = factories.ticket(
+            requester=people.alice, team=people.second_line, now=msk(2026, 3, day, 10, 0), actor=people.sam
+        )
+        services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="answer", now=msk(2026, 3, day, 11, 0))
+        services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 4, 1, 12, 0))
+    kept = rollups.stored()
+    MonthlyRollup.objects.all().delete()  # lost or stale rollups (a bulk import, a restore)
+    out = StringIO()
+    call_command("reports_rebuild", stdout=out)
+    assert "2/2 tickets" in out.getvalue() and "steps (monthly rollups)" in out.getvalue()
+    assert "2 tickets and 2 monthly rollup rows" in out.getvalue()
+    assert rollups.stored() == kept == rollups.recomputed_from_tickets()
