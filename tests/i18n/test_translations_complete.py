@@ -222,7 +222,7 @@ def test_the_checker_finds_known_defects() -> None:
 
 def test_header_declares_the_three_russian_plural_forms(po_path: Path) -> None:
     header, fields = header_of(parse_po(po_path.read_text(encoding="utf-8")))
-    assert "fuzzy" not in header.flags, "a fuzzy header is a catalogue nobody filled in; fill_po.py clears it"
+    assert "fuzzy" not in header.flags, "a fuzzy header is a catalogue nobody filled in"
     assert fields.get("Language") == "ru"
     assert "charset=UTF-8" in fields.get("Content-Type", "")
     assert re.sub(r"\s+", "", fields.get("Plural-Forms", "")) == re.sub(r"\s+", "", RUSSIAN_PLURAL_FORMS)
@@ -238,8 +238,8 @@ def test_every_msgid_has_a_russian_translation(po_entries: list[Entry]) -> None:
     assert len(messages) > 1000, "the catalogue looks truncated"
     problems = catalogue_problems(po_entries)
     assert not problems, (
-        f"{len(problems)} problems in the Russian catalogue (add the translations to "
-        "otklik/locale/tools/ru_*.py and run fill_po.py):\n" + "\n".join(problems)
+        f"{len(problems)} problems in the Russian catalogue (fix them in the .po file with a PO editor "
+        "and run `python -m otklik compilemessages -l ru`):\n" + "\n".join(problems)
     )
 
 
@@ -414,8 +414,8 @@ def test_catalogue_covers_every_translatable_string_in_the_source(po_entries: li
     absent = [f"{s.where}: {s.msgid!r}" for s in source_strings() if s.key not in catalogued]
     assert not absent, (
         f"{len(absent)} source strings are not in the Russian catalogue; run `python -m otklik makemessages -l ru "
-        '--ignore ".venv/*" --ignore "tests/*" --ignore "bench/*"`, translate them in otklik/locale/tools/ru_*.py, '
-        "run fill_po.py and compilemessages:\n" + "\n".join(absent)
+        '--ignore ".venv/*" --ignore "tests/*" --ignore "bench/*"`, translate them in the .po file '
+        "with a PO editor and run compilemessages:\n" + "\n".join(absent)
     )
 
 
