@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -39,6 +40,10 @@ def session_touch(request: HttpRequest, *, now: datetime, force: bool = False) -
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     if session is None or not isinstance(user, User) or not user.is_authenticated:
+        return
+    if not force and (session.session_key is None or str(session.get(SESSION_KEY, "")) != str(user.pk)):
+        # Signed in by this session (the sign-in itself is recorded by its signal with `force`). An API call
+        # authenticated by a token has no sign-in to list, and must not get a session row per request.
         return
     if session.session_key is None:
         session.save()

@@ -179,6 +179,8 @@ def test_every_public_ticket_service_is_in_the_matrix() -> None:
         "ticket_lock", "event_record", "event_record_bulk", "status_default", "priority_default",
         "ticket_number_allocate",
         "attachments_check", "attachments_store", "request_type_ensure_may_submit",
+        # A number from settings and the uploader's role: no ticket involved.
+        "upload_limit",
         # Neither touches a ticket: a context that tags events with who acted (a tracker), a time check.
         "events_via", "happened_at_check",
     }

@@ -202,9 +202,10 @@ def test_staff_topics_and_invisible_tickets_are_refused(people, now):
 
 
 def test_inactive_people_are_not_notified(people, now, deliver):
-    people.alice.is_active = False
+    ticket = factories.ticket(requester=people.alice, now=now)
+    people.alice.is_active = False  # she leaves the company; her ticket is still worked on
     people.alice.save()
-    factories.ticket(requester=people.alice, now=now, actor=people.fiona)
+    services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="Done on our side.", now=now)
     assert to(deliver(), "alice@a.example") == []
 
 

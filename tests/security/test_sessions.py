@@ -175,3 +175,20 @@ def test_agents_are_described_briefly() -> None:
     assert describe_agent(CHROME_WIN) == "Chrome on Windows"
     assert describe_agent("") == "Unknown"
     assert describe_agent("curl/8.5.0") == "curl"
+
+
+def test_api_calls_with_a_token_create_no_sessions(people, now):
+    from django.contrib.sessions.models import Session
+    from rest_framework.test import APIClient
+
+    from otklik.api.tokens import token_create
+    from otklik.security.models import UserSession
+
+    issued = token_create(actor=people.alice, user=people.alice, name="t", scopes=("read",), now=now)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    for _call in range(3):
+        assert client.get("/api/v1/tickets/").status_code == 200
+        client.cookies.clear()  # a script keeps no cookies
+    assert Session.objects.count() == 0
+    assert not UserSession.objects.filter(user=people.alice).exists()
