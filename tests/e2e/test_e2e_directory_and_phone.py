@@ -83,8 +83,11 @@ def test_filters_are_searchable_multi_selects(new_page: Any, sign_in: Any, scree
     control = page.locator("#f-status-ts-control")
     control.click()
     page.keyboard.type("new")
+    # The dropdown filters as it is typed into: pick only once the match is the highlighted option.
+    page.locator("#f-status-ts-dropdown .option.active").filter(has_text="New").wait_for()
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
+    page.wait_for_function("document.querySelectorAll('#f-status option:checked').length === 1", timeout=10_000)
     assert page.locator("#f-status option:checked").count() == 1
     screenshot(page, "list-multiselect")
     page.click("form.filters button[type=submit]")
