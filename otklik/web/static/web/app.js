@@ -19,11 +19,20 @@
 
   /* ---------- list polling: never refresh under the agent's hands */
   function initPolling() {
-    document.body.addEventListener("htmx:beforeRequest", function (event) {
+    function fromPoll(event) {
       var source = event.detail && event.detail.elt;
-      if (!source || !source.hasAttribute("data-poll")) return;
-      var busy = document.hidden || $all("[data-bulk-check]:checked").length > 0;
-      if (busy) event.preventDefault();
+      return !!(source && source.hasAttribute("data-poll"));
+    }
+    function busy() {
+      return document.hidden || $all("[data-bulk-check]:checked").length > 0;
+    }
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      if (fromPoll(event) && busy()) event.preventDefault();
+    });
+    // A refresh sent before the agent ticked a row may answer after it: drop that answer too,
+    // or the swap would wipe the ticks and move rows under the pointer.
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      if (fromPoll(event) && busy()) event.detail.shouldSwap = false;
     });
   }
 
