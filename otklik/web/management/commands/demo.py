@@ -26,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=2000)
         parser.add_argument("--days", type=int, default=180)
         parser.add_argument("--seed", type=int, default=42)
+        # `otklik run --demo` prints the accounts in its own banner, after the address.
+        parser.add_argument("--no-accounts", dest="show_accounts", action="store_false")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
@@ -48,4 +50,5 @@ class Command(BaseCommand):
             f"{written['messages']} messages, {written['events']} history events, "
             f"{clocks['clocks']} SLA clocks, {chats['dialogs']} chat dialogs."
         )
-        self.stdout.write("\n".join(demo_account_lines()))
+        if options["show_accounts"]:
+            self.stdout.write("\n".join(demo_account_lines()))

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if options["demo"] and not Ticket.objects.exists():
-            call_command("demo")
+            call_command("demo", show_accounts=False)
         worker = None
         if not options["no_worker"]:
             # A separate process keeps the worker's GIL and crashes apart from the web server's.
