@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -219,8 +219,30 @@ class IngestResult:
     outcome: str  # "new_ticket", "reply" or "duplicate"
 
 
+class TicketDetails(TypedDict, total=False):
+    """What a channel may say about a new ticket besides who files it, for whom and when."""
+
+    body_html: str
+    request_type: RequestType | None
+    category: Category | None
+    priority: Priority | None
+    fields: dict[str, Any] | None
+    attachments: Sequence[InboundAttachment]
+    external_id: str
+    raw_ref: str
+    mailbox: str
+
+
+class TicketCreateOptions(TicketDetails, total=False):
+    requester: Required[User]
+    subject: Required[str]
+    now: Required[datetime]
+    body_text: str
+    source: str
+
+
 def ticket_create(*, actor: User | None, team: Team | None = None, watchers: Iterable[User] = (),
-                  **options: Any) -> Ticket:
+                  **options: Unpack[TicketCreateOptions]) -> Ticket:
     """A new ticket with its first message. The actor is the requester themselves or staff on their behalf.
 
     Routing to a team and copying people in are the support team's decisions, in every channel (portal,
@@ -315,12 +337,13 @@ def _ticket_create(
 
 def ticket_create_on_behalf(
     *, actor: User, requester: User, subject: str, body_text: str, source: str = Source.PHONE, now: datetime,
-    **options: Any,
+    team: Team | None = None, watchers: Iterable[User] = (), **options: Unpack[TicketDetails],
 ) -> Ticket:
     """An agent types in a request that came by phone (or another channel) for a requester."""
     access.ensure_staff_writer(actor)
     return ticket_create(
-        actor=actor, requester=requester, subject=subject, body_text=body_text, source=source, now=now, **options
+        actor=actor, requester=requester, subject=subject, body_text=body_text, source=source, now=now, team=team,
+        watchers=watchers, **options,
     )
 
 
