@@ -69,19 +69,19 @@ def setup_data(tickets: int) -> None:
                                       resolution_minutes=960, warn_before_minutes=30)
     key, _calendar = policy_calendar(policy, now)
     status = Status.objects.get(code="open").pk
-    priority = Priority.objects.get(code="normal").pk
+    normal = Priority.objects.get(code="normal")
 
     def tickets_sql() -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 """
-                INSERT INTO tickets_ticket (number, subject, requester_id, priority_id, status_id, source, fields,
-                                            created_at, updated_at)
-                SELECT n, 'Bench ticket ' || n, %s, %s, %s, 'email', '{}'::jsonb,
+                INSERT INTO tickets_ticket (number, subject, requester_id, priority_id, priority_rank, status_id,
+                                            source, fields, created_at, updated_at)
+                SELECT n, 'Bench ticket ' || n, %s, %s, %s, %s, 'email', '{}'::jsonb,
                        %s - (n %% 43200) * interval '1 minute', %s
                 FROM generate_series(1, %s) AS n
                 """,
-                [requester.pk, priority, status, now, now, tickets],
+                [requester.pk, normal.pk, normal.rank, status, now, now, tickets],
             )
 
     def clocks_sql() -> None:

@@ -23,3 +23,18 @@ def now() -> datetime:
 def default_language() -> None:
     """A request in Russian leaves Russian active in the thread; each test starts in the default language."""
     translation.activate(settings.LANGUAGE_CODE)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A transactional test empties every table when it ends; without `serialized_rollback` the tests
+    after it on the same worker lose the migrated reference rows (or collide with them on restore), so
+    they fail by order. Refuse such a test when it is collected rather than when it bites."""
+    offenders = []
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            offenders.append(item.nodeid)
+    if offenders:
+        raise pytest.UsageError(
+            "transactional tests need serialized_rollback=True: " + ", ".join(offenders[:10])
+        )

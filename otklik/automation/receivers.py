@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
-
 from otklik.automation import assignment, forbidden, triggers
-from otklik.core.wakeups import wake
+from otklik.core.wakeups import once_after_commit, wake
 from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -30,4 +28,4 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
         if message is not None:
             forbidden.hits_record(message)
     assignment.rules_run_for_event(event, ticket.pk)
-    transaction.on_commit(_kick_triggers)
+    once_after_commit("automation.triggers", _kick_triggers)

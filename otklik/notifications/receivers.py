@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
-
-from otklik.core.wakeups import wake
+from otklik.core.wakeups import once_after_commit, wake
 from otklik.tickets.models import TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -23,4 +21,4 @@ def _kick() -> None:
 
 
 def on_ticket_event(sender: Any, event: TicketEvent, **kwargs: Any) -> None:
-    transaction.on_commit(_kick)
+    once_after_commit("notifications", _kick)

@@ -9,6 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from otklik.core.wakeups import once_after_commit
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,6 +27,5 @@ def _refresh_after_commit() -> None:
 def on_calendar_row_changed(sender: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):
         return  # fixtures being loaded
-    # Several saves in one transaction (an admin form with inlines) refresh several times after the
-    # commit; only the first finds a change, the others cost a few reads.
-    transaction.on_commit(_refresh_after_commit)
+    # Several saves in one transaction (an admin form with inlines) refresh once after the commit.
+    once_after_commit("sla.calendars_refresh", _refresh_after_commit)

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 
+from otklik.core.wakeups import once_after_commit
 from otklik.telegram import conf
 from otklik.telegram.client import BotApi, BotApiError, BotApiUnavailable
 from otklik.telegram.models import Bot, OutboundMessage, OutboundStatus
@@ -79,7 +79,7 @@ def queue_call(
         bot=bot, chat_id=chat_id, method=method, params=params, ticket=ticket, attachment=attachment,
         dedupe_key=dedupe_key, next_attempt_at=now, created_at=now,
     )
-    transaction.on_commit(_kick)
+    once_after_commit("telegram_outbox", _kick)
     return row
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
 from otklik.chat.models import ChatMessage
 from otklik.chat.signals import chat_message_posted
+from otklik.core.wakeups import once_after_commit
 from otklik.tickets.models import TicketEvent
 from otklik.tickets.signals import ticket_event_recorded
 
@@ -32,7 +32,7 @@ def _kick() -> None:
 
 @receiver(ticket_event_recorded, dispatch_uid="telegram_notify_kick")
 def telegram_notify_kick(sender: Any, event: TicketEvent, **kwargs: Any) -> None:
-    transaction.on_commit(_kick)
+    once_after_commit("telegram_notify", _kick)
 
 
 @receiver(chat_message_posted, dispatch_uid="telegram_group_forward")

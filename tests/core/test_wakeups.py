@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
-from otklik.core.wakeups import STALE, wake, woken
+from otklik.core.wakeups import STALE, once_after_commit, wake, woken
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +52,51 @@ def test_each_wake_is_one_statement_whether_or_not_it_enqueues(django_assert_num
     with django_assert_num_queries(1):
         assert wake("dispatcher", lambda: queued.append("job"))  # idle row claimed again
     assert queued == ["job", "job"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_once_after_commit_runs_once_per_commit_however_many_ask():
+    ran: list[str] = []
+    with transaction.atomic():
+        for _event in range(50):
+            once_after_commit("dispatcher", lambda: ran.append("dispatcher"))
+        once_after_commit("other", lambda: ran.append("other"))
+        assert ran == []  # nothing before the commit
+    assert sorted(ran) == ["dispatcher", "other"]
+    with transaction.atomic():  # the next transaction asks again and gets its own run
+        once_after_commit("dispatcher", lambda: ran.append("dispatcher"))
+    assert sorted(ran) == ["dispatcher", "dispatcher", "other"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_once_after_commit_keeps_the_savepoint_rules():
+    ran: list[str] = []
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                once_after_commit("dispatcher", lambda: ran.append("first"))
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        once_after_commit("dispatcher", lambda: ran.append("second"))  # still runs: this registration survives
+    assert ran == ["second"]  # once, by the registration that survived
+    with transaction.atomic():
+        once_after_commit("dispatcher", lambda: ran.append("kept"))
+        try:
+            with transaction.atomic():
+                once_after_commit("dispatcher", lambda: ran.append("kept"))
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+    assert ran == ["second", "kept"]
+    try:
+        with transaction.atomic():
+            once_after_commit("dispatcher", lambda: ran.append("never"))
+            raise RuntimeError("the whole transaction rolled back")
+    except RuntimeError:
+        pass
+    assert ran == ["second", "kept"]
+    with transaction.atomic():  # what a rolled-back transaction asked for does not leak into the next one
+        once_after_commit("dispatcher", lambda: ran.append("next"))
+    assert ran == ["second", "kept", "next"]
+

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from otklik.sla import services as sla_services
 from otklik.sla.models import SlaClock, SlaNotice
@@ -141,3 +142,17 @@ def test_two_workers_sweeping_at_once_announce_each_breach_once(sla, people, now
         assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.SLA_BREACHED).count() == 2
     assert SlaNotice.objects.filter(kind="breach").count() == 120
     assert not SlaClock.objects.filter(state="running", breached_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_sweep_of_many_breaches_wakes_each_dispatcher_with_one_statement(
+    django_capture_on_commit_callbacks, sla, people, now
+):
+    tickets = [factories.ticket(requester=people.alice, now=now, team=people.second_line) for _ in range(6)]
+    # the callbacks run as the capture ends, inside the query capture
+    with CaptureQueriesContext(connection) as seen, django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = sla_services.sla_sweep(now=now + timedelta(days=30))
+    assert result.breached == 2 * len(tickets)  # reaction and resolution of each
+    wake_ups = [query["sql"] for query in seen.captured_queries if query["sql"].startswith('INSERT INTO "core_wakeup"')]
+    assert len(wake_ups) == 2, wake_ups  # notifications and triggers, once each for 12 events
+    assert len(callbacks) >= 2 * result.breached  # every event still registered its kick
