@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against the real ASGI app (HTTP + websockets).
 
 The app runs under uvicorn in a thread of the test process, so it shares the test database (also
-SQLite in memory) and the in-memory channel layer. Each test gets its own server and a clean database
+SQLite, a file in shared memory) and the in-memory channel layer. Each test gets its own server and a clean database
 (transactional, with the migrations' reference rows restored).
 """
 
