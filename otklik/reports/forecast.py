@@ -24,6 +24,7 @@ from django.utils import timezone
 from otklik.accounts.models import User
 from otklik.reports.facts import desk_calendar
 from otklik.reports.filters import ReportFilters, day_start, scoped_rows, zone
+from otklik.reports.stats import report_session
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def forecast(viewer: User, filters: ReportFilters, *, weeks: int = 6, today: dat
     return result
 
 
+@report_session
 def _forecast(viewer: User, filters: ReportFilters, *, weeks: int, today: date) -> dict[str, Any]:
     first, last = today - timedelta(days=HISTORY_DAYS), today - timedelta(days=1)
     period = filters.with_period(first, last)

@@ -70,6 +70,10 @@ class TicketTimes(models.Model):
         verbose_name = _("ticket report times")
         verbose_name_plural = _("ticket report times")
         indexes = [
+            # The scope and filter columns by ticket: checking that a rating, a clock or an event belongs to
+            # the viewer's report tickets without reading the tickets (or these rows' other columns).
+            models.Index(fields=["ticket", "team", "assignee", "category", "priority", "source", "organization",
+                                 "request_type"], name="report_times_scope", condition=models.Q(merged=False)),
             # A period's tickets created, resolved, first answered (merged tickets never count).
             models.Index(fields=["created_at", *REPORT_COLUMNS, "resolved_at", *TIME_COLUMNS, "staff_replies",
                                  "reopen_count"], name="report_times_created",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts.models import Team, User
 from otklik.core.errors import InvalidInput
 from otklik.reports.filters import ReportFilters, is_own_figures_only, scoped_rows, scoped_tickets, zone
+from otklik.reports.stats import report_session
 from otklik.sla.models import ClockState, SlaClock, SlaPolicy
 from otklik.tickets.models import DONE_KINDS, RATING_LOW_SCORE, EventKind, Priority, Ticket, TicketEvent, TicketRating
 
@@ -90,7 +91,8 @@ def _sla_counts(viewer: User, filters: ReportFilters) -> dict[tuple[Any, ...], l
     tz = zone()
     counts: dict[tuple[Any, ...], list[int]] = {}
     if connection.vendor == "postgresql":
-        inner, params = scoped_rows(viewer, filters).values("pk", "priority_id", "team_id").query.sql_with_params()
+        scoped = scoped_rows(viewer, filters).values("ticket_id", "priority_id", "team_id")
+        inner, params = scoped.query.sql_with_params()
         with connection.cursor() as cursor:
             # The inner query is Django's own SQL with its parameters; every value is a parameter.
             cursor.execute(SLA_SQL.format(rows=inner),
@@ -110,6 +112,7 @@ def _sla_counts(viewer: User, filters: ReportFilters) -> dict[tuple[Any, ...], l
     return counts
 
 
+@report_session
 def sla(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     """Met and breached clocks per policy, priority, team and month, in one grouped pass over the period's
     clocks (each group folded in Python from the finest groups), and the latest breaches."""
@@ -167,22 +170,37 @@ def ratings(viewer: User, filters: ReportFilters) -> QuerySet[TicketRating]:
                                        ticket_id__in=scoped_rows(viewer, filters).values("pk"))
 
 
+@report_session
 def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     rows = ratings(viewer, filters).order_by()
-    summary = rows.aggregate(count=Count("pk"), average=Avg("score"),
-                             satisfied=Count("pk", filter=Q(score__gte=4)))
-    distribution = dict(rows.values("score").annotate(n=Count("pk")).values_list("score", "n"))
-    trend = [{"month": row["month"].strftime("%Y-%m"), "count": row["n"], "average": row["avg"]}
-             for row in rows.annotate(month=TruncMonth("created_at", tzinfo=zone())).values("month")
-             .annotate(n=Count("pk"), avg=Avg("score")).order_by("month")]
+    # The summary, the distribution and the trend folded from one pass: ratings per local month and score.
+    per_month: dict[Any, list[int]] = {}
+    distribution: dict[int, int] = {}
+    for month, score, count in (rows.annotate(month=TruncMonth("created_at", tzinfo=zone()))
+                                .values("month", "score").annotate(n=Count("pk")).values_list("month", "score", "n")):
+        slot = per_month.setdefault(month, [0, 0])
+        slot[0] += count
+        slot[1] += score * count
+        distribution[score] = distribution.get(score, 0) + count
+    total = sum(distribution.values())
+    score_sum = sum(score * count for score, count in distribution.items())
+    summary: dict[str, Any] = {"count": total, "average": score_sum / total if total else None,
+               "satisfied": sum(count for score, count in distribution.items() if score >= 4)}
+    trend = [{"month": month.strftime("%Y-%m"), "count": count, "average": scores / count}
+             for month, (count, scores) in sorted(per_month.items())]
     comments = list(rows.exclude(comment="").order_by("-created_at", "-pk")
                     .values("ticket__number", "score", "comment", "created_at")[:100])
     low: list[dict[str, Any]] = [dict(row) for row in (
         rows.filter(score__lte=RATING_LOW_SCORE).order_by("-created_at", "-pk")
-        .annotate(reopened_after=Count("ticket__events", filter=Q(ticket__events__kind=EventKind.REOPENED)))
-        .values("ticket__number", "ticket__subject", "score", "comment", "created_at", "ticket__status__kind",
-                "reopened_after")[:100]
+        .values("ticket_id", "ticket__number", "ticket__subject", "score", "comment", "created_at",
+                "ticket__status__kind")[:100]
     )]
+    # What happened after: reopenings of those hundred tickets only (not of every low score in the period).
+    reopened = dict(TicketEvent.objects.filter(ticket_id__in=[row["ticket_id"] for row in low],
+                                               kind=EventKind.REOPENED).order_by().values("ticket_id")
+                    .annotate(n=Count("pk")).values_list("ticket_id", "n"))
+    for row in low:
+        row["reopened_after"] = reopened.get(row.pop("ticket_id"), 0)
     for row in low:
         row["still_done"] = row.pop("ticket__status__kind") in DONE_KINDS
     return {
@@ -193,6 +211,27 @@ def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     }
 
 
+SCORES_SQL = """
+SELECT r.assignee_id, count(*), avg(g.score)::float8
+FROM tickets_ticketrating g JOIN ({rows}) r ON r.ticket_id = g.ticket_id
+WHERE g.created_at >= %s AND g.created_at < %s
+GROUP BY 1
+"""
+
+
+def _scores_by_assignee(viewer: User, filters: ReportFilters) -> dict[int, dict[str, Any]]:
+    """CSAT count and average per the rated ticket's assignee (its current one, from its report row)."""
+    if connection.vendor == "postgresql":
+        inner, params = scoped_rows(viewer, filters).values("ticket_id", "assignee_id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            # The inner query is Django's own SQL with its parameters; every value is a parameter.
+            cursor.execute(SCORES_SQL.format(rows=inner), [*params, filters.since, filters.until])
+            return {pk: {"n": count, "avg": avg} for pk, count, avg in cursor.fetchall()}
+    return {row["ticket__assignee_id"]: dict(row) for row in ratings(viewer, filters).order_by()
+            .values("ticket__assignee_id").annotate(n=Count("pk"), avg=Avg("score"))}
+
+
+@report_session
 def specialists(viewer: User, filters: ReportFilters) -> list[dict[str, Any]]:
     """Per agent: replies and notes written in the period, tickets of theirs resolved in it, their average
     first-response time and their CSAT."""
@@ -211,9 +250,7 @@ def specialists(viewer: User, filters: ReportFilters) -> list[dict[str, Any]]:
         first_response_at__gte=filters.since, first_response_at__lt=filters.until, assignee__isnull=False)
         .order_by().values("assignee_id").annotate(fr=Avg("first_response_seconds"),
                                                    fr_w=Avg("first_response_working_seconds"))}
-    scores: dict[int, dict[str, Any]] = {
-        row["ticket__assignee_id"]: dict(row) for row in ratings(viewer, filters).order_by()
-        .values("ticket__assignee_id").annotate(n=Count("pk"), avg=Avg("score"))}
+    scores = _scores_by_assignee(viewer, filters)
     ids = {pk for pk in (*work, *resolved, *responded, *scores) if pk is not None}
     if is_own_figures_only(viewer):
         ids &= {viewer.pk}  # an agent's page: their own line, not colleagues who touched their tickets
