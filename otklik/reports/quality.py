@@ -117,7 +117,7 @@ def sla(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     """Met and breached clocks per policy, priority, team and month, in one grouped pass over the period's
     clocks (each group folded in Python from the finest groups), and the latest breaches."""
     counts = _sla_counts(viewer, filters)
-    labels = {
+    labels: dict[str, dict[Any, Any]] = {
         "policy": dict(SlaPolicy.objects.values_list("pk", "name")),
         "priority": {pk: (code, name) for pk, code, name in Priority.objects.values_list("pk", "code", "name")},
         "team": dict(Team.objects.values_list("pk", "name")),

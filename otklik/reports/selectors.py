@@ -60,7 +60,8 @@ def metric_condition(metric: str, filters: ReportFilters) -> Q:
 def with_latest_score(tickets: QuerySet[Any]) -> QuerySet[Any]:
     """Tickets (or their report rows, whose primary key is the ticket's) with the latest rating's score."""
     latest = TicketRating.objects.filter(ticket_id=OuterRef("pk")).order_by("-created_at", "-id").values("score")[:1]
-    return tickets.annotate(latest_score=Subquery(latest, output_field=IntegerField()))
+    annotated: QuerySet[Any] = tickets.annotate(latest_score=Subquery(latest, output_field=IntegerField()))
+    return annotated
 
 
 def breakdown_condition(by: str, key: str) -> Q:
