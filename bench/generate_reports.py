@@ -6,12 +6,12 @@
 
 Rows are written with INSERT ... SELECT generate_series, directly in the shape the services leave them:
 tickets over the last `--months` months (teams with their agents, categories, priorities, sources,
-organizations, request types; about 3 % still open, 1 % merged), their `reports.TicketTimes` rows with
-the rollup snapshot and the report dimensions, ticket events (created, staff replies, internal notes,
-resolutions, reopenings), SLA clocks (reaction 8 h, resolution 5 days: some breached), ratings on about
-30 % of resolved tickets, and the monthly rollups (rebuilt from the times rows, as `otklik reports_rebuild` does). Conversation messages and
-search entries are not written: no report reads them. The database is created and migrated if missing;
-existing tickets are kept (run it on a fresh database).
+organizations, request types; about 3 % still open, 1 % merged), their `reports.TicketTimes` rows with the
+rollup snapshot and the report dimensions, ticket events (created, staff replies, internal notes, resolutions,
+reopenings), SLA clocks (reaction 8 h, resolution 5 days: some breached), ratings on about 30 % of resolved
+tickets, and the monthly rollups (rebuilt from the times rows, as `otklik reports_rebuild` does). Conversation
+messages and search entries are not written: no report reads them. The database is created and migrated if
+missing; existing tickets are kept (run it on a fresh database).
 """
 
 from __future__ import annotations
