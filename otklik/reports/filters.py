@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.access import can_see_internal, staff_scope_by_team, tickets_handled_by
-from otklik.accounts.models import Role, User
+from otklik.accounts.models import Role, Team, User
 from otklik.core.errors import InvalidInput
 from otklik.reports.models import TicketTimes
 from otklik.tickets.models import Category, Priority, Source, Ticket
@@ -211,6 +211,8 @@ def scoped_rows(viewer: User, filters: ReportFilters) -> QuerySet[TicketTimes]:
     if not can_see_internal(viewer):
         return rows.none()
     parts = staff_scope_by_team(viewer)
+    if parts is not None and parts.unrouted and set(parts.team_ids) >= set(Team.objects.values_list("pk", flat=True)):
+        parts = None  # every team and the unrouted tickets: every ticket, without a condition per row
     if parts is not None:
         scope = parts.personal
         if parts.team_ids:
