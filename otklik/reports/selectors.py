@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -393,14 +393,17 @@ def _days_and_distribution(rows_qs: QuerySet[TicketTimes], moment: str, field: s
 def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     tz = zone()
     tickets = scoped_rows(viewer, filters).order_by()
-    # New per day and the hour-of-week heatmap from one pass: counts per local day and hour.
+    # New per day and the hour-of-week heatmap from one pass: counts per local hour (one truncation per row,
+    # not a date and an hour), split into the day and the hour here.
     new: dict[date, int] = {}
     heatmap = [[0] * 24 for _day in range(7)]
-    for day, hour, count in (tickets.filter(metric_condition("new", filters))
-                             .annotate(d=TruncDate("created_at", tzinfo=tz), h=ExtractHour("created_at", tzinfo=tz))
-                             .values("d", "h").annotate(n=Count("pk")).values_list("d", "h", "n")):
+    for moment, count in (tickets.filter(metric_condition("new", filters))
+                          .annotate(h=TruncHour("created_at", tzinfo=tz)).values("h").annotate(n=Count("pk"))
+                          .values_list("h", "n")):
+        local = timezone.localtime(moment, tz)
+        day = local.date()
         new[day] = new.get(day, 0) + count
-        heatmap[day.isoweekday() - 1][hour] += count
+        heatmap[day.isoweekday() - 1][local.hour] += count
     resolved = tickets.filter(metric_condition("closed", filters))
     resolution: Distribution | None = None
     if connection.vendor == "postgresql":
