@@ -6,12 +6,12 @@
 
 Rows are written with INSERT ... SELECT generate_series, directly in the shape the services leave them:
 tickets over the last `--months` months (teams with their agents, categories, priorities, sources,
-organizations, request types; about 3 % still open, 1 % merged), their `reports.TicketTimes` rows with
-the rollup snapshot, ticket events (created, staff replies, internal notes, resolutions, reopenings), SLA
-clocks (reaction 8 h, resolution 5 days: some breached), ratings on about 30 % of resolved tickets, and the
-monthly rollups (rebuilt from the times rows, as `otklik reports_rebuild` does). Conversation messages and
-search entries are not written: no report reads them. The database is created and migrated if missing;
-existing tickets are kept (run it on a fresh database).
+organizations, request types; about 3 % still open, 1 % merged), their `reports.TicketTimes` rows with the
+rollup snapshot and the report dimensions, ticket events (created, staff replies, internal notes, resolutions,
+reopenings), SLA clocks (reaction 8 h, resolution 5 days: some breached), ratings on about 30 % of resolved
+tickets, and the monthly rollups (rebuilt from the times rows, as `otklik reports_rebuild` does). Conversation
+messages and search entries are not written: no report reads them. The database is created and migrated if
+missing; existing tickets are kept (run it on a fresh database).
 """
 
 from __future__ import annotations
@@ -218,7 +218,9 @@ def main() -> None:
         f"""
         INSERT INTO reports_tickettimes (ticket_id, first_response_seconds, first_response_working_seconds,
             resolution_seconds, resolution_working_seconds, reopen_count, staff_replies, calendar_key, rolled_team,
-            rolled_category, rolled_priority, rolled_source, counted_month, resolved_month, responded_month)
+            rolled_category, rolled_priority, rolled_source, counted_month, resolved_month, responded_month,
+            created_at, first_response_at, resolved_at, team_id, assignee_id, category_id, priority_id, status_id,
+            organization_id, request_type_id, source, merged)
         SELECT id, extract(epoch FROM first_response_at - created_at)::bigint,
                (extract(epoch FROM first_response_at - created_at) * 0.35)::bigint,
                (extract(epoch FROM resolved_at - created_at) * (0.8 + 0.2 * random()))::bigint,
@@ -230,7 +232,9 @@ def main() -> None:
                CASE WHEN merged_into_id IS NULL
                     THEN date_trunc('month', resolved_at AT TIME ZONE %(tz)s)::date END,
                CASE WHEN merged_into_id IS NULL
-                    THEN date_trunc('month', first_response_at AT TIME ZONE %(tz)s)::date END
+                    THEN date_trunc('month', first_response_at AT TIME ZONE %(tz)s)::date END,
+               created_at, first_response_at, resolved_at, team_id, assignee_id, category_id, priority_id,
+               status_id, organization_id, request_type_id, source, merged_into_id IS NOT NULL
         FROM tickets_ticket WHERE {bounds}""",
         base,
     )

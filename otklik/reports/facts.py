@@ -158,9 +158,11 @@ def _histories(ticket_ids: list[int]) -> dict[int, list[HistoryItem]]:
 
 FIELDS = ["first_response_seconds", "first_response_working_seconds", "resolution_seconds",
           "resolution_working_seconds", "reopen_count", "staff_replies", "calendar_key", "rolled_team",
-          "rolled_category", "rolled_priority", "rolled_source", "counted_month", "resolved_month", "responded_month"]
-# Events that can move a ticket between rollup keys without changing its durations.
-KEY_EVENTS = frozenset({EventKind.TEAM_CHANGED, EventKind.CATEGORY_CHANGED, EventKind.PRIORITY_CHANGED})
+          "rolled_category", "rolled_priority", "rolled_source", "counted_month", "resolved_month", "responded_month",
+          *rollups.DIMENSION_FIELDS]
+# Events that can move a ticket between rollup keys or report dimensions without changing its durations.
+KEY_EVENTS = frozenset({EventKind.TEAM_CHANGED, EventKind.CATEGORY_CHANGED, EventKind.PRIORITY_CHANGED,
+                        EventKind.ASSIGNED, EventKind.REQUEST_TYPE_CHANGED})
 
 
 def _store(rows: list[TicketTimes]) -> None:
@@ -218,10 +220,13 @@ def refresh_many(ticket_ids: list[int]) -> int:
         return 0
     pauses, kinds = status_maps()
     desk = desk_calendar()
-    tickets = Ticket.objects.filter(pk__in=ticket_ids).only("pk", "created_at", "first_response_at", "resolved_at")
+    tickets = Ticket.objects.filter(pk__in=ticket_ids).only(*rollups.TICKET_FIELDS)
     histories = _histories(ticket_ids)
-    rows = [ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
-            for ticket in tickets]
+    rows = []
+    for ticket in tickets:
+        times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
+        rollups.dimensions(times, ticket)
+        rows.append(times)
     _store(rows)
     return len(rows)
 

@@ -16,10 +16,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from otklik.accounts.access import can_see_internal, tickets_handled_by
-from otklik.accounts.models import Role, User
+from otklik.accounts.access import can_see_internal, staff_scope_by_team, tickets_handled_by
+from otklik.accounts.models import Role, Team, User
 from otklik.core.errors import InvalidInput
-from otklik.tickets.models import Category, Source, Ticket
+from otklik.reports.models import TicketTimes
+from otklik.tickets.models import Category, Priority, Source, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -170,18 +171,19 @@ def is_own_figures_only(viewer: User) -> bool:
     return bool(not viewer.is_superuser and viewer.role == Role.AGENT)
 
 
-def scoped_tickets(viewer: User, filters: ReportFilters) -> QuerySet[Ticket]:
-    """The tickets every report counts: the viewer's staff scope, merged tickets left out, filters applied."""
-    tickets = tickets_handled_by(viewer).filter(merged_into__isnull=True)
-    if is_own_figures_only(viewer):
-        tickets = tickets.filter(assignee_id=viewer.pk)
+def filter_condition(viewer: User, filters: ReportFilters) -> Q:
+    """The report filters (and an agent's own figures) as one condition on the ticket's field names, which
+    the per-ticket report rows (`TicketTimes`) carry under the same names."""
     condition = Q()
+    if is_own_figures_only(viewer):
+        condition &= Q(assignee_id=viewer.pk)
     if filters.team_ids:
         condition &= Q(team_id__in=filters.team_ids)
     if filters.category_id is not None:
         condition &= Q(category_id__in=category_subtree(filters.category_id))
     if filters.priority_codes:
-        condition &= Q(priority__code__in=filters.priority_codes)
+        condition &= Q(priority_id__in=list(
+            Priority.objects.filter(code__in=filters.priority_codes).values_list("pk", flat=True)))
     if filters.sources:
         condition &= Q(source__in=filters.sources)
     if filters.organization_id is not None:
@@ -190,4 +192,32 @@ def scoped_tickets(viewer: User, filters: ReportFilters) -> QuerySet[Ticket]:
         condition &= Q(request_type_id=filters.request_type_id)
     if filters.assignee_id is not None:
         condition &= Q(assignee_id=filters.assignee_id)
-    return tickets.filter(condition)
+    return condition
+
+
+def scoped_tickets(viewer: User, filters: ReportFilters) -> QuerySet[Ticket]:
+    """The tickets every report counts: the viewer's staff scope, merged tickets left out, filters applied."""
+    return tickets_handled_by(viewer).filter(merged_into__isnull=True).filter(filter_condition(viewer, filters))
+
+
+def scoped_rows(viewer: User, filters: ReportFilters) -> QuerySet[TicketTimes]:
+    """The same tickets as `scoped_tickets`, as their per-ticket report rows: one narrow table whose indexes
+    hold a period's rows whole, so aggregates never join the tickets.
+
+    The staff scope comes from the access module's parts (whole teams, unrouted tickets, the personal rest),
+    composed exactly as `access.tickets_handled_by` composes them; the rows carry the ticket's field names
+    and their primary key is the ticket's, so the parts' conditions apply unchanged."""
+    rows = TicketTimes.objects.filter(merged=False)
+    if not can_see_internal(viewer):
+        return rows.none()
+    parts = staff_scope_by_team(viewer)
+    if parts is not None and parts.unrouted and set(parts.team_ids) >= set(Team.objects.values_list("pk", flat=True)):
+        parts = None  # every team and the unrouted tickets: every ticket, without a condition per row
+    if parts is not None:
+        scope = parts.personal
+        if parts.team_ids:
+            scope |= Q(team_id__in=list(parts.team_ids))
+        if parts.unrouted:
+            scope |= Q(team__isnull=True)
+        rows = rows.filter(scope)
+    return rows.filter(filter_condition(viewer, filters))

@@ -8,6 +8,8 @@ scaled back. The backtest fits on the history without its last 8 weeks and repor
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import warnings
 from collections import Counter
@@ -21,7 +23,8 @@ from django.utils import timezone
 
 from otklik.accounts.models import User
 from otklik.reports.facts import desk_calendar
-from otklik.reports.filters import ReportFilters, day_start, scoped_tickets, zone
+from otklik.reports.filters import ReportFilters, day_start, scoped_rows, zone
+from otklik.reports.stats import report_session
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,19 @@ def _usual(works: dict[date, bool]) -> dict[int, bool]:
 
 
 def _fit_and_forecast(series: list[float], horizon: int) -> tuple[list[float], list[float], list[float]]:
+    """The fitted model's forecast, kept in the cache by its input: the same daily series (whoever asks,
+    with whatever filters) is fitted once a day, not once per viewer."""
+    digest = hashlib.sha256(json.dumps([INTERVAL, horizon, series]).encode()).hexdigest()
+    key = f"reports:forecast-fit:{digest}"
+    cached = cache.get(key)
+    if isinstance(cached, list) and len(cached) == 3:
+        return cached[0], cached[1], cached[2]
+    found = _fit(series, horizon)
+    cache.set(key, list(found), CACHE_SECONDS)
+    return found
+
+
+def _fit(series: list[float], horizon: int) -> tuple[list[float], list[float], list[float]]:
     import pandas as pd  # type: ignore[import-untyped]
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # type: ignore[import-untyped]
 
@@ -66,7 +82,8 @@ def _fit_and_forecast(series: list[float], horizon: int) -> tuple[list[float], l
         fitted = model.fit(disp=False)
         frame = fitted.get_prediction(start=len(series), end=len(series) + horizon - 1).summary_frame(
             alpha=1 - INTERVAL)
-    return (list(frame["mean"]), list(frame["pi_lower"]), list(frame["pi_upper"]))
+    return ([float(v) for v in frame["mean"]], [float(v) for v in frame["pi_lower"]],
+            [float(v) for v in frame["pi_upper"]])
 
 
 def forecast(viewer: User, filters: ReportFilters, *, weeks: int = 6, today: date | None = None) -> dict[str, Any]:
@@ -84,10 +101,11 @@ def forecast(viewer: User, filters: ReportFilters, *, weeks: int = 6, today: dat
     return result
 
 
+@report_session
 def _forecast(viewer: User, filters: ReportFilters, *, weeks: int, today: date) -> dict[str, Any]:
     first, last = today - timedelta(days=HISTORY_DAYS), today - timedelta(days=1)
     period = filters.with_period(first, last)
-    counts = dict(scoped_tickets(viewer, period).filter(created_at__gte=period.since, created_at__lt=period.until)
+    counts = dict(scoped_rows(viewer, period).filter(created_at__gte=period.since, created_at__lt=period.until)
                   .order_by().annotate(d=TruncDate("created_at", tzinfo=zone())).values("d")
                   .annotate(n=Count("pk")).values_list("d", "n"))
     horizon = weeks * 7

@@ -7,11 +7,28 @@ the database; nothing loads every ticket into Python.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from otklik.accounts.models import User
-from otklik.tickets.models import Ticket
+from otklik.accounts.models import Organization, Team, User
+from otklik.tickets.models import Category, Priority, RequestType, Status, Ticket
+
+# The columns a month's report rows are read from without touching the tickets (index-only scans on
+# PostgreSQL): the scope (team, assignee, the ticket id for watched tickets), the filters, the groups and
+# the durations. Key columns, not INCLUDE: SQLite accepts them too.
+REPORT_COLUMNS = ["ticket", "team", "assignee", "category", "priority", "status", "source", "organization",
+                  "request_type"]
+TIME_COLUMNS = ["first_response_seconds", "first_response_working_seconds", "resolution_seconds",
+                "resolution_working_seconds"]
+
+
+def _copy(model: type[models.Model], verbose: Any) -> Any:
+    """A copy of a ticket's reference: no constraint and no cascade (the ticket row is the truth; a rebuild
+    refreshes the copy), never joined to read a report."""
+    return models.ForeignKey(model, verbose_name=verbose, null=True, blank=True, on_delete=models.DO_NOTHING,
+                             db_constraint=False, db_index=False, related_name="+")
 
 
 class TicketTimes(models.Model):
@@ -34,10 +51,40 @@ class TicketTimes(models.Model):
     counted_month = models.DateField(null=True, blank=True)  # the local month of creation
     resolved_month = models.DateField(null=True, blank=True)
     responded_month = models.DateField(null=True, blank=True)
+    # The report dimensions, copied from the ticket by the same receiver (`rollups.dimensions`), so reports
+    # read one narrow table: the ticket's times, its groups and filters, and whether it was merged away.
+    created_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    team = _copy(Team, _("team"))
+    assignee = _copy(User, _("assignee"))
+    category = _copy(Category, _("category"))
+    priority = _copy(Priority, _("priority"))
+    status = _copy(Status, _("status"))
+    organization = _copy(Organization, _("organization"))
+    request_type = _copy(RequestType, _("request type"))
+    source = models.CharField(max_length=20, blank=True)
+    merged = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("ticket report times")
         verbose_name_plural = _("ticket report times")
+        indexes = [
+            # The scope and filter columns by ticket: checking that a rating, a clock or an event belongs to
+            # the viewer's report tickets without reading the tickets (or these rows' other columns).
+            models.Index(fields=["ticket", "team", "assignee", "category", "priority", "source", "organization",
+                                 "request_type"], name="report_times_scope", condition=models.Q(merged=False)),
+            # A period's tickets created, resolved, first answered (merged tickets never count).
+            models.Index(fields=["created_at", *REPORT_COLUMNS, "resolved_at", *TIME_COLUMNS, "staff_replies",
+                                 "reopen_count"], name="report_times_created",
+                         condition=models.Q(merged=False, created_at__isnull=False)),
+            models.Index(fields=["resolved_at", *REPORT_COLUMNS, "resolution_seconds",
+                                 "resolution_working_seconds"], name="report_times_resolved",
+                         condition=models.Q(merged=False, resolved_at__isnull=False)),
+            models.Index(fields=["first_response_at", *REPORT_COLUMNS, "first_response_seconds",
+                                 "first_response_working_seconds"], name="report_times_responded",
+                         condition=models.Q(merged=False, first_response_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"times of {self.ticket_id}"

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
-from otklik.accounts.models import User
+from otklik.accounts.models import Team, User
 from otklik.core.errors import InvalidInput
-from otklik.reports.filters import ReportFilters, is_own_figures_only, scoped_tickets, zone
-from otklik.sla.models import ClockState, SlaClock
-from otklik.tickets.models import DONE_KINDS, RATING_LOW_SCORE, EventKind, Ticket, TicketEvent, TicketRating
+from otklik.reports.filters import ReportFilters, is_own_figures_only, scoped_rows, scoped_tickets, zone
+from otklik.reports.stats import report_session
+from otklik.sla.models import ClockState, SlaClock, SlaPolicy
+from otklik.tickets.models import DONE_KINDS, RATING_LOW_SCORE, EventKind, Priority, Ticket, TicketEvent, TicketRating
 
 SLA_GROUPS = {"policy": ("policy_id", "policy__name"), "priority": ("ticket__priority__code", "ticket__priority__name"),
               "team": ("ticket__team_id", "ticket__team__name")}
+# The same groups read from the ticket's report row (its current team and priority), without the tickets.
+SLA_ROW_GROUPS = {"policy": "policy_id", "priority": "priority_id", "team": "team_id"}
 BREACH_LIST_LIMIT = 200
 
 
@@ -23,7 +28,7 @@ def sla_clocks(viewer: User, filters: ReportFilters) -> QuerySet[SlaClock]:
     """Clocks decided in the period: stopped in it (cancelled ones never count)."""
     return SlaClock.objects.filter(
         state=ClockState.STOPPED, stopped_at__gte=filters.since, stopped_at__lt=filters.until,
-        ticket__in=scoped_tickets(viewer, filters),
+        ticket_id__in=scoped_rows(viewer, filters).values("pk"),
     )
 
 
@@ -69,22 +74,85 @@ def _compliance(rows: Any, key: str, label: str | None) -> list[dict[str, Any]]:
     return result
 
 
+SLA_SQL = """
+SELECT c.metric, c.policy_id, r.priority_id, r.team_id, date_trunc('month', c.stopped_at AT TIME ZONE %s)::date,
+       count(*), count(*) FILTER (WHERE c.met), count(*) FILTER (WHERE c.met = false)
+FROM sla_slaclock c JOIN ({rows}) r ON r.ticket_id = c.ticket_id
+WHERE c.state = %s AND c.stopped_at >= %s AND c.stopped_at < %s
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+def _sla_counts(viewer: User, filters: ReportFilters) -> dict[tuple[Any, ...], list[int]]:
+    """Clocks stopped in the period per (metric, policy, priority, team, local month): [total, met, met=False].
+
+    Priority and team are the ticket's current ones, read from its report row (on PostgreSQL one statement
+    over the clocks and the scoped report rows, never the tickets)."""
+    tz = zone()
+    counts: dict[tuple[Any, ...], list[int]] = {}
+    if connection.vendor == "postgresql":
+        scoped = scoped_rows(viewer, filters).values("ticket_id", "priority_id", "team_id")
+        inner, params = scoped.query.sql_with_params()
+        with connection.cursor() as cursor:
+            # The inner query is Django's own SQL with its parameters; every value is a parameter.
+            cursor.execute(SLA_SQL.format(rows=inner),
+                           [str(tz), *params, ClockState.STOPPED, filters.since, filters.until])
+            for metric, policy, priority, team, month, total, met, missed in cursor.fetchall():
+                counts[(metric, policy, priority, team, month)] = [total, met, missed]
+        return counts
+    rows = (sla_clocks(viewer, filters).order_by()
+            .annotate(month=TruncMonth("stopped_at", tzinfo=tz)).values(
+                "metric", "policy_id", "ticket__priority_id", "ticket__team_id", "month")
+            .annotate(total=Count("pk"), met_n=Count("pk", filter=Q(met=True)),
+                      missed=Count("pk", filter=Q(met=False))))
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        counts[(row["metric"], row["policy_id"], row["ticket__priority_id"], row["ticket__team_id"], month)] = [
+            row["total"], row["met_n"], row["missed"]]
+    return counts
+
+
+@report_session
 def sla(viewer: User, filters: ReportFilters) -> dict[str, Any]:
+    """Met and breached clocks per policy, priority, team and month, in one grouped pass over the period's
+    clocks (each group folded in Python from the finest groups), and the latest breaches."""
+    counts = _sla_counts(viewer, filters)
+    labels: dict[str, dict[Any, Any]] = {
+        "policy": dict(SlaPolicy.objects.values_list("pk", "name")),
+        "priority": {pk: (code, name) for pk, code, name in Priority.objects.values_list("pk", "code", "name")},
+        "team": dict(Team.objects.values_list("pk", "name")),
+    }
+    folded: dict[str, dict[tuple[Any, ...], list[int]]] = {name: {} for name in (*SLA_GROUPS, "month")}
+    for (metric, policy, priority, team, month), (total, met, _missed) in counts.items():
+        for name, key in (("policy", policy), ("priority", priority), ("team", team), ("month", month)):
+            slot = folded[name].setdefault((metric, key), [0, 0])
+            slot[0] += total
+            slot[1] += met
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for name in SLA_GROUPS:
+        rows = []
+        for (metric, key), (total, met) in folded[name].items():
+            if name == "priority":
+                code, label = labels["priority"].get(key, (None, None)) if key is not None else (None, None)
+                key = code
+            else:
+                label = labels[name].get(key) if key is not None else None
+            rows.append({"key": "" if key is None else str(key), "label": str(label) if label else "",
+                         "metric": metric, "total": total, "met": met, "breached": total - met,
+                         "met_share": round(met / total, 4) if total else None})
+        groups[name] = sorted(rows, key=lambda row: (row["key"], row["metric"]))
+    by_month = sorted(folded["month"].items(), key=lambda item: (item[0][1], item[0][0]))
+    months = [{"month": month, "metric": metric, "total": total, "met": met}
+              for (metric, month), (total, met) in by_month]
+    groups["month"] = [{**row, "month": row["month"].strftime("%Y-%m")} for row in _compliance_months(months)]
     clocks = sla_clocks(viewer, filters).order_by()
-    counts = {"total": Count("pk"), "met": Count("pk", filter=Q(met=True))}
-    groups = {}
-    for name, (key, label) in SLA_GROUPS.items():
-        groups[name] = _compliance(clocks.values("metric", key, label).annotate(**counts), key, label)
-    months = (clocks.annotate(month=TruncMonth("stopped_at", tzinfo=zone())).values("metric", "month")
-              .annotate(**counts).order_by("month", "metric"))
-    groups["month"] = [{**row, "month": row["month"].strftime("%Y-%m")} for row in
-                       _compliance_months(months)]
     breaches = list(
         clocks.filter(met=False).select_related("ticket", "policy").order_by("-stopped_at", "pk")
         .values("ticket__number", "ticket__subject", "metric", "policy__name", "due_at", "stopped_at",
                 "final_business_seconds", "target_seconds")[:BREACH_LIST_LIMIT]
     )
-    return {"groups": groups, "breaches": breaches, "breaches_total": clocks.filter(met=False).count()}
+    return {"groups": groups, "breaches": breaches,
+            "breaches_total": sum(missed for _total, _met, missed in counts.values())}
 
 
 def _compliance_months(rows: Any) -> list[dict[str, Any]]:
@@ -99,25 +167,40 @@ def _compliance_months(rows: Any) -> list[dict[str, Any]]:
 def ratings(viewer: User, filters: ReportFilters) -> QuerySet[TicketRating]:
     """Ratings given in the period on the viewer's report tickets."""
     return TicketRating.objects.filter(created_at__gte=filters.since, created_at__lt=filters.until,
-                                       ticket__in=scoped_tickets(viewer, filters))
+                                       ticket_id__in=scoped_rows(viewer, filters).values("pk"))
 
 
+@report_session
 def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     rows = ratings(viewer, filters).order_by()
-    summary = rows.aggregate(count=Count("pk"), average=Avg("score"),
-                             satisfied=Count("pk", filter=Q(score__gte=4)))
-    distribution = dict(rows.values("score").annotate(n=Count("pk")).values_list("score", "n"))
-    trend = [{"month": row["month"].strftime("%Y-%m"), "count": row["n"], "average": row["avg"]}
-             for row in rows.annotate(month=TruncMonth("created_at", tzinfo=zone())).values("month")
-             .annotate(n=Count("pk"), avg=Avg("score")).order_by("month")]
+    # The summary, the distribution and the trend folded from one pass: ratings per local month and score.
+    per_month: dict[Any, list[int]] = {}
+    distribution: dict[int, int] = {}
+    for month, score, count in (rows.annotate(month=TruncMonth("created_at", tzinfo=zone()))
+                                .values("month", "score").annotate(n=Count("pk")).values_list("month", "score", "n")):
+        slot = per_month.setdefault(month, [0, 0])
+        slot[0] += count
+        slot[1] += score * count
+        distribution[score] = distribution.get(score, 0) + count
+    total = sum(distribution.values())
+    score_sum = sum(score * count for score, count in distribution.items())
+    summary: dict[str, Any] = {"count": total, "average": score_sum / total if total else None,
+               "satisfied": sum(count for score, count in distribution.items() if score >= 4)}
+    trend = [{"month": month.strftime("%Y-%m"), "count": count, "average": scores / count}
+             for month, (count, scores) in sorted(per_month.items())]
     comments = list(rows.exclude(comment="").order_by("-created_at", "-pk")
                     .values("ticket__number", "score", "comment", "created_at")[:100])
     low: list[dict[str, Any]] = [dict(row) for row in (
         rows.filter(score__lte=RATING_LOW_SCORE).order_by("-created_at", "-pk")
-        .annotate(reopened_after=Count("ticket__events", filter=Q(ticket__events__kind=EventKind.REOPENED)))
-        .values("ticket__number", "ticket__subject", "score", "comment", "created_at", "ticket__status__kind",
-                "reopened_after")[:100]
+        .values("ticket_id", "ticket__number", "ticket__subject", "score", "comment", "created_at",
+                "ticket__status__kind")[:100]
     )]
+    # What happened after: reopenings of those hundred tickets only (not of every low score in the period).
+    reopened = dict(TicketEvent.objects.filter(ticket_id__in=[row["ticket_id"] for row in low],
+                                               kind=EventKind.REOPENED).order_by().values("ticket_id")
+                    .annotate(n=Count("pk")).values_list("ticket_id", "n"))
+    for row in low:
+        row["reopened_after"] = reopened.get(row.pop("ticket_id"), 0)
     for row in low:
         row["still_done"] = row.pop("ticket__status__kind") in DONE_KINDS
     return {
@@ -128,27 +211,46 @@ def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     }
 
 
+SCORES_SQL = """
+SELECT r.assignee_id, count(*), avg(g.score)::float8
+FROM tickets_ticketrating g JOIN ({rows}) r ON r.ticket_id = g.ticket_id
+WHERE g.created_at >= %s AND g.created_at < %s
+GROUP BY 1
+"""
+
+
+def _scores_by_assignee(viewer: User, filters: ReportFilters) -> dict[int, dict[str, Any]]:
+    """CSAT count and average per the rated ticket's assignee (its current one, from its report row)."""
+    if connection.vendor == "postgresql":
+        inner, params = scoped_rows(viewer, filters).values("ticket_id", "assignee_id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            # The inner query is Django's own SQL with its parameters; every value is a parameter.
+            cursor.execute(SCORES_SQL.format(rows=inner), [*params, filters.since, filters.until])
+            return {pk: {"n": count, "avg": avg} for pk, count, avg in cursor.fetchall()}
+    return {row["ticket__assignee_id"]: dict(row) for row in ratings(viewer, filters).order_by()
+            .values("ticket__assignee_id").annotate(n=Count("pk"), avg=Avg("score"))}
+
+
+@report_session
 def specialists(viewer: User, filters: ReportFilters) -> list[dict[str, Any]]:
     """Per agent: replies and notes written in the period, tickets of theirs resolved in it, their average
     first-response time and their CSAT."""
-    tickets = scoped_tickets(viewer, filters)
+    tickets = scoped_rows(viewer, filters)
     events = (TicketEvent.objects.filter(created_at__gte=filters.since, created_at__lt=filters.until,
-                                         ticket__in=tickets, actor__isnull=False)
+                                         ticket_id__in=tickets.values("pk"), actor__isnull=False)
               .order_by().values("actor_id")
               .annotate(replies=Count("pk", filter=Q(kind=EventKind.REPLIED, data__by="staff")),
                         notes=Count("pk", filter=Q(kind=EventKind.NOTE_ADDED))))
     work: dict[int, dict[str, Any]] = {row["actor_id"]: dict(row) for row in events}
     resolved: dict[int, dict[str, Any]] = {row["assignee_id"]: dict(row) for row in tickets.filter(
         resolved_at__gte=filters.since, resolved_at__lt=filters.until, assignee__isnull=False).order_by()
-        .values("assignee_id").annotate(n=Count("pk"), res=Avg("report_times__resolution_seconds"),
-                                        res_w=Avg("report_times__resolution_working_seconds"))}
+        .values("assignee_id").annotate(n=Count("pk"), res=Avg("resolution_seconds"),
+                                        res_w=Avg("resolution_working_seconds"))}
     responded: dict[int, dict[str, Any]] = {row["assignee_id"]: dict(row) for row in tickets.filter(
         first_response_at__gte=filters.since, first_response_at__lt=filters.until, assignee__isnull=False)
-        .order_by().values("assignee_id").annotate(fr=Avg("report_times__first_response_seconds"),
-                                                   fr_w=Avg("report_times__first_response_working_seconds"))}
-    scores: dict[int, dict[str, Any]] = {
-        row["ticket__assignee_id"]: dict(row) for row in ratings(viewer, filters).order_by()
-        .values("ticket__assignee_id").annotate(n=Count("pk"), avg=Avg("score"))}
+        .order_by().values("assignee_id").annotate(fr=Avg("first_response_seconds"),
+                                                   fr_w=Avg("first_response_working_seconds"))}
+    scores = _scores_by_assignee(viewer, filters)
     ids = {pk for pk in (*work, *resolved, *responded, *scores) if pk is not None}
     if is_own_figures_only(viewer):
         ids &= {viewer.pk}  # an agent's page: their own line, not colleagues who touched their tickets

@@ -54,6 +54,26 @@ TICKET_FIELDS = (
     "priority_id",
     "source",
     "merged_into_id",
+    "assignee_id",
+    "status_id",
+    "organization_id",
+    "request_type_id",
+)
+# The report dimensions copied onto the times row (`dimensions`): the ticket's own field names, so a
+# condition written for tickets (the access module's scope, the report filters) reads the same here.
+DIMENSION_FIELDS = (
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "team_id",
+    "assignee_id",
+    "category_id",
+    "priority_id",
+    "status_id",
+    "organization_id",
+    "request_type_id",
+    "source",
+    "merged",
 )
 
 
@@ -62,8 +82,17 @@ def month_of(at: datetime) -> date:
     return timezone.localtime(at, zone()).date().replace(day=1)
 
 
+def dimensions(times: TicketTimes, ticket: Ticket) -> None:
+    """Copy the ticket's report dimensions onto its times row (what reports group, filter and scope by)."""
+    for name in DIMENSION_FIELDS:
+        if name != "merged":
+            setattr(times, name, getattr(ticket, name))
+    times.merged = ticket.merged_into_id is not None
+
+
 def snapshot(times: TicketTimes, ticket: Ticket) -> None:
-    """Record on the times row the key and months under which the ticket counts now."""
+    """Record on the times row the key and months under which the ticket counts now (and its dimensions)."""
+    dimensions(times, ticket)
     counted = ticket.merged_into_id is None
     times.rolled_team = ticket.team_id or 0
     times.rolled_category = ticket.category_id or 0

@@ -13,16 +13,17 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Organization, Team, User
 from otklik.core.errors import InvalidInput
-from otklik.reports.filters import ReportFilters, category_subtree, scoped_tickets, zone
+from otklik.reports.filters import ReportFilters, category_subtree, scoped_rows, scoped_tickets, zone
+from otklik.reports.models import TicketTimes
 from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
 from otklik.reports.quality import csat_tickets, sla_tickets
-from otklik.reports.stats import PercentileCont, interpolated, percentiles, streamed_values
+from otklik.reports.stats import PercentileCont, interpolated, percentiles, report_session, streamed_values
 from otklik.tickets.models import Category, Priority, RequestType, Source, Status, Ticket, TicketRating
 
 BREAKDOWNS = ("assignee", "team", "category", "priority", "status", "source", "request_type", "organization",
@@ -56,9 +57,11 @@ def metric_condition(metric: str, filters: ReportFilters) -> Q:
     raise InvalidInput(_("Unknown report number: %(name)s.") % {"name": metric[:40]}, errors={"metric": metric[:40]})
 
 
-def with_latest_score(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+def with_latest_score(tickets: QuerySet[Any]) -> QuerySet[Any]:
+    """Tickets (or their report rows, whose primary key is the ticket's) with the latest rating's score."""
     latest = TicketRating.objects.filter(ticket_id=OuterRef("pk")).order_by("-created_at", "-id").values("score")[:1]
-    return tickets.annotate(latest_score=Subquery(latest, output_field=IntegerField()))
+    annotated: QuerySet[Any] = tickets.annotate(latest_score=Subquery(latest, output_field=IntegerField()))
+    return annotated
 
 
 def breakdown_condition(by: str, key: str) -> Q:
@@ -186,35 +189,39 @@ def _row_values(row: dict[str, Any], medians: dict[Hashable, list[float | None]]
 
 AGGREGATES: dict[str, Any] = {
     "count": Count("pk"), "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
-    "fr": Avg(f"{TIMES}first_response_seconds"), "fr_w": Avg(f"{TIMES}first_response_working_seconds"),
-    "res": Avg(f"{TIMES}resolution_seconds"), "res_w": Avg(f"{TIMES}resolution_working_seconds"),
-    "replies": Sum(f"{TIMES}staff_replies", filter=Q(resolved_at__isnull=False)),
-    "reopened": Count("pk", filter=Q(**{f"{TIMES}reopen_count__gt": 0})),
+    "fr": Avg("first_response_seconds"), "fr_w": Avg("first_response_working_seconds"),
+    "res": Avg("resolution_seconds"), "res_w": Avg("resolution_working_seconds"),
+    "replies": Sum("staff_replies", filter=Q(resolved_at__isnull=False)),
+    "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
 }
 
 
+@report_session
 def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, Any]]:
-    """Tickets created in the period, grouped; each row {"key", "label", "count", ...}."""
+    """Tickets created in the period, grouped; each row {"key", "label", "count", ...}.
+
+    Read from the per-ticket report rows alone (`scoped_rows`): on PostgreSQL the period's rows come whole
+    from the `report_times_created` index, without touching the tickets."""
     if by not in GROUP_FIELDS:
         raise InvalidInput(_("Unknown breakdown: %(name)s.") % {"name": by[:40]}, errors={"by": by[:40]})
-    tickets = scoped_tickets(viewer, filters).filter(metric_condition("new", filters)).order_by()
+    rows_qs = scoped_rows(viewer, filters).filter(metric_condition("new", filters)).order_by()
     if by == "rating":
-        tickets = with_latest_score(tickets)
+        rows_qs = with_latest_score(rows_qs)
     if by == "category":
-        return _category_rollup(tickets)
+        return _category_rollup(rows_qs)
     field = GROUP_FIELDS[by]
     medians: dict[Hashable, list[float | None]]
     if connection.vendor == "postgresql":
         # One pass: the medians in the same GROUP BY as the sums (percentile_cont skips NULLs, like the
-        # separate query would), so the month's tickets and their times are joined once, not three times.
-        grouped = list(tickets.values(field).annotate(
-            **AGGREGATES, fr_p50=PercentileCont(f"{TIMES}first_response_seconds", fraction=0.5),
-            res_p50=PercentileCont(f"{TIMES}resolution_seconds", fraction=0.5)))
+        # separate query would).
+        grouped = list(rows_qs.values(field).annotate(
+            **AGGREGATES, fr_p50=PercentileCont("first_response_seconds", fraction=0.5),
+            res_p50=PercentileCont("resolution_seconds", fraction=0.5)))
         medians = {row[field]: [row["fr_p50"], row["res_p50"]] for row in grouped}
     else:
-        grouped = list(tickets.values(field).annotate(**AGGREGATES))
-        first = percentiles(tickets, f"{TIMES}first_response_seconds", [0.5], group=field)
-        resolution = percentiles(tickets, f"{TIMES}resolution_seconds", [0.5], group=field)
+        grouped = list(rows_qs.values(field).annotate(**AGGREGATES))
+        first = percentiles(rows_qs, "first_response_seconds", [0.5], group=field)
+        resolution = percentiles(rows_qs, "resolution_seconds", [0.5], group=field)
         medians = {key: [(first.get(key) or [None])[0], (resolution.get(key) or [None])[0]]
                    for key in {row[field] for row in grouped}}
     labels = _labels(by, [row[field] for row in grouped])
@@ -224,41 +231,93 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
     return sorted(rows, key=lambda row: (-row["count"], row["label"]))
 
 
-def _category_rollup(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
-    """A row per category with every ticket of its subtree: sums and averages add up the tree, medians
-    are taken over the subtree's own values (streamed, two numbers per ticket)."""
-    grouped: dict[int | None, dict[str, Any]] = {
-        row["category_id"]: dict(row) for row in tickets.values("category_id").annotate(**AGGREGATES)}
-    first = streamed_values(tickets, "category_id", f"{TIMES}first_response_seconds")
-    resolution = streamed_values(tickets, "category_id", f"{TIMES}resolution_seconds")
-    categories = list(Category.objects.values_list("pk", "path", "parent_id"))
-    paths = {pk: path for pk, path, _parent in categories}
-    rows = []
-    for pk, path, _parent in categories:
-        members = [other for other, other_path in paths.items()
-                   if other == pk or other_path.startswith(f"{path} > ")]
-        own = [grouped[member] for member in members if member in grouped]
-        if not own:
+def _subtrees() -> dict[int, list[int]]:
+    """Per category, its own id and every descendant's (the tree by paths, as `Category.subtree_ids`)."""
+    categories = list(Category.objects.values_list("pk", "path"))
+    return {pk: [other for other, other_path in categories if other == pk or other_path.startswith(f"{path} > ")]
+            for pk, path in categories}
+
+
+CATEGORY_SQL = """
+SELECT m.root, count(*), count(*) FILTER (WHERE r.resolved_at IS NOT NULL),
+       avg(r.first_response_seconds)::float8, avg(r.first_response_working_seconds)::float8,
+       avg(r.resolution_seconds)::float8, avg(r.resolution_working_seconds)::float8,
+       (sum(r.staff_replies) FILTER (WHERE r.resolved_at IS NOT NULL))::bigint,
+       count(*) FILTER (WHERE r.reopen_count > 0),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY r.first_response_seconds),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY r.resolution_seconds)
+FROM ({rows}) r JOIN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS p(root, member)) m
+     ON m.member = r.category_id
+GROUP BY m.root
+"""
+CATEGORY_NAMES = ("count", "resolved", "fr", "fr_w", "res", "res_w", "replies", "reopened")
+
+
+def _category_rollup(rows_qs: QuerySet[TicketTimes]) -> list[dict[str, Any]]:
+    """A row per category with every ticket of its subtree: sums, averages and medians over the subtree's
+    own values. On PostgreSQL in one statement (each row joined to the categories whose subtree holds it);
+    elsewhere streamed, two numbers per ticket."""
+    subtrees = _subtrees()
+    paths = dict(Category.objects.values_list("pk", "path"))
+    grouped: dict[Hashable, dict[str, Any]]
+    medians: dict[Hashable, list[float | None]]
+    if connection.vendor == "postgresql":
+        inner, params = rows_qs.values("category_id", "resolved_at", "first_response_seconds",
+                                       "first_response_working_seconds", "resolution_seconds",
+                                       "resolution_working_seconds", "staff_replies", "reopen_count",
+                                       ).query.sql_with_params()
+        pairs = [(root, member) for root, members in subtrees.items() for member in members]
+        with connection.cursor() as cursor:
+            # The inner query is Django's own SQL with its parameters; the pairs are parameters too.
+            cursor.execute(CATEGORY_SQL.format(rows=inner),
+                           [*params, [root for root, _m in pairs], [member for _r, member in pairs]])
+            found = cursor.fetchall()
+        grouped = {row[0]: dict(zip(CATEGORY_NAMES, row[1:9], strict=True)) for row in found}
+        medians = {row[0]: [row[9], row[10]] for row in found}
+        none_rows = rows_qs.filter(category__isnull=True)
+        none = none_rows.aggregate(**AGGREGATES)
+        if none["count"]:
+            grouped[None] = none
+            medians[None] = (percentiles(none_rows, "first_response_seconds", [0.5]).get(None, [None])
+                             + percentiles(none_rows, "resolution_seconds", [0.5]).get(None, [None]))
+    else:
+        grouped, medians = _category_streamed(rows_qs, subtrees)
+    rows = [{"key": str(pk), "label": paths.get(pk, str(pk)), **_row_values(grouped[pk], medians, pk)}
+            for pk in subtrees if pk in grouped]
+    if None in grouped:
+        rows.append({"key": "", "label": _("(none)"), **_row_values(grouped[None], medians, None)})
+    return rows
+
+
+def _category_streamed(rows_qs: QuerySet[TicketTimes], subtrees: dict[int, list[int]],
+                       ) -> tuple[dict[Hashable, dict[str, Any]], dict[Hashable, list[float | None]]]:
+    own: dict[int | None, dict[str, Any]] = {
+        row["category_id"]: dict(row) for row in rows_qs.values("category_id").annotate(**AGGREGATES)}
+    first = streamed_values(rows_qs, "category_id", "first_response_seconds")
+    resolution = streamed_values(rows_qs, "category_id", "resolution_seconds")
+    grouped: dict[Hashable, dict[str, Any]] = {}
+    medians: dict[Hashable, list[float | None]] = {}
+    for pk, members in subtrees.items():
+        parts = [own[member] for member in members if member in own]
+        if not parts:
             continue
-        total: dict[str, Any] = {"count": 0, "resolved": 0, "replies": 0, "reopened": 0}
-        for name in total:
-            total[name] = sum(row[name] or 0 for row in own)
+        total: dict[str, Any] = {name: sum(row[name] or 0 for row in parts)
+                                 for name in ("count", "resolved", "replies", "reopened")}
         for name in ("fr", "fr_w", "res", "res_w"):
             # An average over the subtree is the values' sum over their number: weight each child's average
             # by how many values it averaged, which the streamed lists know exactly.
             source = first if name.startswith("fr") else resolution
             count = sum(len(source.get(member, [])) for member in members)
-            sums = sum((row[name] or 0) * len(source.get(row["category_id"], [])) for row in own)
+            sums = sum((row[name] or 0) * len(source.get(row["category_id"], [])) for row in parts)
             total[name] = sums / count if count else None
-        medians: dict[Hashable, list[float | None]] = {pk: [
-            interpolated(sorted(v for m in members for v in first.get(m, [])), 0.5),
-            interpolated(sorted(v for m in members for v in resolution.get(m, [])), 0.5)]}
-        rows.append({"key": str(pk), "label": path, **_row_values(total, medians, pk)})
-    if None in grouped:
-        medians_none: dict[Hashable, list[float | None]] = {None: [interpolated(sorted(first.get(None, [])), 0.5),
-                          interpolated(sorted(resolution.get(None, [])), 0.5)]}
-        rows.append({"key": "", "label": _("(none)"), **_row_values(grouped[None], medians_none, None)})
-    return rows
+        grouped[pk] = total
+        medians[pk] = [interpolated(sorted(v for m in members for v in first.get(m, [])), 0.5),
+                       interpolated(sorted(v for m in members for v in resolution.get(m, [])), 0.5)]
+    if None in own:
+        grouped[None] = own[None]
+        medians[None] = [interpolated(sorted(first.get(None, [])), 0.5),
+                         interpolated(sorted(resolution.get(None, [])), 0.5)]
+    return grouped, medians
 
 
 # ---------------------------------------------------------------- load
@@ -270,7 +329,7 @@ class Distribution:
     p90: float | None
 
 
-def _distribution(tickets: QuerySet[Ticket], field: str) -> Distribution:
+def _distribution(tickets: QuerySet[Any], field: str) -> Distribution:
     aggregates: dict[str, Any] = {}
     lower = 0
     for name, upper in HISTOGRAM_BUCKETS:
@@ -279,18 +338,79 @@ def _distribution(tickets: QuerySet[Ticket], field: str) -> Distribution:
             condition &= Q(**{f"{field}__lt": upper})
             lower = upper
         aggregates[name] = Count("pk", filter=condition)
-    counts = tickets.aggregate(**aggregates)
-    p50, p90 = percentiles(tickets, field, [0.5, 0.9]).get(None, [None, None])
+    if connection.vendor == "postgresql":
+        # The buckets and the percentiles in one pass over the period's rows.
+        counts = tickets.aggregate(**aggregates, p50=PercentileCont(field, fraction=0.5),
+                                   p90=PercentileCont(field, fraction=0.9))
+        p50, p90 = counts["p50"], counts["p90"]
+    else:
+        counts = tickets.aggregate(**aggregates)
+        p50, p90 = percentiles(tickets, field, [0.5, 0.9]).get(None, [None, None])
     return Distribution([{"bucket": name, "count": counts[name]} for name, _upper in HISTOGRAM_BUCKETS], p50, p90)
 
 
+DAYS_AND_DISTRIBUTION_SQL = """
+SELECT GROUPING(r.d), r.d, count(*), {buckets},
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY r.x), percentile_cont(0.9) WITHIN GROUP (ORDER BY r.x)
+FROM ({rows}) r GROUP BY GROUPING SETS ((r.d), ())
+"""
+
+
+def _days_and_distribution(rows_qs: QuerySet[TicketTimes], moment: str, field: str,
+                           ) -> tuple[dict[date, int], Distribution]:
+    """Tickets per local day of `moment` and the distribution of `field` over them, in one pass (PostgreSQL's
+    grouping sets: per day, and all days together for the buckets and the percentiles)."""
+    inner, params = (rows_qs.annotate(d=TruncDate(moment, tzinfo=zone()), x=F(field)).values("d", "x")
+                     .query.sql_with_params())
+    buckets, bucket_params, lower = [], [], 0
+    for _name, upper in HISTOGRAM_BUCKETS:
+        if upper is None:
+            buckets.append("count(*) FILTER (WHERE r.x >= %s)")
+            bucket_params.append(lower)
+        else:
+            buckets.append("count(*) FILTER (WHERE r.x >= %s AND r.x < %s)")
+            bucket_params += [lower, upper]
+            lower = upper
+    per_day: dict[date, int] = {}
+    distribution = Distribution([{"bucket": name, "count": 0} for name, _upper in HISTOGRAM_BUCKETS], None, None)
+    with connection.cursor() as cursor:
+        # The inner query is Django's own SQL with its parameters; the bucket bounds are parameters too.
+        cursor.execute(DAYS_AND_DISTRIBUTION_SQL.format(rows=inner, buckets=", ".join(buckets)),
+                       [*bucket_params, *params])
+        for row in cursor.fetchall():
+            if row[0]:  # the grand total
+                counts = row[3:3 + len(HISTOGRAM_BUCKETS)]
+                distribution = Distribution(
+                    [{"bucket": name, "count": count} for (name, _upper), count in zip(HISTOGRAM_BUCKETS, counts,
+                                                                                       strict=True)],
+                    row[-2], row[-1])
+            else:
+                per_day[row[1]] = row[2]
+    return per_day, distribution
+
+
+@report_session
 def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     tz = zone()
-    tickets = scoped_tickets(viewer, filters).order_by()
-    new = dict(tickets.filter(metric_condition("new", filters)).annotate(d=TruncDate("created_at", tzinfo=tz))
-               .values("d").annotate(n=Count("pk")).values_list("d", "n"))
-    closed = dict(tickets.filter(metric_condition("closed", filters)).annotate(d=TruncDate("resolved_at", tzinfo=tz))
-                  .values("d").annotate(n=Count("pk")).values_list("d", "n"))
+    tickets = scoped_rows(viewer, filters).order_by()
+    # New per day and the hour-of-week heatmap from one pass: counts per local hour (one truncation per row,
+    # not a date and an hour), split into the day and the hour here.
+    new: dict[date, int] = {}
+    heatmap = [[0] * 24 for _day in range(7)]
+    for moment, count in (tickets.filter(metric_condition("new", filters))
+                          .annotate(h=TruncHour("created_at", tzinfo=tz)).values("h").annotate(n=Count("pk"))
+                          .values_list("h", "n")):
+        local = timezone.localtime(moment, tz)
+        day = local.date()
+        new[day] = new.get(day, 0) + count
+        heatmap[day.isoweekday() - 1][local.hour] += count
+    resolved = tickets.filter(metric_condition("closed", filters))
+    resolution: Distribution | None = None
+    if connection.vendor == "postgresql":
+        closed, resolution = _days_and_distribution(resolved, "resolved_at", "resolution_seconds")
+    else:
+        closed = dict(resolved.annotate(d=TruncDate("resolved_at", tzinfo=tz)).values("d").annotate(n=Count("pk"))
+                      .values_list("d", "n"))
     # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md); at
     # the start it is "open at the end" of the day before, which the monthly rollups answer when the period
     # starts on the 1st (instead of counting every older ticket).
@@ -304,16 +424,9 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
         backlog += new.get(day, 0) - closed.get(day, 0)
         days.append({"date": day.isoformat(), "new": new.get(day, 0), "closed": closed.get(day, 0),
                      "backlog": backlog})
-    heat = (tickets.filter(metric_condition("new", filters))
-            .annotate(wd=ExtractIsoWeekDay("created_at", tzinfo=tz), h=ExtractHour("created_at", tzinfo=tz))
-            .values("wd", "h").annotate(n=Count("pk")))
-    heatmap = [[0] * 24 for _day in range(7)]
-    for row in heat:
-        heatmap[row["wd"] - 1][row["h"]] = row["n"]
-    responded = tickets.filter(metric_condition("responded", filters))
-    resolved = tickets.filter(metric_condition("closed", filters))
-    first, resolution = (_distribution(responded, f"{TIMES}first_response_seconds"),
-                         _distribution(resolved, f"{TIMES}resolution_seconds"))
+    first = _distribution(tickets.filter(metric_condition("responded", filters)), "first_response_seconds")
+    if resolution is None:
+        resolution = _distribution(resolved, "resolution_seconds")
     return {
         "days": days, "heatmap": heatmap,
         "first_response": {"buckets": first.buckets, "p50": first.p50, "p90": first.p90},

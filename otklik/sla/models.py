@@ -284,8 +284,9 @@ class SlaClock(models.Model):
             # late but paused clocks stay in the overdue view
             models.Index(fields=["breached_at"], condition=Q(state="paused", breached_at__isnull=False),
                          name="sla_clock_paused_late"),
-            # reports: clocks stopped in a period
-            models.Index(fields=["stopped_at"], condition=Q(state="stopped"), name="sla_clock_stopped"),
+            # reports: clocks stopped in a period, covering what the SLA report counts (read without the table)
+            models.Index(fields=["stopped_at", "ticket", "metric", "policy", "met"], condition=Q(state="stopped"),
+                         name="sla_clock_stopped_report"),
             # the re-plan job: open clocks of a policy
             models.Index(fields=["policy", "calendar_key"], condition=Q(state__in=["running", "paused"]),
                          name="sla_clock_open_policy"),

@@ -18,13 +18,13 @@ from otklik.accounts.models import Role, User
 from otklik.core.errors import DomainError
 from otklik.reports import monthly, rollups
 from otklik.reports.facts import rebuild_all
-from otklik.reports.filters import ReportFilters, scoped_tickets
-from otklik.reports.models import MonthlyRollup
+from otklik.reports.filters import ReportFilters, scoped_rows, scoped_tickets
+from otklik.reports.models import MonthlyRollup, TicketTimes
 from otklik.reports.selectors import monthly_trend, second_line
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.tickets import services
-from otklik.tickets.models import Category, Priority, Status, Ticket
+from otklik.tickets.models import Category, Priority, RequestType, Status, Ticket
 from tests.reports.conftest import Desk, msk
 
 KINDS = [
@@ -44,6 +44,8 @@ KINDS = [
     "assign_lead",
     "watch_lead",
     "unroute",
+    "assign_sam",
+    "request_type",
 ]
 # (what, which ticket (index modulo the tickets made so far), minutes later: up to ~9 days, so months roll)
 ACTION = st.tuples(st.sampled_from(KINDS), st.integers(0, 7), st.integers(1, 60 * 24 * 9))
@@ -91,6 +93,13 @@ def _act(
         )
     elif kind == "assign_lead":  # the second line's manager takes a ticket, whatever its team
         services.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=lead, now=now)
+    elif kind == "assign_sam":
+        services.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    elif kind == "request_type":
+        kinds = list(RequestType.objects.order_by("pk")) or [factories.request_type("incident")]
+        services.ticket_change_request_type(
+            actor=actor, ticket_id=ticket.pk, request_type=kinds[index % len(kinds)] if index % 3 else None, now=now
+        )
     elif kind == "watch_lead":
         services.ticket_watch(actor=actor, ticket_id=ticket.pk, user_id=lead.pk, now=now)
     elif kind == "unroute":
@@ -99,6 +108,20 @@ def _act(
         services.ticket_change_priority(
             actor=actor, ticket_id=ticket.pk, priority=priorities[index % len(priorities)], now=now
         )
+
+
+DIMENSIONS = [name for name in rollups.DIMENSION_FIELDS if name != "merged"]
+
+
+def _dimensions() -> dict[int, tuple[object, ...]]:
+    return {row[0]: tuple(row[1:]) for row in TicketTimes.objects.values_list("pk", *DIMENSIONS, "merged")}
+
+
+def _ticket_dimensions() -> dict[int, tuple[object, ...]]:
+    return {
+        row[0]: (*row[1:-1], row[-1] is not None)
+        for row in Ticket.objects.filter(report_times__isnull=False).values_list("pk", *DIMENSIONS, "merged_into_id")
+    }
 
 
 @pytest.mark.django_db
@@ -130,8 +153,13 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
             continue  # a step the rules refuse (reopening an open ticket, merging a merged one) changes nothing
     kept = rollups.stored()
     assert kept == rollups.recomputed_from_tickets()
+    # The report dimensions on the per-ticket rows equal the tickets' own fields (kept event by event) and
+    # what the rebuild writes from scratch.
+    dims = _dimensions()
+    assert dims == _ticket_dimensions()
     rebuild_all()
     assert rollups.stored() == kept
+    assert _dimensions() == dims
 
     # The reports read from the rollups equal the per-ticket reading, for the admin (every ticket) and a
     # manager (their teams, plus what is assigned to or watched by them outside those teams).
@@ -166,6 +194,12 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
             .count()
         )
         assert len(monthly_trend(viewer, filters)) >= 1
+        # The report rows in the viewer's scope are exactly the scoped tickets (the access module's parts
+        # composed on the narrow table), with and without filters.
+        for scoped in (filters, ReportFilters(start=first, end=date(2026, 1, 31))):
+            assert set(scoped_rows(viewer, scoped).values_list("pk", flat=True)) == set(
+                scoped_tickets(viewer, scoped).values_list("pk", flat=True)
+            )
 
 
 @pytest.mark.django_db
