@@ -223,7 +223,7 @@ def _rank_tickets_postgres(candidates: QuerySet[Ticket], ticket: Ticket, limit: 
         visible_sql, visible_params = candidates.order_by().values("pk").query.sql_with_params()
         # The same rule for one window row, as a scalar subquery: the planner cannot turn it into a join
         # that hashes the viewer's whole scope (a million rows for an admin); each row is one index probe.
-        row_sql, row_params = (candidates.order_by().filter(pk=RawSQL("c.ticket_id", ()))  # noqa: S611
+        row_sql, row_params = (candidates.order_by().filter(pk=RawSQL("c.ticket_id", ()))
                                .values("pk")[:1].query.sql_with_params())
     except EmptyResultSet:
         return []
