@@ -229,7 +229,7 @@ def _rank_tickets_postgres(candidates: QuerySet[Ticket], ticket: Ticket, limit: 
         return []
     window = (
         "SELECT e.ticket_id, e.vector, q FROM search_searchentry e, CAST(%s AS tsquery) q"
-        " WHERE e.message_id IS NULL AND e.vector @@ q{scope} ORDER BY e.ticket_id DESC LIMIT %s"
+        " WHERE e.message_id IS NULL AND e.vector @@ q ORDER BY e.ticket_id DESC LIMIT %s"
     )
     ranked = (
         # `matched`: the window's size, counted before the scope check (the cap was reached or not).
@@ -237,15 +237,22 @@ def _rank_tickets_postgres(candidates: QuerySet[Ticket], ticket: Ticket, limit: 
         " (SELECT w.*, count(*) OVER () AS matched FROM ({window}) w) c{scope}"
         " ORDER BY rank DESC, c.ticket_id DESC LIMIT %s"
     )
-    sql = ranked.format(window=window.format(scope=""), scope=f" WHERE ({row_sql}) IS NOT NULL")
+    sql = ranked.format(window=window, scope=f" WHERE ({row_sql}) IS NOT NULL")
     with connection.cursor() as cursor:
         cursor.execute(sql, [query, SIMILAR_CANDIDATES, *row_params, limit])
         rows = cursor.fetchall()
         ids = [row[0] for row in rows]
         if len(ids) < limit and (not rows or rows[0][2] >= SIMILAR_CANDIDATES):
-            # Too few of the window are the viewer's (or there are few matches at all): within the scope.
-            sql = ranked.format(window=window.format(scope=f" AND e.ticket_id IN ({visible_sql})"), scope="")
-            cursor.execute(sql, [query, *visible_params, SIMILAR_CANDIDATES, limit])
+            # Too few of the window are the viewer's: their scope is narrow next to the matches (under 1% of
+            # the window), so rank every match inside it; no newest-first walk, which would pass over most
+            # of the table to find the viewer's few tickets.
+            cursor.execute(
+                "SELECT e.ticket_id, ts_rank(e.vector, q) AS rank"  # noqa: S608
+                " FROM search_searchentry e, CAST(%s AS tsquery) q"
+                f" WHERE e.message_id IS NULL AND e.vector @@ q AND e.ticket_id IN ({visible_sql})"
+                " ORDER BY rank DESC, e.ticket_id DESC LIMIT %s",
+                [query, *visible_params, limit],
+            )
             ids = [row[0] for row in cursor.fetchall()]
     return ids
 
