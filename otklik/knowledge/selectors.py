@@ -213,8 +213,8 @@ def _rank_tickets_postgres(candidates: QuerySet[Ticket], ticket: Ticket, limit: 
 
     The window is taken without the viewer's scope (a walk over the subject rows, newest first, that
     stops at the cap; or the GIN index when the words are rare), and only its rows are checked against
-    the scope, by primary key. A viewer who sees too few of the window (a narrow scope) gets the match
-    run again inside their scope, where the scope's own indexes lead."""
+    the scope, by primary key. A viewer who sees too few of the window (a narrow scope) gets every match
+    inside their scope ranked instead."""
     query = _similar_query(ticket)
     if query is None:
         return []
