@@ -243,11 +243,15 @@ def _copy_insert(model: type[models.Model], objects: list[Any]) -> None:
     columns = ", ".join(connection.ops.quote_name(f.attname) for f in fields)
     attnames = [f.attname for f in fields]
     json_positions = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    # As bulk_create does: auto_now / auto_now_add fields are filled on the way in.
+    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
         with raw.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
             # psycopg adapts ints, strings, aware datetimes and None itself; only JSON needs wrapping.
             for obj in objects:
+                for field in stamped:
+                    field.pre_save(obj, True)
                 values = [obj.__dict__.get(name) for name in attnames]
                 for position in json_positions:
                     values[position] = Jsonb(values[position])

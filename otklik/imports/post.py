@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from otklik.demodata.bulk import insert_rows
 from otklik.reports.facts import refresh_many
 from otklik.search.indexing import reindex_tickets
 from otklik.sla.demo import backfill_clocks
@@ -25,6 +26,7 @@ def rebuild_derived(ticket_ids: list[int], existing_ids: set[int], now: datetime
         return
     if existing_ids:
         SlaClock.objects.filter(ticket_id__in=sorted(existing_ids)).delete()
-    backfill_clocks(now, ticket_ids=ticket_ids)
+    # New clock, clock-event and search rows go in with COPY on PostgreSQL (bulk INSERT elsewhere).
+    backfill_clocks(now, ticket_ids=ticket_ids, insert=insert_rows)
     refresh_many(ticket_ids)
-    reindex_tickets(ticket_ids, replace=sorted(existing_ids))
+    reindex_tickets(ticket_ids, replace=sorted(existing_ids), insert=insert_rows)

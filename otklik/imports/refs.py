@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import connection
+
 from otklik.imports.models import ExternalRef
 
 
@@ -18,7 +20,18 @@ def refs_lookup(namespace: str, kind: str, external_ids: Iterable[str]) -> dict[
 
 def refs_add(namespace: str, kind: str, pairs: dict[str, int], now: datetime) -> None:
     """Record new pairs; an existing pair (a second reader of the same row) is left as it is."""
+    pairs = {external_id: local_id for external_id, local_id in pairs.items() if external_id}
     if not pairs:
+        return
+    if connection.vendor == "postgresql":
+        # One statement with two array parameters: no per-row SQL to build for thousands of messages.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ExternalRef._meta.db_table} (namespace, kind, external_id, local_id, created_at)"  # noqa: S608
+                " SELECT %s, %s, e, l, %s FROM unnest(%s::text[], %s::bigint[]) AS p(e, l)"
+                " ON CONFLICT DO NOTHING",
+                [namespace, kind, now, list(pairs), list(pairs.values())],
+            )
         return
     ExternalRef.objects.bulk_create(
         [

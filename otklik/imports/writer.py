@@ -281,7 +281,7 @@ class Writer:
                 ticket = Ticket(number=number)
                 self._apply(ticket, record, resolved)
                 rows.append(ticket)
-            Ticket.objects.bulk_create(rows)
+            insert_rows(Ticket, rows)  # COPY on PostgreSQL
             new_rows.extend(zip([r for _p, r in group], rows, strict=True))
         refs_add(self.namespace, RefKind.TICKET, {r.external_id: t.pk for r, t in new_rows}, self.now)
         for record, ticket in updates:

@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from otklik.accounts.access import can_see_internal, tickets_visible_to
@@ -29,6 +31,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # `[text](kb:slug)` in an article links to another article; rendered to its portal address.
 _KB_LINK = re.compile(r"\(kb:([\w-]+)\)")
 SIMILAR = 5
+# Matching tickets ranked per "similar tickets" list, newest first (see docs/performance.md).
+SIMILAR_CANDIDATES = int(getattr(settings, "OTKLIK_SIMILAR_CANDIDATES", 500))
 
 
 def articles_visible_to(viewer: User | None) -> QuerySet[Article]:
@@ -147,15 +151,21 @@ class SimilarTicket:
 def similar_tickets(viewer: User | None, ticket: Ticket, *, limit: int = SIMILAR) -> list[SimilarTicket]:
     """The most similar resolved tickets the viewer may see, each with the last public staff reply.
 
-    Ranks by the subject's words against other subjects (full-text on PostgreSQL, light stems on SQLite);
-    the resolving replies come in the same fetch through a subquery, so the list costs a fixed number of
-    queries whatever its length.
+    Similar means: resolved or closed, not merged into another ticket (its conversation lives in the
+    target), not the ticket itself, and visible to the viewer through `tickets_visible_to`. On PostgreSQL
+    the words come from the ticket's stored search vectors (subject and first public message) and are
+    matched against the GIN-indexed subject rows of `search_searchentry`; only the newest
+    SIMILAR_CANDIDATES matching tickets are ranked. On SQLite the subject's light stems are matched.
+    The resolving replies come in the same fetch through a subquery, so the list costs a fixed number
+    of queries whatever its length.
     """
-    words = _words(ticket.subject)
-    if not words:
-        return []
-    candidates = tickets_visible_to(viewer).filter(status__kind__in=DONE_KINDS).exclude(pk=ticket.pk)
-    ids = _rank_tickets(candidates, words, limit)
+    candidates = (tickets_visible_to(viewer).filter(status__kind__in=DONE_KINDS, merged_into__isnull=True)
+                  .exclude(pk=ticket.pk))
+    if connection.vendor == "postgresql":
+        ids = _rank_tickets_postgres(candidates, ticket, limit)
+    else:
+        words = _words(ticket.subject)
+        ids = _rank_tickets_sqlite(candidates, words, limit) if words else []
     if not ids:
         return []
     last_reply = (
@@ -170,27 +180,88 @@ def similar_tickets(viewer: User | None, ticket: Ticket, *, limit: int = SIMILAR
             for pk in ids if pk in by_id]
 
 
-def _rank_tickets(candidates: QuerySet[Ticket], words: list[str], limit: int) -> list[int]:
-    if connection.vendor == "postgresql":
-        try:
-            visible_sql, visible_params = candidates.values("pk").query.sql_with_params()
-        except EmptyResultSet:
-            return []
-        query = " | ".join(words)
-        sql = (
-            "SELECT t.id, ts_rank(to_tsvector('russian'::regconfig, t.subject), q) AS rank"  # noqa: S608
-            " FROM tickets_ticket t, to_tsquery('russian'::regconfig, %s) q"
-            " WHERE to_tsvector('russian'::regconfig, t.subject) @@ q"
-            f" AND t.id IN ({visible_sql})"
-            " ORDER BY rank DESC, t.id DESC LIMIT %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [query, *visible_params, limit])
-            return [row[0] for row in cursor.fetchall()]
+# The words of the ticket, read from its stored vectors: the subject's lexemes (the ticket number aside)
+# and the first lexemes of its first public message, in the order they were written. Lexemes are already
+# stemmed: each is quoted into the tsquery as it is (quotes and backslashes doubled), never parsed again.
+SUBJECT_WORDS = 16
+FIRST_MESSAGE_WORDS = 8
+_QUERY_SQL = r"""
+SELECT string_agg('''' || replace(replace(w.lexeme, '\', '\\'), '''', '''''') || '''', ' | ')
+FROM (
+  (SELECT u.lexeme FROM search_searchentry e, unnest(e.vector) u
+   WHERE e.ticket_id = %s AND e.message_id IS NULL AND u.lexeme !~ '^[0-9]+$'
+   ORDER BY u.positions[1] LIMIT %s)
+  UNION
+  (SELECT u.lexeme FROM (SELECT e.vector FROM search_searchentry e
+                         WHERE e.ticket_id = %s AND e.message_id IS NOT NULL AND NOT e.is_internal
+                         ORDER BY e.message_id LIMIT 1) f, unnest(f.vector) u
+   WHERE u.lexeme !~ '^[0-9]+$'
+   ORDER BY u.positions[1] LIMIT %s)
+) w
+"""
+
+
+def _similar_query(ticket: Ticket) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_QUERY_SQL, [ticket.pk, SUBJECT_WORDS, ticket.pk, FIRST_MESSAGE_WORDS])
+        row = cursor.fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def _rank_tickets_postgres(candidates: QuerySet[Ticket], ticket: Ticket, limit: int) -> list[int]:
+    """Rank the newest SIMILAR_CANDIDATES tickets whose subject matches, then keep those in `candidates`.
+
+    The window is taken without the viewer's scope (a walk over the subject rows, newest first, that
+    stops at the cap; or the GIN index when the words are rare), and only its rows are checked against
+    the scope, by primary key. A viewer who sees too few of the window (a narrow scope) gets every match
+    inside their scope ranked instead."""
+    query = _similar_query(ticket)
+    if query is None:
+        return []
+    try:
+        # Django compiles the visibility and the "resolved, not merged" rule; every value is a parameter.
+        visible_sql, visible_params = candidates.order_by().values("pk").query.sql_with_params()
+        # The same rule for one window row, as a scalar subquery: the planner cannot turn it into a join
+        # that hashes the viewer's whole scope (a million rows for an admin); each row is one index probe.
+        row_sql, row_params = (candidates.order_by().filter(pk=RawSQL("c.ticket_id", ()))
+                               .values("pk")[:1].query.sql_with_params())
+    except EmptyResultSet:
+        return []
+    window = (
+        "SELECT e.ticket_id, e.vector, q FROM search_searchentry e, CAST(%s AS tsquery) q"
+        " WHERE e.message_id IS NULL AND e.vector @@ q ORDER BY e.ticket_id DESC LIMIT %s"
+    )
+    ranked = (
+        # `matched`: the window's size, counted before the scope check (the cap was reached or not).
+        "SELECT c.ticket_id, ts_rank(c.vector, c.q) AS rank, c.matched FROM"
+        " (SELECT w.*, count(*) OVER () AS matched FROM ({window}) w) c{scope}"
+        " ORDER BY rank DESC, c.ticket_id DESC LIMIT %s"
+    )
+    sql = ranked.format(window=window, scope=f" WHERE ({row_sql}) IS NOT NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query, SIMILAR_CANDIDATES, *row_params, limit])
+        rows = cursor.fetchall()
+        ids = [row[0] for row in rows]
+        if len(ids) < limit and (not rows or rows[0][2] >= SIMILAR_CANDIDATES):
+            # Too few of the window are the viewer's: their scope is narrow next to the matches (under 1% of
+            # the window), so rank every match inside it; no newest-first walk, which would pass over most
+            # of the table to find the viewer's few tickets.
+            cursor.execute(
+                "SELECT e.ticket_id, ts_rank(e.vector, q) AS rank"  # noqa: S608
+                " FROM search_searchentry e, CAST(%s AS tsquery) q"
+                f" WHERE e.message_id IS NULL AND e.vector @@ q AND e.ticket_id IN ({visible_sql})"
+                " ORDER BY rank DESC, e.ticket_id DESC LIMIT %s",
+                [query, *visible_params, limit],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def _rank_tickets_sqlite(candidates: QuerySet[Ticket], words: list[str], limit: int) -> list[int]:
     stems = [_stem(word) for word in words]
     condition = Q()
     for stem in stems:
         condition |= _contains(("subject",), stem)
-    rows = list(candidates.filter(condition).order_by("-id").values_list("pk", "subject")[:500])
+    rows = list(candidates.filter(condition).order_by("-id").values_list("pk", "subject")[:SIMILAR_CANDIDATES])
     rows.sort(key=lambda row: (sum(stem in row[1].lower() for stem in stems), row[0]), reverse=True)
     return [row[0] for row in rows[:limit]]

@@ -8,10 +8,11 @@ picked up by `index_missing` (a periodic job and the `search_reindex` command).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, Model, OuterRef, Subquery
 from django.utils.html import strip_tags
 
 from otklik.search.models import SearchEntry
@@ -88,10 +89,14 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
         )
 
 
-def reindex_tickets(ticket_ids: list[int], *, replace: list[int] | None = None) -> int:
+def reindex_tickets(
+    ticket_ids: list[int], *, replace: list[int] | None = None,
+    insert: Callable[[type[Model], list[Any]], Any] | None = None,
+) -> int:
     """Rewrite the rows of these tickets (inside the caller's transaction), e.g. after a bulk import.
 
-    `replace`: the tickets that may have rows already (all of them when not given); new ones have none."""
+    `replace`: the tickets that may have rows already (all of them when not given); new ones have none.
+    `insert`: how the new rows are written (e.g. COPY for a bulk import); `bulk_create` when not given."""
     if not ticket_ids:
         return 0
     stale = ticket_ids if replace is None else replace
@@ -102,7 +107,10 @@ def reindex_tickets(ticket_ids: list[int], *, replace: list[int] | None = None) 
     messages = (Message.objects.filter(ticket_id__in=ticket_ids)
                 .only("pk", "ticket_id", "is_internal", "body_text", "body_html"))
     rows += [message_entry(m) for m in messages]
-    SearchEntry.objects.bulk_create(rows, batch_size=BATCH)
+    if insert is None:
+        SearchEntry.objects.bulk_create(rows, batch_size=BATCH)
+    else:
+        insert(SearchEntry, rows)
     return len(rows)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Model, OuterRef
 from django.utils import timezone
 
 from otklik.sla.calendars import SlaConfigError, policy_calendar
@@ -34,6 +34,9 @@ from otklik.sla.services import (
 from otklik.tickets.models import EventKind, RequestType, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
+
+# Writes new rows and sets their ids (bulk_create, or COPY for an import).
+Inserter = Callable[[type[Model], list[Any]], Any]
 
 DEMO_SCHEDULE = "Moscow office, Mon-Fri 09:00-18:00"
 DEMO_CALENDAR = "RU production calendar"
@@ -92,11 +95,13 @@ def _history_by_ticket(ticket_ids: list[int]) -> dict[int, list[TicketHistoryIte
 
 
 def backfill_clocks(
-    now: datetime, *, chunk_size: int = 1000, ticket_ids: Iterable[int] | None = None
+    now: datetime, *, chunk_size: int = 1000, ticket_ids: Iterable[int] | None = None,
+    insert: Inserter | None = None,
 ) -> dict[str, int]:
     """Clocks for every ticket that has none (or only for `ticket_ids`, e.g. an import batch), replayed from
     its history with today's policies; breaches and warnings already in the past are recorded as suppressed
-    (nobody is notified)."""
+    (nobody is notified). `insert`: how new rows are written (ids set on them), e.g. COPY for a bulk import;
+    `bulk_create` when not given."""
     book = PolicyBook()
     keys: dict[int, str | None] = {}
     statuses = status_book()
@@ -109,14 +114,14 @@ def backfill_clocks(
     for offset in range(0, len(ticket_ids), chunk_size):
         chunk = ticket_ids[offset:offset + chunk_size]
         with transaction.atomic():
-            counts_chunk = _backfill_chunk(chunk, book, keys, statuses, lookup, now)
+            counts_chunk = _backfill_chunk(chunk, book, keys, statuses, lookup, now, insert)
         for name, value in counts_chunk.items():
             counts[name] += value
     return counts
 
 
 def _backfill_chunk(chunk: list[int], book: PolicyBook, keys: dict[int, str | None], statuses: Any,
-                    lookup: Any, now: datetime) -> dict[str, int]:
+                    lookup: Any, now: datetime, insert: Inserter | None = None) -> dict[str, int]:
     tickets = list(Ticket.objects.filter(pk__in=chunk).only(
         "pk", "organization_id", "category_id", "request_type_id", "priority_id", "created_at", "sla_next_due_at"))
     history = _history_by_ticket(chunk)
@@ -151,10 +156,16 @@ def _backfill_chunk(chunk: list[int], book: PolicyBook, keys: dict[int, str | No
                 setattr(clock, name, getattr(state, name))
             clocks.append(clock)
             logs.append(events)
-    SlaClock.objects.bulk_create(clocks, batch_size=1000)
+    if insert is None:
+        SlaClock.objects.bulk_create(clocks, batch_size=1000)
+    else:
+        insert(SlaClock, clocks)
     rows = [SlaClockEvent(clock=clock, at=event.at, kind=event.kind, data=event.data, recorded_at=now)
             for clock, events in zip(clocks, logs, strict=True) for event in events]
-    SlaClockEvent.objects.bulk_create(rows, batch_size=2000)
+    if insert is None:
+        SlaClockEvent.objects.bulk_create(rows, batch_size=2000)
+    else:
+        insert(SlaClockEvent, rows)
     _update_next_due(tickets, clocks)
     return {"tickets": len({clock.ticket_id for clock in clocks}), "clocks": len(clocks), "events": len(rows)}
 

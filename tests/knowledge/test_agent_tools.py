@@ -70,6 +70,70 @@ def test_similar_route_is_for_staff_who_see_the_ticket(world: World, persona: st
                     assert (f"Subject of {other}" in body) is (other in VISIBLE[persona]), (key, other)
 
 
+def _resolved(world: World, now: datetime, *, subject: str, body: str, team: str | None = "first_line") -> Ticket:
+    """A resolved ticket of Carol's (not shared), routed to a team or not, with a public staff reply."""
+    resolved = Status.objects.filter(kind=StatusKind.RESOLVED).first()
+    ticket = services._ticket_create(  # set-up: routed as a channel would
+        actor=world.people.carol, requester=world.people.carol, subject=subject, body_text=body,
+        team=getattr(world.people, team) if team else None, now=now)
+    services.ticket_reply(actor=world.people.adam, ticket_id=ticket.pk, body_text=f"Answer to {subject}", now=now)
+    Ticket.objects.filter(pk=ticket.pk).update(status=resolved)
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+@pytest.mark.parametrize("window", [selectors.SIMILAR_CANDIDATES, 1])
+def test_a_better_match_the_viewer_cannot_see_is_never_offered(
+    world: World, now: datetime, window: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Also with a window of one candidate: the newest match is then not the viewer's, and the match runs
+    again inside their scope."""
+    monkeypatch.setattr(selectors, "SIMILAR_CANDIDATES", window)
+    hidden = _resolved(world, now, subject="Printer jams paper tray", body="?", team="second_line")
+    shown = _resolved(world, now, subject="Printer jams", body="?", team="first_line")
+    probe = services.ticket_create(actor=world.people.adam, requester=world.people.carol,
+                                   subject="Printer jams paper tray", body_text="?", now=now)
+    fiona = {item.ticket.pk for item in selectors.similar_tickets(world.user("fiona"), probe)}
+    sam = {item.ticket.pk for item in selectors.similar_tickets(world.user("sam"), probe)}
+    adam = {item.ticket.pk for item in selectors.similar_tickets(world.user("adam"), probe)}
+    assert shown.pk in fiona and hidden.pk not in fiona  # first line: the second line's ticket stays hidden
+    assert hidden.pk in sam and shown.pk not in sam
+    assert {hidden.pk, shown.pk} <= adam or (window == 1 and len(adam) == 1)
+    assert not selectors.similar_tickets(world.user("gina"), probe)  # another team's agent sees none of them
+
+
+def test_merged_and_unresolved_tickets_are_not_similar(world: World, now: datetime) -> None:
+    merged = _resolved(world, now, subject="Scanner driver crashes", body="?")
+    target = _resolved(world, now, subject="Scanner driver crashes again", body="?")
+    unresolved = _resolved(world, now, subject="Scanner driver crashes", body="?")
+    Ticket.objects.filter(pk=merged.pk).update(merged_into=target)
+    open_status = Status.objects.exclude(kind__in=[StatusKind.RESOLVED, StatusKind.CLOSED]).first()
+    Ticket.objects.filter(pk=unresolved.pk).update(status=open_status)
+    probe = services.ticket_create(actor=world.people.adam, requester=world.people.carol,
+                                   subject="Scanner driver crashes", body_text="?", now=now)
+    found = {item.ticket.pk for item in selectors.similar_tickets(world.user("adam"), probe)}
+    assert target.pk in found
+    assert merged.pk not in found and unresolved.pk not in found and probe.pk not in found
+
+
+def test_the_words_of_an_internal_note_never_drive_the_match(world: World, now: datetime) -> None:
+    other = _resolved(world, now, subject="Quarterly payroll export", body="?")
+    probe = services.ticket_create(actor=world.people.adam, requester=world.people.carol,
+                                   subject="Monitor flickers", body_text="The screen blinks", now=now)
+    services.ticket_add_note(actor=world.people.adam, ticket_id=probe.pk,
+                             body_text="Quarterly payroll export", now=now)
+    found = {item.ticket.pk for item in selectors.similar_tickets(world.user("adam"), probe)}
+    assert other.pk not in found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stored vectors exist on PostgreSQL only")
+def test_on_postgresql_the_first_message_words_find_tickets_too(world: World, now: datetime) -> None:
+    """The subject says little; the first message names the trouble: its words match other subjects."""
+    match = _resolved(world, now, subject="Keyboards stopped typing", body="?")
+    probe = services.ticket_create(actor=world.people.adam, requester=world.people.carol, subject="Help",
+                                   body_text="My keyboard stopped typing this morning", now=now)
+    assert [item.ticket.pk for item in selectors.similar_tickets(world.user("adam"), probe)] == [match.pk]
+
+
 def _resolved_tickets(world: World, count: int, now: datetime) -> None:
     resolved = Status.objects.filter(kind=StatusKind.RESOLVED).first()
     for index in range(count):
