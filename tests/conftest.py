@@ -23,3 +23,11 @@ def now() -> datetime:
 def default_language() -> None:
     """A request in Russian leaves Russian active in the thread; each test starts in the default language."""
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def fresh_lookups() -> None:
+    """Each test's database starts from scratch, so remembered configuration (otklik.core.lookups) must too."""
+    from otklik.core import lookups
+
+    lookups.forget_all()

@@ -9,15 +9,18 @@ periodic sweeps catch up in any case.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from otklik.core.models import WakeUp
 
 STALE = timedelta(seconds=60)
+logger = logging.getLogger(__name__)
 
 
 def wake(name: str, enqueue: Callable[[], object]) -> bool:
@@ -33,20 +36,69 @@ def wake(name: str, enqueue: Callable[[], object]) -> bool:
 
 
 def _claim(name: str, now: datetime) -> bool:
-    """Mark the wake-up pending in one statement; True when this call did (created it, found it idle or
-    found it stale). Every ticket change wakes two or three dispatchers, so this is on the create path;
+    return name in _claim_many([name], now)
+
+
+def _claim_many(names: list[str], now: datetime) -> set[str]:
+    """Mark the wake-ups pending in one statement; the names this call marked (created, found idle or
+    found stale). Every ticket change wakes two or three dispatchers, so this is on the create path;
     PostgreSQL and SQLite both speak this upsert, and the row lock makes it safe between processes."""
     table = connection.ops.quote_name(WakeUp._meta.db_table)
     at, stale_before = (connection.ops.adapt_datetimefield_value(moment) for moment in (now, now - STALE))
+    values = ", ".join(["(%s, %s)"] * len(names))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (name, pending_since) VALUES (%s, %s) "  # noqa: S608 (table name is ours)
+            f"INSERT INTO {table} (name, pending_since) VALUES {values} "  # noqa: S608 (table name is ours)
             f"ON CONFLICT (name) DO UPDATE SET pending_since = excluded.pending_since "
             f"WHERE {table}.pending_since IS NULL OR {table}.pending_since < %s "
-            "RETURNING 1",
-            [name, at, stale_before],
+            "RETURNING name",
+            [part for name in names for part in (name, at)] + [stale_before],
         )
-        return cursor.fetchone() is not None
+        return {row[0] for row in cursor.fetchall()}
+
+
+class _Batch:
+    """The wake-ups asked for in one transaction, claimed together when it commits."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, Callable[[], object]] = {}
+
+    def flush(self) -> None:
+        jobs, self.jobs = self.jobs, {}
+        if not jobs:
+            return
+        try:
+            claimed = _claim_many(list(jobs), timezone.now())
+        except Exception:  # the periodic sweeps pick the events up; a failed kick must not break the request
+            logger.exception("could not mark wake-ups %s", ", ".join(jobs))
+            return
+        for name, enqueue in jobs.items():
+            if name not in claimed:
+                continue
+            try:
+                enqueue()
+            except Exception:
+                woken(name)  # nothing is queued: let the next event try again
+                logger.exception("could not enqueue %s", name)
+
+
+def wake_on_commit(name: str, enqueue: Callable[[], object]) -> None:
+    """`wake` after the current transaction commits, in one statement with the other wake-ups of that
+    transaction (a ticket change wakes two or three dispatchers). Outside a transaction: at once.
+    Failures are logged, not raised: the periodic sweeps pick the events up."""
+    conn: Any = transaction.get_connection()
+    if not conn.in_atomic_block:
+        batch = _Batch()
+        batch.jobs[name] = enqueue
+        batch.flush()
+        return
+    batch = getattr(conn, "_otklik_wake_batch", None)
+    # A batch whose callback is gone (its transaction or savepoint rolled back, or it ran) is not reused.
+    if batch is None or not any(func == batch.flush for _sids, func, _robust in conn.run_on_commit):
+        batch = _Batch()
+        conn._otklik_wake_batch = batch
+        transaction.on_commit(batch.flush)
+    batch.jobs.setdefault(name, enqueue)
 
 
 def woken(name: str) -> None:

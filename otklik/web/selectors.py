@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
+from otklik.accounts import access
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.models import Role, User
 from otklik.core.errors import NotFound
@@ -245,11 +246,14 @@ def ticket_by_number(viewer: User, number: int) -> Ticket:
         tickets_visible_to(viewer)
         .select_related("status", "priority", "assignee", "team", "requester", "organization", "category",
                         "request_type", "merged_into")
+        # The type's fields are read by the fields panel and by its edit form: once for both.
+        .prefetch_related("request_type__fields")
         .filter(number=number)
         .first()
     )
     if ticket is None:
         raise NotFound()
+    access.remember_visible(viewer, ticket.pk)  # found through the viewer's scope: the panels need not ask
     return ticket
 
 

@@ -51,3 +51,40 @@ def test_each_wake_is_one_statement_whether_or_not_it_enqueues(django_assert_num
     with django_assert_num_queries(1):
         assert wake("dispatcher", lambda: queued.append("job"))  # idle row claimed again
     assert queued == ["job", "job"]
+
+
+def test_wake_ups_asked_for_in_one_transaction_are_marked_together_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from otklik.core.wakeups import wake_on_commit
+
+    queued: list[str] = []
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            for name in ("first", "second", "first"):
+                wake_on_commit(name, lambda name=name: queued.append(name))
+            assert queued == []  # nothing before the commit
+    assert queued == ["first", "second"]
+    assert len([q for q in captured.captured_queries if "core_wakeup" in q["sql"]]) == 1
+    assert not wake("first", lambda: queued.append("again"))  # both are pending now
+
+
+def test_a_rolled_back_transaction_wakes_nobody_and_the_next_one_still_does(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from otklik.core.wakeups import wake_on_commit
+
+    queued: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    wake_on_commit("dispatcher", lambda: queued.append("rolled back"))
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+            wake_on_commit("dispatcher", lambda: queued.append("job"))
+    assert queued == ["job"]
