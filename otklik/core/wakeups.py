@@ -88,11 +88,11 @@ def wake_on_commit(name: str, enqueue: Callable[[], object]) -> None:
     Failures are logged, not raised: the periodic sweeps pick the events up."""
     conn: Any = transaction.get_connection()
     if not conn.in_atomic_block:
-        batch = _Batch()
-        batch.jobs[name] = enqueue
-        batch.flush()
+        now = _Batch()
+        now.jobs[name] = enqueue
+        now.flush()
         return
-    batch = getattr(conn, "_otklik_wake_batch", None)
+    batch: _Batch | None = getattr(conn, "_otklik_wake_batch", None)
     # A batch whose callback is gone (its transaction or savepoint rolled back, or it ran) is not reused.
     if batch is None or not any(func == batch.flush for _sids, func, _robust in conn.run_on_commit):
         batch = _Batch()

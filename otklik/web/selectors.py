@@ -15,6 +15,7 @@ from django.db.models.expressions import OrderBy
 from otklik.accounts import access
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.models import Role, User
+from otklik.core import lookups
 from otklik.core.errors import NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.tickets import selectors as ticket_selectors
@@ -302,3 +303,13 @@ def agents() -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
     ).order_by("first_name", "last_name", "email")
+
+
+lookups.depends_on("web.agent_choices", User)
+
+
+def agent_choices() -> list[User]:
+    """`agents()` for the assignee pickers of every ticket page: their ids and names only (no password
+    hashes in the cache), remembered until a person is saved or deleted."""
+    return lookups.remembered("web.agent_choices",
+                              lambda: list(agents().only("pk", "first_name", "last_name", "email")))

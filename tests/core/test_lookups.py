@@ -3,6 +3,8 @@ after a change made through the models (the admin, the services)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,7 +26,7 @@ from otklik.trackers.selectors import any_profile_source
 pytestmark = pytest.mark.django_db
 
 
-def _queries(action) -> int:  # type: ignore[no-untyped-def]
+def _queries(action: Callable[[], object]) -> int:
     with CaptureQueriesContext(connection) as captured:
         action()
     return len(captured.captured_queries)

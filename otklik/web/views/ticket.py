@@ -81,7 +81,7 @@ def _header_context() -> dict[str, Any]:
         "priorities": ticket_selectors.priorities_all(),
         "teams": account_selectors.teams_all(),
         "categories": ticket_selectors.categories_active(),
-        "agents": list(selectors.agents()),
+        "agents": selectors.agent_choices(),
     }
 
 
