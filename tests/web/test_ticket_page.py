@@ -22,10 +22,11 @@ def ticket(people, now):
     return factories.ticket(requester=people.alice, subject="VPN is down", now=now)
 
 
-# Measured (third round, issue #16: 28 before on SQLite, 36 on PostgreSQL with the two-factor query). Choice lists and configuration flags are
-# remembered between requests (otklik.core.lookups), the ticket's visibility is known from the read that
-# found it, links are read in one query, watchers and the type's fields once. A query that comes back
-# fails here: lower the figure when one goes, raise it only in a change that explains why.
+# Measured (third round, issue #16; before: 28 on SQLite, 36 on PostgreSQL with the two-factor query).
+# Choice lists and configuration flags are remembered between requests (otklik.core.lookups), the
+# ticket's visibility is known from the read that found it, links are read in one query, watchers and
+# the type's fields once. A query that comes back fails here: lower the figure when one goes, raise it
+# only in a change that explains why.
 TICKET_PAGE_QUERIES = {"postgresql": 23, "sqlite": 23}
 
 
