@@ -85,20 +85,18 @@ class _Batch:
 def wake_on_commit(name: str, enqueue: Callable[[], object]) -> None:
     """`wake` after the current transaction commits, in one statement with the other wake-ups of that
     transaction (a ticket change wakes two or three dispatchers). Outside a transaction: at once.
-    Failures are logged, not raised: the periodic sweeps pick the events up."""
+    Failures are logged, not raised: the periodic sweeps pick the events up.
+
+    Each call registers its own commit callback; the first one that runs claims every name asked for so
+    far and the others find nothing left. A name asked for in a rolled-back savepoint may be woken by a
+    later commit: a wake-up with nothing to do, never a missed one."""
     conn: Any = transaction.get_connection()
-    if not conn.in_atomic_block:
-        now = _Batch()
-        now.jobs[name] = enqueue
-        now.flush()
-        return
     batch: _Batch | None = getattr(conn, "_otklik_wake_batch", None)
-    # A batch whose callback is gone (its transaction or savepoint rolled back, or it ran) is not reused.
-    if batch is None or not any(func == batch.flush for _sids, func, _robust in conn.run_on_commit):
+    if batch is None:
         batch = _Batch()
         conn._otklik_wake_batch = batch
-        transaction.on_commit(batch.flush)
-    batch.jobs.setdefault(name, enqueue)
+    batch.jobs[name] = enqueue
+    transaction.on_commit(batch.flush)
 
 
 def woken(name: str) -> None:

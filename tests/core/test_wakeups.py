@@ -62,6 +62,7 @@ def test_wake_ups_asked_for_in_one_transaction_are_marked_together_after_commit(
 
     from otklik.core.wakeups import wake_on_commit
 
+    connection._otklik_wake_batch = None  # type: ignore[attr-defined]  # nothing left from earlier tests
     queued: list[str] = []
 
     def job(name: str) -> Callable[[], None]:
