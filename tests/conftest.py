@@ -38,3 +38,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(
             "transactional tests need serialized_rollback=True: " + ", ".join(offenders[:10])
         )
+
+
+@pytest.fixture(autouse=True)
+def fresh_lookups() -> None:
+    """Each test's database starts from scratch, so remembered configuration (otklik.core.lookups) must too."""
+    from otklik.core import lookups
+
+    lookups.forget_all()

@@ -240,6 +240,14 @@ def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
     return handles(viewer, ticket)
 
 
+def remember_visible(viewer: User, ticket_id: int) -> None:
+    """A read that found the ticket through `tickets_visible_to(viewer)` tells the request's memory, so
+    the page's panels that ask `is_visible` again get the answer without compiling the scope once more."""
+    memo = _request_memo.get()
+    if memo is not None:
+        memo[("visible", viewer.pk, ticket_id)] = True
+
+
 def is_visible(viewer: User | None, ticket_id: int) -> bool:
     if viewer is None:
         return False

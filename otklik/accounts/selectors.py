@@ -10,8 +10,16 @@ from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 
 from otklik.accounts import access
-from otklik.accounts.models import Organization, User
+from otklik.accounts.models import Organization, Team, User
+from otklik.core import lookups
 from otklik.core.errors import NotFound
+
+lookups.depends_on("accounts.teams", Team)
+
+
+def teams_all() -> list[Team]:
+    """Every team in the model's order (by name), kept in the cache until a team is saved or deleted."""
+    return lookups.remembered("accounts.teams", lambda: list(Team.objects.all()))
 
 # Spaces, dashes, dots and brackets people type in phone numbers differently each time.
 _PHONE_NOISE = (" ", "-", "(", ")", ".")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from otklik.accounts import access
-from otklik.accounts.access import can_see_internal, tickets_visible_to
+from otklik.accounts.access import can_see_internal
 from otklik.accounts.models import Organization, Team, User
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets.models import (
@@ -41,11 +41,8 @@ def staff_ticket_ids(viewer: User, ticket_ids: list[int]) -> set[int]:
 
 
 def ticket_links(viewer: User, ticket: Ticket) -> QuerySet[TicketLink]:
-    """Links in both directions, only to tickets the viewer may see."""
-    visible = tickets_visible_to(viewer).values("pk")
-    return TicketLink.objects.filter(
-        Q(from_ticket=ticket, to_ticket__in=visible) | Q(to_ticket=ticket, from_ticket__in=visible)
-    ).select_related("from_ticket", "to_ticket")
+    """Links in both directions, only to tickets the viewer may see (`tickets.selectors.ticket_links`)."""
+    return ticket_selectors.ticket_links(viewer, ticket)
 
 
 def users_visible_to(viewer: User) -> QuerySet[User]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -124,13 +124,18 @@ def ticket_response(request: Request, ticket: Ticket, status_code: int = status.
 
 def ticket_created_response(request: Request, ticket: Ticket) -> Response:
     """A new ticket as its creator sees it. The creator is its requester or the staff member who wrote it
-    on their behalf, and either sees what they just wrote (see `ticket_response`), so the row is read by
-    its key alone instead of through the visibility query: the rules that ran on creation may have
-    routed or assigned it, so the row is read again rather than taken from memory."""
-    fresh = Ticket.objects.select_related(*TICKET_RELATED).get(pk=ticket.pk)
+    on their behalf, and either sees what they just wrote (see `ticket_response`), so it is answered from
+    what the service wrote, not through the visibility query: the service hands back the row as committed
+    (an assignment rule that routed it on creation refreshes that copy, `automation.receivers`). Related
+    rows the service did not hold (a requester's organization) are read only if missing."""
+    missing = [name for name in TICKET_RELATED
+               if getattr(ticket, Ticket._meta.get_field(name).attname) is not None  # type: ignore[union-attr]
+               and not Ticket._meta.get_field(name).is_cached(ticket)]  # type: ignore[union-attr]
+    if missing:
+        prefetch_related_objects([ticket], *missing)
     # The list rule for internal fields (staff who handle it) instead of a second visibility query.
-    context = {"request": request, "staff_ticket_ids": selectors.staff_ticket_ids(viewer_of(request), [fresh.pk])}
-    return Response(s.TicketSerializer(fresh, context=context).data, status=status.HTTP_201_CREATED)
+    context = {"request": request, "staff_ticket_ids": selectors.staff_ticket_ids(viewer_of(request), [ticket.pk])}
+    return Response(s.TicketSerializer(ticket, context=context).data, status=status.HTTP_201_CREATED)
 
 
 class ListEndpoint(GenericAPIView[Any]):

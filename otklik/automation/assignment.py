@@ -19,6 +19,7 @@ from otklik.automation import chain
 from otklik.automation.availability import assignable_members
 from otklik.automation.conditions import CONDITION_PREFETCH, MatchContext, conditions_match
 from otklik.automation.models import AssigneeStrategy, AssignmentRule, AutomationSettings, TeamRouting
+from otklik.core import lookups
 from otklik.core.errors import DomainError
 from otklik.notifications import topics
 from otklik.notifications.services import notify_direct
@@ -161,7 +162,19 @@ def _fresh(ticket_id: int) -> Ticket:
     return Ticket.objects.select_related("category", "priority", "team__lead", "assignee", "status").get(pk=ticket_id)
 
 
+lookups.depends_on("automation.any_assignment_rule", AssignmentRule)
+
+
+def any_active_rule() -> bool:
+    """Whether any assignment rule is switched on; remembered until a rule is saved or deleted, so the
+    creates of a desk without rules pay no query for them."""
+    return lookups.remembered("automation.any_assignment_rule",
+                              lambda: AssignmentRule.objects.filter(is_active=True).exists())
+
+
 def rules_for(event_kind: str) -> list[AssignmentRule]:
+    if not any_active_rule():
+        return []
     rules = AssignmentRule.objects.filter(is_active=True).order_by("order", "id")
     if event_kind in CREATE_EVENTS:
         rules = rules.filter(run_on_create=True)

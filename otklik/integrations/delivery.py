@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from otklik.accounts.models import Role, User
+from otklik.core import lookups
 from otklik.core.errors import NotFound, PermissionDenied
 from otklik.integrations.models import (
     DeliveryAttempt,
@@ -55,8 +56,20 @@ def retry_delay(attempts: int) -> timedelta:
     return doubled if doubled < LONGEST_RETRY else LONGEST_RETRY
 
 
+lookups.depends_on("integrations.any_webhook", WebhookSubscription)
+
+
+def any_active_subscription() -> bool:
+    """Whether any webhook is switched on; remembered until a subscription is saved or deleted, so a desk
+    without webhooks pays no query per ticket event."""
+    return lookups.remembered("integrations.any_webhook",
+                              lambda: WebhookSubscription.objects.filter(is_active=True).exists())
+
+
 def deliveries_for_event(event: TicketEvent) -> list[WebhookDelivery]:
     """Called inside the event's transaction: the deliveries commit or roll back with the event."""
+    if not any_active_subscription():
+        return []
     subscriptions = [sub for sub in WebhookSubscription.objects.filter(is_active=True) if sub.wants(event.kind)]
     if not subscriptions:
         return []

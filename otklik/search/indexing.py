@@ -40,11 +40,14 @@ def message_entry(message: Message) -> SearchEntry:
     )
 
 
-def _new_message(event: TicketEvent) -> Message | None:
-    """The message an event just wrote (its row cannot be indexed yet: it is new in this transaction)."""
+def _new_message(event: TicketEvent, written: Message | None = None) -> Message | None:
+    """The message an event just wrote (its row cannot be indexed yet: it is new in this transaction):
+    the one the service handed over with the event, read back only when it did not."""
     message_id = event.data.get("message")
     if not message_id:
         return None
+    if written is not None and written.pk == message_id:
+        return written
     return (
         Message.objects.filter(pk=message_id)
         .only("pk", "ticket_id", "is_internal", "body_text", "body_html")
@@ -66,20 +69,22 @@ def index_message(message: Message) -> None:
     )
 
 
-def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
+def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, message: Message | None = None,
+                    **kwargs: Any) -> None:
     """Receiver of ticket_event_recorded: runs in the service's transaction."""
     kind = event.kind
+    written = message
     if kind == EventKind.CREATED:
         # Both rows are new with the ticket: one INSERT, no lookups or savepoints (a hot path).
         rows = [SearchEntry(ticket=ticket, message=None, text=subject_text(ticket))]
-        message = _new_message(event)
+        message = _new_message(event, written)
         if message is not None:
             rows.append(message_entry(message))
         SearchEntry.objects.bulk_create(rows)
     elif kind == EventKind.SUBJECT_CHANGED:
         index_subject(ticket)
     elif kind in {EventKind.REPLIED, EventKind.NOTE_ADDED}:
-        message = _new_message(event)
+        message = _new_message(event, written)
         if message is not None:
             message_entry(message).save(force_insert=True)
     elif kind == EventKind.MERGED:

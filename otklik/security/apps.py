@@ -9,3 +9,6 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from otklik.security import receivers  # noqa: F401 - connects the session tracking receivers
+        from otklik.security.two_factor import state_watch
+
+        state_watch()

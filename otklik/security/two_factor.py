@@ -1,22 +1,26 @@
 """Two-factor sign-in for staff: who must use it, enrolment, verification and recovery codes.
 
 TOTP (an authenticator app) is the factor; one-time recovery codes are the way back in when the phone is
-lost. Whether a person must verify is decided in one query, so every request pays the same small price.
+lost. Whether a person must verify is remembered between requests (`state_for`), so a request pays no query
+for it until the person's devices or rule, or the policy, change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import django_otp
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from otklik.accounts.models import User
+from otklik.core import lookups
 from otklik.security.models import POLICY_ID, SecurityPolicy, UserSecurity
 
 RECOVERY_CODE_COUNT = 10
@@ -39,27 +43,61 @@ class TwoFactorState:
         return self.enrolled or self.required
 
 
+def _state_key(user_id: int | None) -> str:
+    return f"security.two_factor:{user_id}"
+
+
+def _forget_state(sender: Any, instance: TOTPDevice | UserSecurity, **kwargs: Any) -> None:
+    lookups.forget(_state_key(instance.user_id))
+
+
+def state_watch() -> None:
+    """Connected at start-up (SecurityConfig.ready): a device or a personal rule changed drops that person's
+    remembered state; a policy change drops every one (the key carries the policy's fields)."""
+    for model in (TOTPDevice, UserSecurity):
+        post_save.connect(_forget_state, sender=model, dispatch_uid=f"two_factor_state:{model.__name__}:save")
+        post_delete.connect(_forget_state, sender=model, dispatch_uid=f"two_factor_state:{model.__name__}:delete")
+    lookups.depends_on("security.policy", SecurityPolicy)
+
+
+def _policy_fields() -> frozenset[str]:
+    """The SecurityPolicy fields switched on (e.g. require_two_factor_agents), remembered until it changes."""
+    def read() -> frozenset[str]:
+        names = [field.name for field in SecurityPolicy._meta.concrete_fields if field.name.startswith("require_")]
+        row = SecurityPolicy.objects.filter(pk=POLICY_ID).values(*names).first() or {}
+        return frozenset(name for name, value in row.items() if value)
+
+    return lookups.remembered("security.policy", read)
+
+
 def state_for(user: User) -> TwoFactorState:
-    """Whether the person has an authenticator and whether the policy demands one: one query."""
+    """Whether the person has an authenticator and whether the policy demands one.
+
+    Asked by the middleware on every request of staff who have not given a second factor, so the answer is
+    remembered (otklik.core.lookups) and dropped when the person's devices or rule, or the policy, change:
+    one query when it is not remembered, none when it is."""
     if not applies_to(user):
         return TwoFactorState(enrolled=False, required=False)
     role_field = SecurityPolicy.field_for_role("admin" if user.is_superuser else user.role)
-    policy_requires = (
-        Exists(SecurityPolicy.objects.filter(pk=POLICY_ID, **{role_field: True})) if role_field else Q(pk__in=[])
-    )
-    row = (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            has_totp=Exists(TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)),
-            personally_required=Exists(UserSecurity.objects.filter(user_id=OuterRef("pk"), two_factor_required=True)),
-            policy_required=policy_requires,
+    by_policy = bool(role_field and role_field in _policy_fields())
+
+    def read() -> tuple[bool, bool] | None:
+        row = (
+            User.objects.filter(pk=user.pk)
+            .annotate(
+                has_totp=Exists(TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)),
+                personally_required=Exists(UserSecurity.objects.filter(user_id=OuterRef("pk"),
+                                                                       two_factor_required=True)),
+            )
+            .values_list("has_totp", "personally_required")
+            .first()
         )
-        .values_list("has_totp", "personally_required", "policy_required")
-        .first()
-    )
-    if row is None:
+        return (bool(row[0]), bool(row[1])) if row is not None else None
+
+    personal = lookups.remembered(_state_key(user.pk), read)
+    if personal is None:
         return TwoFactorState(enrolled=False, required=False)
-    has_totp, personally, by_policy = row
+    has_totp, personally = personal
     roles_by_setting: list[str] = getattr(settings, "OTKLIK_2FA_REQUIRED_ROLES", [])
     by_setting = user.role in roles_by_setting or (user.is_superuser and "admin" in roles_by_setting)
     return TwoFactorState(enrolled=bool(has_totp), required=bool(personally or by_policy or by_setting))

@@ -237,6 +237,10 @@ CACHES: dict[str, dict[str, Any]] = (
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
+# How long remembered configuration answers (default status, choice lists, "any webhooks?", two-factor
+# state; otklik.core.lookups) live. A change drops them at once in a shared (Redis) cache; a per-process
+# cache cannot hear other processes' changes, so there this bounds how late they see one. 0: off.
+OTKLIK_LOOKUP_CACHE_SECONDS = int(os.environ.get("OTKLIK_LOOKUP_CACHE_SECONDS", "300" if REDIS_URL else "5"))
 # The address people use to reach this desk, for links in emails and webhook payloads.
 OTKLIK_BASE_URL = os.environ.get("OTKLIK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -159,6 +159,15 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
     if event.kind != EventKind.CREATED and event.kind not in REMATCH_KINDS and event.kind not in CLOCK_KINDS:
         return
     try:
+        if event.kind == EventKind.CREATED:
+            # A new ticket has no clocks yet: the policy is read first (reads change nothing), and the
+            # savepoint is opened only when there are clocks to write, not for every create of a desk
+            # whose tickets match no policy.
+            policy = PolicyBook().match(_facts(ticket))
+            if policy is not None:
+                with transaction.atomic():
+                    _start_clocks(ticket, policy, event.created_at)
+            return
         with transaction.atomic():
             clocks_on_ticket_event(ticket=ticket, event=event)
     except SlaConfigError as error:
@@ -184,8 +193,11 @@ def clocks_on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
 
 def _apply_policy_at_creation(ticket: Ticket, at: datetime) -> None:
     policy = PolicyBook().match(_facts(ticket))
-    if policy is None:
-        return
+    if policy is not None:
+        _start_clocks(ticket, policy, at)
+
+
+def _start_clocks(ticket: Ticket, policy: SlaPolicy, at: datetime) -> None:
     key, _calendar = policy_calendar(policy, at)
     lookup = calendars_lookup()
     paused = bool(ticket.status.pauses_sla)

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from otklik.core.wakeups import once_after_commit
+from otklik.core.wakeups import wake_on_commit
 from otklik.telegram import conf
 from otklik.telegram.client import BotApi, BotApiError, BotApiUnavailable
 from otklik.telegram.models import Bot, OutboundMessage, OutboundStatus
@@ -58,14 +58,10 @@ def split_text(text: str, limit: int = CHUNK) -> list[str]:
     return [part for part in parts if part] or [""]
 
 
-def _kick() -> None:
-    from otklik.core.wakeups import wake
+def _enqueue_sender() -> None:
     from otklik.telegram.tasks import telegram_outbox_task
 
-    try:
-        wake("telegram_outbox", telegram_outbox_task)
-    except Exception:  # the runner and the minutely sweep send it anyway
-        logger.exception("could not enqueue the Telegram sender")
+    telegram_outbox_task()
 
 
 def queue_call(
@@ -79,7 +75,7 @@ def queue_call(
         bot=bot, chat_id=chat_id, method=method, params=params, ticket=ticket, attachment=attachment,
         dedupe_key=dedupe_key, next_attempt_at=now, created_at=now,
     )
-    once_after_commit("telegram_outbox", _kick)
+    wake_on_commit("telegram_outbox", _enqueue_sender)  # the runner and the minutely sweep send it anyway
     return row
 
 

@@ -10,29 +10,39 @@ from django.utils import timezone
 
 from otklik.chat.models import ChatMessage
 from otklik.chat.signals import chat_message_posted
-from otklik.core.wakeups import once_after_commit
+from otklik.core import lookups
+from otklik.core.wakeups import wake_on_commit
 from otklik.tickets.models import TicketEvent
 from otklik.tickets.signals import ticket_event_recorded
 
 logger = logging.getLogger(__name__)
 
 
-def _kick() -> None:
-    from otklik.core.wakeups import wake
+def _watch_accounts() -> None:
     from otklik.telegram.models import TelegramAccount
+
+    # "Is anyone linked to Telegram?" is remembered until an account is linked or unlinked.
+    lookups.depends_on("telegram.any_account", TelegramAccount)
+
+
+_watch_accounts()
+
+
+def _notify() -> None:
     from otklik.telegram.tasks import telegram_notify_task
 
-    if not TelegramAccount.objects.exists():
-        return  # nobody to tell: no job for every ticket change of a desk without Telegram
-    try:
-        wake("telegram_notify", telegram_notify_task)
-    except Exception:  # the minutely sweep and the runner pick the events up
-        logger.exception("could not enqueue the Telegram notifier")
+    telegram_notify_task()
 
 
 @receiver(ticket_event_recorded, dispatch_uid="telegram_notify_kick")
 def telegram_notify_kick(sender: Any, event: TicketEvent, **kwargs: Any) -> None:
-    once_after_commit("telegram_notify", _kick)
+    from otklik.telegram.models import TelegramAccount
+
+    if not lookups.remembered("telegram.any_account", TelegramAccount.objects.exists):
+        return  # nobody to tell: no job for every ticket change of a desk without Telegram
+    # After commit, with the transaction's other wake-ups; a failed kick is logged (the minutely sweep and
+    # the runner pick the events up).
+    wake_on_commit("telegram_notify", _notify)
 
 
 @receiver(chat_message_posted, dispatch_uid="telegram_group_forward")

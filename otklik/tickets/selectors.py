@@ -10,8 +10,58 @@ from django.db.models import Q, QuerySet
 from otklik.accounts import access
 from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
+from otklik.core import lookups
 from otklik.core.errors import NotFound
-from otklik.tickets.models import DONE_KINDS, Message, RequestType, SubmitRule, Ticket, TicketEvent, TicketRating
+from otklik.tickets.models import (
+    DONE_KINDS,
+    Category,
+    Message,
+    Priority,
+    RequestType,
+    Status,
+    SubmitRule,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketRating,
+)
+
+# Configuration lists read on every create and every ticket page, kept in the cache (otklik.core.lookups)
+# and dropped whenever a row of their table is saved or deleted.
+lookups.depends_on("tickets.statuses", Status)
+lookups.depends_on("tickets.priorities", Priority)
+lookups.depends_on("tickets.categories", Category)
+
+
+def statuses_active() -> list[Status]:
+    """Active statuses in their configured order (order, id): the choices of every status picker."""
+    return lookups.remembered("tickets.statuses", lambda: list(Status.objects.filter(is_active=True)
+                                                              .order_by("order", "id")))
+
+
+def priorities_all() -> list[Priority]:
+    """Every priority in the model's order (highest rank first)."""
+    return lookups.remembered("tickets.priorities", lambda: list(Priority.objects.all()))
+
+
+def categories_active() -> list[Category]:
+    """Active categories in the model's order (by path)."""
+    return lookups.remembered("tickets.categories", lambda: list(Category.objects.filter(is_active=True)))
+
+
+def status_default(kind: str) -> Status | None:
+    """The status a ticket moves to for `kind` (new, open, resolved, closed): the first active one of it."""
+    return next((status for status in statuses_active() if status.kind == kind), None)
+
+
+def priority_default() -> Priority | None:
+    """The priority marked default (the highest-ranked if several), else the lowest-ranked one."""
+    priorities = priorities_all()
+    marked = next((priority for priority in priorities if priority.is_default), None)
+    if marked is not None or not priorities:
+        return marked
+    lowest = min(priority.rank for priority in priorities)
+    return next(priority for priority in priorities if priority.rank == lowest)
 
 SORTS: dict[str, tuple[str, ...]] = {
     "updated": ("-updated_at", "-id"),
@@ -228,3 +278,11 @@ def may_rate(user: User | None, ticket: Ticket, *, current: TicketRating | None 
     if current is None:
         current = rating_current(ticket)
     return current is None and is_rater(user, ticket)
+
+
+def ticket_links(viewer: User, ticket: Ticket) -> QuerySet[TicketLink]:
+    """Links in both directions, only to tickets the viewer may see: one query (the API's list, the page)."""
+    visible = tickets_visible_to(viewer).values("pk")
+    return TicketLink.objects.filter(
+        Q(from_ticket=ticket, to_ticket__in=visible) | Q(to_ticket=ticket, from_ticket__in=visible)
+    ).select_related("from_ticket", "to_ticket")

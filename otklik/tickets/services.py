@@ -75,13 +75,16 @@ def events_via(origin: dict[str, Any]) -> Iterator[None]:
 
 
 def event_record(
-    *, ticket: Ticket, actor: User | None, kind: str, data: dict[str, Any] | None = None, at: datetime
+    *, ticket: Ticket, actor: User | None, kind: str, data: dict[str, Any] | None = None, at: datetime,
+    message: Message | None = None,
 ) -> TicketEvent:
+    """`message`: the message this event just wrote (data["message"]), handed to the receivers so that
+    none of them reads back a row written a moment ago in this very transaction."""
     origin = _event_origin.get()
     if origin is not None:
         data = {**(data or {}), "via": origin}
     event = TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=at)
-    ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket)
+    ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket, message=message)
     return event
 
 
@@ -120,14 +123,14 @@ def _late(at: datetime, now: datetime) -> dict[str, Any]:
 
 
 def status_default(kind: str) -> Status:
-    status = Status.objects.filter(kind=kind, is_active=True).order_by("order", "id").first()
+    status = selectors.status_default(kind)
     if status is None:
         raise Conflict(_("No active status of kind %(kind)s is configured.") % {"kind": kind})
     return status
 
 
 def priority_default() -> Priority:
-    priority = Priority.objects.filter(is_default=True).first() or Priority.objects.order_by("rank").first()
+    priority = selectors.priority_default()
     if priority is None:
         raise Conflict(_("No priority is configured."))
     return priority
@@ -303,7 +306,9 @@ def _ticket_create(
         number=ticket_number_allocate(),
         subject=subject,
         requester=requester,
-        organization_id=requester.organization_id,
+        # The organization row itself when the caller already holds it (answers are built from this object).
+        **({"organization": requester.organization} if User._meta.get_field("organization").is_cached(requester)
+           else {"organization_id": requester.organization_id}),
         category=category or (request_type.category if request_type else None),
         request_type=request_type,
         priority=priority or (request_type.default_priority if request_type else None) or priority_default(),
@@ -331,6 +336,7 @@ def _ticket_create(
             "on_behalf": actor is not None and actor.pk != requester.pk,
             **({"mailbox": mailbox.lower()} if mailbox else {}),
         },
+        message=message,
     )
     return ticket
 
@@ -499,6 +505,7 @@ def ticket_reply(
         ticket=ticket, actor=actor, kind=EventKind.REPLIED, at=now,
         data={"message": message.pk, "by": "staff" if by_staff else "requester", "channel": channel,
               "attachments": len(stored), "first_response": "first_response_at" in changed, **_late(now, logged_at)},
+        message=message,
     )
     if new_status is not None:
         access.ensure_can(actor, "change", ticket)
@@ -527,7 +534,8 @@ def ticket_add_note(
     )
     attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor, now=now)
     _touch(ticket, now)
-    event_record(ticket=ticket, actor=actor, kind=EventKind.NOTE_ADDED, at=now, data={"message": message.pk})
+    event_record(ticket=ticket, actor=actor, kind=EventKind.NOTE_ADDED, at=now, data={"message": message.pk},
+                 message=message)
     return message
 
 

@@ -8,5 +8,6 @@ events from the outbox instead.
 
 from django.dispatch import Signal
 
-# Sent with: event (TicketEvent), ticket (Ticket, locked by the caller).
+# Sent with: event (TicketEvent), ticket (Ticket, locked by the caller), message (the Message the event
+# just wrote, or None: receivers use it rather than reading the new row back).
 ticket_event_recorded = Signal()

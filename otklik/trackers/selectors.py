@@ -12,9 +12,19 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts import access
 from otklik.accounts.models import User
+from otklik.core import lookups
 from otklik.core.errors import NotFound, PermissionDenied
 from otklik.tickets.models import Ticket
-from otklik.trackers.models import CreateState, IssueRequest, TicketIssueLink, TrackerConnection
+from otklik.trackers.models import CreateState, IssueRequest, ProfileSource, TicketIssueLink, TrackerConnection
+
+lookups.depends_on("trackers.any_profile_source", ProfileSource)
+
+
+def any_profile_source() -> bool:
+    """Whether a customer profile source is switched on (every ticket page asks); remembered until one
+    is saved or deleted."""
+    return lookups.remembered("trackers.any_profile_source",
+                              lambda: ProfileSource.objects.filter(is_active=True).exists())
 
 
 def sees_issues(viewer: User | None, ticket: Ticket) -> bool:

@@ -12,8 +12,10 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
+from otklik.accounts import access
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.models import Role, User
+from otklik.core import lookups
 from otklik.core.errors import NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.tickets import selectors as ticket_selectors
@@ -245,11 +247,14 @@ def ticket_by_number(viewer: User, number: int) -> Ticket:
         tickets_visible_to(viewer)
         .select_related("status", "priority", "assignee", "team", "requester", "organization", "category",
                         "request_type", "merged_into")
+        # The type's fields are read by the fields panel and by its edit form: once for both.
+        .prefetch_related("request_type__fields")
         .filter(number=number)
         .first()
     )
     if ticket is None:
         raise NotFound()
+    access.remember_visible(viewer, ticket.pk)  # found through the viewer's scope: the panels need not ask
     return ticket
 
 
@@ -298,3 +303,13 @@ def agents() -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
     ).order_by("first_name", "last_name", "email")
+
+
+lookups.depends_on("web.agent_choices", User)
+
+
+def agent_choices() -> list[User]:
+    """`agents()` for the assignee pickers of every ticket page: their ids and names only (no password
+    hashes in the cache), remembered until a person is saved or deleted."""
+    return lookups.remembered("web.agent_choices",
+                              lambda: list(agents().only("pk", "first_name", "last_name", "email")))

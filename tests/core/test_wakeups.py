@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -100,3 +101,43 @@ def test_once_after_commit_keeps_the_savepoint_rules():
         once_after_commit("dispatcher", lambda: ran.append("next"))
     assert ran == ["second", "kept", "next"]
 
+
+def test_wake_ups_asked_for_in_one_transaction_are_marked_together_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from otklik.core.wakeups import wake_on_commit
+
+    connection._otklik_wake_batch = None  # type: ignore[attr-defined]  # nothing left from earlier tests
+    queued: list[str] = []
+
+    def job(name: str) -> Callable[[], None]:
+        return lambda: queued.append(name)
+
+    with (CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True),
+          transaction.atomic()):
+        for name in ("first", "second", "first"):
+            wake_on_commit(name, job(name))
+        assert queued == []  # nothing before the commit
+    assert queued == ["first", "second"]
+    assert len([q for q in captured.captured_queries if "core_wakeup" in q["sql"]]) == 1
+    assert not wake("first", lambda: queued.append("again"))  # both are pending now
+
+
+def test_a_rolled_back_transaction_wakes_nobody_and_the_next_one_still_does(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from otklik.core.wakeups import wake_on_commit
+
+    queued: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        try:
+            with transaction.atomic():
+                wake_on_commit("dispatcher", lambda: queued.append("rolled back"))
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        wake_on_commit("dispatcher", lambda: queued.append("job"))
+    assert queued == ["job"]

@@ -169,10 +169,14 @@ def test_next_never_leaves_the_site(people: Personas) -> None:
     assert response["Location"] == "/"
 
 
-def test_who_must_verify_is_decided_in_one_query(people: Personas, django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(1):
+def test_who_must_verify_is_decided_once_then_remembered(people: Personas, django_assert_num_queries: Any) -> None:
+    # The policy row and the person's devices/rule, each remembered (otklik.core.lookups) until they change:
+    # two queries the first time, none on the next requests (tests/core/test_lookups.py: the invalidation).
+    with django_assert_num_queries(2):
         state = two_factor.state_for(people.fiona)
     assert not state.must_verify
+    with django_assert_num_queries(0):
+        assert not two_factor.state_for(people.fiona).must_verify
     with django_assert_num_queries(0):
         assert not two_factor.state_for(people.alice).must_verify
 

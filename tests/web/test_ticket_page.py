@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from otklik.automation.models import CannedReply
 from otklik.testing import factories
@@ -21,11 +22,21 @@ def ticket(people, now):
     return factories.ticket(requester=people.alice, subject="VPN is down", now=now)
 
 
+# Measured (third round, issue #16; before: 28 on SQLite, 36 on PostgreSQL with the two-factor query).
+# Choice lists and configuration flags are remembered between requests (otklik.core.lookups), the
+# ticket's visibility is known from the read that found it, links are read in one query, watchers and
+# the type's fields once. A query that comes back fails here: lower the figure when one goes, raise it
+# only in a change that explains why.
+TICKET_PAGE_QUERIES = {"postgresql": 23, "sqlite": 23}
+
+
 def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, client_for):
     fiona = client_for(people.fiona)
     url = f"/tickets/{ticket.number}/"
     services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="note", now=now)
+    assert fiona.get(url).status_code == 200  # warm-up: the remembered choice lists are read once
     two = count_queries(lambda: fiona.get(url))
+    assert two == TICKET_PAGE_QUERIES[connection.vendor]
     for index in range(9):
         services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text=f"reply {index}", now=now)
         services.ticket_add_note(

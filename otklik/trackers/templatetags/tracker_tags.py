@@ -9,7 +9,6 @@ from django import template
 from otklik.accounts.models import User
 from otklik.tickets.models import Ticket
 from otklik.trackers import selectors
-from otklik.trackers.models import ProfileSource
 
 register = template.Library()
 
@@ -33,6 +32,5 @@ def tracker_panel(context: template.Context, ticket: Ticket) -> dict[str, Any]:
 def customer_profile_slot(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     """A slot the profile fills in after the page loads (HTMX), so a slow CRM never holds the page."""
     viewer = _viewer(context)
-    shown = viewer is not None and selectors.sees_issues(viewer, ticket) and ProfileSource.objects.filter(
-        is_active=True).exists()
+    shown = viewer is not None and selectors.sees_issues(viewer, ticket) and selectors.any_profile_source()
     return {"shown": shown, "ticket": ticket}

@@ -106,7 +106,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def submit(request: HttpRequest, code: str) -> HttpResponse:
     user = current_user(request)
     request_type = (
-        selectors.request_types_for(user).filter(code=code).prefetch_related("fields").first()
+        # The rows a new ticket takes from its type come with it: no query each while creating.
+        selectors.request_types_for(user).filter(code=code).select_related("category", "default_priority", "team")
+        .prefetch_related("fields").first()
     )
     if request_type is None:
         raise Http404()

@@ -19,7 +19,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from otklik.accounts.access import tickets_visible_to, visible_fields
+from otklik.accounts import selectors as account_selectors
+from otklik.accounts.access import visible_fields
 from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Team, User
 from otklik.automation.forbidden import ReplyHeld, reply_guard
@@ -76,11 +77,11 @@ def _ticket_for(viewer: User, number: int) -> Ticket:
 
 def _header_context() -> dict[str, Any]:
     return {
-        "statuses": list(Status.objects.filter(is_active=True)),
-        "priorities": list(Priority.objects.all()),
-        "teams": list(Team.objects.all()),
-        "categories": list(Category.objects.filter(is_active=True)),
-        "agents": list(selectors.agents()),
+        "statuses": ticket_selectors.statuses_active(),
+        "priorities": ticket_selectors.priorities_all(),
+        "teams": account_selectors.teams_all(),
+        "categories": ticket_selectors.categories_active(),
+        "agents": selectors.agent_choices(),
     }
 
 
@@ -132,21 +133,22 @@ def ticket_page(
     `fields_form` a refused fields edit, `merge_error` a refused merge: each shown beside its fields."""
     viewer = current_user(request)
     header = _header_context()
-    visible = tickets_visible_to(viewer)
     list_param = request.GET.get("list", "") or request.POST.get("list", "")
     language = get_language() or ""
+    watchers = list(ticket.watchers.all())
+    links = list(ticket_selectors.ticket_links(viewer, ticket).order_by("id"))
     context = {
         **_timeline_context(viewer, ticket, header),
-        "watchers": list(ticket.watchers.all()),
-        "links_out": list(ticket.links_out.filter(to_ticket__in=visible).select_related("to_ticket")),
-        "links_in": list(ticket.links_in.filter(from_ticket__in=visible).select_related("from_ticket")),
+        "watchers": watchers,
+        "links_out": [link for link in links if link.from_ticket_id == ticket.pk],
+        "links_in": [link for link in links if link.to_ticket_id == ticket.pk and link.from_ticket_id != ticket.pk],
         "other_tickets": selectors.requester_other_tickets(viewer, ticket),
         "canned_replies": list(canned_replies_for(viewer, get_language() or "")),
         "reply_form": ReplyForm(uploader=viewer),
         "note_form": NoteForm(uploader=viewer),
         "link_kinds": LinkKind.choices,
         "ratings": list(ticket.ratings.all()),
-        "is_watching": any(watcher.pk == viewer.pk for watcher in ticket.watchers.all()),
+        "is_watching": any(watcher.pk == viewer.pk for watcher in watchers),
         "list_param": list_param,
         "custom_fields": custom_fields(viewer, ticket, handled=True),
         "held_reply": held_reply,
