@@ -12,7 +12,7 @@ a month) the same sums come from the per-ticket rows (`Ticket` joined to `Ticket
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -144,42 +144,36 @@ def _month_key(value: date | datetime) -> date:
 
 def ticket_month_sums(tickets: QuerySet[Ticket], span: ReportFilters) -> dict[date, dict[str, int]]:
     """Per local month of `span` (whole months): new, closed and responded with their sums."""
-    tz = zone()
     tickets = tickets.order_by()
     months: dict[date, dict[str, int]] = {}
-    closed = (
-        tickets.filter(_window(span, "resolved_at"))
-        .annotate(m=TruncMonth("resolved_at", tzinfo=tz))
-        .values("m")
-        .annotate(
-            closed=Count("pk"),
-            resolution_n=Count(f"{TIMES}resolution_seconds"),
-            resolution_sum=Sum(f"{TIMES}resolution_seconds"),
-            resolution_working_sum=Sum(f"{TIMES}resolution_working_seconds"),
-        )
-    )
-    responded = (
-        tickets.filter(_window(span, "first_response_at"))
-        .annotate(m=TruncMonth("first_response_at", tzinfo=tz))
-        .values("m")
-        .annotate(
-            responded=Count("pk"),
-            first_response_n=Count(f"{TIMES}first_response_seconds"),
-            first_response_sum=Sum(f"{TIMES}first_response_seconds"),
-            first_response_working_sum=Sum(f"{TIMES}first_response_working_seconds"),
-        )
-    )
-    created = (
-        tickets.filter(_window(span, "created_at"))
-        .annotate(m=TruncMonth("created_at", tzinfo=tz))
-        .values("m")
-        .annotate(new=Count("pk"))
-    )
-    for rows in (created, closed, responded):
+    for rows in (
+        _per_month(tickets, span, "created_at", count_as="new"),
+        _per_month(tickets, span, "resolved_at", count_as="closed", duration="resolution"),
+        _per_month(tickets, span, "first_response_at", count_as="responded", duration="first_response"),
+    ):
         for row in rows:
             month = _month_key(row["m"])
             months[month] = _added(months.get(month, _zero()), row)
     return months
+
+
+def _per_month(tickets: QuerySet[Ticket], span: ReportFilters, moment: str, *, count_as: str,
+               duration: str | None = None) -> Iterable[Mapping[str, Any]]:
+    """Tickets whose `moment` falls in the span, counted per local month, with the sums of a kept duration
+    (24/7 and working seconds, and how many tickets have one)."""
+    measures: dict[str, Any] = {count_as: Count("pk")}
+    if duration:
+        measures |= {
+            f"{duration}_n": Count(f"{TIMES}{duration}_seconds"),
+            f"{duration}_sum": Sum(f"{TIMES}{duration}_seconds"),
+            f"{duration}_working_sum": Sum(f"{TIMES}{duration}_working_seconds"),
+        }
+    return (
+        tickets.filter(_window(span, moment))
+        .annotate(m=TruncMonth(moment, tzinfo=zone()))
+        .values("m")
+        .annotate(**measures)
+    )
 
 
 # ---------------------------------------------------------------- rollup sums
