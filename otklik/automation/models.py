@@ -6,6 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Organization, Team
+from otklik.core.translation import in_language
 from otklik.tickets.models import Category, Message, Priority, RequestType, Status, Tag, Ticket, TicketEvent
 
 
@@ -206,7 +207,7 @@ class CannedReply(models.Model):
         return self.title
 
     def text_for(self, language: str) -> str:
-        return self.body_ru if language.startswith("ru") and self.body_ru else self.body
+        return in_language(self.body, self.body_ru, language)
 
 
 class MacroAssignee(models.TextChoices):
@@ -306,10 +307,10 @@ class Macro(models.Model):
 
     @property
     def label(self) -> str:
-        return self.title_ru if self.title_ru and (get_language() or "").startswith("ru") else self.title
+        return in_language(self.title, self.title_ru, get_language() or "")
 
     def text_for(self, language: str) -> str:
-        return self.body_ru if language.startswith("ru") and self.body_ru else self.body
+        return in_language(self.body, self.body_ru, language)
 
 
 class TriggerEvent(models.TextChoices):
