@@ -16,7 +16,6 @@ from otklik.tickets.models import (
     RequestType,
     Status,
     Ticket,
-    TicketLink,
 )
 
 
@@ -38,11 +37,6 @@ def staff_ticket_ids(viewer: User, ticket_ids: list[int]) -> set[int]:
     if not ticket_ids or not access.can_see_internal(viewer):
         return set()
     return set(access.tickets_handled_by(viewer).filter(pk__in=ticket_ids).values_list("pk", flat=True))
-
-
-def ticket_links(viewer: User, ticket: Ticket) -> QuerySet[TicketLink]:
-    """Links in both directions, only to tickets the viewer may see (`tickets.selectors.ticket_links`)."""
-    return ticket_selectors.ticket_links(viewer, ticket)
 
 
 def users_visible_to(viewer: User) -> QuerySet[User]:

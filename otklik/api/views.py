@@ -574,7 +574,7 @@ class TicketLinksView(TicketChildList):
     ordering = ("created_at", "id")
 
     def rows(self, viewer: User) -> QuerySet[Any]:
-        return selectors.ticket_links(viewer, self.ticket())
+        return ticket_selectors.ticket_links(viewer, self.ticket())
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "ticket": self.ticket()}
@@ -595,7 +595,7 @@ class TicketLinksView(TicketChildList):
         link = services.ticket_link(
             actor=viewer, ticket_id=ticket.pk, other_id=other.pk, kind=data["kind"], now=timezone.now()
         )
-        link = selectors.ticket_links(viewer, ticket).get(pk=link.pk)
+        link = ticket_selectors.ticket_links(viewer, ticket).get(pk=link.pk)
         return Response(
             s.LinkSerializer(link, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
