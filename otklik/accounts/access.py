@@ -120,6 +120,13 @@ class StaffTeamScope:
     def personal(self) -> Q:
         return self.assigned | self.watched if self.watched is not None else self.assigned
 
+    def condition(self) -> Q:
+        """The whole scope as a condition on tickets, or on rows that carry a ticket's fields (report rows)."""
+        if not self.team_ids and not self.unrouted:
+            return self.personal
+        scope = self.personal | Q(team_id__in=list(self.team_ids))
+        return scope | Q(team__isnull=True) if self.unrouted else scope
+
     def teams_condition(self) -> Q:
         """The whole-team part as a ticket condition (matches nothing when there are no teams)."""
         condition = Q(team_id__in=self.team_ids) if self.team_ids else Q(pk__in=[])
@@ -144,12 +151,7 @@ def staff_scope_by_team(viewer: User) -> StaffTeamScope | None:
 def _staff_scope(viewer: User) -> Q | None:
     """The staff scope as a condition; None means every ticket. Only meaningful for staff."""
     parts = staff_scope_by_team(viewer)
-    if parts is None:
-        return None
-    if not parts.team_ids and not parts.unrouted:
-        return parts.personal
-    scope = parts.personal | Q(team_id__in=list(parts.team_ids))
-    return scope | Q(team__isnull=True) if parts.unrouted else scope
+    return None if parts is None else parts.condition()
 
 
 def tickets_visible_to(viewer: User | None) -> QuerySet[Ticket]:

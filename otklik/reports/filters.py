@@ -204,9 +204,9 @@ def scoped_rows(viewer: User, filters: ReportFilters) -> QuerySet[TicketTimes]:
     """The same tickets as `scoped_tickets`, as their per-ticket report rows: one narrow table whose indexes
     hold a period's rows whole, so aggregates never join the tickets.
 
-    The staff scope comes from the access module's parts (whole teams, unrouted tickets, the personal rest),
-    composed exactly as `access.tickets_handled_by` composes them; the rows carry the ticket's field names
-    and their primary key is the ticket's, so the parts' conditions apply unchanged."""
+    The staff scope is the access module's own condition (`StaffTeamScope.condition`, as in
+    `access.tickets_handled_by`); the rows carry the ticket's field names and their primary key is the
+    ticket's, so it applies unchanged."""
     rows = TicketTimes.objects.filter(merged=False)
     if not can_see_internal(viewer):
         return rows.none()
@@ -214,10 +214,5 @@ def scoped_rows(viewer: User, filters: ReportFilters) -> QuerySet[TicketTimes]:
     if parts is not None and parts.unrouted and set(parts.team_ids) >= set(Team.objects.values_list("pk", flat=True)):
         parts = None  # every team and the unrouted tickets: every ticket, without a condition per row
     if parts is not None:
-        scope = parts.personal
-        if parts.team_ids:
-            scope |= Q(team_id__in=list(parts.team_ids))
-        if parts.unrouted:
-            scope |= Q(team__isnull=True)
-        rows = rows.filter(scope)
+        rows = rows.filter(parts.condition())
     return rows.filter(filter_condition(viewer, filters))
