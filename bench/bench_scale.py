@@ -119,6 +119,10 @@ def main() -> None:
         ("agent queue, open by priority", lambda: ok(agent_web.get("/?queue=team&sort=priority"), 200)),
         ("search, rare word (agent)", lambda: ok(agent_web.get("/search/", {"q": "4711"}), 200)),
         ("search, common word (agent)", lambda: ok(agent_web.get("/search/", {"q": "принтер"}), 200)),
+        # A requester's scope is a handful of tickets among all of them: these read it from indexes.
+        ("portal: my requests (requester)", lambda: ok(requester_web.get("/portal/"), 200)),
+        ("portal search, common word (requester)", lambda: ok(requester_web.get("/portal/", {"q": "принтер"}), 200)),
+        ("API ticket list (requester token)", lambda: ok(api.get("/api/v1/tickets/"), 200)),
     ]
     if request_type is not None:
         workloads.insert(1, ("portal form create (requester)", lambda: ok(requester_web.post(

@@ -3,9 +3,10 @@
     .venv/bin/python bench/bench_similar.py --database-url postgres://postgres@127.0.0.1:5432/otklik_bench
 
 Runs against a database filled by bench/generate.py (which also writes the search rows). For each viewer
-(an admin who sees everything, a first-line agent, a second-line agent, a department agent) it asks for
-the similar tickets of --probes random tickets the viewer handles and prints wall p50/p95, CPU p50 and
-queries per call. The load average is printed first: wall times grow with it on a shared machine.
+(an admin who sees everything, a first-line agent, a second-line agent, a department agent, and an agent
+who sees only the tickets assigned to them: the bench makes one with --assigned tickets on its first run)
+it asks for the similar tickets of --probes random tickets the viewer handles and prints wall p50/p95,
+CPU p50 and queries per call. The load average is printed first: wall times grow with it on a shared machine.
 """
 
 from __future__ import annotations
@@ -29,12 +30,37 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+ONLY_ASSIGNED = "bench-only-assigned@otklik.demo"
+
+
+def _only_assigned_agent(assigned: int) -> str:
+    """An agent who sees only their assigned tickets: the narrowest staff scope. Made once per database,
+    with `assigned` resolved tickets spread over the whole table (every hundredth-or-so row)."""
+    from django.db import transaction
+
+    from otklik.accounts.models import Role, User
+    from otklik.tickets.models import DONE_KINDS, Ticket
+
+    if User.objects.filter(email=ONLY_ASSIGNED).exists():
+        return ONLY_ASSIGNED
+    with transaction.atomic():
+        agent = User.objects.create_user(email=ONLY_ASSIGNED, password=None, name="Only Assigned",
+                                         role=Role.AGENT, only_assigned_to_me=True)
+        resolved = list(Ticket.objects.filter(status__kind__in=DONE_KINDS, merged_into__isnull=True)
+                        .order_by("pk").values_list("pk", flat=True))
+        ids = resolved[::max(1, len(resolved) // assigned)][:assigned]
+        Ticket.objects.filter(pk__in=ids).update(assignee=agent)
+    return ONLY_ASSIGNED
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench"))
     parser.add_argument("--probes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--assigned", type=int, default=400,
+                        help="resolved tickets assigned to the only-assigned agent when the bench creates it")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("OTKLIK_DATA_DIR", str(REPO / "data" / "bench"))
@@ -58,7 +84,7 @@ def main() -> None:
           f" candidates ranked: {SIMILAR_CANDIDATES}")
     rng = random.Random(args.seed)
     top = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    for email in VIEWERS:
+    for email in (*VIEWERS, _only_assigned_agent(args.assigned)):
         viewer = User.objects.get(email=email)
         # Random probes among the tickets this viewer handles (the page shows the list to them only).
         handled = tickets_handled_by(viewer)

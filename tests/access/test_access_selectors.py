@@ -158,3 +158,27 @@ def test_a_requester_cannot_set_an_internal_field_through_the_services(world: Wo
     with pytest.raises(DomainError):
         services.ticket_create(actor=alice, requester=alice, subject="sneaky", request_type=world.request_type,
                                fields={"asset": "x", "cost_centre": "approved"}, now=timezone.now())
+
+
+# Which personas' scopes are personal parts only (requesters, the only-assigned agent) and which include
+# whole teams or the unrouted queue.
+PERSONAL_SCOPES = ("alice", "bob", "carol", "otto")
+TEAM_SCOPES = ("fiona", "sam", "mia", "rita", "gina")
+
+
+@pytest.mark.parametrize("persona", PERSONAL_SCOPES)
+def test_a_personal_scope_is_a_union_of_index_lookups(world: World, persona: str) -> None:
+    # "requester = me OR assignee = me OR watched by me" makes PostgreSQL read every ticket; each part
+    # alone is one index lookup. The visible set itself is proven by the tests above.
+    sql = str(access.tickets_visible_to(world.user(persona)).query)
+    assert "UNION ALL" in sql
+    assert " OR " not in sql
+
+
+@pytest.mark.parametrize("persona", TEAM_SCOPES)
+def test_a_scope_with_whole_teams_stays_one_condition(world: World, persona: str) -> None:
+    # A team covers a large share of the tickets: a union of its ids would be hashed before a list's
+    # sort and limit could walk an index.
+    sql = str(access.tickets_visible_to(world.user(persona)).query)
+    assert "UNION" not in sql
+    assert " OR " in sql
