@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.servers import free_port, recreate_database, stop, wait_for_ports  # noqa: E402
+
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench_chat")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 DB_NAME = PG_URL.rsplit("/", 1)[-1]
@@ -79,25 +82,15 @@ for i in range({agents}):
 requesters = [session(User.objects.create_user(email=f"r{{i}}@bench.test")) for i in range({requesters})]
 print(json.dumps({{"chat": chat.pk, "agents": agents, "requesters": requesters}}))
 """
-    for statement in (f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"'):
-        subprocess.run(  # noqa: S603  (a fixed command on the local test server)
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],  # noqa: S607
-            check=True, capture_output=True,
-        )
+    recreate_database(DB_NAME)
     out = subprocess.run(  # noqa: S603  (our own interpreter and script)
         [sys.executable, "-c", code], env=_env(data_dir, False), cwd=ROOT, check=True, capture_output=True, text=True
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_servers(count: int, data_dir: str, redis: bool) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
-    ports = [_port() for _index in range(count)]
+    ports = [free_port() for _index in range(count)]
     processes = [
         subprocess.Popen(  # noqa: S603  (our own interpreter running uvicorn)
             [sys.executable, "-m", "uvicorn", "otklik.asgi:application", "--host", "127.0.0.1", "--port", str(port),
@@ -106,16 +99,7 @@ def start_servers(count: int, data_dir: str, redis: bool) -> tuple[list[subproce
         )
         for port in ports
     ]
-    deadline = time.monotonic() + 60
-    for port in ports:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.2)
+    wait_for_ports(ports)
     return processes, ports
 
 
@@ -243,13 +227,7 @@ def main() -> None:
             try:
                 result = asyncio.run(run_load(info, ports, options.messages))
             finally:
-                for process in processes:
-                    process.terminate()
-                    try:
-                        process.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+                stop(processes)
             layer = "in-memory layer, 1 process" if mode == "one" else "Redis layer, 2 processes"
             print(f"{layer}: {options.requesters} requesters, {options.agents} agents: "
                   f"{result['messages']} messages in {result['seconds']} s = {result['messages_per_second']} msg/s; "
