@@ -187,6 +187,7 @@ def main() -> None:
     rate = tickets / elapsed if elapsed else 0.0
     print(f"database: {args.database_url}")
     print(f"created:  {run.counts.get('created')}  refused: {run.problem_count}")
+    print(f"updated:  {run.counts.get('updated')}")
     print(f"time:     {elapsed:.1f} s")
     print(f"rate:     {rate:,.0f} tickets/s ({rate * 4:,.0f} messages/s), batch {args.batch}")
     load_after = os.getloadavg()

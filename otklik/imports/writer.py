@@ -24,6 +24,7 @@ from otklik.accounts.models import Team
 from otklik.core.text import safe_filename, sanitize_html
 from otklik.demodata.bulk import insert_rows
 from otklik.imports import people as people_mod
+from otklik.imports.bulk import update_rows
 from otklik.imports.history import history_rebuild, raw_ref
 from otklik.imports.models import RefKind
 from otklik.imports.post import Fresh, rebuild_derived
@@ -172,7 +173,7 @@ class Writer:
             known=known,
         )
         # Usually right already (set from the records before the insert); only changed ones are written.
-        Ticket.objects.bulk_update(rebuilt.changed, ["first_response_at"], batch_size=500)
+        update_rows(Ticket, ["first_response_at"], rebuilt.changed)
         fresh = {pk: Fresh(ticket, messages, rebuilt.events[pk]) for pk, (ticket, messages) in known.items()}
         rebuild_derived(ids, outcome.existing_ids, self.now, fresh)
         return outcome
@@ -298,7 +299,7 @@ class Writer:
         refs_add(self.namespace, RefKind.TICKET, {r.external_id: t.pk for r, t in new_rows}, self.now)
         for record, ticket in updates:
             self._apply(ticket, record, resolved)
-        Ticket.objects.bulk_update([t for _r, t in updates], TICKET_FIELDS, batch_size=500)
+        update_rows(Ticket, TICKET_FIELDS, [t for _r, t in updates])
         outcome.created["ticket"] += len(new_rows)
         outcome.updated["ticket"] += len(updates)
         pairs = [*new_rows, *updates]
@@ -405,9 +406,7 @@ class Writer:
             message.body_html = sanitize_html(record.body_html) if record.body_html else ""
             message.created_at = record.created_at or ticket.created_at
         insert_rows(Message, [m for _r, m in new])
-        Message.objects.bulk_update(
-            changed, ["author", "is_internal", "channel", "body_text", "body_html", "created_at"], batch_size=1000
-        )
+        update_rows(Message, ["author", "is_internal", "channel", "body_text", "body_html", "created_at"], changed)
         refs_add(self.namespace, RefKind.MESSAGE, {r.external_id: m.pk for r, m in new if r.external_id}, self.now)
         outcome.created["message"] += len(new)
         for _r, message in new:

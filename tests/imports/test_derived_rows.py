@@ -87,7 +87,14 @@ def test_rerun_rows_equal_a_rebuild(tmp_path, run_import, sla_policy):
     lines[4]["subject"] = "VPN is down again"
     lines[4]["status"] = "resolved"
     lines[4]["resolved_at"] = "2026-02-17T10:00:00+03:00"
+    lines[4]["messages"][1]["text"] = "Looking into it now"
+    lines[4]["messages"][2]["internal"] = False
     run_import("json", {"path": str(write_jsonl(tmp_path / "b.jsonl", lines)), "keep_numbers": True})
     assert SearchEntry.objects.filter(message=None, text__contains="again").count() == 1
+    # the ticket and message rows themselves are updated in place (imports.bulk.update_rows)
+    vpn = Ticket.objects.get(number=501)
+    assert (vpn.subject, vpn.status.code, vpn.resolved_at is not None) == ("VPN is down again", "resolved", True)
+    texts = list(vpn.messages.order_by("created_at").values_list("body_text", "is_internal"))
+    assert texts[1:] == [("Looking into it now", False), ("Certificate expired", False)]
+    assert SearchEntry.objects.filter(text="Looking into it now", is_internal=False).count() == 1
     _assert_equal_to_rebuild()
-
