@@ -27,7 +27,7 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[
 
     fields = {field.attname: field for field in model._meta.concrete_fields}
     json_positions = [i for i, name in enumerate(columns) if isinstance(fields[name], models.JSONField)]
-    names = ", ".join(connection.ops.quote_name(fields[name].column) for name in columns)
+    names = ", ".join(connection.ops.quote_name(_column(fields[name])) for name in columns)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
         with raw.copy(f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy:
@@ -53,19 +53,24 @@ def update_rows(model: type[models.Model], fields: Sequence[str], objects: Seque
         return model._default_manager.bulk_update(objects, list(fields), batch_size=500)
     pk = model._meta.pk
     assert pk is not None
-    targets = [model._meta.get_field(name) for name in fields]
-    columns = [pk, *targets]
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    columns = [pk, *(by_name[name] for name in fields)]
     quote = connection.ops.quote_name
     arrays = ", ".join(
         f"%s::{field.rel_db_type(connection) if field is pk else field.db_type(connection)}[]" for field in columns
     )
     names = ", ".join(f"c{i}" for i in range(len(columns)))
-    sets = ", ".join(f"{quote(field.column)} = v.c{i}" for i, field in enumerate(columns) if i)
+    sets = ", ".join(f"{quote(_column(field))} = v.c{i}" for i, field in enumerate(columns) if i)
     values = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects] for field in columns]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(model._meta.db_table)} SET {sets} FROM unnest({arrays}) AS v({names})"  # noqa: S608
-            f" WHERE {quote(model._meta.db_table)}.{quote(pk.column)} = v.c0",
+            f" WHERE {quote(model._meta.db_table)}.{quote(_column(pk))} = v.c0",
             values,
         )
         return int(cursor.rowcount)
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    assert field.column is not None  # concrete fields have one
+    return field.column

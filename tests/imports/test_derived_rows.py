@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _times() -> dict[int, dict[str, Any]]:
-    return {row["ticket_id"]: row for row in TicketTimes.objects.values()}
+    return {row["ticket_id"]: dict(row) for row in TicketTimes.objects.values()}
 
 
 def _entries() -> list[tuple[int, int | None, bool, str]]:
