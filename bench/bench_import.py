@@ -128,7 +128,7 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otklik_imports_bench"),
     )
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--file", default="", help="an existing export to import instead of a generated one")
     parser.add_argument("--keep-database", action="store_true", help="do not start from an empty database")
     args = parser.parse_args()
@@ -164,15 +164,22 @@ def main() -> None:
 
     options = {"path": str(path), "keep_numbers": True}
     run = run_create(source="json", namespace="bench", options=options, dry_run=False, now=timezone.now())
+    load_before = os.getloadavg()
     started = time.perf_counter()
-    last = [started]
+    last = [started, 0.0]
 
     def progress(current: object) -> None:
         now = time.perf_counter()
         if now - last[0] > 10:
-            last[0] = now
             done = getattr(current, "done", 0)
-            print(f"  {done:>9,} rows  ({done / (now - started):,.0f} rows/s)", flush=True)
+            # The rate since the last line too: whether a batch slows down as the tables grow.
+            recent = (done - last[1]) / (now - last[0])
+            last[0], last[1] = now, done
+            print(
+                f"  {done:>9,} rows  ({done / (now - started):,.0f} rows/s, last {recent:,.0f};"
+                f" load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
 
     run = run_execute(run=run, reader=build_reader("json", options), batch_size=args.batch, progress=progress)
     elapsed = time.perf_counter() - started
@@ -180,8 +187,12 @@ def main() -> None:
     rate = tickets / elapsed if elapsed else 0.0
     print(f"database: {args.database_url}")
     print(f"created:  {run.counts.get('created')}  refused: {run.problem_count}")
+    print(f"updated:  {run.counts.get('updated')}")
     print(f"time:     {elapsed:.1f} s")
-    print(f"rate:     {rate:,.0f} tickets/s ({rate * 4:,.0f} messages/s)")
+    print(f"rate:     {rate:,.0f} tickets/s ({rate * 4:,.0f} messages/s), batch {args.batch}")
+    load_after = os.getloadavg()
+    before, after = (f"{load[0]:.1f} / {load[1]:.1f}" for load in (load_before, load_after))
+    print(f"load:     {before} before, {after} after (1 / 5 min averages)")
     if tickets and tickets < 100_000:
         print(f"100k:     about {100_000 / rate / 60:.1f} min at this rate")
 

@@ -10,6 +10,7 @@ events, and a re-run replaces exactly these events (events recorded in Otklik af
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,14 @@ from otklik.demodata.bulk import insert_rows
 from otklik.tickets.models import EventKind, Message, Status, StatusKind, Ticket, TicketEvent
 
 IMPORTED_RAW_REF = "import:"
+
+
+@dataclass
+class Rebuilt:
+    # the tickets whose first_response_at changed (the writer sets it from the records, so usually none)
+    changed: list[Ticket] = field(default_factory=list)
+    # the events written for the tickets given in memory, in their stored order
+    events: dict[int, list[TicketEvent]] = field(default_factory=dict)
 
 
 def raw_ref(namespace: str) -> str:
@@ -31,34 +40,48 @@ def history_rebuild(
     run_id: int,
     new_status: Status,
     staff: set[int],
-) -> list[Ticket]:
-    """Replace the imported events of these tickets; returns the tickets whose first_response_at changed
-    (the writer sets it from the records before the insert, so usually none)."""
+    known: dict[int, tuple[Ticket, list[Message]]] | None = None,
+) -> Rebuilt:
+    """Replace the imported events of these tickets.
+
+    `known`: tickets new in this batch, held in memory with every message they have (their status and
+    priority set as objects): they are not read back, and their events are returned for the report rows."""
+    rebuilt = Rebuilt()
     if not ticket_ids:
-        return []
+        return rebuilt
+    known = known or {}
     # Only tickets from an earlier batch or run have imported events to replace (new ones have none).
     if existing_ids:
         TicketEvent.objects.filter(ticket_id__in=sorted(existing_ids), data__has_key="imported").delete()
-    tickets = list(Ticket.objects.filter(pk__in=ticket_ids).select_related("status", "priority"))
     messages: dict[int, list[Message]] = defaultdict(list)
-    rows = (
-        Message.objects.filter(ticket_id__in=ticket_ids, raw_ref__startswith=IMPORTED_RAW_REF)
-        .order_by("ticket_id", "created_at", "id")
-        .only("pk", "ticket_id", "author_id", "is_internal", "channel", "created_at")
-    )
-    for message in rows:
-        messages[message.ticket_id].append(message)
+    tickets: list[Ticket] = []
+    for pk, (ticket, ticket_messages) in known.items():
+        tickets.append(ticket)
+        # The order the query below reads them in.
+        messages[pk] = sorted(ticket_messages, key=lambda message: (message.created_at, message.pk))
+    read_ids = [pk for pk in ticket_ids if pk not in known]
+    if read_ids:
+        tickets += Ticket.objects.filter(pk__in=read_ids).select_related("status", "priority")
+        rows = (
+            Message.objects.filter(ticket_id__in=read_ids, raw_ref__startswith=IMPORTED_RAW_REF)
+            .order_by("ticket_id", "created_at", "id")
+            .only("pk", "ticket_id", "author_id", "is_internal", "channel", "created_at")
+        )
+        for message in rows:
+            messages[message.ticket_id].append(message)
     attachments = _attachment_counts(ticket_ids)
     marker = {"source": namespace, "run": run_id}
     events: list[TicketEvent] = []
-    changed = []
     for ticket in tickets:
         stored = ticket.first_response_at
-        events.extend(_ticket_events(ticket, messages[ticket.pk], new_status, staff, attachments, marker))
+        ticket_events = _ticket_events(ticket, messages[ticket.pk], new_status, staff, attachments, marker)
+        events.extend(ticket_events)
+        if ticket.pk in known:
+            rebuilt.events[ticket.pk] = ticket_events
         if ticket.first_response_at != stored:
-            changed.append(ticket)
-    insert_rows(TicketEvent, events)
-    return changed
+            rebuilt.changed.append(ticket)
+    insert_rows(TicketEvent, events)  # ids in list order: a ticket's events by (created_at, id) as sorted
+    return rebuilt
 
 
 def _attachment_counts(ticket_ids: list[int]) -> dict[int, int]:

@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[ImportRun], Any]
 SECRET_OPTIONS = frozenset({"token", "db_url"})
+# Rows per batch (one transaction with the cursor). Each batch costs a fixed set of queries and statistics
+# work; 1,000 rows measured fastest in bench/bench_import.py (docs/performance.md), and a crash or a batch
+# retried row by row still loses or repeats little.
+DEFAULT_BATCH = 1000
 
 
 class _DryRunRollback(Exception):
@@ -53,7 +57,7 @@ def run_execute(
     *,
     run: ImportRun,
     reader: Reader,
-    batch_size: int = 200,
+    batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> ImportRun:

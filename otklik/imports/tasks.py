@@ -9,7 +9,7 @@ from django.tasks import task
 
 from otklik.imports.models import RunState
 from otklik.imports.readers import build_reader
-from otklik.imports.services import run_execute, run_get
+from otklik.imports.services import DEFAULT_BATCH, run_execute, run_get
 
 logger = logging.getLogger(__name__)
 
@@ -20,4 +20,4 @@ def import_run_job(run_id: int) -> None:
     if run.state == RunState.DONE:
         return
     reader = build_reader(run.source, run.options)
-    run_execute(run=run, reader=reader, batch_size=int(run.options.get("batch") or 200))
+    run_execute(run=run, reader=reader, batch_size=int(run.options.get("batch") or DEFAULT_BATCH))

@@ -24,9 +24,10 @@ from otklik.accounts.models import Team
 from otklik.core.text import safe_filename, sanitize_html
 from otklik.demodata.bulk import insert_rows
 from otklik.imports import people as people_mod
+from otklik.imports.bulk import update_rows
 from otklik.imports.history import history_rebuild, raw_ref
 from otklik.imports.models import RefKind
-from otklik.imports.post import rebuild_derived
+from otklik.imports.post import Fresh, rebuild_derived
 from otklik.imports.records import (
     AttachmentRecord,
     MessageItem,
@@ -77,6 +78,9 @@ class BatchOutcome:
     problems: list[tuple[str, RowProblem]] = field(default_factory=list)
     ticket_ids: set[int] = field(default_factory=set)
     existing_ids: set[int] = field(default_factory=set)  # of those, the ones written before this batch
+    # Inserted by this batch, as written (their derived rows are computed from these, not read back).
+    new_tickets: dict[int, Ticket] = field(default_factory=dict)
+    new_messages: dict[int, list[Message]] = field(default_factory=dict)  # by ticket id
 
 
 @dataclass
@@ -152,6 +156,13 @@ class Writer:
         self._write_tickets(tickets, resolved, outcome)
         self._write_message_items(message_items, resolved, outcome)
         ids = sorted(outcome.ticket_ids)
+        # A ticket new in this batch has only the messages written here (a message row of the source
+        # names an already imported ticket, which counts as existing).
+        known = {
+            pk: (ticket, outcome.new_messages.get(pk, []))
+            for pk, ticket in outcome.new_tickets.items()
+            if pk not in outcome.existing_ids
+        }
         rebuilt = history_rebuild(
             ticket_ids=ids,
             existing_ids=outcome.existing_ids,
@@ -159,10 +170,12 @@ class Writer:
             run_id=self.run_id,
             new_status=self._new_status,
             staff=resolved.staff,
+            known=known,
         )
         # Usually right already (set from the records before the insert); only changed ones are written.
-        Ticket.objects.bulk_update(rebuilt, ["first_response_at"], batch_size=500)
-        rebuild_derived(ids, outcome.existing_ids, self.now)
+        update_rows(Ticket, ["first_response_at"], rebuilt.changed)
+        fresh = {pk: Fresh(ticket, messages, rebuilt.events[pk]) for pk, (ticket, messages) in known.items()}
+        rebuild_derived(ids, outcome.existing_ids, self.now, fresh)
         return outcome
 
     def _first_response_of(self, record: TicketRecord, resolved: people_mod.Resolved) -> datetime | None:
@@ -286,12 +299,13 @@ class Writer:
         refs_add(self.namespace, RefKind.TICKET, {r.external_id: t.pk for r, t in new_rows}, self.now)
         for record, ticket in updates:
             self._apply(ticket, record, resolved)
-        Ticket.objects.bulk_update([t for _r, t in updates], TICKET_FIELDS, batch_size=500)
+        update_rows(Ticket, TICKET_FIELDS, [t for _r, t in updates])
         outcome.created["ticket"] += len(new_rows)
         outcome.updated["ticket"] += len(updates)
         pairs = [*new_rows, *updates]
         outcome.ticket_ids.update(t.pk for _r, t in pairs)
         outcome.existing_ids.update(t.pk for _r, t in updates)
+        outcome.new_tickets.update((t.pk, t) for _r, t in new_rows)
         work = [(t, r.requester if i == 0 else None, m) for r, t in pairs for i, m in enumerate(self._with_first(r))]
         self._write_messages(work, resolved, outcome)
 
@@ -392,11 +406,11 @@ class Writer:
             message.body_html = sanitize_html(record.body_html) if record.body_html else ""
             message.created_at = record.created_at or ticket.created_at
         insert_rows(Message, [m for _r, m in new])
-        Message.objects.bulk_update(
-            changed, ["author", "is_internal", "channel", "body_text", "body_html", "created_at"], batch_size=1000
-        )
+        update_rows(Message, ["author", "is_internal", "channel", "body_text", "body_html", "created_at"], changed)
         refs_add(self.namespace, RefKind.MESSAGE, {r.external_id: m.pk for r, m in new if r.external_id}, self.now)
         outcome.created["message"] += len(new)
+        for _r, message in new:
+            outcome.new_messages.setdefault(message.ticket_id, []).append(message)
         outcome.updated["message"] += len(changed)
         files = [(m, r.attachments) for r, m in new if r.attachments]
         files += [

@@ -26,7 +26,7 @@ from otklik.imports.models import ImportRun
 from otklik.imports.profiles import parse_pairs, profile_mapping, profile_save
 from otklik.imports.readers import SOURCES, build_reader
 from otklik.imports.readers.base import ReaderError
-from otklik.imports.services import run_create, run_execute, run_get
+from otklik.imports.services import DEFAULT_BATCH, run_create, run_execute, run_get
 from otklik.imports.tasks import import_run_job
 
 
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--timezone", default="", help="for times written without an offset")
         parser.add_argument("--keep-numbers", action="store_true", help="tickets keep their numbers from the source")
         parser.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
-        parser.add_argument("--batch", type=int, default=200)
+        parser.add_argument("--batch", type=int, default=DEFAULT_BATCH)
         parser.add_argument("--background", action="store_true", help="run as a job; follow it in the admin")
         parser.add_argument("--resume", type=int, metavar="RUN", help="continue an interrupted run")
 
@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 run = run_execute(
                     run=run,
                     reader=reader,
-                    batch_size=max(1, int(run.options.get("batch") or 200)),
+                    batch_size=max(1, int(run.options.get("batch") or DEFAULT_BATCH)),
                     progress=self._progress,
                 )
             except ReaderError:

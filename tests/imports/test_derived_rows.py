@@ -1,0 +1,100 @@
+"""Report and search rows of imported tickets equal what the reports and search apps rebuild.
+
+New tickets' rows are computed from the objects the batch wrote and inserted with COPY (imports/post.py);
+tickets written before the batch go through `refresh_many` / `reindex_tickets`. Either way the rows must
+be the ones a rebuild from the database writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from otklik.reports.facts import refresh_many
+from otklik.reports.models import TicketTimes
+from otklik.search.indexing import reindex_tickets
+from otklik.search.models import SearchEntry
+from otklik.tickets.models import Message, Ticket
+from tests.imports.conftest import sample_lines, write_jsonl
+
+pytestmark = pytest.mark.django_db
+
+
+def _times() -> dict[int, dict[str, Any]]:
+    return {row["ticket_id"]: dict(row) for row in TicketTimes.objects.values()}
+
+
+def _entries() -> list[tuple[int, int | None, bool, str]]:
+    rows = SearchEntry.objects.values_list("ticket_id", "message_id", "is_internal", "text")
+    return sorted(rows, key=lambda row: (row[0], row[1] or 0))
+
+
+def _assert_equal_to_rebuild() -> None:
+    imported_times, imported_entries = _times(), _entries()
+    ids = sorted(Ticket.objects.values_list("pk", flat=True))
+    with transaction.atomic():
+        refresh_many(ids)
+        reindex_tickets(ids)
+    assert _times() == imported_times
+    assert _entries() == imported_entries
+
+
+def _lines() -> list[Any]:
+    lines = sample_lines()
+    # a message known only as HTML (its search text is the stripped HTML), and a resolved ticket
+    lines.append(
+        {
+            "type": "ticket",
+            "id": "t9",
+            "number": 509,
+            "subject": "Mail quota",
+            "requester": "u1",
+            "assignee": "u2",
+            "status": "resolved",
+            "created_at": "2026-02-12T09:00:00+03:00",
+            "resolved_at": "2026-02-13T15:00:00+03:00",
+            "messages": [
+                {
+                    "id": "m91",
+                    "author": "u1",
+                    "html": "<p>Mailbox <b>full</b></p>",
+                    "created_at": "2026-02-12T09:00:00+03:00",
+                },
+                {"id": "m92", "author": "u2", "text": "Raised the quota", "created_at": "2026-02-12T13:00:00+03:00"},
+            ],
+        }
+    )
+    return lines
+
+
+def test_new_tickets_rows_equal_a_rebuild(tmp_path, run_import, sla_policy):
+    path = write_jsonl(tmp_path / "in.jsonl", _lines())
+    run = run_import("json", {"path": str(path), "keep_numbers": True})
+    assert run.problem_count == 0
+    assert TicketTimes.objects.count() == Ticket.objects.count() == 4
+    assert SearchEntry.objects.count() == Ticket.objects.count() + Message.objects.count()
+    quota = Ticket.objects.get(number=509)
+    assert SearchEntry.objects.get(message__ticket=quota, message__body_text="").text == "Mailbox full"
+    assert TicketTimes.objects.get(ticket=quota).resolution_working_seconds
+    _assert_equal_to_rebuild()
+
+
+def test_rerun_rows_equal_a_rebuild(tmp_path, run_import, sla_policy):
+    lines = _lines()
+    run_import("json", {"path": str(write_jsonl(tmp_path / "a.jsonl", lines)), "keep_numbers": True})
+    lines[4]["subject"] = "VPN is down again"
+    lines[4]["status"] = "resolved"
+    lines[4]["resolved_at"] = "2026-02-17T10:00:00+03:00"
+    lines[4]["messages"][1]["text"] = "Looking into it now"
+    lines[4]["messages"][2]["internal"] = False
+    run_import("json", {"path": str(write_jsonl(tmp_path / "b.jsonl", lines)), "keep_numbers": True})
+    assert SearchEntry.objects.filter(message=None, text__contains="again").count() == 1
+    # the ticket and message rows themselves are updated in place (imports.bulk.update_rows)
+    vpn = Ticket.objects.get(number=501)
+    assert (vpn.subject, vpn.status.code, vpn.resolved_at is not None) == ("VPN is down again", "resolved", True)
+    texts = list(vpn.messages.order_by("created_at").values_list("body_text", "is_internal"))
+    assert texts[1:] == [("Looking into it now", False), ("Certificate expired", False)]
+    assert SearchEntry.objects.filter(text="Looking into it now", is_internal=False).count() == 1
+    _assert_equal_to_rebuild()
