@@ -28,13 +28,19 @@ def test_intranet_widget_framed_only_by_allowed_origins(
         settings.OTKLIK_INTRANET_WIDGET_ORIGINS = ["https://elsewhere.example"]
         page = new_page()
         sign_in(page, "alice@acme.example", DEMO_PASSWORD)
-        page.goto(host.origin + "/")
+        with page.expect_response(lambda response: "/portal/widget/" in response.url) as refused:
+            page.goto(host.origin + "/")
+        # The sharp check: the widget's own answer names only the allowed origins as frame ancestors.
+        policy = refused.value.headers.get("content-security-policy", "")
+        assert "frame-ancestors" in policy and host.origin not in policy
         page.wait_for_timeout(1500)
         frame = page.frame_locator("#w")
         expect(frame.locator("#intranet-widget")).to_have_count(0)  # refused: the origin is not allowed
 
         settings.OTKLIK_INTRANET_WIDGET_ORIGINS = [host.origin]
-        page.goto(host.origin + "/")
+        with page.expect_response(lambda response: "/portal/widget/" in response.url) as allowed:
+            page.goto(host.origin + "/")
+        assert host.origin in allowed.value.headers.get("content-security-policy", "")
         expect(frame.locator(f"[data-ticket='{mine.number}']")).to_contain_text("Monitor flickers")
         expect(frame.locator("#intranet-new")).to_have_attribute("href", "/portal/new/")
         expect(frame.locator("#intranet-portal")).to_have_attribute("href", "/portal/")
