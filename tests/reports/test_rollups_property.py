@@ -11,6 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,13 +19,14 @@ from otklik.accounts.models import Role, User
 from otklik.core.errors import DomainError
 from otklik.reports import monthly, rollups
 from otklik.reports.facts import rebuild_all
-from otklik.reports.filters import ReportFilters, scoped_rows, scoped_tickets
-from otklik.reports.models import MonthlyRollup, TicketTimes
+from otklik.reports.filters import ReportFilters, scoped_copies, scoped_rows, scoped_tickets, zone
+from otklik.reports.models import COPIED_DIMENSIONS, AgentWork, MonthlyRollup, SlaOutcome, TicketTimes
 from otklik.reports.selectors import monthly_trend, second_line
+from otklik.sla.models import ClockState, SlaClock
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.tickets import services
-from otklik.tickets.models import Category, Priority, RequestType, Status, Ticket
+from otklik.tickets.models import Category, EventKind, Priority, RequestType, Status, Ticket, TicketEvent
 from tests.reports.conftest import Desk, msk
 
 KINDS = [
@@ -124,6 +126,44 @@ def _ticket_dimensions() -> dict[int, tuple[object, ...]]:
     }
 
 
+def _outcomes() -> set[tuple[object, ...]]:
+    return set(
+        SlaOutcome.objects.values_list(
+            "pk", "ticket_id", "metric", "policy_id", "stopped_at", "met", *COPIED_DIMENSIONS
+        )
+    )
+
+
+def _outcomes_from_clocks() -> set[tuple[object, ...]]:
+    fields = [name if name != "merged" else "merged_into_id" for name in COPIED_DIMENSIONS]
+    return {
+        (*row[:-1], row[-1] is not None)
+        for row in SlaClock.objects.filter(state=ClockState.STOPPED).values_list(
+            "pk", "ticket_id", "metric", "policy_id", "stopped_at", "met", *(f"ticket__{name}" for name in fields)
+        )
+    }
+
+
+def _work() -> set[tuple[object, ...]]:
+    return set(
+        AgentWork.objects.values_list("ticket_id", "actor_id", "day", "events", "replies", "notes", *COPIED_DIMENSIONS)
+    )
+
+
+def _work_from_events() -> set[tuple[object, ...]]:
+    fields = [name if name != "merged" else "merged_into_id" for name in COPIED_DIMENSIONS]
+    tickets = {row[0]: (*row[1:-1], row[-1] is not None) for row in Ticket.objects.values_list("pk", *fields)}
+    found: dict[tuple[object, ...], list[int]] = {}
+    for ticket_id, actor_id, kind, data, at in TicketEvent.objects.filter(actor__isnull=False).values_list(
+        "ticket_id", "actor_id", "kind", "data", "created_at"
+    ):
+        slot = found.setdefault((ticket_id, actor_id, timezone.localtime(at, zone()).date()), [0, 0, 0])
+        slot[0] += 1
+        slot[1] += int(kind == EventKind.REPLIED and data.get("by") == "staff")
+        slot[2] += int(kind == EventKind.NOTE_ADDED)
+    return {(*key, *counts, *tickets[key[0]]) for key, counts in found.items()}
+
+
 @pytest.mark.django_db
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=st.lists(ACTION, min_size=1, max_size=14))
@@ -157,9 +197,15 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     # what the rebuild writes from scratch.
     dims = _dimensions()
     assert dims == _ticket_dimensions()
+    # The per-clock SLA outcomes and the per-agent days, kept event by event, equal the clocks and the events
+    # read with the tickets' current fields, and what the rebuild writes.
+    outcomes_kept, work_kept = _outcomes(), _work()
+    assert outcomes_kept == _outcomes_from_clocks()
+    assert work_kept == _work_from_events()
     rebuild_all()
     assert rollups.stored() == kept
     assert _dimensions() == dims
+    assert (_outcomes(), _work()) == (outcomes_kept, work_kept)
 
     # The reports read from the rollups equal the per-ticket reading, for the admin (every ticket) and a
     # manager (their teams, plus what is assigned to or watched by them outside those teams).
@@ -199,6 +245,16 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
         for scoped in (filters, ReportFilters(start=first, end=date(2026, 1, 31))):
             assert set(scoped_rows(viewer, scoped).values_list("pk", flat=True)) == set(
                 scoped_tickets(viewer, scoped).values_list("pk", flat=True)
+            )
+            # The copies carry the scope too: the outcomes of exactly the scoped tickets' stopped clocks.
+            tickets = set(scoped_tickets(viewer, scoped).values_list("pk", flat=True))
+            assert set(scoped_copies(SlaOutcome, viewer, scoped).values_list("pk", flat=True)) == set(
+                SlaClock.objects.filter(state=ClockState.STOPPED, ticket_id__in=tickets).values_list("pk", flat=True)
+            )
+            assert set(scoped_copies(AgentWork, viewer, scoped).values_list("ticket_id", flat=True)) == set(
+                TicketEvent.objects.filter(actor__isnull=False, ticket_id__in=tickets).values_list(
+                    "ticket_id", flat=True
+                )
             )
 
 
