@@ -247,12 +247,12 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
                 scoped_tickets(viewer, scoped).values_list("pk", flat=True)
             )
             # The copies carry the scope too: the outcomes of exactly the scoped tickets' stopped clocks.
-            tickets = set(scoped_tickets(viewer, scoped).values_list("pk", flat=True))
+            counted = set(scoped_tickets(viewer, scoped).values_list("pk", flat=True))
             assert set(scoped_copies(SlaOutcome, viewer, scoped).values_list("pk", flat=True)) == set(
-                SlaClock.objects.filter(state=ClockState.STOPPED, ticket_id__in=tickets).values_list("pk", flat=True)
+                SlaClock.objects.filter(state=ClockState.STOPPED, ticket_id__in=counted).values_list("pk", flat=True)
             )
             assert set(scoped_copies(AgentWork, viewer, scoped).values_list("ticket_id", flat=True)) == set(
-                TicketEvent.objects.filter(actor__isnull=False, ticket_id__in=tickets).values_list(
+                TicketEvent.objects.filter(actor__isnull=False, ticket_id__in=counted).values_list(
                     "ticket_id", flat=True
                 )
             )
@@ -267,9 +267,14 @@ def test_rebuild_command_shows_progress_and_restores_the_rollups(people: Persona
         services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="answer", now=msk(2026, 3, day, 11, 0))
         services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 4, 1, 12, 0))
     kept = rollups.stored()
+    outcomes_kept, work_kept = _outcomes(), _work()
+    assert outcomes_kept and work_kept  # the replies stopped reaction clocks; every event had an actor
     MonthlyRollup.objects.all().delete()  # lost or stale rollups (a bulk import, a restore)
+    SlaOutcome.objects.all().delete()
+    AgentWork.objects.all().delete()
     out = StringIO()
     call_command("reports_rebuild", stdout=out)
     assert "2/2 tickets" in out.getvalue() and "steps (monthly rollups)" in out.getvalue()
     assert "2 tickets and 2 monthly rollup rows" in out.getvalue()
     assert rollups.stored() == kept == rollups.recomputed_from_tickets()
+    assert (_outcomes(), _work()) == (outcomes_kept, work_kept)
