@@ -241,6 +241,7 @@ def refresh_many(ticket_ids: list[int]) -> int:
     _store(rows)
     outcomes.sync_clocks(ticket_ids)
     outcomes.sync_work(ticket_ids)
+    outcomes.sync_ratings(ticket_ids)
     return len(rows)
 
 
@@ -274,8 +275,9 @@ def rebuild_all(*, batch_size: int = 2000, progress: Callable[[str, int, int], A
                       progress=(lambda done, total: progress("tickets", done, total)) if progress else None)
     rows = rollups.rebuild_rollups(
         progress=(lambda done, total: progress("rollups", done, total)) if progress else None)
-    # The per-clock outcomes and the per-agent days, from the clocks, the events and the rows just written.
+    # The per-clock outcomes, the agents' days and the rating copies, from their sources and the rows just written.
     with transaction.atomic():
         outcomes.sync_clocks()
         outcomes.sync_work()
+        outcomes.sync_ratings()
     return written, rows

@@ -202,6 +202,38 @@ class AgentWork(models.Model):
         return f"work of {self.actor_id} on {self.ticket_id} {self.day}"
 
 
+class ReportRating(models.Model):
+    """A rating with its ticket's report dimensions (the rated ticket's current assignee above all): the
+    specialists' CSAT per assignee reads a period's ratings from one index, without probing the report rows
+    per rating. Resynced by the reports receiver after each rating event, dimensions moved with the ticket's,
+    rebuilt by `otklik reports_rebuild`; the ratings stay the truth."""
+
+    rating_id = models.BigIntegerField(primary_key=True)  # tickets.TicketRating
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+    score = models.PositiveSmallIntegerField()
+    team = _copy(Team, _("team"))
+    assignee = _copy(User, _("assignee"))
+    category = _copy(Category, _("category"))
+    priority = _copy(Priority, _("priority"))
+    organization = _copy(Organization, _("organization"))
+    request_type = _copy(RequestType, _("request type"))
+    source = models.CharField(max_length=20, blank=True)
+    merged = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("rating with report dimensions")
+        verbose_name_plural = _("ratings with report dimensions")
+        indexes = [
+            models.Index(fields=["ticket"], name="report_rating_ticket"),
+            models.Index(fields=["created_at", "score", *FILTER_COLUMNS, "ticket"], name="report_rating_created",
+                         condition=models.Q(merged=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"rating {self.rating_id} with dimensions"
+
+
 class WeeklyDigest(models.Model):
     """A manager's subscription to the weekly overview by email."""
 

@@ -1,11 +1,13 @@
-"""Per-clock SLA outcomes and per-agent daily work, with the ticket's report dimensions (docs/reports.md).
+"""Per-clock SLA outcomes, per-agent daily work and ratings, with the ticket's report dimensions
+(docs/reports.md).
 
-Both tables copy what the SLA and specialists reports read (a stopped clock's outcome; the events a person
-wrote on a ticket on a local day) together with the ticket's dimensions from its `TicketTimes` row, so a
-period is read from one index, never joined per clock or per event. The clocks and the events stay the
-truth: the reports receiver resyncs a ticket's outcomes after every event that can stop, restart or re-judge
-its clocks, counts every event with an actor into its day (one additive upsert), and moves the copied
-dimensions when the ticket's change; `otklik reports_rebuild` rewrites both from scratch.
+These tables copy what the SLA and specialists reports read (a stopped clock's outcome; the events a person
+wrote on a ticket on a local day; a rating) together with the ticket's dimensions from its `TicketTimes` row,
+so a period is read from one index, never joined per clock, event or rating. The clocks, events and ratings
+stay the truth: the reports receiver resyncs a ticket's outcomes after every event that can stop, restart or
+re-judge its clocks and its rating copies after a rating, counts every event with an actor into its day (one
+additive upsert), and moves the copied dimensions when the ticket's change; `otklik reports_rebuild`
+rewrites them all from scratch.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from otklik.reports.filters import zone
-from otklik.reports.models import COPIED_DIMENSIONS, AgentWork, SlaOutcome, TicketTimes
+from otklik.reports.models import COPIED_DIMENSIONS, AgentWork, ReportRating, SlaOutcome, TicketTimes
 from otklik.sla.models import ClockState, SlaClock
-from otklik.tickets.models import EventKind, TicketEvent
+from otklik.tickets.models import EventKind, TicketEvent, TicketRating
 
 # The events after which the SLA receiver (which runs before this app's, by INSTALLED_APPS order) may have
 # stopped, restarted, cancelled or re-judged a clock of the ticket (otklik.sla.services: CLOCK_KINDS,
@@ -38,7 +40,8 @@ _FROM_TIMES = ", ".join(f"t.{name}" for name in COPIED_DIMENSIONS)
 def _tables() -> dict[str, str]:
     quote = connection.ops.quote_name
     return {"outcome": quote(SlaOutcome._meta.db_table), "work": quote(AgentWork._meta.db_table),
-            "times": quote(TicketTimes._meta.db_table), "clock": quote(SlaClock._meta.db_table)}
+            "times": quote(TicketTimes._meta.db_table), "clock": quote(SlaClock._meta.db_table),
+            "copy": quote(ReportRating._meta.db_table), "rating": quote(TicketRating._meta.db_table)}
 
 
 def _in(ticket_ids: Iterable[int] | None, column: str) -> tuple[str, list[Any]]:
@@ -70,6 +73,27 @@ def sync_clocks(ticket_ids: Iterable[int] | None = None) -> int:
         return int(cursor.rowcount)
 
 
+def sync_ratings(ticket_ids: Iterable[int] | None = None) -> int:
+    """Rewrite the rating copies of these tickets (every ticket when None) from their ratings and report
+    rows; two statements. Returns the rows written."""
+    ids = None if ticket_ids is None else list(ticket_ids)
+    if ids is not None and not ids:
+        return 0
+    names = _tables()
+    where, params = _in(ids, "ticket_id")
+    rating_where, rating_params = _in(ids, "r.ticket_id")
+    with connection.cursor() as cursor:
+        # Table and column names come from the models; every value is a parameter.
+        cursor.execute(f"DELETE FROM {names['copy']} WHERE 1 = 1{where}", params)  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {names['copy']} (rating_id, ticket_id, created_at, score, {_DIMS}) "  # noqa: S608
+            f"SELECT r.id, r.ticket_id, r.created_at, r.score, {_FROM_TIMES} "
+            f"FROM {names['rating']} r JOIN {names['times']} t ON t.ticket_id = r.ticket_id WHERE 1 = 1{rating_where}",
+            rating_params,
+        )
+        return int(cursor.rowcount)
+
+
 def count_work(event: TicketEvent) -> None:
     """Add one event to its actor's day on the ticket (one upsert; dimensions from the ticket's report row,
     which this receiver has already brought up to date)."""
@@ -93,6 +117,7 @@ def move_dimensions(times: TicketTimes, *, clocks: bool = True) -> None:
     """The ticket's dimensions changed: carry them onto its work rows (and outcome rows unless resynced)."""
     values = {name: getattr(times, name) for name in COPIED_DIMENSIONS}
     AgentWork.objects.filter(ticket_id=times.ticket_id).update(**values)
+    ReportRating.objects.filter(ticket_id=times.ticket_id).update(**values)
     if clocks:
         SlaOutcome.objects.filter(ticket_id=times.ticket_id).update(**values)
 
@@ -137,6 +162,8 @@ def on_event(event: TicketEvent, times: TicketTimes | None, old_dimensions: tupl
         move_dimensions(times, clocks=not resync)
     if resync:
         sync_clocks([event.ticket_id])
+    if event.kind == EventKind.RATED:
+        sync_ratings([event.ticket_id])
     count_work(event)
 
 

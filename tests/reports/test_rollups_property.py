@@ -20,13 +20,29 @@ from otklik.core.errors import DomainError
 from otklik.reports import monthly, rollups
 from otklik.reports.facts import rebuild_all
 from otklik.reports.filters import ReportFilters, scoped_copies, scoped_rows, scoped_tickets, zone
-from otklik.reports.models import COPIED_DIMENSIONS, AgentWork, MonthlyRollup, SlaOutcome, TicketTimes
+from otklik.reports.models import (
+    COPIED_DIMENSIONS,
+    AgentWork,
+    MonthlyRollup,
+    ReportRating,
+    SlaOutcome,
+    TicketTimes,
+)
 from otklik.reports.selectors import monthly_trend, second_line
 from otklik.sla.models import ClockState, SlaClock
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.tickets import services
-from otklik.tickets.models import Category, EventKind, Priority, RequestType, Status, Ticket, TicketEvent
+from otklik.tickets.models import (
+    Category,
+    EventKind,
+    Priority,
+    RequestType,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketRating,
+)
 from tests.reports.conftest import Desk, msk
 
 KINDS = [
@@ -48,6 +64,7 @@ KINDS = [
     "unroute",
     "assign_sam",
     "request_type",
+    "rate",
 ]
 # (what, which ticket (index modulo the tickets made so far), minutes later: up to ~9 days, so months roll)
 ACTION = st.tuples(st.sampled_from(KINDS), st.integers(0, 7), st.integers(1, 60 * 24 * 9))
@@ -144,6 +161,20 @@ def _outcomes_from_clocks() -> set[tuple[object, ...]]:
     }
 
 
+def _ratings() -> set[tuple[object, ...]]:
+    return set(ReportRating.objects.values_list("pk", "ticket_id", "created_at", "score", *COPIED_DIMENSIONS))
+
+
+def _ratings_from_source() -> set[tuple[object, ...]]:
+    fields = [name if name != "merged" else "merged_into_id" for name in COPIED_DIMENSIONS]
+    return {
+        (*row[:-1], row[-1] is not None)
+        for row in TicketRating.objects.values_list(
+            "pk", "ticket_id", "created_at", "score", *(f"ticket__{name}" for name in fields)
+        )
+    }
+
+
 def _work() -> set[tuple[object, ...]]:
     return set(
         AgentWork.objects.values_list("ticket_id", "actor_id", "day", "events", "replies", "notes", *COPIED_DIMENSIONS)
@@ -199,13 +230,14 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     assert dims == _ticket_dimensions()
     # The per-clock SLA outcomes and the per-agent days, kept event by event, equal the clocks and the events
     # read with the tickets' current fields, and what the rebuild writes.
-    outcomes_kept, work_kept = _outcomes(), _work()
+    outcomes_kept, work_kept, ratings_kept = _outcomes(), _work(), _ratings()
     assert outcomes_kept == _outcomes_from_clocks()
     assert work_kept == _work_from_events()
+    assert ratings_kept == _ratings_from_source()
     rebuild_all()
     assert rollups.stored() == kept
     assert _dimensions() == dims
-    assert (_outcomes(), _work()) == (outcomes_kept, work_kept)
+    assert (_outcomes(), _work(), _ratings()) == (outcomes_kept, work_kept, ratings_kept)
 
     # The reports read from the rollups equal the per-ticket reading, for the admin (every ticket) and a
     # manager (their teams, plus what is assigned to or watched by them outside those teams).
@@ -251,6 +283,9 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
             assert set(scoped_copies(SlaOutcome, viewer, scoped).values_list("pk", flat=True)) == set(
                 SlaClock.objects.filter(state=ClockState.STOPPED, ticket_id__in=counted).values_list("pk", flat=True)
             )
+            assert set(scoped_copies(ReportRating, viewer, scoped).values_list("pk", flat=True)) == set(
+                TicketRating.objects.filter(ticket_id__in=counted).values_list("pk", flat=True)
+            )
             assert set(scoped_copies(AgentWork, viewer, scoped).values_list("ticket_id", flat=True)) == set(
                 TicketEvent.objects.filter(actor__isnull=False, ticket_id__in=counted).values_list(
                     "ticket_id", flat=True
@@ -278,3 +313,24 @@ def test_rebuild_command_shows_progress_and_restores_the_rollups(people: Persona
     assert "2 tickets and 2 monthly rollup rows" in out.getvalue()
     assert rollups.stored() == kept == rollups.recomputed_from_tickets()
     assert (_outcomes(), _work()) == (outcomes_kept, work_kept)
+
+
+@pytest.mark.django_db
+def test_rating_copies_follow_the_ticket(people: Personas, desk: Desk) -> None:
+    ticket = factories.ticket(
+        requester=people.alice, team=people.second_line, now=msk(2026, 3, 2, 10, 0), actor=people.sam
+    )
+    services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="answer", now=msk(2026, 3, 2, 11, 0))
+    services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 12, 0))
+    services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=2, now=msk(2026, 3, 2, 13, 0))
+    assert [row[3] for row in _ratings()] == [2]
+    # The rated ticket moves: the copy moves with it (the CSAT per assignee counts the current assignee).
+    services.ticket_change_team(
+        actor=people.adam, ticket_id=ticket.pk, team=people.first_line, now=msk(2026, 3, 3, 9, 0)
+    )
+    services.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=people.sam, now=msk(2026, 3, 3, 9, 5))
+    assert _ratings() == _ratings_from_source()
+    assert {row[5] for row in _ratings()} == {people.sam.pk}  # the assignee column
+    kept = _ratings()
+    rebuild_all()
+    assert _ratings() == kept

@@ -23,6 +23,11 @@ FROM (SELECT ticket_id, actor_id, (created_at AT TIME ZONE %s)::date AS day, cou
       FROM tickets_ticketevent WHERE actor_id IS NOT NULL GROUP BY 1, 2, 3) g
 JOIN reports_tickettimes t ON t.ticket_id = g.ticket_id
 """
+RATINGS = f"""
+INSERT INTO reports_reportrating (rating_id, ticket_id, created_at, score, {DIMS})
+SELECT r.id, r.ticket_id, r.created_at, r.score, {FROM_TIMES}
+FROM tickets_ticketrating r JOIN reports_tickettimes t ON t.ticket_id = r.ticket_id
+"""
 
 
 def fill(apps: Any, schema_editor: Any) -> None:
@@ -32,6 +37,7 @@ def fill(apps: Any, schema_editor: Any) -> None:
         return
     schema_editor.execute(OUTCOMES)
     schema_editor.execute(WORK, [settings.TIME_ZONE])
+    schema_editor.execute(RATINGS)
 
 
 class Migration(migrations.Migration):
@@ -92,6 +98,27 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'SLA clock outcomes',
             },
         ),
+        migrations.CreateModel(
+            name='ReportRating',
+            fields=[
+                ('rating_id', models.BigIntegerField(primary_key=True, serialize=False)),
+                ('created_at', models.DateTimeField()),
+                ('score', models.PositiveSmallIntegerField()),
+                ('source', models.CharField(blank=True, max_length=20)),
+                ('merged', models.BooleanField(default=False)),
+                ('assignee', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
+                ('category', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tickets.category', verbose_name='category')),
+                ('organization', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.organization', verbose_name='organization')),
+                ('priority', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tickets.priority', verbose_name='priority')),
+                ('request_type', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tickets.requesttype', verbose_name='request type')),
+                ('team', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.team', verbose_name='team')),
+                ('ticket', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticket')),
+            ],
+            options={
+                'verbose_name': 'rating with report dimensions',
+                'verbose_name_plural': 'ratings with report dimensions',
+            },
+        ),
         migrations.RunPython(fill, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='agentwork',
@@ -108,5 +135,13 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='slaoutcome',
             index=models.Index(condition=models.Q(('merged', False)), fields=['stopped_at', 'metric', 'policy_id', 'met', 'team', 'assignee', 'category', 'priority', 'source', 'organization', 'request_type', 'ticket'], name='report_sla_outcome_stopped'),
+        ),
+        migrations.AddIndex(
+            model_name='reportrating',
+            index=models.Index(fields=['ticket'], name='report_rating_ticket'),
+        ),
+        migrations.AddIndex(
+            model_name='reportrating',
+            index=models.Index(condition=models.Q(('merged', False)), fields=['created_at', 'score', 'team', 'assignee', 'category', 'priority', 'source', 'organization', 'request_type', 'ticket'], name='report_rating_created'),
         ),
     ]
