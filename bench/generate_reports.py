@@ -9,7 +9,8 @@ tickets over the last `--months` months (teams with their agents, categories, pr
 organizations, request types; about 3 % still open, 1 % merged), their `reports.TicketTimes` rows with the
 rollup snapshot and the report dimensions, ticket events (created, staff replies, internal notes, resolutions,
 reopenings), SLA clocks (reaction 8 h, resolution 5 days: some breached), ratings on about 30 % of resolved
-tickets, and the monthly rollups (rebuilt from the times rows, as `otklik reports_rebuild` does). Conversation
+tickets, the monthly rollups (rebuilt from the times rows, as `otklik reports_rebuild` does), and the SLA
+outcomes, agents' days and rating copies (`reports.SlaOutcome`, `AgentWork`, `ReportRating`, likewise). Conversation
 messages and search entries are not written: no report reads them. The database is created and migrated if
 missing; existing tickets are kept (run it on a fresh database).
 """
@@ -64,6 +65,7 @@ def main() -> None:
 
     from otklik.accounts.models import Organization, Role, Team, User
     from otklik.demodata.seed import seed_reference_data
+    from otklik.reports.outcomes import sync_clocks, sync_ratings, sync_work
     from otklik.reports.rollups import rebuild_rollups
     from otklik.sla.demo import seed_demo_sla
     from otklik.sla.models import SlaPolicy
@@ -330,6 +332,13 @@ def main() -> None:
     at = time.perf_counter()
     rows = rebuild_rollups()
     print(f"  {'monthly rollups':<34}{rows:>12,} rows  {time.perf_counter() - at:6.1f} s", flush=True)
+    # The SLA outcomes and the agents' days, from the clocks, the events and the times rows (as the rebuild).
+    for label, rebuild in (("SLA outcomes", sync_clocks), ("agent work per day", sync_work),
+                           ("ratings with dimensions", sync_ratings)):
+        at = time.perf_counter()
+        with transaction.atomic():
+            rows = rebuild()
+        print(f"  {label:<34}{rows:>12,} rows  {time.perf_counter() - at:6.1f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_team")
     at = time.perf_counter()

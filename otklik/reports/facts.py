@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from otklik.reports import rollups
+from otklik.reports import outcomes, rollups
 from otklik.reports.models import TicketTimes
 from otklik.sla.calendars import SlaConfigError, policy_calendar, schedule_calendar_data
 from otklik.sla.models import Schedule, SlaPolicy
@@ -174,6 +174,11 @@ def refresh_ticket(ticket: Ticket, *, durations: bool = True) -> TicketTimes:
 
     The ticket is read again: a receiver's object can be stale when automation changed the row in a
     nested event of the same transaction. Without `durations` only the rollup key is refreshed."""
+    return _refresh(ticket, durations=durations)[1]
+
+
+def _refresh(ticket: Ticket, *, durations: bool) -> tuple[TicketTimes | None, TicketTimes]:
+    """`refresh_ticket`, also returning the row as it was before (None: the ticket had none)."""
     fresh = Ticket.objects.only(*rollups.TICKET_FIELDS).get(pk=ticket.pk)
     old = TicketTimes.objects.filter(ticket_id=ticket.pk).first()
     if durations or old is None:
@@ -187,20 +192,26 @@ def refresh_ticket(ticket: Ticket, *, durations: bool = True) -> TicketTimes:
     if old is None or any(getattr(old, name) != getattr(times, name) for name in FIELDS):
         _store([times])
         rollups.apply_change(old, times)
-    return times
+    return old, times
 
 
 def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: Any) -> None:
     """Receiver of ticket_event_recorded: runs in the service's transaction, so facts never lag."""
     if event.kind == EventKind.CREATED and ticket.first_response_at is None and ticket.resolved_at is None:
-        # A new ticket has no durations yet: one INSERT (and one rollup upsert), no history or calendar reads.
+        # A new ticket has no durations yet: one INSERT (and one rollup upsert), no history or calendar reads;
+        # no stopped clock either, so only its creator's work is counted (one upsert).
         times = TicketTimes(ticket_id=ticket.pk, calendar_key="")
         rollups.snapshot(times, ticket)
         rollups.insert_new(times)
-    elif event.kind in FACT_EVENTS:
-        refresh_ticket(ticket)
+        outcomes.count_work(event)
+        return
+    old: TicketTimes | None = None
+    fresh: TicketTimes | None = None
+    if event.kind in FACT_EVENTS:
+        old, fresh = _refresh(ticket, durations=True)
     elif event.kind in KEY_EVENTS:
-        refresh_ticket(ticket, durations=False)
+        old, fresh = _refresh(ticket, durations=False)
+    outcomes.on_event(event, fresh, None if old is None else outcomes.dimensions_of(old))
 
 
 def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
@@ -228,6 +239,9 @@ def refresh_many(ticket_ids: list[int]) -> int:
         rollups.dimensions(times, ticket)
         rows.append(times)
     _store(rows)
+    outcomes.sync_clocks(ticket_ids)
+    outcomes.sync_work(ticket_ids)
+    outcomes.sync_ratings(ticket_ids)
     return len(rows)
 
 
@@ -261,4 +275,9 @@ def rebuild_all(*, batch_size: int = 2000, progress: Callable[[str, int, int], A
                       progress=(lambda done, total: progress("tickets", done, total)) if progress else None)
     rows = rollups.rebuild_rollups(
         progress=(lambda done, total: progress("rollups", done, total)) if progress else None)
+    # The per-clock outcomes, the agents' days and the rating copies, from their sources and the rows just written.
+    with transaction.atomic():
+        outcomes.sync_clocks()
+        outcomes.sync_work()
+        outcomes.sync_ratings()
     return written, rows

@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from otklik.accounts.access import can_see_internal, staff_scope_by_team, tickets_handled_by
+from otklik.accounts.access import StaffTeamScope, can_see_internal, staff_scope_by_team, tickets_handled_by
 from otklik.accounts.models import Role, Team, User
 from otklik.core.errors import InvalidInput
 from otklik.reports.models import TicketTimes
@@ -200,6 +200,14 @@ def scoped_tickets(viewer: User, filters: ReportFilters) -> QuerySet[Ticket]:
     return tickets_handled_by(viewer).filter(merged_into__isnull=True).filter(filter_condition(viewer, filters))
 
 
+def _scope_parts(viewer: User) -> StaffTeamScope | None:
+    """The viewer's staff scope split by team (None: every ticket, read without a condition per row)."""
+    parts = staff_scope_by_team(viewer)
+    if parts is not None and parts.unrouted and set(parts.team_ids) >= set(Team.objects.values_list("pk", flat=True)):
+        return None  # every team and the unrouted tickets: every ticket
+    return parts
+
+
 def scoped_rows(viewer: User, filters: ReportFilters) -> QuerySet[TicketTimes]:
     """The same tickets as `scoped_tickets`, as their per-ticket report rows: one narrow table whose indexes
     hold a period's rows whole, so aggregates never join the tickets.
@@ -210,9 +218,22 @@ def scoped_rows(viewer: User, filters: ReportFilters) -> QuerySet[TicketTimes]:
     rows = TicketTimes.objects.filter(merged=False)
     if not can_see_internal(viewer):
         return rows.none()
-    parts = staff_scope_by_team(viewer)
-    if parts is not None and parts.unrouted and set(parts.team_ids) >= set(Team.objects.values_list("pk", flat=True)):
-        parts = None  # every team and the unrouted tickets: every ticket, without a condition per row
+    parts = _scope_parts(viewer)
     if parts is not None:
         rows = rows.filter(parts.condition())
     return rows.filter(filter_condition(viewer, filters))
+
+
+def scoped_copies[M: Model](model: type[M], viewer: User, filters: ReportFilters) -> QuerySet[M]:
+    """Rows of a table that carries its ticket's report dimensions (SLA outcomes, agent work) for exactly
+    the tickets of `scoped_rows`: the access module's whole-team part (`teams_condition`) on the copied team,
+    or the ticket among the viewer's personal rest (assigned, watched: `personal`, read on the report rows,
+    whose key is the ticket's), as `StaffTeamScope.condition` composes them."""
+    rows = model.objects.filter(merged=False)  # type: ignore[attr-defined]
+    if not can_see_internal(viewer):
+        return rows.none()  # type: ignore[no-any-return]
+    parts = _scope_parts(viewer)
+    if parts is not None:
+        personal = TicketTimes.objects.filter(merged=False).filter(parts.personal).values("pk")
+        rows = rows.filter(parts.teams_condition() | Q(ticket_id__in=personal))
+    return rows.filter(filter_condition(viewer, filters))  # type: ignore[no-any-return]

@@ -58,32 +58,42 @@ def _usual(works: dict[date, bool]) -> dict[int, bool]:
     return {weekday: counter[True] >= counter[False] for weekday, counter in votes.items()}
 
 
-def _fit_and_forecast(series: list[float], horizon: int) -> tuple[list[float], list[float], list[float]]:
-    """The fitted model's forecast, kept in the cache by its input: the same daily series (whoever asks,
-    with whatever filters) is fitted once a day, not once per viewer."""
-    digest = hashlib.sha256(json.dumps([INTERVAL, horizon, series]).encode()).hexdigest()
-    key = f"reports:forecast-fit:{digest}"
+Fits = tuple[list[float], list[float], list[float], list[float]]
+
+
+def _fits(series: list[float], horizon: int) -> Fits:
+    """The forecast (mean, lower, upper) and the backtest's predictions, kept in the cache by their input:
+    the same daily series (whoever asks, with whatever filters) is fitted once a day, not once per viewer."""
+    digest = hashlib.sha256(json.dumps([INTERVAL, horizon, BACKTEST_DAYS, series]).encode()).hexdigest()
+    key = f"reports:forecast-fits:{digest}"
     cached = cache.get(key)
-    if isinstance(cached, list) and len(cached) == 3:
-        return cached[0], cached[1], cached[2]
+    if isinstance(cached, list) and len(cached) == 4:
+        return cached[0], cached[1], cached[2], cached[3]
     found = _fit(series, horizon)
     cache.set(key, list(found), CACHE_SECONDS)
     return found
 
 
-def _fit(series: list[float], horizon: int) -> tuple[list[float], list[float], list[float]]:
+def _fit(series: list[float], horizon: int) -> Fits:
+    """Two fits: the backtest's on the history without its last weeks (which it never sees), then the
+    forecast's on the whole history, its optimizer started from the backtest's parameters. The likelihood
+    is maximized from a start near the optimum: a third of the iterations of a cold start, and as good a
+    fit (often a better one: a cold start from the heuristic initial values can stop in a worse local optimum)."""
     import pandas as pd  # type: ignore[import-untyped]
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # type: ignore[import-untyped]
 
+    def model(values: list[float]) -> Any:
+        return ETSModel(pd.Series(values, dtype=float), error="add", trend=None, seasonal="add", seasonal_periods=7)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short or flat series
-        model = ETSModel(pd.Series(series, dtype=float), error="add", trend=None, seasonal="add",
-                         seasonal_periods=7)
-        fitted = model.fit(disp=False)
+        train = model(series[:-BACKTEST_DAYS]).fit(disp=False)
+        backtest = [float(v) for v in train.forecast(BACKTEST_DAYS)]
+        fitted = model(series).fit(disp=False, start_params=train.params)
         frame = fitted.get_prediction(start=len(series), end=len(series) + horizon - 1).summary_frame(
             alpha=1 - INTERVAL)
     return ([float(v) for v in frame["mean"]], [float(v) for v in frame["pi_lower"]],
-            [float(v) for v in frame["pi_upper"]])
+            [float(v) for v in frame["pi_upper"]], backtest)
 
 
 def forecast(viewer: User, filters: ReportFilters, *, weeks: int = 6, today: date | None = None) -> dict[str, Any]:
@@ -133,7 +143,7 @@ def _forecast(viewer: User, filters: ReportFilters, *, weeks: int, today: date) 
         return ratio if usual[day.weekday()] else 1 / ratio
 
     adjusted = [value / factor(day) for day, value in zip(history_days, actual, strict=True)]
-    mean, lower, upper = _fit_and_forecast(adjusted, horizon)
+    mean, lower, upper, predicted = _fits(adjusted, horizon)
     future = [today + timedelta(days=offset) for offset in range(horizon)]
     result["days"] = [
         {"date": day.isoformat(), "forecast": round(max(0.0, m * factor(day)), 2),
@@ -141,8 +151,7 @@ def _forecast(viewer: User, filters: ReportFilters, *, weeks: int, today: date) 
          "working_day": works[day]}
         for day, m, lo, up in zip(future, mean, lower, upper, strict=True)
     ]
-    train, test_days = adjusted[:-BACKTEST_DAYS], history_days[-BACKTEST_DAYS:]
-    predicted, _low, _high = _fit_and_forecast(train, BACKTEST_DAYS)
+    test_days = history_days[-BACKTEST_DAYS:]
     errors = [abs(actual_value - p * factor(day)) / actual_value
               for day, p, actual_value in zip(test_days, predicted, actual[-BACKTEST_DAYS:], strict=True)
               if actual_value > 0]

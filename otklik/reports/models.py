@@ -124,6 +124,116 @@ class MonthlyRollup(models.Model):
         return f"rollup {self.month} {self.team_key}/{self.category_key}/{self.priority_key}/{self.source}"
 
 
+# The ticket's report dimensions, copied onto the per-clock and per-agent rows below under the ticket's own
+# field names, so the report filters (and the whole-team part of the access scope) read them unchanged.
+COPIED_DIMENSIONS = ["team_id", "assignee_id", "category_id", "priority_id", "organization_id", "request_type_id",
+                     "source", "merged"]
+FILTER_COLUMNS = ["team", "assignee", "category", "priority", "source", "organization", "request_type"]
+
+
+class SlaOutcome(models.Model):
+    """A stopped SLA clock's outcome with its ticket's report dimensions: the SLA report reads a period's
+    clocks from one index of this table, without probing the report rows per clock.
+
+    Resynced from the ticket's clocks by the reports receiver after every event that can stop, restart or
+    re-judge a clock (`outcomes.sync_clocks`), its dimensions moved with the ticket's, rebuilt by
+    `otklik reports_rebuild`."""
+
+    clock_id = models.BigIntegerField(primary_key=True)  # sla.SlaClock; the clock row stays the truth
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    metric = models.CharField(max_length=20)
+    policy_id = models.BigIntegerField(null=True, blank=True)
+    stopped_at = models.DateTimeField()
+    met = models.BooleanField(null=True, blank=True)
+    team = _copy(Team, _("team"))
+    assignee = _copy(User, _("assignee"))
+    category = _copy(Category, _("category"))
+    priority = _copy(Priority, _("priority"))
+    organization = _copy(Organization, _("organization"))
+    request_type = _copy(RequestType, _("request type"))
+    source = models.CharField(max_length=20, blank=True)
+    merged = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("SLA clock outcome")
+        verbose_name_plural = _("SLA clock outcomes")
+        indexes = [
+            models.Index(fields=["ticket"], name="report_sla_outcome_ticket"),
+            # A period's stopped clocks with everything the report groups, filters and scopes by.
+            models.Index(fields=["stopped_at", "metric", "policy_id", "met", *FILTER_COLUMNS, "ticket"],
+                         name="report_sla_outcome_stopped", condition=models.Q(merged=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"outcome of clock {self.clock_id}"
+
+
+class AgentWork(models.Model):
+    """What one person did on one ticket on one local day: events written, of them public staff replies and
+    internal notes. Kept by the reports receiver (one additive upsert per event with an actor), its
+    dimensions moved with the ticket's, rebuilt by `otklik reports_rebuild`; the specialists report reads a
+    period's days instead of its events."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    actor_id = models.BigIntegerField()  # accounts.User; a deleted person's rows name nobody
+    day = models.DateField()  # local (the installation's zone), like every report period
+    events = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    notes = models.PositiveIntegerField(default=0)
+    team = _copy(Team, _("team"))
+    assignee = _copy(User, _("assignee"))
+    category = _copy(Category, _("category"))
+    priority = _copy(Priority, _("priority"))
+    organization = _copy(Organization, _("organization"))
+    request_type = _copy(RequestType, _("request type"))
+    source = models.CharField(max_length=20, blank=True)
+    merged = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("agent work per day")
+        verbose_name_plural = _("agent work per day")
+        constraints = [models.UniqueConstraint(fields=["ticket", "actor_id", "day"], name="report_work_key")]
+        indexes = [
+            models.Index(fields=["day", "actor_id", "replies", "notes", *FILTER_COLUMNS, "ticket"],
+                         name="report_work_day", condition=models.Q(merged=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"work of {self.actor_id} on {self.ticket_id} {self.day}"
+
+
+class ReportRating(models.Model):
+    """A rating with its ticket's report dimensions (the rated ticket's current assignee above all): the
+    specialists' CSAT per assignee reads a period's ratings from one index, without probing the report rows
+    per rating. Resynced by the reports receiver after each rating event, dimensions moved with the ticket's,
+    rebuilt by `otklik reports_rebuild`; the ratings stay the truth."""
+
+    rating_id = models.BigIntegerField(primary_key=True)  # tickets.TicketRating
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+    score = models.PositiveSmallIntegerField()
+    team = _copy(Team, _("team"))
+    assignee = _copy(User, _("assignee"))
+    category = _copy(Category, _("category"))
+    priority = _copy(Priority, _("priority"))
+    organization = _copy(Organization, _("organization"))
+    request_type = _copy(RequestType, _("request type"))
+    source = models.CharField(max_length=20, blank=True)
+    merged = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("rating with report dimensions")
+        verbose_name_plural = _("ratings with report dimensions")
+        indexes = [
+            models.Index(fields=["ticket"], name="report_rating_ticket"),
+            models.Index(fields=["created_at", "score", *FILTER_COLUMNS, "ticket"], name="report_rating_created",
+                         condition=models.Q(merged=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"rating {self.rating_id} with dimensions"
+
+
 class WeeklyDigest(models.Model):
     """A manager's subscription to the weekly overview by email."""
 

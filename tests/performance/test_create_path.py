@@ -28,8 +28,10 @@ pytestmark = pytest.mark.django_db
 # remembered (otklik.core.lookups); the SLA policy read needs no savepoint when no clock is started; the
 # search row is built from the message the service wrote; the answer is built from the written ticket.
 # The portal's request type brings its category, default priority and team along (-3 more).
-API_CREATE_QUERIES = {"postgresql": 11, "sqlite": 13}
-PORTAL_CREATE_QUERIES = {"postgresql": 14, "sqlite": 16}
+# +1 (issue 14, round 4) for the creator's day of work on the ticket (`reports.AgentWork`, one additive
+# upsert): the specialists report reads a period's days instead of its events.
+API_CREATE_QUERIES = {"postgresql": 12, "sqlite": 14}
+PORTAL_CREATE_QUERIES = {"postgresql": 15, "sqlite": 17}
 # After commit: every dispatcher a create wakes, marked in one statement.
 WAKE_UP_STATEMENTS = 1
 # The visibility query's watchers subquery: the creator's response must not need it.

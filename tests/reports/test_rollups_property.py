@@ -11,6 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,13 +19,30 @@ from otklik.accounts.models import Role, User
 from otklik.core.errors import DomainError
 from otklik.reports import monthly, rollups
 from otklik.reports.facts import rebuild_all
-from otklik.reports.filters import ReportFilters, scoped_rows, scoped_tickets
-from otklik.reports.models import MonthlyRollup, TicketTimes
+from otklik.reports.filters import ReportFilters, scoped_copies, scoped_rows, scoped_tickets, zone
+from otklik.reports.models import (
+    COPIED_DIMENSIONS,
+    AgentWork,
+    MonthlyRollup,
+    ReportRating,
+    SlaOutcome,
+    TicketTimes,
+)
 from otklik.reports.selectors import monthly_trend, second_line
+from otklik.sla.models import ClockState, SlaClock
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.tickets import services
-from otklik.tickets.models import Category, Priority, RequestType, Status, Ticket
+from otklik.tickets.models import (
+    Category,
+    EventKind,
+    Priority,
+    RequestType,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketRating,
+)
 from tests.reports.conftest import Desk, msk
 
 KINDS = [
@@ -46,6 +64,7 @@ KINDS = [
     "unroute",
     "assign_sam",
     "request_type",
+    "rate",
 ]
 # (what, which ticket (index modulo the tickets made so far), minutes later: up to ~9 days, so months roll)
 ACTION = st.tuples(st.sampled_from(KINDS), st.integers(0, 7), st.integers(1, 60 * 24 * 9))
@@ -124,6 +143,58 @@ def _ticket_dimensions() -> dict[int, tuple[object, ...]]:
     }
 
 
+def _outcomes() -> set[tuple[object, ...]]:
+    return set(
+        SlaOutcome.objects.values_list(
+            "pk", "ticket_id", "metric", "policy_id", "stopped_at", "met", *COPIED_DIMENSIONS
+        )
+    )
+
+
+def _outcomes_from_clocks() -> set[tuple[object, ...]]:
+    fields = [name if name != "merged" else "merged_into_id" for name in COPIED_DIMENSIONS]
+    return {
+        (*row[:-1], row[-1] is not None)
+        for row in SlaClock.objects.filter(state=ClockState.STOPPED).values_list(
+            "pk", "ticket_id", "metric", "policy_id", "stopped_at", "met", *(f"ticket__{name}" for name in fields)
+        )
+    }
+
+
+def _ratings() -> set[tuple[object, ...]]:
+    return set(ReportRating.objects.values_list("pk", "ticket_id", "created_at", "score", *COPIED_DIMENSIONS))
+
+
+def _ratings_from_source() -> set[tuple[object, ...]]:
+    fields = [name if name != "merged" else "merged_into_id" for name in COPIED_DIMENSIONS]
+    return {
+        (*row[:-1], row[-1] is not None)
+        for row in TicketRating.objects.values_list(
+            "pk", "ticket_id", "created_at", "score", *(f"ticket__{name}" for name in fields)
+        )
+    }
+
+
+def _work() -> set[tuple[object, ...]]:
+    return set(
+        AgentWork.objects.values_list("ticket_id", "actor_id", "day", "events", "replies", "notes", *COPIED_DIMENSIONS)
+    )
+
+
+def _work_from_events() -> set[tuple[object, ...]]:
+    fields = [name if name != "merged" else "merged_into_id" for name in COPIED_DIMENSIONS]
+    tickets = {row[0]: (*row[1:-1], row[-1] is not None) for row in Ticket.objects.values_list("pk", *fields)}
+    found: dict[tuple[object, ...], list[int]] = {}
+    for ticket_id, actor_id, kind, data, at in TicketEvent.objects.filter(actor__isnull=False).values_list(
+        "ticket_id", "actor_id", "kind", "data", "created_at"
+    ):
+        slot = found.setdefault((ticket_id, actor_id, timezone.localtime(at, zone()).date()), [0, 0, 0])
+        slot[0] += 1
+        slot[1] += int(kind == EventKind.REPLIED and data.get("by") == "staff")
+        slot[2] += int(kind == EventKind.NOTE_ADDED)
+    return {(*key, *counts, *tickets[key[0]]) for key, counts in found.items()}
+
+
 @pytest.mark.django_db
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=st.lists(ACTION, min_size=1, max_size=14))
@@ -157,9 +228,16 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     # what the rebuild writes from scratch.
     dims = _dimensions()
     assert dims == _ticket_dimensions()
+    # The per-clock SLA outcomes and the per-agent days, kept event by event, equal the clocks and the events
+    # read with the tickets' current fields, and what the rebuild writes.
+    outcomes_kept, work_kept, ratings_kept = _outcomes(), _work(), _ratings()
+    assert outcomes_kept == _outcomes_from_clocks()
+    assert work_kept == _work_from_events()
+    assert ratings_kept == _ratings_from_source()
     rebuild_all()
     assert rollups.stored() == kept
     assert _dimensions() == dims
+    assert (_outcomes(), _work(), _ratings()) == (outcomes_kept, work_kept, ratings_kept)
 
     # The reports read from the rollups equal the per-ticket reading, for the admin (every ticket) and a
     # manager (their teams, plus what is assigned to or watched by them outside those teams).
@@ -200,6 +278,19 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
             assert set(scoped_rows(viewer, scoped).values_list("pk", flat=True)) == set(
                 scoped_tickets(viewer, scoped).values_list("pk", flat=True)
             )
+            # The copies carry the scope too: the outcomes of exactly the scoped tickets' stopped clocks.
+            counted = set(scoped_tickets(viewer, scoped).values_list("pk", flat=True))
+            assert set(scoped_copies(SlaOutcome, viewer, scoped).values_list("pk", flat=True)) == set(
+                SlaClock.objects.filter(state=ClockState.STOPPED, ticket_id__in=counted).values_list("pk", flat=True)
+            )
+            assert set(scoped_copies(ReportRating, viewer, scoped).values_list("pk", flat=True)) == set(
+                TicketRating.objects.filter(ticket_id__in=counted).values_list("pk", flat=True)
+            )
+            assert set(scoped_copies(AgentWork, viewer, scoped).values_list("ticket_id", flat=True)) == set(
+                TicketEvent.objects.filter(actor__isnull=False, ticket_id__in=counted).values_list(
+                    "ticket_id", flat=True
+                )
+            )
 
 
 @pytest.mark.django_db
@@ -211,9 +302,35 @@ def test_rebuild_command_shows_progress_and_restores_the_rollups(people: Persona
         services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="answer", now=msk(2026, 3, day, 11, 0))
         services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 4, 1, 12, 0))
     kept = rollups.stored()
+    outcomes_kept, work_kept = _outcomes(), _work()
+    assert outcomes_kept and work_kept  # the replies stopped reaction clocks; every event had an actor
     MonthlyRollup.objects.all().delete()  # lost or stale rollups (a bulk import, a restore)
+    SlaOutcome.objects.all().delete()
+    AgentWork.objects.all().delete()
     out = StringIO()
     call_command("reports_rebuild", stdout=out)
     assert "2/2 tickets" in out.getvalue() and "steps (monthly rollups)" in out.getvalue()
     assert "2 tickets and 2 monthly rollup rows" in out.getvalue()
     assert rollups.stored() == kept == rollups.recomputed_from_tickets()
+    assert (_outcomes(), _work()) == (outcomes_kept, work_kept)
+
+
+@pytest.mark.django_db
+def test_rating_copies_follow_the_ticket(people: Personas, desk: Desk) -> None:
+    ticket = factories.ticket(
+        requester=people.alice, team=people.second_line, now=msk(2026, 3, 2, 10, 0), actor=people.sam
+    )
+    services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="answer", now=msk(2026, 3, 2, 11, 0))
+    services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 12, 0))
+    services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=2, now=msk(2026, 3, 2, 13, 0))
+    assert [row[3] for row in _ratings()] == [2]
+    # The rated ticket moves: the copy moves with it (the CSAT per assignee counts the current assignee).
+    services.ticket_change_team(
+        actor=people.adam, ticket_id=ticket.pk, team=people.first_line, now=msk(2026, 3, 3, 9, 0)
+    )
+    services.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=people.sam, now=msk(2026, 3, 3, 9, 5))
+    assert _ratings() == _ratings_from_source()
+    assert {row[5] for row in _ratings()} == {people.sam.pk}  # the assignee column
+    kept = _ratings()
+    rebuild_all()
+    assert _ratings() == kept
