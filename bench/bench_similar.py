@@ -44,7 +44,7 @@ def _only_assigned_agent(assigned: int) -> str:
     if User.objects.filter(email=ONLY_ASSIGNED).exists():
         return ONLY_ASSIGNED
     with transaction.atomic():
-        agent = User.objects.create_user(email=ONLY_ASSIGNED, password=None, name="Only Assigned",
+        agent = User.objects.create_user(email=ONLY_ASSIGNED, password=None, first_name="Only", last_name="Assigned",
                                          role=Role.AGENT, only_assigned_to_me=True)
         resolved = list(Ticket.objects.filter(status__kind__in=DONE_KINDS, merged_into__isnull=True)
                         .order_by("pk").values_list("pk", flat=True))
