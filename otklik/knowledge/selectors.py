@@ -396,7 +396,7 @@ def knowledge_report(
     articles = {article.pk: article for article in Article.objects.filter(pk__in=shown).only(
         "pk", "slug", "title_en", "title_ru", "body_en", "body_ru")}
 
-    def described(row: dict[str, Any]) -> dict[str, Any]:
+    def described(row: Mapping[str, Any]) -> dict[str, Any]:
         article = articles[row["article_id"]]
         votes = row["helpful"] + row["not_helpful"]
         return {"slug": article.slug, "title": article.title, "views": row["views"], "helpful": row["helpful"],

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.accounts import access
 from otklik.accounts.decorators import staff_required
@@ -162,6 +162,7 @@ def file_download(request: HttpRequest, token: str) -> FileResponse:
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
 def file_manager(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor's page of an article's files (linked from the admin): list, upload, delete."""
     user = current_user(request)
@@ -170,8 +171,10 @@ def file_manager(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Article, pk=pk)
     if request.method == "POST":
         try:
-            if request.POST.get("delete"):
-                attachment = get_object_or_404(ArticleAttachment, pk=request.POST["delete"], article=found)
+            if "delete" in request.POST:
+                chosen = request.POST["delete"]
+                attachment = get_object_or_404(ArticleAttachment, pk=int(chosen) if chosen.isdigit() else 0,
+                                               article=found)
                 services.article_file_delete(user, attachment)
                 messages.success(request, _("The file was deleted."))
             else:
