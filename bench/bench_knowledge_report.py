@@ -61,7 +61,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO knowledge_articlefeedback (article_id, user_id, kind, subject, created_at)"
-                " SELECT a.ids[1 + (i * 7919) %% array_length(a.ids, 1)], NULL,"
+                " SELECT a.ids[1 + (i::bigint * 7919) %% array_length(a.ids, 1)], NULL,"
                 " CASE WHEN i %% 25 < 20 THEN 'view' WHEN i %% 25 < 22 THEN 'helpful'"
                 "      WHEN i %% 25 < 23 THEN 'not_helpful' ELSE 'deflection' END,"
                 " CASE WHEN i %% 25 >= 23 THEN 'subject ' || (i %% 60) ELSE '' END,"
@@ -70,6 +70,7 @@ def main() -> None:
                 [missing],
             )
             cursor.execute("ANALYZE knowledge_articlefeedback")
+            cursor.execute("ANALYZE knowledge_article")
         print(f"inserted {missing:,} feedback rows in {time.perf_counter() - started:.1f} s")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())};"
           f" feedback rows: {ArticleFeedback.objects.count():,}; articles: {Article.objects.count():,}")
