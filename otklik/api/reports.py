@@ -109,3 +109,7 @@ SpecialistsView = _view("specialists", "Per agent: replies, notes, resolved tick
 ForecastView = _view("forecast", "Daily incoming forecast with an 80% interval and its backtest MAPE", [
     OpenApiParameter("weeks", OpenApiTypes.INT, description="4 to 8"),
 ])
+KnowledgeView = _view("knowledge", "Knowledge base: deflections, most viewed articles and helpfulness votes", [
+    OpenApiParameter("unit", OpenApiTypes.STR, enum=["day", "week"],
+                     description="The deflection trend's step; days up to two months by default"),
+])

@@ -92,6 +92,7 @@ v1: list[URLPattern | URLResolver] = [
     path("reports/csat/", reports.CsatView.as_view(), name="report-csat"),
     path("reports/specialists/", reports.SpecialistsView.as_view(), name="report-specialists"),
     path("reports/forecast/", reports.ForecastView.as_view(), name="report-forecast"),
+    path("reports/knowledge/", reports.KnowledgeView.as_view(), name="report-knowledge"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

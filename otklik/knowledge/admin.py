@@ -7,6 +7,9 @@ from typing import Any
 from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import User
 from otklik.knowledge.models import Article, ArticleFeedback, ArticleRevision, Category
@@ -38,6 +41,16 @@ class ArticleAdmin(admin.ModelAdmin[Article]):
     prepopulated_fields = {"slug": ("title_en",)}
     filter_horizontal = ("related",)
     inlines = [RevisionInline]
+    readonly_fields = ("files_link",)
+
+    @admin.display(description=_("files and images"))
+    def files_link(self, obj: Article) -> str:
+        """Files go through the knowledge page's upload (the tickets' one upload check), not an admin field."""
+        if obj.pk is None:
+            return str(_("Save the article first, then add files."))
+        count = obj.attachments.count()
+        return format_html('<a href="{}">{}</a>', reverse("knowledge:files", args=[obj.pk]),
+                           _("Files and images (%(count)d)") % {"count": count})
 
     def save_model(self, request: HttpRequest, obj: Article, form: ModelForm[Article], change: bool) -> None:
         author = request.user if isinstance(request.user, User) else None

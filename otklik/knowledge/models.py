@@ -75,9 +75,20 @@ class Article(models.Model):
 
     @property
     def body(self) -> str:
+        return self.body_ru if self.shown_language == "ru" else self.body_en
+
+    @property
+    def shown_language(self) -> str:
+        """The version the reader's language shows: theirs, or the other one when theirs is empty."""
         if self._russian():
-            return self.body_ru if self.title_ru or self.body_ru else self.body_en
-        return self.body_en if self.title_en or self.body_en else self.body_ru
+            return "ru" if self.title_ru or self.body_ru else "en"
+        return "en" if self.title_en or self.body_en else "ru"
+
+    def body_in(self, language: str) -> str:
+        """The text in a given language (a reply's), falling back to the other version when it is empty."""
+        russian = language.startswith("ru")
+        first, second = (self.body_ru, self.body_en) if russian else (self.body_en, self.body_ru)
+        return first or second
 
 
 class ArticleRevision(models.Model):
@@ -102,6 +113,35 @@ class ArticleRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} v{self.number}"
+
+
+def article_file_path(instance: ArticleAttachment, filename: str) -> str:
+    return f"kb/{instance.created_at:%Y/%m}/{instance.token}"
+
+
+class ArticleAttachment(models.Model):
+    """A file or image of an article, stored like a ticket attachment (a random token names it) and served
+    through the one download response to whoever may read the article (`selectors.article_files_visible_to`).
+    `language` "" belongs to both versions; "en" or "ru" to that version only."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="attachments")
+    language = models.CharField(_("language"), max_length=2, blank=True,
+                                choices=[("", _("Both versions")), ("en", _("English")), ("ru", _("Russian"))])
+    token = models.CharField(max_length=64, unique=True)
+    file = models.FileField(upload_to=article_file_path, max_length=300)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=200, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["article", "filename", "id"]
+        verbose_name = _("article file")
+        verbose_name_plural = _("article files")
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class FeedbackKind(models.TextChoices):

@@ -11,25 +11,34 @@ Search follows `otklik.search`: on PostgreSQL a Russian and an English text sear
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower, TruncDay, TruncWeek
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from otklik.accounts.access import can_see_internal, tickets_visible_to
-from otklik.accounts.models import User
+from otklik.accounts.models import Role, User
+from otklik.core.errors import InvalidInput, NotFound
 from otklik.core.text import markdown_to_html
-from otklik.knowledge.models import Article, ArticleStatus, Audience
+from otklik.knowledge.models import Article, ArticleAttachment, ArticleFeedback, ArticleStatus, Audience, FeedbackKind
 from otklik.tickets.models import DONE_KINDS, Message, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # `[text](kb:slug)` in an article links to another article; rendered to its portal address.
 _KB_LINK = re.compile(r"\(kb:([\w-]+)\)")
+# `![picture](att:name.png)` (or `[file](att:name.pdf)`) refers to one of the article's own files by name;
+# a space in a name is written %20.
+_ATT_LINK = re.compile(r"\(att:([^)\s]+)\)")
 SIMILAR = 5
 # Matching tickets ranked per "similar tickets" list, newest first (see docs/performance.md).
 SIMILAR_CANDIDATES = int(getattr(settings, "OTKLIK_SIMILAR_CANDIDATES", 500))
@@ -53,12 +62,71 @@ def related_for(viewer: User | None, article: Article) -> QuerySet[Article]:
     return articles_visible_to(viewer).filter(pk__in=article.related.values("pk"))
 
 
-def render_body(markdown: str) -> str:
-    """Markdown to HTML (raw HTML off), article links resolved, then cleaned by the shared sanitiser."""
-    def link(match: re.Match[str]) -> str:
-        return "(" + reverse("knowledge:article", args=[match.group(1)]) + ")"
+def may_edit_articles(viewer: User | None) -> bool:
+    """Staff writers with the admin's right to change articles: they upload files and read drafts' files."""
+    return bool(
+        can_see_internal(viewer) and viewer is not None and (viewer.is_superuser or viewer.can_write)
+        and viewer.has_perm("knowledge.change_article")
+    )
 
-    return markdown_to_html(_KB_LINK.sub(link, markdown or ""))
+
+def article_files_visible_to(viewer: User | None) -> QuerySet[ArticleAttachment]:
+    """An article's files go exactly to its readers (`articles_visible_to`); editors also see drafts' files."""
+    if may_edit_articles(viewer):
+        return ArticleAttachment.objects.all()
+    return ArticleAttachment.objects.filter(article__in=articles_visible_to(viewer))
+
+
+def file_url(attachment: ArticleAttachment) -> str:
+    return reverse("knowledge:file", args=[attachment.token])
+
+
+def article_files(article: Article, language: str | None = None) -> list[ArticleAttachment]:
+    """The article's files (one query), only those of both versions and of `language` when it is given."""
+    files = ArticleAttachment.objects.filter(article=article)
+    if language is not None:
+        files = files.filter(language__in=["", language])
+    return list(files.order_by("filename", "id"))
+
+
+def _file_map(files: list[ArticleAttachment], absolute: Callable[[str], str]) -> dict[str, str]:
+    """Name to address; images are asked inline (`?inline=1`), the download response decides if they may be."""
+    found: dict[str, str] = {}
+    for item in files:
+        inline = "?inline=1" if item.content_type.startswith("image/") else ""
+        found.setdefault(item.filename, absolute(file_url(item) + inline))
+    return found
+
+
+def _resolve_links(markdown: str, files: Mapping[str, str], absolute: Callable[[str], str]) -> str:
+    def article_link(match: re.Match[str]) -> str:
+        return "(" + absolute(reverse("knowledge:article", args=[match.group(1)])) + ")"
+
+    def file_link(match: re.Match[str]) -> str:
+        address = files.get(unquote(match.group(1)))
+        return f"({address})" if address else match.group(0)
+
+    return _ATT_LINK.sub(file_link, _KB_LINK.sub(article_link, markdown or ""))
+
+
+def render_body(markdown: str, files: list[ArticleAttachment] | None = None) -> str:
+    """Markdown to HTML (raw HTML off), article and file links resolved, then cleaned by the shared sanitiser.
+
+    An `att:` name that is not one of `files` stays unresolved and the sanitiser drops the unknown scheme."""
+    def same(path: str) -> str:
+        return path
+
+    return markdown_to_html(_resolve_links(markdown, _file_map(files or [], same), same))
+
+
+def reply_text(article: Article, language: str, absolute: Callable[[str], str]) -> str:
+    """The article's text for an agent's reply in the reply's language (the other version when that one is
+    empty), its links made absolute, and the article's address at the end."""
+    body_language = "ru" if language.startswith("ru") and article.body_ru else ("en" if article.body_en else "ru")
+    files = _file_map(article_files(article, body_language), absolute)
+    text = _resolve_links(article.body_in(language), files, absolute).strip()
+    title = (article.title_ru or article.title_en) if body_language == "ru" else (article.title_en or article.title_ru)
+    return f"{text}\n\n{title or article.slug}: {absolute(reverse('knowledge:article', args=[article.slug]))}"
 
 
 def _words(text: str) -> list[str]:
@@ -265,3 +333,118 @@ def _rank_tickets_sqlite(candidates: QuerySet[Ticket], words: list[str], limit: 
     rows = list(candidates.filter(condition).order_by("-id").values_list("pk", "subject")[:SIMILAR_CANDIDATES])
     rows.sort(key=lambda row: (sum(stem in row[1].lower() for stem in stems), row[0]), reverse=True)
     return [row[0] for row in rows[:limit]]
+
+
+# ---------------------------------------------------------------- the knowledge report
+
+REPORT_ARTICLES = 20
+REPORT_SUBJECTS = 20
+REPORT_COLUMNS = ("slug", "title", "views", "helpful", "not_helpful", "deflections", "helpful_share")
+
+
+def may_see_knowledge_report(viewer: User | None) -> bool:
+    """Managers, auditors and admins: the other reports' readers whose figures are not only their own
+    (an agent's reports show their own tickets; the knowledge base has no "own" part)."""
+    return bool(can_see_internal(viewer) and viewer is not None
+                and (viewer.is_superuser or viewer.role != Role.AGENT))
+
+
+def _periods(start: date, end: date, unit: str) -> list[date]:
+    first = start - timedelta(days=start.weekday()) if unit == "week" else start
+    step = timedelta(days=7 if unit == "week" else 1)
+    days = []
+    while first <= end:
+        days.append(first)
+        first += step
+    return days
+
+
+def knowledge_report(
+    viewer: User, *, since: datetime, until: datetime, tz: tzinfo, unit: str = "day",
+) -> dict[str, Any]:
+    """Deflections (count, trend per day or week, the subjects people typed), views and helpfulness votes
+    of the articles the viewer may read, for feedback in [since, until).
+
+    Three grouped queries on the feedback table (per article, per period, per subject) and one for the
+    titles of the articles shown; the (kind, created_at) index serves the deflection ones."""
+    # Every kind is named so the period is read through the (kind, created_at) index, one range per kind.
+    feedback = ArticleFeedback.objects.filter(
+        kind__in=FeedbackKind.values, created_at__gte=since, created_at__lt=until,
+        article__in=articles_visible_to(viewer).values("pk"),
+    )
+    per_article = list(feedback.values("article_id").annotate(
+        views=Count("id", filter=Q(kind=FeedbackKind.VIEW)),
+        helpful=Count("id", filter=Q(kind=FeedbackKind.HELPFUL)),
+        not_helpful=Count("id", filter=Q(kind=FeedbackKind.NOT_HELPFUL)),
+        deflections=Count("id", filter=Q(kind=FeedbackKind.DEFLECTION)),
+    ).order_by())
+    deflected = feedback.filter(kind=FeedbackKind.DEFLECTION)
+    trunc = TruncWeek if unit == "week" else TruncDay
+    counts = {
+        (row["period"].date() if isinstance(row["period"], datetime) else row["period"]): row["n"]
+        for row in deflected.annotate(period=trunc("created_at", tzinfo=tz)).values("period")
+        .annotate(n=Count("id")).order_by()
+    }
+    subjects = [
+        {"subject": row["typed"], "count": row["n"]}
+        for row in deflected.exclude(subject="").annotate(typed=Lower("subject")).values("typed")
+        .annotate(n=Count("id")).order_by("-n", "typed")[:REPORT_SUBJECTS]
+    ]
+    most_viewed = sorted((row for row in per_article if row["views"]),
+                         key=lambda row: (-row["views"], row["article_id"]))[:REPORT_ARTICLES]
+    voted = sorted((row for row in per_article if row["helpful"] or row["not_helpful"]),
+                   key=lambda row: (-(row["helpful"] + row["not_helpful"]), row["article_id"]))[:REPORT_ARTICLES]
+    shown = {row["article_id"] for row in [*most_viewed, *voted]}
+    articles = {article.pk: article for article in Article.objects.filter(pk__in=shown).only(
+        "pk", "slug", "title_en", "title_ru", "body_en", "body_ru")}
+
+    def described(row: Mapping[str, Any]) -> dict[str, Any]:
+        article = articles[row["article_id"]]
+        votes = row["helpful"] + row["not_helpful"]
+        return {"slug": article.slug, "title": article.title, "views": row["views"], "helpful": row["helpful"],
+                "not_helpful": row["not_helpful"], "deflections": row["deflections"],
+                "helpful_share": round(row["helpful"] / votes, 3) if votes else None}
+
+    start = since.astimezone(tz).date()
+    end = (until - timedelta(microseconds=1)).astimezone(tz).date()
+    return {
+        "from": start.isoformat(), "to": end.isoformat(), "unit": unit,
+        "deflections": sum(row["deflections"] for row in per_article),
+        "views": sum(row["views"] for row in per_article),
+        "helpful": sum(row["helpful"] for row in per_article),
+        "not_helpful": sum(row["not_helpful"] for row in per_article),
+        "trend": [{"period": day.isoformat(), "deflections": counts.get(day, 0)}
+                  for day in _periods(start, end, unit)],
+        "subjects": subjects,
+        "most_viewed": [described(row) for row in most_viewed],
+        "helpfulness": [described(row) for row in voted],
+    }
+
+
+def report_unit(value: Any, days: int) -> str:
+    """`unit=day|week`; by default days for up to two months, weeks for longer periods."""
+    text = str((value[0] if value else "") if isinstance(value, list | tuple) else (value or ""))
+    if not text:
+        return "day" if days <= 62 else "week"
+    if text not in {"day", "week"}:
+        raise InvalidInput(_("Unit must be day or week."), errors={"unit": text[:20]})
+    return text
+
+
+def knowledge_report_for(viewer: User, *, since: datetime, until: datetime, tz: tzinfo, unit: Any) -> dict[str, Any]:
+    """The report for its readers only (`may_see_knowledge_report`); anyone else gets NotFound."""
+    if not may_see_knowledge_report(viewer):
+        raise NotFound()
+    days = (until - since).days
+    return knowledge_report(viewer, since=since, until=until, tz=tz, unit=report_unit(unit, days))
+
+
+def report_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per article shown (most viewed, then the other voted ones), for CSV/XLSX."""
+    seen: set[str] = set()
+    rows = []
+    for row in [*data["most_viewed"], *data["helpfulness"]]:
+        if row["slug"] not in seen:
+            seen.add(row["slug"])
+            rows.append(row)
+    return rows

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 import re
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils.crypto import get_random_string
@@ -13,8 +18,20 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.access import can_see_internal_on, ensure_staff_writer, messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
-from otklik.core.errors import NotFound, PermissionDenied
-from otklik.knowledge.models import Article, ArticleFeedback, ArticleRevision, ArticleStatus, Audience, FeedbackKind
+from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
+from otklik.core.text import safe_filename
+from otklik.knowledge.models import (
+    Article,
+    ArticleAttachment,
+    ArticleFeedback,
+    ArticleRevision,
+    ArticleStatus,
+    Audience,
+    FeedbackKind,
+)
+from otklik.knowledge.selectors import may_edit_articles
+from otklik.tickets import services as ticket_services
+from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Message
 
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
@@ -71,3 +88,50 @@ def draft_from_message(actor: User, message_id: int) -> Article:
     record_revision(article, actor)
     logger.info("knowledge draft %s made from message %s by user %s", article.pk, message.pk, actor.pk)
     return article
+
+
+FILE_LANGUAGES = ("", "en", "ru")
+MAX_FILES = 10
+
+
+def _ensure_editor(actor: User) -> None:
+    ensure_staff_writer(actor)
+    if not may_edit_articles(actor):
+        raise PermissionDenied(_("Only staff who may edit articles can change their files."))
+
+
+@transaction.atomic
+def article_files_add(
+    actor: User, article: Article, files: Sequence[InboundAttachment], *, language: str = "", now: datetime,
+) -> list[ArticleAttachment]:
+    """Files for an article (or one of its language versions), checked by the tickets' one upload rule
+    (`attachments_check`: size limit and risky types) before anything is written."""
+    _ensure_editor(actor)
+    if language not in FILE_LANGUAGES:
+        raise InvalidInput(_("Unknown language."), errors={"language": language[:10]})
+    if not files or len(files) > MAX_FILES:
+        raise InvalidInput(_("Attach from one to %(count)d files.") % {"count": MAX_FILES})
+    ticket_services.attachments_check(files, actor)
+    stored = []
+    for item in files:
+        filename = safe_filename(item.filename)
+        content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        attachment = ArticleAttachment(
+            article=article, language=language, token=secrets.token_urlsafe(24), filename=filename,
+            content_type=content_type[:200], size=len(item.content), uploaded_by=actor, created_at=now,
+        )
+        attachment.file.save(attachment.token, ContentFile(item.content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    logger.info("knowledge article %s: %d files added by user %s", article.pk, len(stored), actor.pk)
+    return stored
+
+
+def article_file_delete(actor: User, attachment: ArticleAttachment) -> None:
+    _ensure_editor(actor)
+    # The row first: a file left in storage is harmless, a row without its file is a broken link.
+    name = attachment.file.name
+    storage = attachment.file.storage
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(name) if name else None)
+    logger.info("knowledge file %s of article %s deleted by user %s", attachment.pk, attachment.article_id, actor.pk)

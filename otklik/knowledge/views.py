@@ -7,20 +7,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.accounts import access
 from otklik.accounts.decorators import staff_required
 from otklik.core.errors import DomainError, NotFound
 from otklik.knowledge import selectors, services
-from otklik.knowledge.models import Article, Category, FeedbackKind
+from otklik.knowledge.models import Article, ArticleAttachment, Category, FeedbackKind
+from otklik.reports import exports, registry
+from otklik.reports.filters import parse_filters
+from otklik.security.downloads import attachment_file_response, wants_preview
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets.models import Ticket
+from otklik.web.forms import as_inbound
 from otklik.web.views.base import current_user, report_error
 
 
@@ -58,9 +63,11 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     user = current_user(request)
     found = _visible_article(request, slug)
     services.record_feedback(user, found, FeedbackKind.VIEW)
-    body = mark_safe(selectors.render_body(found.body))  # noqa: S308 - rendered without raw HTML, then nh3
+    files = selectors.article_files(found, found.shown_language)
+    body = mark_safe(selectors.render_body(found.body, files))  # noqa: S308 - rendered without raw HTML, then nh3
     return render(request, "knowledge/article.html", {
         "article": found, "body": body, "related": selectors.related_for(user, found),
+        "files": [(item, selectors.file_url(item)) for item in files],
         "subject": request.GET.get("subject", "")[:500], "voted": request.GET.get("voted") == "1",
     })
 
@@ -133,3 +140,78 @@ def similar(request: HttpRequest, number: int) -> HttpResponse:
                   {"similar": selectors.similar_tickets(user, ticket), "ticket": ticket})
 
 
+
+
+@staff_required
+@require_GET
+def article_text(request: HttpRequest, slug: str) -> HttpResponse:
+    """Plain text for the reply box: the article's text in the reply's language (`?lang=`), then its address."""
+    found = _visible_article(request, slug)
+    text = selectors.reply_text(found, request.GET.get("lang", ""), request.build_absolute_uri)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_GET
+def file_download(request: HttpRequest, token: str) -> FileResponse:
+    """An article's file, to whoever may read the article; images inline only with `?inline=1`."""
+    found = selectors.article_files_visible_to(current_user(request)).filter(token=token).first()
+    if found is None:
+        raise Http404()
+    return attachment_file_response(found, preview=wants_preview(request))
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def file_manager(request: HttpRequest, pk: int) -> HttpResponse:
+    """The editor's page of an article's files (linked from the admin): list, upload, delete."""
+    user = current_user(request)
+    if not selectors.may_edit_articles(user):
+        raise Http404()
+    found = get_object_or_404(Article, pk=pk)
+    if request.method == "POST":
+        try:
+            if "delete" in request.POST:
+                chosen = request.POST["delete"]
+                attachment = get_object_or_404(ArticleAttachment, pk=int(chosen) if chosen.isdigit() else 0,
+                                               article=found)
+                services.article_file_delete(user, attachment)
+                messages.success(request, _("The file was deleted."))
+            else:
+                stored = services.article_files_add(
+                    user, found, as_inbound(request.FILES.getlist("files")),
+                    language=request.POST.get("language", ""), now=timezone.now(),
+                )
+                messages.success(request, _("Files added: %(count)d.") % {"count": len(stored)})
+        except DomainError as error:
+            report_error(request, error, article=found.pk)
+        return redirect("knowledge:files", found.pk)
+    items = selectors.article_files(found)
+    return render(request, "knowledge/files.html", {
+        "article": found, "files": [(item, selectors.file_url(item)) for item in items],
+        "languages": ArticleAttachment._meta.get_field("language").choices,
+    })
+
+
+@staff_required
+@require_GET
+def report(request: HttpRequest) -> HttpResponseBase:
+    """Deflections, most viewed articles and helpfulness for a period (the reports' `knowledge` entry)."""
+    user = current_user(request)
+    try:
+        filters = parse_filters(request.GET)
+        data = registry.run("knowledge", user, filters, request.GET)
+    except NotFound as error:
+        raise Http404() from error
+    except DomainError as error:
+        report_error(request, error)
+        filters = parse_filters({})
+        data = registry.run("knowledge", user, filters, {})
+    fmt = request.GET.get("format", "")
+    if fmt in exports.FORMATS:
+        return exports.streamed(registry.REPORTS["knowledge"].table(data), fmt,
+                                f"knowledge-{filters.start}-{filters.end}")
+    return render(request, "knowledge/report.html", {
+        "data": data, "filters": filters, "query": filters.query(),
+        "peak": max((row["deflections"] for row in data["trend"]), default=0) or 1,
+    })

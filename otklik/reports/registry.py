@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import User
 from otklik.core.errors import InvalidInput, NotFound
+from otklik.knowledge import selectors as knowledge_selectors
 from otklik.reports import forecast, quality, selectors
 from otklik.reports.exports import Table, rows_table
-from otklik.reports.filters import ReportFilters, may_see_reports
+from otklik.reports.filters import ReportFilters, may_see_reports, zone
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ REPORTS: dict[str, Report] = {
     "specialists": Report(lambda viewer, filters, params: quality.specialists(viewer, filters), rows_table),
     "forecast": Report(lambda viewer, filters, params: forecast.forecast(viewer, filters, weeks=_weeks(params)),
                        _forecast_table),
+    # Computed and scoped in otklik.knowledge (docs/knowledge-base.md); managers, auditors and admins.
+    "knowledge": Report(lambda viewer, filters, params: knowledge_selectors.knowledge_report_for(
+        viewer, since=filters.since, until=filters.until, tz=zone(), unit=params.get("unit")),
+        lambda data: rows_table(knowledge_selectors.report_rows(data), knowledge_selectors.REPORT_COLUMNS)),
 }
 
 

@@ -258,6 +258,11 @@ ROUTES: dict[str, Rule] = {
     "knowledge:article_link": Covered("tests/access/test_access_knowledge.py", "article slugs: staff"),
     "knowledge:vote": Covered("tests/access/test_access_knowledge.py", "article slugs: readers only"),
     "knowledge:solved": Covered("tests/access/test_access_knowledge.py", "article slugs: readers only"),
+    "knowledge:article_text": Covered("tests/access/test_access_knowledge.py", "article slugs: staff"),
+    "knowledge:file": Covered("tests/access/test_access_knowledge.py", "the article's readers; drafts: editors"),
+    "knowledge:files": Covered("tests/access/test_access_knowledge.py", "editors of articles only"),
+    "knowledge:report": Covered("tests/access/test_access_knowledge.py", "managers, auditors, admins"),
+    "api:report-knowledge": Covered("tests/access/test_access_knowledge.py", "managers, auditors, admins"),
     # ---- workspace and portal (issue 15)
     "ticket_fields": Covered("tests/web/test_ticket_page_actions.py", "field edits: staff writers who handle"),
     "mail_log": Covered("tests/web/test_errors_links_mail.py", "managers and admins; bodies admins only"),

@@ -7,17 +7,28 @@ tickets they see. An unseen article or ticket answers 404, exactly like a missin
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
 
-from otklik.knowledge.models import Article, ArticleStatus, Audience
+from otklik.accounts.models import User
+from otklik.api.tokens import token_create
+from otklik.knowledge.models import Article, ArticleAttachment, ArticleStatus, Audience
+from otklik.knowledge.services import article_files_add
+from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Ticket
 from tests.access.world import HANDLED, PERSONAS, VISIBLE, World
 
 # Internal articles are for every support agent (role); similar tickets for those who handle the ticket.
 STAFF = frozenset({"fiona", "sam", "mia", "rita", "adam", "otto", "gina"})
 WRITERS = frozenset({"fiona", "sam", "mia", "adam", "otto", "gina"})
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _articles() -> dict[str, Article]:
@@ -107,3 +118,81 @@ def test_lists_and_suggestions_never_mention_unreadable_articles(world: World, p
         assert "Title of kb public" in body, url
         assert ("Title of kb internal" in body) is (persona in STAFF), url
         assert "Title of kb draft" not in body, url
+
+
+# ---- article files, article text, the knowledge report (the routes added with them)
+
+REPORT_READERS = frozenset({"mia", "rita", "adam"})  # managers, auditors, admins; agents have no "own" part
+
+
+def _with_files(articles: dict[str, Article], uploader: User) -> dict[str, ArticleAttachment]:
+    files = {}
+    for key, article in articles.items():
+        files[key] = article_files_add(
+            uploader, article, [InboundAttachment(f"{key}-file.png", PNG, "image/png")], now=timezone.now(),
+        )[0]
+    return files
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, None])
+def test_article_files_reach_exactly_the_article_readers(world: World, persona: str | None) -> None:
+    files = _with_files(_articles(), world.people.adam)
+    client = Client()
+    if persona is not None:
+        client.force_login(world.user(persona))
+    for key, attachment in files.items():
+        for suffix in ("", "?inline=1"):
+            response = client.get(reverse("knowledge:file", args=[attachment.token]) + suffix)
+            if persona is None:
+                assert response.status_code == 302, key  # to the login page, no bytes
+                assert b"PNG" not in b"".join(getattr(response, "streaming_content", [response.content]))
+                continue
+            # Drafts' files: only editors (adam, the admin, in this world).
+            readable = _reads(persona, key) or (key == "draft" and persona == "adam")
+            assert response.status_code == (200 if readable else 404), (key, suffix)
+            if readable:
+                disposition = response["Content-Disposition"]
+                assert disposition.startswith("inline" if suffix else "attachment"), (key, suffix)
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, None])
+def test_article_text_report_and_file_manager(world: World, persona: str | None, now: datetime) -> None:
+    articles = _articles()
+    client = Client()
+    if persona is not None:
+        client.force_login(world.user(persona))
+    for key, article in articles.items():
+        response = client.get(reverse("knowledge:article_text", args=[article.slug]) + "?lang=en")
+        if persona is None:
+            assert response.status_code == 302
+        else:
+            allowed = persona in STAFF and _reads(persona, key)
+            assert response.status_code == (200 if allowed else 404), key
+            assert (f"Body of kb {key}".encode() in response.content) is allowed
+        manager = client.get(reverse("knowledge:files", args=[article.pk]))
+        upload = client.post(reverse("knowledge:files", args=[article.pk]),
+                             {"files": SimpleUploadedFile("x.txt", b"x", "text/plain")})
+        if persona is None:
+            assert (manager.status_code, upload.status_code) == (302, 302)
+        else:
+            expected = 200 if persona == "adam" else 404  # editors: the admin's right to change articles
+            assert manager.status_code == expected, key
+            assert upload.status_code == (302 if persona == "adam" else 404), key
+    assert ArticleAttachment.objects.count() == (3 if persona == "adam" else 0)
+    report = client.get(reverse("knowledge:report"))
+    if persona is None:
+        assert report.status_code == 302
+    else:
+        assert report.status_code == (200 if persona in REPORT_READERS else 404)
+        if persona is not None and persona in REPORT_READERS:
+            assert b"Title of kb draft" not in report.content
+    if persona is not None:
+        user = world.user(persona)
+        cache.clear()
+        issued = token_create(actor=user, user=user, name="kb", scopes=("read",), now=now)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+        answer = api.get("/api/v1/reports/knowledge/")
+        assert answer.status_code == (200 if persona in REPORT_READERS else 404)
+    else:
+        assert APIClient().get("/api/v1/reports/knowledge/").status_code in {401, 403}
