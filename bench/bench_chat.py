@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import free_port, recreate_database, stop, wait_for_ports  # noqa: E402
+from bench.servers import SESSION_CODE, free_port, recreate_database, stop, wait_for_ports  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench_chat")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
@@ -57,9 +57,6 @@ def prepare(requesters: int, agents: int, data_dir: str) -> dict[str, Any]:
     code = f"""
 import json, django
 django.setup()
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.utils import timezone
 from otklik.accounts.models import Role, Team, User
@@ -68,12 +65,7 @@ call_command("migrate", verbosity=0)
 team = Team.objects.create(name="Bench first line")
 admin = User.objects.create_user(email="admin@bench.test", role=Role.ADMIN, is_superuser=True)
 chat = services.chat_create(actor=admin, name="Bench", team=team, now=timezone.now())
-backend = next(b for b in settings.AUTHENTICATION_BACKENDS if "ModelBackend" in b)
-def session(user):
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk); store[BACKEND_SESSION_KEY] = backend
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash(); store.create()
-    return store.session_key
+{SESSION_CODE}
 agents = []
 for i in range({agents}):
     # No password: a session is enough, and hashing hundreds of them is slow on a busy machine.

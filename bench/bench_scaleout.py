@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import free_port, recreate_database, stop, wait_for_ports  # noqa: E402
+from bench.servers import SESSION_CODE, free_port, recreate_database, stop, wait_for_ports  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench_scaleout")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -64,9 +64,6 @@ def _env(data_dir: str) -> dict[str, str]:
 PREPARE = """
 import json, django
 django.setup()
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.utils import timezone
 from otklik.accounts.models import Role, TeamKind, User
@@ -77,12 +74,7 @@ now = timezone.now()
 def token(user):
     return token_create(actor=user, user=user, name="bench", scopes=("read", "write"), now=now,
                         requests_per_minute=1_000_000).secret
-backend = next(b for b in settings.AUTHENTICATION_BACKENDS if "ModelBackend" in b)
-def session(user):
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk); store[BACKEND_SESSION_KEY] = backend
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash(); store.create()
-    return store.session_key
+SESSION_CODE
 requesters = User.objects.filter(role=Role.REQUESTER, is_active=True).exclude(email="").order_by("pk")[:REQUESTERS]
 # Agents of the first line, who handle every new (unrouted) ticket; not limited to their assigned tickets.
 agents = list(User.objects.filter(role=Role.AGENT, is_active=True, only_assigned_to_me=False,
@@ -98,7 +90,8 @@ def prepare(data_dir: str, tickets: int) -> dict[str, Any]:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    code = PREPARE.replace("TICKETS", str(tickets)).replace("REQUESTERS", str(REQUESTERS))
+    code = (PREPARE.replace("SESSION_CODE", SESSION_CODE).replace("TICKETS", str(tickets))
+            .replace("REQUESTERS", str(REQUESTERS)))
     out = subprocess.run(  # noqa: S603  (our own interpreter and script)
         [sys.executable, "-c", code], env=_env(data_dir), cwd=ROOT, check=True, capture_output=True, text=True,
     )

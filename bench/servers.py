@@ -7,6 +7,20 @@ import subprocess
 import time
 from collections.abc import Iterable
 
+# For a benchmark's set-up script run in a child process (after django.setup()): `session(user)` signs the
+# user in and returns the session key a client sends as its `sessionid` cookie.
+SESSION_CODE = """
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+backend = next(b for b in settings.AUTHENTICATION_BACKENDS if "ModelBackend" in b)
+def session(user):
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk); store[BACKEND_SESSION_KEY] = backend
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash(); store.create()
+    return store.session_key
+"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:

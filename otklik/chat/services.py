@@ -9,7 +9,6 @@ rolled back.
 from __future__ import annotations
 
 import logging
-import mimetypes
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -26,7 +25,8 @@ from otklik.chat import live, signals
 from otklik.chat.firstline import chat_calendar, first_line_deadlines
 from otklik.chat.models import ChatAttachment, ChatMessage, Conversation, Dialog, Membership, SupportChat
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from otklik.core.text import safe_filename, sanitize_html
+from otklik.core.text import sanitize_html
+from otklik.core.uploads import stored_file_fields
 from otklik.tickets import services as ticket_services
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import Source, Ticket
@@ -193,11 +193,8 @@ def _dialog_track(message: ChatMessage, chat: SupportChat) -> Dialog | None:
 def _store_files(message: ChatMessage, files: Sequence[InboundAttachment], now: datetime) -> list[ChatAttachment]:
     stored = []
     for item in files:
-        filename = safe_filename(item.filename)
-        content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         attachment = ChatAttachment(
-            message=message, token=secrets.token_urlsafe(24), filename=filename, content_type=content_type[:200],
-            size=len(item.content), created_at=now,
+            message=message, created_at=now, **stored_file_fields(item.filename, item.content_type, item.content),
         )
         attachment.file.save(attachment.token, ContentFile(item.content), save=False)
         attachment.save()

@@ -11,8 +11,6 @@ The caller holds the transaction: a batch commits with its cursor, or not at all
 
 from __future__ import annotations
 
-import mimetypes
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +19,8 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Team
-from otklik.core.text import safe_filename, sanitize_html
+from otklik.core.text import sanitize_html
+from otklik.core.uploads import stored_file_fields
 from otklik.demodata.bulk import insert_rows
 from otklik.imports import people as people_mod
 from otklik.imports.bulk import update_rows
@@ -429,17 +428,12 @@ class Writer:
             for item in items:
                 if item.external_id and item.external_id in mapped:
                     continue  # files do not change in a source: stored once
-                filename = safe_filename(item.filename)
-                content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
                 attachment = Attachment(
                     ticket_id=message.ticket_id,
                     message=message,
-                    token=secrets.token_urlsafe(24),
-                    filename=filename,
-                    content_type=content_type[:200],
-                    size=len(item.content),
                     uploaded_by_id=message.author_id,
                     created_at=message.created_at,
+                    **stored_file_fields(item.filename, item.content_type, item.content),
                 )
                 if self.store_files:
                     attachment.file.save(attachment.token, ContentFile(item.content), save=False)

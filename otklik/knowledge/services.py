@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,7 +17,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts.access import can_see_internal_on, ensure_staff_writer, messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
-from otklik.core.text import safe_filename
+from otklik.core.uploads import stored_file_fields
 from otklik.knowledge.models import (
     Article,
     ArticleAttachment,
@@ -114,11 +112,9 @@ def article_files_add(
     ticket_services.attachments_check(files, actor)
     stored = []
     for item in files:
-        filename = safe_filename(item.filename)
-        content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         attachment = ArticleAttachment(
-            article=article, language=language, token=secrets.token_urlsafe(24), filename=filename,
-            content_type=content_type[:200], size=len(item.content), uploaded_by=actor, created_at=now,
+            article=article, language=language, uploaded_by=actor, created_at=now,
+            **stored_file_fields(item.filename, item.content_type, item.content),
         )
         attachment.file.save(attachment.token, ContentFile(item.content), save=False)
         attachment.save()

@@ -4,8 +4,6 @@ and records its TicketEvent in the same transaction. Nothing else writes ticket 
 from __future__ import annotations
 
 import logging
-import mimetypes
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,6 +21,7 @@ from otklik.accounts.models import Role, Team, User
 from otklik.accounts.services import requester_for_email
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
+from otklik.core.uploads import stored_file_fields
 from otklik.tickets import numbers, selectors
 from otklik.tickets.fields import clean_fields
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
@@ -190,11 +189,9 @@ def attachments_store(
 ) -> list[Attachment]:
     stored = []
     for item in files:
-        filename = safe_filename(item.filename)
-        content_type = item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         attachment = Attachment(
-            ticket=ticket, message=message, token=secrets.token_urlsafe(24), filename=filename,
-            content_type=content_type[:200], size=len(item.content), uploaded_by=uploader, created_at=now,
+            ticket=ticket, message=message, uploaded_by=uploader, created_at=now,
+            **stored_file_fields(item.filename, item.content_type, item.content),
         )
         attachment.file.save(attachment.token, ContentFile(item.content), save=False)
         attachment.save()
