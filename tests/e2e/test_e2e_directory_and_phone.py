@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from otklik.accounts.models import User
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
@@ -87,7 +88,8 @@ def test_filters_are_searchable_multi_selects(new_page: Any, sign_in: Any, scree
     page.locator("#f-status-ts-dropdown .option.active").filter(has_text="New").wait_for()
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    page.wait_for_function("document.querySelectorAll('#f-status option:checked').length === 1", timeout=10_000)
+    # Not wait_for_function: its string is eval()ed in the page, which the strict CSP refuses.
+    expect(page.locator("#f-status option:checked")).to_have_count(1, timeout=10_000)
     assert page.locator("#f-status option:checked").count() == 1
     screenshot(page, "list-multiselect")
     page.click("form.filters button[type=submit]")
