@@ -124,14 +124,30 @@ class MonthlyRollup(models.Model):
         return f"rollup {self.month} {self.team_key}/{self.category_key}/{self.priority_key}/{self.source}"
 
 
-# The ticket's report dimensions, copied onto the per-clock and per-agent rows below under the ticket's own
-# field names, so the report filters (and the whole-team part of the access scope) read them unchanged.
-COPIED_DIMENSIONS = ["team_id", "assignee_id", "category_id", "priority_id", "organization_id", "request_type_id",
-                     "source", "merged"]
+class CopiedDimensions(models.Model):
+    """The ticket's report dimensions, copied onto the per-clock, per-agent and per-rating rows below under
+    the ticket's own field names, so the report filters (and the whole-team part of the access scope) read
+    them unchanged."""
+
+    team = _copy(Team, _("team"))
+    assignee = _copy(User, _("assignee"))
+    category = _copy(Category, _("category"))
+    priority = _copy(Priority, _("priority"))
+    organization = _copy(Organization, _("organization"))
+    request_type = _copy(RequestType, _("request type"))
+    source = models.CharField(max_length=20, blank=True)
+    merged = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+# Their columns, in the order the upkeep's SQL writes them.
+COPIED_DIMENSIONS = [field.attname for field in CopiedDimensions._meta.fields]
 FILTER_COLUMNS = ["team", "assignee", "category", "priority", "source", "organization", "request_type"]
 
 
-class SlaOutcome(models.Model):
+class SlaOutcome(CopiedDimensions):
     """A stopped SLA clock's outcome with its ticket's report dimensions: the SLA report reads a period's
     clocks from one index of this table, without probing the report rows per clock.
 
@@ -145,14 +161,6 @@ class SlaOutcome(models.Model):
     policy_id = models.BigIntegerField(null=True, blank=True)
     stopped_at = models.DateTimeField()
     met = models.BooleanField(null=True, blank=True)
-    team = _copy(Team, _("team"))
-    assignee = _copy(User, _("assignee"))
-    category = _copy(Category, _("category"))
-    priority = _copy(Priority, _("priority"))
-    organization = _copy(Organization, _("organization"))
-    request_type = _copy(RequestType, _("request type"))
-    source = models.CharField(max_length=20, blank=True)
-    merged = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("SLA clock outcome")
@@ -168,7 +176,7 @@ class SlaOutcome(models.Model):
         return f"outcome of clock {self.clock_id}"
 
 
-class AgentWork(models.Model):
+class AgentWork(CopiedDimensions):
     """What one person did on one ticket on one local day: events written, of them public staff replies and
     internal notes. Kept by the reports receiver (one additive upsert per event with an actor), its
     dimensions moved with the ticket's, rebuilt by `otklik reports_rebuild`; the specialists report reads a
@@ -180,14 +188,6 @@ class AgentWork(models.Model):
     events = models.PositiveIntegerField(default=0)
     replies = models.PositiveIntegerField(default=0)
     notes = models.PositiveIntegerField(default=0)
-    team = _copy(Team, _("team"))
-    assignee = _copy(User, _("assignee"))
-    category = _copy(Category, _("category"))
-    priority = _copy(Priority, _("priority"))
-    organization = _copy(Organization, _("organization"))
-    request_type = _copy(RequestType, _("request type"))
-    source = models.CharField(max_length=20, blank=True)
-    merged = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("agent work per day")
@@ -202,7 +202,7 @@ class AgentWork(models.Model):
         return f"work of {self.actor_id} on {self.ticket_id} {self.day}"
 
 
-class ReportRating(models.Model):
+class ReportRating(CopiedDimensions):
     """A rating with its ticket's report dimensions (the rated ticket's current assignee above all): the
     specialists' CSAT per assignee reads a period's ratings from one index, without probing the report rows
     per rating. Resynced by the reports receiver after each rating event, dimensions moved with the ticket's,
@@ -212,14 +212,6 @@ class ReportRating(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
     created_at = models.DateTimeField()
     score = models.PositiveSmallIntegerField()
-    team = _copy(Team, _("team"))
-    assignee = _copy(User, _("assignee"))
-    category = _copy(Category, _("category"))
-    priority = _copy(Priority, _("priority"))
-    organization = _copy(Organization, _("organization"))
-    request_type = _copy(RequestType, _("request type"))
-    source = models.CharField(max_length=20, blank=True)
-    merged = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("rating with report dimensions")
