@@ -51,47 +51,48 @@ def _in(ticket_ids: Iterable[int] | None, column: str) -> tuple[str, list[Any]]:
     return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", ids
 
 
-def sync_clocks(ticket_ids: Iterable[int] | None = None) -> int:
-    """Rewrite the outcome rows of these tickets (every ticket when None) from their stopped clocks and
-    their report rows; two statements. Returns the rows written."""
+def _rewrite(target: str, ticket_ids: Iterable[int] | None, insert: str, params: list[Any], *,
+             on: str | None) -> int:
+    """Delete the target's rows of these tickets (every ticket when None) and write them again with `insert`
+    (its parameters `params`), limited to the same tickets on the column `on` unless the statement already
+    is; two statements. Returns the rows written."""
     ids = None if ticket_ids is None else list(ticket_ids)
     if ids is not None and not ids:
         return 0
-    names = _tables()
-    where, params = _in(ids, "ticket_id")
-    clock_where, clock_params = _in(ids, "c.ticket_id")
+    where, where_params = _in(ids, "ticket_id")
+    insert_where, insert_params = _in(ids, on) if on is not None else ("", [])
     with connection.cursor() as cursor:
         # Table and column names come from the models; every value is a parameter.
-        cursor.execute(f"DELETE FROM {names['outcome']} WHERE 1 = 1{where}", params)  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {names['outcome']} (clock_id, ticket_id, metric, policy_id, stopped_at, met, {_DIMS}) "  # noqa: S608
-            f"SELECT c.id, c.ticket_id, c.metric, c.policy_id, c.stopped_at, c.met, {_FROM_TIMES} "
-            f"FROM {names['clock']} c JOIN {names['times']} t ON t.ticket_id = c.ticket_id "
-            f"WHERE c.state = %s AND c.stopped_at IS NOT NULL{clock_where}",
-            [ClockState.STOPPED, *clock_params],
-        )
+        cursor.execute(f"DELETE FROM {target} WHERE 1 = 1{where}", where_params)  # noqa: S608
+        cursor.execute(insert + insert_where, [*params, *insert_params])
         return int(cursor.rowcount)
+
+
+def sync_clocks(ticket_ids: Iterable[int] | None = None) -> int:
+    """Rewrite the outcome rows of these tickets (every ticket when None) from their stopped clocks and
+    their report rows; two statements. Returns the rows written."""
+    names = _tables()
+    return _rewrite(
+        names["outcome"], ticket_ids,
+        f"INSERT INTO {names['outcome']} (clock_id, ticket_id, metric, policy_id, stopped_at, met, {_DIMS}) "  # noqa: S608
+        f"SELECT c.id, c.ticket_id, c.metric, c.policy_id, c.stopped_at, c.met, {_FROM_TIMES} "
+        f"FROM {names['clock']} c JOIN {names['times']} t ON t.ticket_id = c.ticket_id "
+        "WHERE c.state = %s AND c.stopped_at IS NOT NULL",
+        [ClockState.STOPPED], on="c.ticket_id",
+    )
 
 
 def sync_ratings(ticket_ids: Iterable[int] | None = None) -> int:
     """Rewrite the rating copies of these tickets (every ticket when None) from their ratings and report
     rows; two statements. Returns the rows written."""
-    ids = None if ticket_ids is None else list(ticket_ids)
-    if ids is not None and not ids:
-        return 0
     names = _tables()
-    where, params = _in(ids, "ticket_id")
-    rating_where, rating_params = _in(ids, "r.ticket_id")
-    with connection.cursor() as cursor:
-        # Table and column names come from the models; every value is a parameter.
-        cursor.execute(f"DELETE FROM {names['copy']} WHERE 1 = 1{where}", params)  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {names['copy']} (rating_id, ticket_id, created_at, score, {_DIMS}) "  # noqa: S608
-            f"SELECT r.id, r.ticket_id, r.created_at, r.score, {_FROM_TIMES} "
-            f"FROM {names['rating']} r JOIN {names['times']} t ON t.ticket_id = r.ticket_id WHERE 1 = 1{rating_where}",
-            rating_params,
-        )
-        return int(cursor.rowcount)
+    return _rewrite(
+        names["copy"], ticket_ids,
+        f"INSERT INTO {names['copy']} (rating_id, ticket_id, created_at, score, {_DIMS}) "  # noqa: S608
+        f"SELECT r.id, r.ticket_id, r.created_at, r.score, {_FROM_TIMES} "
+        f"FROM {names['rating']} r JOIN {names['times']} t ON t.ticket_id = r.ticket_id WHERE 1 = 1",
+        [], on="r.ticket_id",
+    )
 
 
 def count_work(event: TicketEvent) -> None:
@@ -137,20 +138,17 @@ def sync_work(ticket_ids: Iterable[int] | None = None) -> int:
     """Rewrite the work rows of these tickets (every ticket when None) from their events; two statements."""
     ids = None if ticket_ids is None else list(ticket_ids)
     if ids is not None and not ids:
-        return 0
+        return 0  # before the inner query: Django compiles no SQL for an empty id list
     names = _tables()
-    where, params = _in(ids, "ticket_id")
+    # The inner query is Django's own SQL with its parameters, already limited to the tickets.
     inner, inner_params = grouped_work(ids).query.sql_with_params()
-    with connection.cursor() as cursor:
-        # The inner query is Django's own SQL with its parameters; names come from the models.
-        cursor.execute(f"DELETE FROM {names['work']} WHERE 1 = 1{where}", params)  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {names['work']} (ticket_id, actor_id, day, events, replies, notes, {_DIMS}) "  # noqa: S608
-            f"SELECT g.ticket_id, g.actor_id, g.day, g.events, g.replies, g.notes, {_FROM_TIMES} "
-            f"FROM ({inner}) g JOIN {names['times']} t ON t.ticket_id = g.ticket_id",
-            list(inner_params),
-        )
-        return int(cursor.rowcount)
+    return _rewrite(
+        names["work"], ids,
+        f"INSERT INTO {names['work']} (ticket_id, actor_id, day, events, replies, notes, {_DIMS}) "  # noqa: S608
+        f"SELECT g.ticket_id, g.actor_id, g.day, g.events, g.replies, g.notes, {_FROM_TIMES} "
+        f"FROM ({inner}) g JOIN {names['times']} t ON t.ticket_id = g.ticket_id",
+        list(inner_params), on=None,
+    )
 
 
 def on_event(event: TicketEvent, times: TicketTimes | None, old_dimensions: tuple[Any, ...] | None) -> None:
