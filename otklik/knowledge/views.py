@@ -20,8 +20,7 @@ from otklik.accounts.decorators import staff_required
 from otklik.core.errors import DomainError, NotFound
 from otklik.knowledge import selectors, services
 from otklik.knowledge.models import Article, ArticleAttachment, Category, FeedbackKind
-from otklik.reports import exports, registry
-from otklik.reports.filters import parse_filters
+from otklik.reports.views import export_for_request, report_for_request
 from otklik.security.downloads import attachment_file_response, wants_preview
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets.models import Ticket
@@ -197,20 +196,10 @@ def file_manager(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def report(request: HttpRequest) -> HttpResponseBase:
     """Deflections, most viewed articles and helpfulness for a period (the reports' `knowledge` entry)."""
-    user = current_user(request)
-    try:
-        filters = parse_filters(request.GET)
-        data = registry.run("knowledge", user, filters, request.GET)
-    except NotFound as error:
-        raise Http404() from error
-    except DomainError as error:
-        report_error(request, error)
-        filters = parse_filters({})
-        data = registry.run("knowledge", user, filters, {})
-    fmt = request.GET.get("format", "")
-    if fmt in exports.FORMATS:
-        return exports.streamed(registry.REPORTS["knowledge"].table(data), fmt,
-                                f"knowledge-{filters.start}-{filters.end}")
+    filters, data, _valid = report_for_request(request, "knowledge")
+    exported = export_for_request(request, "knowledge", filters, data)
+    if exported is not None:
+        return exported
     return render(request, "knowledge/report.html", {
         "data": data, "filters": filters, "query": filters.query(),
         "peak": max((row["deflections"] for row in data["trend"]), default=0) or 1,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import Organization, Role, Team
-from otklik.core.errors import InvalidInput
+from otklik.core.errors import InvalidInput, NotFound
 from otklik.reports import exports, registry
 from otklik.reports.charts import charts_for
 from otklik.reports.drill import drill_url
@@ -115,20 +115,37 @@ def _clipped_month(filters: ReportFilters, first: date) -> tuple[date, date]:
     return max(start, filters.start), min(end, filters.end)
 
 
+def report_for_request(request: HttpRequest, page: str) -> tuple[ReportFilters, Any, bool]:
+    """The registry's report `page` for the request's filters, and whether they were valid: a bad filter
+    is said on the page and the default period shown instead. A viewer who may not see it gets a 404."""
+    viewer = current_user(request)
+    try:
+        try:
+            filters = parse_filters(request.GET)
+            return filters, registry.run(page, viewer, filters, request.GET), True
+        except InvalidInput as error:
+            messages.error(request, f"{error.message} " + "; ".join(f"{k}: {v}" for k, v in error.errors.items()))
+            filters = parse_filters({})
+            return filters, registry.run(page, viewer, filters, {}), False
+    except NotFound as error:
+        raise Http404() from error
+
+
+def export_for_request(request: HttpRequest, page: str, filters: ReportFilters, data: Any) -> HttpResponseBase | None:
+    """The report as a streamed CSV or XLSX file when the request asks for one (`?format=`), else None."""
+    fmt = request.GET.get("format", "")
+    if fmt not in exports.FORMATS:
+        return None
+    return exports.streamed(registry.REPORTS[page].table(data), fmt, f"{page}-{filters.start}-{filters.end}")
+
+
 def _export_or_page(request: HttpRequest, page: str) -> HttpResponseBase:
     viewer = current_user(request)
-    by = request.GET.get("by") or "assignee"
-    try:
-        filters = parse_filters(request.GET)
-        data = registry.run(page, viewer, filters, request.GET)
-    except InvalidInput as error:
-        messages.error(request, f"{error.message} " + "; ".join(f"{k}: {v}" for k, v in error.errors.items()))
-        filters = parse_filters({})
-        data = registry.run(page, viewer, filters, {})
-        by = "assignee"
-    fmt = request.GET.get("format", "")
-    if fmt in exports.FORMATS:
-        return exports.streamed(registry.REPORTS[page].table(data), fmt, f"{page}-{filters.start}-{filters.end}")
+    filters, data, valid = report_for_request(request, page)
+    by = (request.GET.get("by") or "assignee") if valid else "assignee"
+    exported = export_for_request(request, page, filters, data)
+    if exported is not None:
+        return exported
     _decorate(page, data, filters, by)
     return render(request, f"reports/{page}.html", {
         "page": page, "pages": PAGES, "filters": filters, "data": data, "by": by, "charts": charts_for(page, data),
