@@ -132,9 +132,14 @@ class StaffTeamScope:
     def personal(self) -> Q:
         return self.assigned | self.watched if self.watched is not None else self.assigned
 
+    @property
+    def is_personal(self) -> bool:
+        """No whole team and no unrouted queue: only the viewer's own tickets."""
+        return not self.team_ids and not self.unrouted
+
     def condition(self) -> Q:
         """The whole scope as a condition on tickets, or on rows that carry a ticket's fields (report rows)."""
-        if not self.team_ids and not self.unrouted:
+        if self.is_personal:
             return self.personal
         scope = self.personal | Q(team_id__in=list(self.team_ids))
         return scope | Q(team__isnull=True) if self.unrouted else scope
@@ -193,7 +198,7 @@ def tickets_visible_to(viewer: User | None) -> QuerySet[Ticket]:
 def _is_personal(viewer: User, staff: StaffTeamScope | None) -> bool:
     if _shares_organization(viewer):
         return False
-    return staff is None or (not staff.team_ids and not staff.unrouted)
+    return staff is None or staff.is_personal
 
 
 def scope_is_personal(viewer: User | None) -> bool:
