@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, TruncDay, TruncWeek
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts.access import can_see_internal, tickets_visible_to
 from otklik.accounts.models import Role, User
 from otklik.core.errors import InvalidInput, NotFound
+from otklik.core.sql import row_in
 from otklik.core.text import markdown_to_html
 from otklik.knowledge.models import Article, ArticleAttachment, ArticleFeedback, ArticleStatus, Audience, FeedbackKind
 from otklik.tickets.models import DONE_KINDS, Message, Ticket
@@ -291,8 +291,7 @@ def _rank_tickets_postgres(candidates: QuerySet[Ticket], ticket: Ticket, limit: 
         visible_sql, visible_params = candidates.order_by().values("pk").query.sql_with_params()
         # The same rule for one window row, as a scalar subquery: the planner cannot turn it into a join
         # that hashes the viewer's whole scope (a million rows for an admin); each row is one index probe.
-        row_sql, row_params = (candidates.order_by().filter(pk=RawSQL("c.ticket_id", ()))
-                               .values("pk")[:1].query.sql_with_params())
+        row_sql, row_params = row_in(candidates, "c.ticket_id")
     except EmptyResultSet:
         return []
     window = (

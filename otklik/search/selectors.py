@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
-from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -31,9 +29,10 @@ from psycopg.errors import QueryCanceled
 from otklik.accounts.access import can_see_internal, scope_is_personal, tickets_handled_by, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import DomainError
+from otklik.core.sql import row_in
 
 if TYPE_CHECKING:
-    from otklik.tickets.models import Ticket
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -110,33 +109,25 @@ def search(viewer: User, text: str, *, limit: int = 50) -> list[Hit]:
         raise
 
 
-def _row_check(tickets: QuerySet[Ticket]) -> tuple[str, tuple[Any, ...]]:
-    """The condition "the candidate row's ticket is among `tickets`" as a scalar subquery, one primary-key
-    probe per row.
-    Written as `ticket_id IN (those tickets)`, a wide scope (a first-line agent's 700k tickets of a million)
-    is either hashed whole or, past work_mem, searched linearly for every row: minutes at 1M."""
-    return tickets.order_by().filter(pk=RawSQL("e.ticket_id", ())).values("pk")[:1].query.sql_with_params()
-
-
 def _scopes(viewer: User) -> tuple[str, list[Any]] | None:
     """The visibility clause composed into SQL (for narrow viewers and the fallback); None: sees nothing.
 
     A requester's scope (their own tickets, their organization's if shared) is a set of ids the search
-    rows are read by; a wide staff scope is checked per candidate row, and internal rows are checked
-    against the handled scope the same way."""
+    rows are read by; a wide staff scope is checked per candidate row by primary key (`core.sql.row_in`),
+    and internal rows are checked against the handled scope the same way."""
     try:
         if scope_is_personal(viewer) or not can_see_internal(viewer):
             visible_sql, visible = tickets_visible_to(viewer).order_by().values("pk").query.sql_with_params()
             visible_clause = f" AND e.ticket_id IN ({visible_sql})"
         else:
-            visible_sql, visible = _row_check(tickets_visible_to(viewer))
+            visible_sql, visible = row_in(tickets_visible_to(viewer), "e.ticket_id")
             visible_clause = f" AND ({visible_sql}) IS NOT NULL"
     except EmptyResultSet:
         return None
     notes_clause, notes_params = " AND NOT e.is_internal", ()
     if can_see_internal(viewer):
         try:
-            handled_sql, notes_params = _row_check(tickets_handled_by(viewer))
+            handled_sql, notes_params = row_in(tickets_handled_by(viewer), "e.ticket_id")
             notes_clause = f" AND (NOT e.is_internal OR ({handled_sql}) IS NOT NULL)"
         except EmptyResultSet:
             pass
