@@ -121,7 +121,7 @@ def start(data_dir: str) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     scheduler = consumer(1)
     processes = [*web, *jobs, scheduler]
     try:
-        wait_for_ports(ports)
+        wait_for_ports(ports, timeout=180)
     except RuntimeError:
         stop(processes)
         raise

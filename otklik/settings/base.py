@@ -125,9 +125,10 @@ def database_config(url: str | None, *, web: bool = False) -> dict[str, Any]:
     timeout; job workers and commands (migrations, loads) run without one."""
     if not url:
         url = f"sqlite:///{SQLITE_PATH}"
-    # Connect per request by default: under ASGI (`otklik run`, uvicorn) Django runs each request's sync
-    # code in a fresh thread, so persistent connections pile up until PostgreSQL refuses clients (measured
-    # by bench/bench_peer.py). WSGI deployments may keep them (OTKLIK_DB_CONN_MAX_AGE, health-checked).
+    # No persistent connections by default: under ASGI (`otklik run`, uvicorn) Django runs each request's
+    # sync code in a fresh thread, so they pile up until PostgreSQL refuses clients (measured by
+    # bench/bench_peer.py). Web processes on PostgreSQL borrow from a pool instead (postgres_options);
+    # WSGI deployments may keep them (OTKLIK_DB_CONN_MAX_AGE, health-checked).
     config: dict[str, Any] = dict(dj_database_url.parse(
         url, conn_max_age=int(os.environ.get("OTKLIK_DB_CONN_MAX_AGE", "0")), conn_health_checks=True,
     ))
@@ -146,16 +147,23 @@ def database_config(url: str | None, *, web: bool = False) -> dict[str, Any]:
     return config
 
 
+WEB_POOL_SIZE = 10  # connections per web process; size PostgreSQL's max_connections for all of them
+
+
 def postgres_options(*, web: bool) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    pool_size = int(os.environ.get("OTKLIK_DB_POOL_SIZE", "0"))
+    # A web process borrows connections from Django's psycopg pool: a request no longer pays PostgreSQL's
+    # fork and authentication (the ASGI thread of each request returns its connection when it finishes).
+    # Job workers and commands hold one long connection each and need none. 0 turns it off.
+    pool_size = int(os.environ.get("OTKLIK_DB_POOL_SIZE", str(WEB_POOL_SIZE) if web else "0"))
     if pool_size > 0:
-        # Django's psycopg pool (needs psycopg[pool]): for threaded servers with many short requests.
-        options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
+        options["pool"] = {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10}
     prepare = os.environ.get("OTKLIK_DB_PREPARE_THRESHOLD", "")
     if prepare:
         # Server-side prepared statements skip re-planning the multi-join reads; off behind PgBouncer.
+        # psycopg prepares only on server-side binding: Django's default client-side cursors never do.
         options["prepare_threshold"] = int(prepare)
+        options["server_side_binding"] = True
     settings_ = []
     timeout_ms = int(os.environ.get("OTKLIK_WEB_STATEMENT_TIMEOUT_MS", "5000"))
     if web and timeout_ms > 0:

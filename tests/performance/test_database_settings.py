@@ -1,4 +1,5 @@
-"""Connection settings: persistent connections with health checks; web processes get a statement timeout."""
+"""Connection settings: persistent connections with health checks; web processes get a statement timeout
+and a connection pool."""
 
 from __future__ import annotations
 
@@ -31,3 +32,22 @@ def test_the_pool_replaces_persistent_connections(monkeypatch: pytest.MonkeyPatc
     config = database_config(URL)
     assert config["OPTIONS"]["pool"]["max_size"] == 8
     assert config["CONN_MAX_AGE"] == 0
+
+
+def test_web_processes_borrow_from_a_pool_and_other_processes_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTKLIK_DB_POOL_SIZE", raising=False)
+    web = database_config(URL, web=True)
+    assert web["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10}
+    assert web["CONN_MAX_AGE"] == 0
+    assert "pool" not in database_config(URL)["OPTIONS"]  # job workers and commands hold one connection
+    monkeypatch.setenv("OTKLIK_DB_POOL_SIZE", "0")
+    assert "pool" not in database_config(URL, web=True)["OPTIONS"]
+
+
+def test_prepared_statements_switch_on_server_side_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Django's default client-side cursors never prepare: the threshold alone would do nothing.
+    monkeypatch.delenv("OTKLIK_DB_PREPARE_THRESHOLD", raising=False)
+    assert "server_side_binding" not in database_config(URL, web=True)["OPTIONS"]
+    monkeypatch.setenv("OTKLIK_DB_PREPARE_THRESHOLD", "2")
+    options = database_config(URL, web=True)["OPTIONS"]
+    assert (options["prepare_threshold"], options["server_side_binding"]) == (2, True)
