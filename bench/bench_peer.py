@@ -41,6 +41,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 READ_CONNECTIONS = 2  # one per server worker: latency of reads under a small steady load
+# Rare words: two words of one sentence in 8 % of the tickets' internal notes. Not the bare number 4711:
+# a search that is a ticket number the agent can see goes straight to that ticket (a redirect).
+RARE_WORDS = "case 4711"
 
 PEER_SETTINGS = """\
 SECRET_KEY = "peer-bench-only"
@@ -425,7 +428,7 @@ def peer_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]:
         return act
 
     return {"create": create, "detail": detail, "queue": listing({}),
-            "rare": listing({"q": "4711"}), "common": listing({"q": "принтер"})}
+            "rare": listing({"q": RARE_WORDS}), "common": listing({"q": "принтер"})}
 
 
 def otklik_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]:
@@ -443,7 +446,7 @@ def otklik_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]
         "create": create,
         "detail": lambda c: get(c, f"/tickets/{info['ticket']}/"),
         "queue": lambda c: get(c, "/", {"queue": "all"}),
-        "rare": lambda c: get(c, "/search/", {"q": "4711"}),
+        "rare": lambda c: get(c, "/search/", {"q": RARE_WORDS}),
         "common": lambda c: get(c, "/search/", {"q": "принтер"}),
     }
 
