@@ -243,15 +243,26 @@ def ticket_after(
 
 def ticket_by_number(viewer: User, number: int) -> Ticket:
     """One visible ticket with what its page shows, in one query; NotFound for absent and forbidden alike."""
-    ticket = (
-        tickets_visible_to(viewer)
-        .select_related("status", "priority", "assignee", "team", "requester", "organization", "category",
-                        "request_type", "merged_into")
+    return _visible_by_number(viewer, number, tickets_visible_to(viewer).select_related(
+        "status", "priority", "assignee", "team", "requester", "organization", "category", "request_type",
+        "merged_into",
         # The type's fields are read by the fields panel and by its edit form: once for both.
-        .prefetch_related("request_type__fields")
-        .filter(number=number)
-        .first()
-    )
+    ).prefetch_related("request_type__fields"))
+
+
+def ticket_handled_by_number(viewer: User, number: int) -> Ticket:
+    """A ticket's internal side, for a panel of the agent's page loaded after it: the page's own check
+    (visible to the viewer, then `access.handles`), so NotFound exactly where the page would not show
+    its staff side (an agent who only asked or watches sees the requester's page, without panels).
+    Only the requester is joined: the panels read their own rows, not the page's header."""
+    ticket = _visible_by_number(viewer, number, tickets_visible_to(viewer).select_related("requester"))
+    if not access.handles(viewer, ticket):
+        raise NotFound()
+    return ticket
+
+
+def _visible_by_number(viewer: User, number: int, tickets: QuerySet[Ticket]) -> Ticket:
+    ticket = tickets.filter(number=number).first()
     if ticket is None:
         raise NotFound()
     access.remember_visible(viewer, ticket.pk)  # found through the viewer's scope: the panels need not ask

@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
-from otklik.web.views import account, agent, canned, common, directory, intranet, macros, maillog, portal, ticket
+from otklik.web.views import (
+    account,
+    agent,
+    canned,
+    common,
+    directory,
+    intranet,
+    macros,
+    maillog,
+    panels,
+    portal,
+    ticket,
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", common.home, name="home"),
@@ -19,6 +31,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/canned/<int:pk>/", ticket.canned_reply_text, name="ticket_canned"),
     path("tickets/<int:number>/macros/<int:pk>/apply/", macros.ticket_macro_apply, name="ticket_macro_apply"),
     path("tickets/<int:number>/tags/", macros.ticket_tags, name="ticket_tags"),
+    # The page's secondary panels, loaded after it (otklik/web/views/panels.py): all at once, or one.
+    path("tickets/<int:number>/panels/", panels.ticket_panels, name="ticket_panels"),
+    *[path(f"tickets/<int:number>/panels/{name.replace('_', '-')}/", panels.ticket_panel, {"name": name},
+           name=f"ticket_panel_{name}") for name in panels.PANELS],
+    path("tickets/<int:number>/timeline/", panels.timeline_earlier, name="ticket_timeline"),
     path("views/", agent.saved_view_create, name="saved_view_create"),
     path("list/columns/", agent.list_columns, name="list_columns"),
     path("views/<int:pk>/delete/", agent.saved_view_delete, name="saved_view_delete"),

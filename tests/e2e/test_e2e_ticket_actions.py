@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from otklik.accounts.models import User
 from otklik.demodata.seed import DEMO_PASSWORD, seed_reference_data
@@ -32,6 +33,12 @@ def test_send_twice_sends_once_and_fields_edit_in_place(new_page: Any, sign_in: 
     # The channel is not "Web portal" for the agent's own reply.
     reply = page.locator("article", has_text="We replaced the toner.")
     assert reply.locator("[data-channel]").count() == 0
+
+    # The panels after the page: tags added in place with the keyboard, the SLA box kept for refreshes.
+    page.locator("#tag-add").fill("toner")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-ticket-tags]")).to_contain_text("toner")
+    assert page.locator("#sla-panel-box").count() == 1
 
     # A header change refreshes the timeline without a reload.
     page.select_option("#h-priority", label="Critical")

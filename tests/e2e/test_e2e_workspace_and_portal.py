@@ -193,6 +193,9 @@ def test_pages_fit_a_phone_screen(new_page: Any, sign_in: Any, screenshot: Any) 
     agent = new_page(width=390, height=844)
     sign_in(agent, "fiona@otklik.demo", DEMO_PASSWORD)
     agent.goto(f"/tickets/{ticket.number}/")
+    # The panels arrive after the page (one HTMX request) and still fit the phone.
+    expect(agent.locator("#tags-panel")).to_be_attached()
+    expect(agent.locator("#kb-text-select")).to_be_attached()
     assert agent.evaluate(fits)
     screenshot(agent, "phone-agent-ticket")
     # The menu collapses behind a labelled button and opens with the keyboard.

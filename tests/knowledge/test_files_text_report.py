@@ -188,7 +188,8 @@ def test_the_picker_offers_the_text_in_the_requester_language(people: Personas, 
     people.alice.save()
     ticket = ticket_services.ticket_create(actor=people.alice, requester=people.alice, subject="Принтер",
                                            body_text="?", now=datetime(2026, 3, 2, tzinfo=UTC))
-    body = _client(people.adam).get(reverse("ticket", args=[ticket.number])).content.decode()
+    # The picker comes with the reply box's panel, after the page.
+    body = _client(people.adam).get(reverse("ticket_panel_reply_tools", args=[ticket.number])).content.decode()
     assert reverse("knowledge:article_text", args=[library.internal.slug]) + "?lang=ru" in body
     assert reverse("knowledge:article_text", args=[library.draft.slug]) not in body
     assert "<script>" not in body.split('id="kb-text-select"')[1].split("</select>")[0]

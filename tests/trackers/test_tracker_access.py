@@ -49,8 +49,12 @@ def test_web_routes(persona, key, scene):
     handled = key in HANDLED[persona]
     agent_sees = persona in STAFF and key in VISIBLE[persona]
 
+    # The issues panel comes after the page (its own GET, or with the other panels).
     page = client.get(f"/tickets/{ticket.number}/")
-    assert (f"issue-marker-{key}" in page.content.decode()) == handled
+    assert f"issue-marker-{key}" not in page.content.decode()
+    for part in ("panels/trackers/", "panels/"):
+        panel = client.get(f"/tickets/{ticket.number}/{part}")
+        assert (f"issue-marker-{key}" in panel.content.decode()) == handled
 
     create_form = client.get(f"/trackers/tickets/{ticket.number}/create/")
     profile = client.get(f"/trackers/tickets/{ticket.number}/profile/")

@@ -26,9 +26,12 @@ def test_ticket_page_offers_macros_and_tags_in_place(people, now, client_for):
     )
     Macro.objects.create(title="Sam's own", owner=people.sam)
     fiona = client_for(people.fiona)
-    page = fiona.get(f"/tickets/{ticket.number}/").content.decode()
+    # Both panels come after the page (one request for all its panels, or each alone).
+    page = fiona.get(f"/tickets/{ticket.number}/panels/").content.decode()
     assert "Need more info" in page and "Sam&#x27;s own" not in page and "Sam's own" not in page
     assert 'id="tags-panel"' in page
+    assert "Need more info" in fiona.get(f"/tickets/{ticket.number}/panels/macros/").content.decode()
+    assert 'id="tags-panel"' in fiona.get(f"/tickets/{ticket.number}/panels/tags/").content.decode()
     # Tags in place: the panel comes back for HTMX.
     panel = fiona.post(f"/tickets/{ticket.number}/tags/", {"add": "VPN, Принтер"}, HTTP_HX_REQUEST="true")
     assert panel.status_code == 200

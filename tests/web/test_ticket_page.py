@@ -27,10 +27,15 @@ def ticket(people, now):
 # ticket's visibility is known from the read that found it, links are read in one query, watchers and
 # the type's fields once. A query that comes back fails here: lower the figure when one goes, raise it
 # only in a change that explains why.
-TICKET_PAGE_QUERIES = {"postgresql": 23, "sqlite": 23}
+# Fourth round: the panels beside the conversation (SLA, macros, tags, trackers, the reply box's pickers,
+# the requester's other tickets and ratings) come after the page in one request (23 -> 12); their own
+# count is pinned in tests/web/test_ticket_panels.py.
+TICKET_PAGE_QUERIES = {"postgresql": 12, "sqlite": 12}
 
 
-def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, client_for):
+def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, client_for, settings):
+    # Remembered lists outlive the test: on a loaded machine the 5 s default expired between requests.
+    settings.OTKLIK_LOOKUP_CACHE_SECONDS = 300
     fiona = client_for(people.fiona)
     url = f"/tickets/{ticket.number}/"
     services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="note", now=now)
@@ -45,6 +50,7 @@ def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, 
         )
         services.ticket_watch(actor=people.fiona, ticket_id=ticket.pk, user_id=people.fiona.pk, now=now)
     services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    assert fiona.get(url).status_code == 200  # warm again: the changes above dropped remembered lists
     twenty = count_queries(lambda: fiona.get(url))
     response = fiona.get(url)
     assert response.content.decode().count('class="timeline-item') == 20
@@ -150,8 +156,12 @@ def test_canned_replies_fill_placeholders_for_the_ticket(people, now, ticket, cl
     personal = CannedReply.objects.create(title="Sam's", body="x", owner=people.sam)
     team_only = CannedReply.objects.create(title="2nd line", body="x", team=people.second_line)
     fiona = client_for(people.fiona)
+    # The reply box's pickers come after the page, with its other panels.
     page = fiona.get(f"/tickets/{ticket.number}/").content.decode()
+    assert 'id="reply-tools"' in page and "Hello" not in page
+    page = fiona.get(f"/tickets/{ticket.number}/panels/").content.decode()
     assert "Hello" in page and "Sam&#x27;s" not in page and "2nd line" not in page
+    assert fiona.get(f"/tickets/{ticket.number}/panels/reply-tools/").content.decode().count("<option") >= 2
     text = fiona.get(f"/tickets/{ticket.number}/canned/{canned.pk}/").content.decode()
     assert text == f"Hi Alice, about #{ticket.number}: done.\nFiona, IT support {{bogus.x}}"
     assert fiona.get(f"/tickets/{ticket.number}/canned/{personal.pk}/").status_code == 404
@@ -162,7 +172,7 @@ def test_canned_replies_fill_placeholders_for_the_ticket(people, now, ticket, cl
 def test_requester_and_other_tickets_card_shows_only_visible_tickets(people, now, ticket, client_for):
     factories.ticket(requester=people.alice, subject="Visible other", now=now)
     factories.ticket(requester=people.alice, subject="Second-line other", now=now, team=people.second_line)
-    html = client_for(people.fiona).get(f"/tickets/{ticket.number}/").content.decode()
+    html = client_for(people.fiona).get(f"/tickets/{ticket.number}/panels/requester/").content.decode()
     assert "Visible other" in html and "Second-line other" not in html
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -57,6 +58,9 @@ HIDDEN_EVENTS = {EventKind.CREATED, EventKind.REPLIED, EventKind.NOTE_ADDED, Eve
                  EventKind.CLOSED, EventKind.REOPENED}
 
 
+# Messages the page shows at first, newest last; "show earlier" loads the ones before, as many at a time.
+TIMELINE_LATEST = 20
+
 # How long a reply form's token is remembered: longer than anyone keeps a page open before sending twice.
 FORM_TOKEN_SECONDS = 24 * 3600
 
@@ -104,23 +108,44 @@ def _names(header: dict[str, Any], events: list[TicketEvent]) -> dict[str, Any]:
     }
 
 
-def _timeline_context(viewer: User, ticket: Ticket, header: dict[str, Any]) -> dict[str, Any]:
-    message_list = list(ticket_selectors.ticket_messages(viewer, ticket))
+def timeline_context(viewer: User, ticket: Ticket, header: dict[str, Any] | None = None, *,
+                     before: int | None = None) -> dict[str, Any]:
+    """The latest TIMELINE_LATEST messages with the history between them (or those before the message
+    `before`), so a long conversation costs the page what a short one does; "show earlier" asks for more."""
+    header = header or _header_context()
+    messages_qs = ticket_selectors.ticket_messages(viewer, ticket)
+    anchor: datetime | None = None
+    if before is not None:
+        anchor = messages_qs.filter(pk=before).values_list("created_at", flat=True).first()
+        if anchor is None:
+            raise Http404()
+        messages_qs = messages_qs.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, id__lt=before))
+    newest_first = list(messages_qs.order_by("-created_at", "-id")[:TIMELINE_LATEST + 1])
+    earlier = len(newest_first) > TIMELINE_LATEST
+    message_list = newest_first[:TIMELINE_LATEST][::-1]
     # Each public reply's mail delivery (sent, retrying, failed: why), one query for the whole page.
+    public = [m.pk for m in message_list if not m.is_internal]
     deliveries = {
         row.reply_message_id: row for row in OutboundMail.objects.filter(
-            reply_message_id__in=[m.pk for m in message_list if not m.is_internal], kind=OutboundKind.REPLY
+            reply_message_id__in=public, kind=OutboundKind.REPLY
         ).only("reply_message_id", "status", "attempts", "last_error")
-    }
+    } if public else {}
     for message in message_list:
         message.delivery = deliveries.get(message.pk)  # type: ignore[attr-defined]
-    events = [event for event in ticket_selectors.ticket_events(viewer, ticket) if event.kind not in HIDDEN_EVENTS]
+    # The history between the messages shown: from the oldest shown (all of it when none is earlier).
+    event_qs = ticket_selectors.ticket_events(viewer, ticket)
+    if earlier and message_list:
+        event_qs = event_qs.filter(created_at__gte=message_list[0].created_at)
+    if anchor is not None:  # the history from the anchor message on is on the page already
+        event_qs = event_qs.filter(created_at__lt=anchor)
+    events = [event for event in event_qs if event.kind not in HIDDEN_EVENTS]
     timeline = sorted(
         [TimelineItem(at=m.created_at, message=m) for m in message_list]
         + [TimelineItem(at=e.created_at, event=e) for e in events],
         key=lambda item: (item.at, 0 if item.message else 1),
     )
-    return {"ticket": ticket, "timeline": timeline, "names": _names(header, events)}
+    return {"ticket": ticket, "timeline": timeline, "names": _names(header, events),
+            "earlier_before": message_list[0].pk if earlier and message_list else None}
 
 
 def ticket_page(
@@ -138,17 +163,13 @@ def ticket_page(
     watchers = list(ticket.watchers.all())
     links = list(ticket_selectors.ticket_links(viewer, ticket).order_by("id"))
     context = {
-        **_timeline_context(viewer, ticket, header),
+        **timeline_context(viewer, ticket, header),
         "watchers": watchers,
         "links_out": [link for link in links if link.from_ticket_id == ticket.pk],
         "links_in": [link for link in links if link.to_ticket_id == ticket.pk and link.from_ticket_id != ticket.pk],
-        "other_tickets": selectors.requester_other_tickets(viewer, ticket),
-        "canned_replies": list(canned_replies_for(viewer, get_language() or "")),
         "reply_form": ReplyForm(uploader=viewer),
         "note_form": NoteForm(uploader=viewer),
         "link_kinds": LinkKind.choices,
-        "ratings": list(ticket.ratings.all()),
-        "is_watching": any(watcher.pk == viewer.pk for watcher in watchers),
         "list_param": list_param,
         "custom_fields": custom_fields(viewer, ticket, handled=True),
         "held_reply": held_reply,
@@ -177,7 +198,7 @@ def _refreshed_parts(request: HttpRequest, viewer: User, number: int) -> HttpRes
     """After a change made in place: the header, plus the timeline and SLA panel swapped out of band."""
     ticket = _ticket_for(viewer, number)
     header = _header_context()
-    context = {**header, **_timeline_context(viewer, ticket, header), "oob": True,
+    context = {**header, **timeline_context(viewer, ticket, header), "oob": True,
                "can_act": viewer.is_superuser or viewer.can_write}
     return render(request, "web/agent/ticket.html#refresh", context)
 

@@ -127,16 +127,17 @@
     area.dispatchEvent(new Event("input", { bubbles: true }));
   }
   function initCanned() {
-    $all("[data-canned]").forEach(function (select) {
-      select.addEventListener("change", function () {
-        var url = select.value;
-        var area = document.getElementById(select.getAttribute("data-target"));
-        if (!url || !area) return;
-        fetch(url, { credentials: "same-origin", headers: { "Accept": "text/plain" } })
-          .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
-          .then(function (text) { insertAtCursor(area, text); select.value = ""; })
-          .catch(function () { select.value = ""; });
-      });
+    // Delegated: the pickers arrive with the reply box's panel after the page (HTMX), not with it.
+    document.addEventListener("change", function (event) {
+      var select = event.target;
+      if (!select || !select.matches || !select.matches("select[data-canned]")) return;
+      var url = select.value;
+      var area = document.getElementById(select.getAttribute("data-target"));
+      if (!url || !area) return;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/plain" } })
+        .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
+        .then(function (text) { insertAtCursor(area, text); select.value = ""; })
+        .catch(function () { select.value = ""; });
     });
   }
 
