@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Hashable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -218,11 +219,32 @@ def long_breakdown(teams: Q, rest: QuerySet[TicketTimes] | None, scoped: QuerySe
     return grouped, histograms
 
 
+def database_average(total: int, count: int) -> float:
+    """The average of integers exactly as the per-row breakdown gets it from its database, so both readings
+    print the same number to the last digit. PostgreSQL's avg(bigint) divides as numeric to at least 16
+    significant digits (`select_div_scale`, rounded half away from zero) before the driver makes a float of it;
+    SQLite's avg divides the exact double sum, which is the correctly rounded quotient."""
+    if connection.vendor != "postgresql" or total == 0:
+        return total / count
+
+    def weight_and_first(value: int) -> tuple[int, int]:  # in PostgreSQL's base-10000 digits
+        weight = (len(str(value)) - 1) // 4
+        return weight, value // 10000**weight
+
+    (weight1, first1), (weight2, first2) = weight_and_first(total), weight_and_first(count)
+    qweight = weight1 - weight2 - (1 if first1 <= first2 else 0)
+    scale = min(max(16 - qweight * 4, 0), 1000)
+    quotient, remainder = divmod(total * 10**scale, count)
+    if 2 * remainder >= count:
+        quotient += 1
+    return float(Decimal(quotient).scaleb(-scale))
+
+
 def finished(values: dict[str, int], histograms: dict[str, Counter[int]] | None,
              ) -> tuple[dict[str, Any], list[float | None]]:
     """The breakdown's row sums (as the per-row aggregates name them) and its two medians."""
     def avg(total: str, count: str) -> float | None:
-        return values[total] / values[count] if values[count] else None
+        return database_average(values[total], values[count]) if values[count] else None
 
     row = {"count": values["count"], "resolved": values["resolved"], "fr": avg("fr_sum", "fr_n"),
            "fr_w": avg("fr_w_sum", "fr_w_n"), "res": avg("res_sum", "res_n"), "res_w": avg("res_w_sum", "res_w_n"),
