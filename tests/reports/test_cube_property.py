@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -197,7 +197,8 @@ def test_a_new_ticket_counts_in_its_local_hour(people: Personas, desk: Desk) -> 
     from otklik.testing import factories
 
     # 23:30 in Moscow on 31 March is 20:30 UTC: it belongs to 31 March, hour 23, of the second line.
-    factories.ticket(requester=people.alice, team=people.second_line, now=msk(2026, 3, 31, 23, 30), actor=people.sam)
+    factories.ticket(requester=people.alice, team=people.second_line, now=datetime(2026, 3, 31, 20, 30, tzinfo=UTC),
+                     actor=people.sam)
     assert list(HourlyCount.objects.values_list("day", "hour", "team_key", "new", "closed")) == [
         (date(2026, 3, 31), 23, people.second_line.pk, 1, 0)]
     assert not DurationHistogram.objects.exists()
