@@ -65,6 +65,7 @@ def main() -> None:
 
     from otklik.accounts.models import Organization, Role, Team, User
     from otklik.demodata.seed import seed_reference_data
+    from otklik.reports.cube import rebuild_cube
     from otklik.reports.outcomes import sync_clocks, sync_ratings, sync_work
     from otklik.reports.rollups import rebuild_rollups
     from otklik.sla.demo import seed_demo_sla
@@ -332,6 +333,10 @@ def main() -> None:
     at = time.perf_counter()
     rows = rebuild_rollups()
     print(f"  {'monthly rollups':<34}{rows:>12,} rows  {time.perf_counter() - at:6.1f} s", flush=True)
+    at = time.perf_counter()
+    hours, buckets = rebuild_cube()
+    print(f"  {'hourly counts, histograms':<34}{hours + buckets:>12,} rows  {time.perf_counter() - at:6.1f} s",
+          flush=True)
     # The SLA outcomes and the agents' days, from the clocks, the events and the times rows (as the rebuild).
     for label, rebuild in (("SLA outcomes", sync_clocks), ("agent work per day", sync_work),
                            ("ratings with dimensions", sync_ratings)):

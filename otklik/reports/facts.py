@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from otklik.reports import outcomes, rollups
+from otklik.reports import cube, outcomes, rollups
 from otklik.reports.models import TicketTimes
 from otklik.sla.calendars import SlaConfigError, policy_calendar, schedule_calendar_data
 from otklik.sla.models import Schedule, SlaPolicy
@@ -233,12 +233,14 @@ def refresh_many(ticket_ids: list[int]) -> int:
     desk = desk_calendar()
     tickets = Ticket.objects.filter(pk__in=ticket_ids).only(*rollups.TICKET_FIELDS)
     histories = _histories(ticket_ids)
+    old = list(TicketTimes.objects.filter(ticket_id__in=ticket_ids))
     rows = []
     for ticket in tickets:
         times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
         rollups.dimensions(times, ticket)
         rows.append(times)
     _store(rows)
+    cube.move(old, rows)
     outcomes.sync_clocks(ticket_ids)
     outcomes.sync_work(ticket_ids)
     outcomes.sync_ratings(ticket_ids)
@@ -275,6 +277,7 @@ def rebuild_all(*, batch_size: int = 2000, progress: Callable[[str, int, int], A
                       progress=(lambda done, total: progress("tickets", done, total)) if progress else None)
     rows = rollups.rebuild_rollups(
         progress=(lambda done, total: progress("rollups", done, total)) if progress else None)
+    cube.rebuild_cube()  # the hourly counts and duration histograms, from the rows just written
     # The per-clock outcomes, the agents' days and the rating copies, from their sources and the rows just written.
     with transaction.atomic():
         outcomes.sync_clocks()

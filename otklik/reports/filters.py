@@ -200,7 +200,7 @@ def scoped_tickets(viewer: User, filters: ReportFilters) -> QuerySet[Ticket]:
     return tickets_handled_by(viewer).filter(merged_into__isnull=True).filter(filter_condition(viewer, filters))
 
 
-def _scope_parts(viewer: User) -> StaffTeamScope | None:
+def scope_parts(viewer: User) -> StaffTeamScope | None:
     """The viewer's staff scope split by team (None: every ticket, read without a condition per row)."""
     parts = staff_scope_by_team(viewer)
     if parts is not None and parts.unrouted and set(parts.team_ids) >= set(Team.objects.values_list("pk", flat=True)):
@@ -218,7 +218,7 @@ def scoped_rows(viewer: User, filters: ReportFilters) -> QuerySet[TicketTimes]:
     rows = TicketTimes.objects.filter(merged=False)
     if not can_see_internal(viewer):
         return rows.none()
-    parts = _scope_parts(viewer)
+    parts = scope_parts(viewer)
     if parts is not None:
         rows = rows.filter(parts.condition())
     return rows.filter(filter_condition(viewer, filters))
@@ -232,7 +232,7 @@ def scoped_copies[M: Model](model: type[M], viewer: User, filters: ReportFilters
     rows = model.objects.filter(merged=False)  # type: ignore[attr-defined]
     if not can_see_internal(viewer):
         return rows.none()  # type: ignore[no-any-return]
-    parts = _scope_parts(viewer)
+    parts = scope_parts(viewer)
     if parts is not None:
         personal = TicketTimes.objects.filter(merged=False).filter(parts.personal).values("pk")
         rows = rows.filter(parts.teams_condition() | Q(ticket_id__in=personal))

@@ -124,6 +124,106 @@ class MonthlyRollup(models.Model):
         return f"rollup {self.month} {self.team_key}/{self.category_key}/{self.priority_key}/{self.source}"
 
 
+class HourlyCount(models.Model):
+    """Tickets created and tickets last resolved per local hour and team: the load report's days, heatmap and
+    backlog and the forecast's daily series for any period of whole days, without reading the report rows.
+
+    Kept with `MonthlyRollup` from the same receiver (each report row's contribution moved when it changes,
+    `reports.cube`), written by the import for its tickets, rebuilt by `otklik reports_rebuild`."""
+
+    day = models.DateField()  # local (the installation's zone)
+    hour = models.PositiveSmallIntegerField()  # local, 0-23
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    new = models.BigIntegerField(default=0)  # created in the hour
+    closed = models.BigIntegerField(default=0)  # last resolved in the hour
+
+    class Meta:
+        verbose_name = _("hourly report count")
+        verbose_name_plural = _("hourly report counts")
+        constraints = [models.UniqueConstraint(fields=["day", "hour", "team_key"], name="report_hourly_key")]
+
+    def __str__(self) -> str:
+        return f"hour {self.day} {self.hour} of team {self.team_key}"
+
+
+class DurationHistogram(models.Model):
+    """Per local month and team, how many first responses (by the month of the first answer) and resolutions
+    (by the month of the last resolution) fell into each duration bucket (`reports.buckets`: every second
+    below a minute, then buckets within 2 % of their bound): the load report's distributions of long periods.
+    Kept, written and rebuilt with `HourlyCount`."""
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    metric = models.CharField(max_length=20)  # first_response | resolution
+    bucket = models.BigIntegerField()  # the bucket's lower bound in seconds
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("duration histogram bucket")
+        verbose_name_plural = _("duration histogram buckets")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "metric", "bucket"],
+                                               name="report_histogram_key")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.month} team {self.team_key} from {self.bucket}s"
+
+
+class GroupRollup(models.Model):
+    """Per local month of creation, team and breakdown value (`dim` names the breakdown): the tickets created
+    and their exact sums, for breakdowns of long periods (`reports.groups`). Kept, written and rebuilt with
+    `HourlyCount`."""
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    dim = models.CharField(max_length=20)  # assignee, team, category, priority, status, source, ...
+    value = models.CharField(max_length=40, blank=True)  # the id (or source code); "": none
+    count = models.BigIntegerField(default=0)
+    resolved = models.BigIntegerField(default=0)
+    fr_n = models.BigIntegerField(default=0)
+    fr_sum = models.BigIntegerField(default=0)
+    fr_w_n = models.BigIntegerField(default=0)
+    fr_w_sum = models.BigIntegerField(default=0)
+    res_n = models.BigIntegerField(default=0)
+    res_sum = models.BigIntegerField(default=0)
+    res_w_n = models.BigIntegerField(default=0)
+    res_w_sum = models.BigIntegerField(default=0)
+    replies = models.BigIntegerField(default=0)  # staff replies on the resolved tickets
+    reopened = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("breakdown rollup")
+        verbose_name_plural = _("breakdown rollups")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "dim", "value"], name="report_group_key")]
+        indexes = [models.Index(fields=["dim", "month", "team_key"], name="report_group_dim")]
+
+    def __str__(self) -> str:
+        return f"{self.dim}={self.value} {self.month} team {self.team_key}"
+
+
+class GroupHistogram(models.Model):
+    """Per local month of creation, team and breakdown value: the first-response and resolution times in the
+    buckets of `reports.buckets`, for the medians of breakdowns of long periods."""
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)
+    dim = models.CharField(max_length=20)
+    value = models.CharField(max_length=40, blank=True)
+    metric = models.CharField(max_length=8)  # fr | res
+    bucket = models.BigIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("breakdown histogram bucket")
+        verbose_name_plural = _("breakdown histogram buckets")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "dim", "value", "metric", "bucket"],
+                                               name="report_group_histogram_key")]
+        indexes = [models.Index(fields=["dim", "month", "team_key", "value", "metric", "bucket", "n"],
+                                name="report_group_histogram_dim")]
+
+    def __str__(self) -> str:
+        return f"{self.dim}={self.value} {self.metric} {self.month} from {self.bucket}s"
+
+
 class CopiedDimensions(models.Model):
     """The ticket's report dimensions, copied onto the per-clock, per-agent and per-rating rows below under
     the ticket's own field names, so the report filters (and the whole-team part of the access scope) read

@@ -24,6 +24,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from otklik.reports import cube
 from otklik.reports.filters import zone
 from otklik.reports.models import MonthlyRollup, TicketTimes
 from otklik.tickets.models import Ticket
@@ -131,37 +132,16 @@ def contribution(times: TicketTimes | None) -> Contribution:
     return found
 
 
-def _upsert(deltas: Contribution) -> None:
-    """Add the deltas to their rows, creating missing rows (one statement)."""
-    rows = [(key, values) for key, values in sorted(deltas.items()) if any(values.values())]
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table = quote(MonthlyRollup._meta.db_table)
-    columns = [*KEY_FIELDS, *MEASURES]
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
-    updates = ", ".join(f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in MEASURES)
-    # Names come from the model, values are parameters.
-    names = ", ".join(quote(name) for name in columns)
-    sql = (
-        f"INSERT INTO {table} ({names}) VALUES {placeholders} "  # noqa: S608
-        f"ON CONFLICT ({', '.join(quote(name) for name in KEY_FIELDS)}) DO UPDATE SET {updates}"
-    )
-    params: list[Any] = []
-    for key, values in rows:
-        params += [*key, *(values[name] for name in MEASURES)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def apply_change(old: TicketTimes | None, new: TicketTimes | None) -> None:
-    """Move a ticket's contribution from what `old` recorded to what `new` records."""
+    """Move a ticket's contribution from what `old` recorded to what `new` records (the monthly rollups by the
+    rows' snapshots, the hourly counts and histograms by their dimensions and durations)."""
     deltas: Contribution = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for sign, times in ((-1, old), (1, new)):
         for key, values in contribution(times).items():
             for name, value in values.items():
                 deltas[key][name] += sign * value
-    _upsert(deltas)
+    # The hourly counts and histograms move with the same rows, in the same statement on PostgreSQL.
+    cube.upsert_added([cube.Part(MonthlyRollup, KEY_FIELDS, MEASURES, dict(deltas)), *cube.parts([old], [new])])
 
 
 def insert_new(times: TicketTimes) -> bool:

@@ -6,6 +6,7 @@ behind a number shows the same total. Pages, the API and the exports all call th
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,7 +20,10 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Organization, Team, User
 from otklik.core.errors import InvalidInput
+from otklik.reports.buckets import histogram_percentile, report_buckets
+from otklik.reports.cube import cube_source, day_counts, histogram, is_long, whole_months_inside
 from otklik.reports.filters import ReportFilters, category_subtree, scoped_rows, scoped_tickets, zone
+from otklik.reports.groups import GROUP_MEASURES, finished, long_breakdown
 from otklik.reports.models import TicketTimes
 from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
 from otklik.reports.quality import csat_tickets, sla_tickets
@@ -205,12 +209,24 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
     if by not in GROUP_FIELDS:
         raise InvalidInput(_("Unknown breakdown: %(name)s.") % {"name": by[:40]}, errors={"by": by[:40]})
     rows_qs = scoped_rows(viewer, filters).filter(metric_condition("new", filters)).order_by()
+    field = GROUP_FIELDS[by]
+    medians: dict[Hashable, list[float | None]]
+    source = cube_source(viewer, filters) if by != "rating" and is_long(filters) else None
+    if source is not None:  # the kept group sums and histograms: exact counts and sums, medians within 2 %
+        found, histograms = long_breakdown(source.teams, source.rest, scoped_rows(viewer, filters), filters,
+                                           whole_months_inside(filters), by)
+        if by == "category":
+            return _category_rows(*_category_kept(found, histograms))
+        grouped = []
+        medians = {}
+        for key, values in found.items():
+            row, medians[key] = finished(values, histograms.get(key))
+            grouped.append({field: key, **row})
+        return _grouped_rows(by, field, grouped, medians)
     if by == "rating":
         rows_qs = with_latest_score(rows_qs)
     if by == "category":
         return _category_rollup(rows_qs)
-    field = GROUP_FIELDS[by]
-    medians: dict[Hashable, list[float | None]]
     if connection.vendor == "postgresql":
         # One pass: the medians in the same GROUP BY as the sums (percentile_cont skips NULLs, like the
         # separate query would).
@@ -224,6 +240,11 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
         resolution = percentiles(rows_qs, "resolution_seconds", [0.5], group=field)
         medians = {key: [(first.get(key) or [None])[0], (resolution.get(key) or [None])[0]]
                    for key in {row[field] for row in grouped}}
+    return _grouped_rows(by, field, grouped, medians)
+
+
+def _grouped_rows(by: str, field: str, grouped: list[dict[str, Any]], medians: dict[Hashable, list[float | None]],
+                  ) -> list[dict[str, Any]]:
     labels = _labels(by, [row[field] for row in grouped])
     rows = [{"key": "" if row[field] is None else str(row[field]),
              "label": labels.get(row[field], str(row[field])) if row[field] is not None else _("(none)"),
@@ -282,11 +303,40 @@ def _category_rollup(rows_qs: QuerySet[TicketTimes]) -> list[dict[str, Any]]:
                              + percentiles(none_rows, "resolution_seconds", [0.5]).get(None, [None]))
     else:
         grouped, medians = _category_streamed(rows_qs, subtrees)
+    return _category_rows(grouped, medians, subtrees, paths)
+
+
+def _category_rows(grouped: dict[Hashable, dict[str, Any]], medians: dict[Hashable, list[float | None]],
+                   subtrees: dict[int, list[int]], paths: dict[int, str]) -> list[dict[str, Any]]:
     rows = [{"key": str(pk), "label": paths.get(pk, str(pk)), **_row_values(grouped[pk], medians, pk)}
             for pk in subtrees if pk in grouped]
     if None in grouped:
         rows.append({"key": "", "label": _("(none)"), **_row_values(grouped[None], medians, None)})
     return rows
+
+
+def _category_kept(found: dict[Hashable, dict[str, int]], histograms: dict[Hashable, dict[str, Counter[int]]],
+                   ) -> tuple[dict[Hashable, dict[str, Any]], dict[Hashable, list[float | None]], dict[int, list[int]],
+                              dict[int, str]]:
+    """The category rows from the kept group sums per own category: each row sums its subtree's sums and
+    merges its subtree's histograms (exact counts and sums; medians of the merged histograms)."""
+    subtrees = _subtrees()
+    paths = dict(Category.objects.values_list("pk", "path"))
+    grouped: dict[Hashable, dict[str, Any]] = {}
+    medians: dict[Hashable, list[float | None]] = {}
+    trees: list[tuple[int | None, list[int | None]]] = [(pk, list(members)) for pk, members in subtrees.items()]
+    trees.append((None, [None]))
+    for pk, members in trees:
+        parts = [member for member in members if member in found]
+        if not parts:
+            continue
+        total = {name: sum(found[member][name] for member in parts) for name in GROUP_MEASURES}
+        merged = {"fr": Counter[int](), "res": Counter[int]()}
+        for member in parts:
+            for metric, counts in (histograms.get(member) or {}).items():
+                merged[metric].update(counts)
+        grouped[pk], medians[pk] = finished(total, merged)
+    return grouped, medians, subtrees, paths
 
 
 def _category_streamed(rows_qs: QuerySet[TicketTimes], subtrees: dict[int, list[int]],
@@ -389,28 +439,48 @@ def _days_and_distribution(rows_qs: QuerySet[TicketTimes], moment: str, field: s
     return per_day, distribution
 
 
+def _from_histogram(found: dict[int, int]) -> Distribution:
+    counts = report_buckets(found)
+    return Distribution([{"bucket": name, "count": count} for (name, _upper), count in zip(HISTOGRAM_BUCKETS, counts,
+                                                                                           strict=True)],
+                        histogram_percentile(found, 0.5), histogram_percentile(found, 0.9))
+
+
 @report_session
 def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     tz = zone()
     tickets = scoped_rows(viewer, filters).order_by()
-    # New per day and the hour-of-week heatmap from one pass: counts per local hour (one truncation per row,
-    # not a date and an hour), split into the day and the hour here.
+    source = cube_source(viewer, filters)
+    # New per local hour (the heatmap and new per day) and closed per day: from the kept hourly counts where
+    # they answer exactly, else from the report rows (one truncation per row, split into day and hour here).
+    closed: dict[date, int] | None = None
+    if source is not None:
+        hours, closed = day_counts(source, filters)
+    else:
+        hours = {}
+        for moment, count in (tickets.filter(metric_condition("new", filters))
+                              .annotate(h=TruncHour("created_at", tzinfo=tz)).values("h").annotate(n=Count("pk"))
+                              .values_list("h", "n")):
+            local = timezone.localtime(moment, tz)
+            hours[(local.date(), local.hour)] = hours.get((local.date(), local.hour), 0) + count
     new: dict[date, int] = {}
     heatmap = [[0] * 24 for _day in range(7)]
-    for moment, count in (tickets.filter(metric_condition("new", filters))
-                          .annotate(h=TruncHour("created_at", tzinfo=tz)).values("h").annotate(n=Count("pk"))
-                          .values_list("h", "n")):
-        local = timezone.localtime(moment, tz)
-        day = local.date()
+    for (day, hour), count in hours.items():
         new[day] = new.get(day, 0) + count
-        heatmap[day.isoweekday() - 1][local.hour] += count
+        heatmap[day.isoweekday() - 1][hour] += count
     resolved = tickets.filter(metric_condition("closed", filters))
+    responded = tickets.filter(metric_condition("responded", filters))
     resolution: Distribution | None = None
-    if connection.vendor == "postgresql":
-        closed, resolution = _days_and_distribution(resolved, "resolved_at", "resolution_seconds")
-    else:
-        closed = dict(resolved.annotate(d=TruncDate("resolved_at", tzinfo=tz)).values("d").annotate(n=Count("pk"))
-                      .values_list("d", "n"))
+    first: Distribution | None = None
+    if source is not None and is_long(filters):
+        first = _from_histogram(histogram(source, tickets, filters, "first_response"))
+        resolution = _from_histogram(histogram(source, tickets, filters, "resolution"))
+    if closed is None:
+        if connection.vendor == "postgresql":
+            closed, resolution = _days_and_distribution(resolved, "resolved_at", "resolution_seconds")
+        else:
+            closed = dict(resolved.annotate(d=TruncDate("resolved_at", tzinfo=tz)).values("d")
+                          .annotate(n=Count("pk")).values_list("d", "n"))
     # Backlog at the end of a day = created before its end − resolved before its end (docs/reports.md); at
     # the start it is "open at the end" of the day before, which the monthly rollups answer when the period
     # starts on the 1st (instead of counting every older ticket).
@@ -424,7 +494,8 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
         backlog += new.get(day, 0) - closed.get(day, 0)
         days.append({"date": day.isoformat(), "new": new.get(day, 0), "closed": closed.get(day, 0),
                      "backlog": backlog})
-    first = _distribution(tickets.filter(metric_condition("responded", filters)), "first_response_seconds")
+    if first is None:
+        first = _distribution(responded, "first_response_seconds")
     if resolution is None:
         resolution = _distribution(resolved, "resolution_seconds")
     return {

@@ -1,0 +1,299 @@
+"""Hourly counts and duration histograms per team, kept from the report rows (docs/reports.md).
+
+Each report row (`TicketTimes`, not merged) contributes +1 `new` to the local hour of its creation and +1
+`closed` to the local hour of its last resolution (`HourlyCount`), and +1 to the duration bucket of its first
+response (in the local month of the first answer) and of its resolution (in the month of the last
+resolution) (`DurationHistogram`, buckets from `reports.buckets`), all under its team. Whenever a report row
+is written, its old contribution is subtracted and the new one added (`parts`, written by
+`rollups.apply_change` in the same statement as the monthly rollups on PostgreSQL; `move` for the import);
+`rebuild_cube` recomputes them from the report rows (`otklik reports_rebuild`).
+
+Reading: `cube_source` says whether a viewer and filters can be answered from these rows (whole teams or
+everything; no filter but team), and which report rows must be added by hand (the viewer's personal tickets
+outside their teams); otherwise the reports read the report rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Model, Q, QuerySet, Sum
+from django.db.models.functions import TruncHour, TruncMonth
+from django.utils import timezone
+
+from otklik.accounts.models import User
+from otklik.reports import groups
+from otklik.reports.buckets import THRESHOLDS, bucket_of
+from otklik.reports.filters import ReportFilters, is_own_figures_only, month_bounds, scope_parts, scoped_rows, zone
+from otklik.reports.groups import month_key
+from otklik.reports.models import DurationHistogram, GroupHistogram, GroupRollup, HourlyCount, TicketTimes
+
+Deltas = dict[tuple[Any, ...], dict[str, int]]
+HOURLY_KEY = ("day", "hour", "team_key")
+HOURLY_MEASURES = ("new", "closed")
+HISTOGRAM_KEY = ("month", "team_key", "metric", "bucket")
+HISTOGRAM_MEASURES = ("n",)
+# metric: (the moment that places a duration in a month, the duration)
+METRICS = {"first_response": ("first_response_at", "first_response_seconds"),
+           "resolution": ("resolved_at", "resolution_seconds")}
+
+
+@dataclass(frozen=True)
+class Part:
+    """Additive changes to one table: per key, how much to add to each measure."""
+
+    model: type[Model]
+    key: tuple[str, ...]
+    measures: tuple[str, ...]
+    deltas: Deltas
+
+
+# ---------------------------------------------------------------- upkeep
+
+
+def _local(at: datetime) -> datetime:
+    return timezone.localtime(at, zone())
+
+
+def contribution(times: TicketTimes | None) -> tuple[Deltas, Deltas]:
+    """What one report row adds: (hourly counts, histogram buckets)."""
+    hourly: Deltas = {}
+    histogram: Deltas = {}
+    if times is None or times.merged or times.created_at is None:
+        return hourly, histogram
+    team = times.team_id or 0
+
+    def hour(at: datetime, measure: str) -> None:
+        local = _local(at)
+        row = hourly.setdefault((local.date(), local.hour, team), dict.fromkeys(HOURLY_MEASURES, 0))
+        row[measure] += 1
+
+    hour(times.created_at, "new")
+    if times.resolved_at is not None:
+        hour(times.resolved_at, "closed")
+    for metric, (moment, field) in METRICS.items():
+        at, seconds = getattr(times, moment), getattr(times, field)
+        if at is not None and seconds is not None:
+            key = (_local(at).date().replace(day=1), team, metric, bucket_of(seconds))
+            histogram[key] = {"n": histogram.get(key, {"n": 0})["n"] + 1}
+    return hourly, histogram
+
+
+def parts(old: Iterable[TicketTimes | None], new: Iterable[TicketTimes | None]) -> list[Part]:
+    """The changes that move these rows' contributions from the `old` rows to the `new` ones."""
+    hourly: Deltas = defaultdict(lambda: dict.fromkeys(HOURLY_MEASURES, 0))
+    histogram: Deltas = defaultdict(lambda: dict.fromkeys(HISTOGRAM_MEASURES, 0))
+    group_sums: Deltas = {}
+    group_buckets: Deltas = {}
+    for sign, rows in ((-1, old), (1, new)):
+        for times in rows:
+            groups.add_deltas(group_sums, group_buckets, times, sign)
+            found_hourly, found_histogram = contribution(times)
+            for target, found in ((hourly, found_hourly), (histogram, found_histogram)):
+                for key, values in found.items():
+                    for name, value in values.items():
+                        target[key][name] += sign * value
+    return [Part(HourlyCount, HOURLY_KEY, HOURLY_MEASURES, dict(hourly)),
+            Part(DurationHistogram, HISTOGRAM_KEY, HISTOGRAM_MEASURES, dict(histogram)),
+            Part(GroupRollup, groups.GROUP_KEY, groups.GROUP_MEASURES, group_sums),
+            Part(GroupHistogram, groups.HISTOGRAM_KEY, ("n",), group_buckets)]
+
+
+def _insert(part: Part) -> tuple[str, list[Any]] | None:
+    rows = [(key, values) for key, values in sorted(part.deltas.items()) if any(values.values())]
+    if not rows:
+        return None
+    quote = connection.ops.quote_name
+    table = quote(part.model._meta.db_table)
+    columns = [*part.key, *part.measures]
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+    updates = ", ".join(f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in part.measures)
+    params: list[Any] = []
+    for key, values in rows:
+        params += [*key, *(values[name] for name in part.measures)]
+    # Names come from the models, values are parameters.
+    return (f"INSERT INTO {table} ({', '.join(quote(name) for name in columns)}) VALUES {placeholders} "  # noqa: S608
+            f"ON CONFLICT ({', '.join(quote(name) for name in part.key)}) DO UPDATE SET {updates}"), params
+
+
+def upsert_added(changes: Sequence[Part]) -> None:
+    """Add the deltas to their rows, creating missing rows; keys in sorted order and tables in a fixed order,
+    so concurrent changes never deadlock. On PostgreSQL every table in one statement (the others as
+    data-modifying WITH clauses), so a new ticket's rollups cost one statement on the create path."""
+    statements = [found for found in (_insert(part) for part in changes) if found is not None]
+    if not statements:
+        return
+    if connection.vendor == "postgresql":
+        *before, (last, last_params) = statements
+        sql = ("WITH " + ", ".join(f"w{index} AS ({text})" for index, (text, _p) in enumerate(before)) + " "
+               if before else "") + last
+        statements = [(sql, [value for _text, params in before for value in params] + last_params)]
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def move(old: Iterable[TicketTimes | None], new: Iterable[TicketTimes | None]) -> None:
+    """Move these rows' contributions (the import's report rows, written without the receiver)."""
+    upsert_added(parts(old, new))
+
+
+# ---------------------------------------------------------------- from report rows (rebuild, edges, the rest)
+
+
+def histogram_of(rows: QuerySet[TicketTimes], metric: str) -> dict[tuple[date, int, int], int]:
+    """Per (local month of the metric's moment, team key, bucket): how many of these rows have the duration."""
+    moment, field = METRICS[metric]
+    rows = (rows.order_by().filter(**{f"{moment}__isnull": False, f"{field}__isnull": False})
+            .annotate(m=TruncMonth(moment, tzinfo=zone())))
+    found: Counter[tuple[date, int, int]] = Counter()
+    if connection.vendor == "postgresql":
+        inner, params = rows.values("m", "team_id", field).query.sql_with_params()
+        # The inner query is Django's own SQL with its parameters; the bucket bounds are a parameter too.
+        sql = (f"SELECT r.m, r.team_id, (%s::bigint[])[greatest(1, width_bucket(r.{field}, %s::bigint[]))], "  # noqa: S608
+               f"count(*) FROM ({inner}) r GROUP BY 1, 2, 3")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(THRESHOLDS), list(THRESHOLDS), *params])
+            for month, team, bucket, n in cursor.fetchall():
+                found[(month_key(month), team or 0, bucket)] += n
+        return dict(found)
+    for month, team, seconds in rows.values_list("m", "team_id", field).iterator(chunk_size=5000):
+        found[(month_key(month), team or 0, bucket_of(seconds))] += 1
+    return dict(found)
+
+
+def hourly_of(rows: QuerySet[TicketTimes], filters: ReportFilters | None = None,
+              ) -> tuple[dict[tuple[date, int, int], int], dict[tuple[date, int, int], int]]:
+    """New and closed per (local day, local hour, team key) of these rows (in the period, when given)."""
+    tz = zone()
+    found: list[dict[tuple[date, int, int], int]] = []
+    for moment in ("created_at", "resolved_at"):
+        window = (Q(**{f"{moment}__gte": filters.since, f"{moment}__lt": filters.until}) if filters
+                  else Q(**{f"{moment}__isnull": False}))
+        counts: Counter[tuple[date, int, int]] = Counter()
+        for at, team, n in (rows.order_by().filter(window).annotate(h=TruncHour(moment, tzinfo=tz))
+                            .values("h", "team_id").annotate(n=Count("pk")).values_list("h", "team_id", "n")):
+            local = _local(at)
+            counts[(local.date(), local.hour, team or 0)] += n
+        found.append(dict(counts))
+    return found[0], found[1]
+
+
+def rebuild_cube() -> tuple[int, int]:
+    """Recompute the hourly counts, the histograms and the breakdown groups from the report rows; returns (hour
+    rows, bucket and group rows)."""
+    rows = TicketTimes.objects.filter(merged=False, created_at__isnull=False)
+    new, closed = hourly_of(rows)
+    hours = [HourlyCount(day=key[0], hour=key[1], team_key=key[2], new=new.get(key, 0), closed=closed.get(key, 0))
+             for key in sorted(set(new) | set(closed))]
+    buckets = [DurationHistogram(month=key[0], team_key=key[1], metric=metric, bucket=key[2], n=n)
+               for metric in METRICS for key, n in sorted(histogram_of(rows, metric).items())]
+    with transaction.atomic():
+        HourlyCount.objects.all().delete()
+        DurationHistogram.objects.all().delete()
+        HourlyCount.objects.bulk_create(hours, batch_size=2000)
+        DurationHistogram.objects.bulk_create(buckets, batch_size=2000)
+        group_rows = groups.rebuild_groups()
+    return len(hours), len(buckets) + sum(group_rows)
+
+
+def stored() -> tuple[dict[tuple[date, int, int], tuple[int, int]], dict[tuple[date, int, str, int], int]]:
+    """The kept rows, without rows that went back to zero (tests, checks)."""
+    hours = {(row.day, row.hour, row.team_key): (row.new, row.closed) for row in HourlyCount.objects.all()
+             if row.new or row.closed}
+    buckets = {(row.month, row.team_key, row.metric, row.bucket): row.n for row in DurationHistogram.objects.all()
+               if row.n}
+    return hours, buckets
+
+
+# ---------------------------------------------------------------- reading
+
+
+# Periods longer than this read their whole months' distributions and breakdowns from the kept histograms
+# (percentiles and medians within 2 %, docs/reports.md); shorter ones stay exact, from the report rows.
+HISTOGRAM_DAYS = 92
+
+
+def is_long(filters: ReportFilters) -> bool:
+    return (filters.end - filters.start).days >= HISTOGRAM_DAYS
+
+
+@dataclass(frozen=True)
+class CubeSource:
+    teams: Q  # the viewer's teams (and filters) on `team_key`
+    rest: QuerySet[TicketTimes] | None  # report rows in scope outside those teams (assigned, watched)
+
+
+def cube_source(viewer: User, filters: ReportFilters) -> CubeSource | None:
+    """Where the kept counts can answer exactly: the viewer sees everything or whole teams (their personal
+    tickets outside them are added from the report rows), and the only filter is the team. None: they cannot."""
+    if (is_own_figures_only(viewer) or filters.category_id is not None or filters.priority_codes
+            or filters.sources or filters.organization_id is not None or filters.request_type_id is not None
+            or filters.assignee_id is not None):
+        return None
+    parts_ = scope_parts(viewer)
+    teams, rest = Q(), None
+    if parts_ is not None:
+        if parts_.is_personal:
+            return None
+        teams = Q(team_key__in=parts_.team_ids) | Q(team_key=0) if parts_.unrouted else Q(team_key__in=parts_.team_ids)
+        rest = scoped_rows(viewer, filters).exclude(parts_.teams_condition())
+    if filters.team_ids:
+        teams &= Q(team_key__in=filters.team_ids)
+    return CubeSource(teams, rest)
+
+
+def day_counts(source: CubeSource, filters: ReportFilters) -> tuple[dict[tuple[date, int], int], dict[date, int]]:
+    """New per (local day, local hour) and closed per local day of the period, from the kept counts."""
+    new: Counter[tuple[date, int]] = Counter()
+    closed: Counter[date] = Counter()
+    rows = (HourlyCount.objects.filter(source.teams, day__gte=filters.start, day__lte=filters.end).order_by()
+            .values("day", "hour").annotate(s_new=Sum("new"), s_closed=Sum("closed")))
+    for row in rows:
+        new[(row["day"], row["hour"])] += row["s_new"] or 0
+        closed[row["day"]] += row["s_closed"] or 0
+    if source.rest is not None:
+        rest_new, rest_closed = hourly_of(source.rest, filters)
+        for (day, hour, _team), n in rest_new.items():
+            new[(day, hour)] += n
+        for (day, _hour, _team), n in rest_closed.items():
+            closed[day] += n
+    return dict(new), dict(closed)
+
+
+def whole_months_inside(filters: ReportFilters) -> tuple[date, date] | None:
+    """The first and last day of the whole local months inside the period (None: there is none)."""
+    first = filters.start if filters.start.day == 1 else month_bounds(filters.start)[1] + timedelta(days=1)
+    last = filters.end
+    if last != month_bounds(last)[1]:
+        last = last.replace(day=1) - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def histogram(source: CubeSource, scoped: QuerySet[TicketTimes], filters: ReportFilters, metric: str,
+              ) -> dict[int, int]:
+    """Per bucket, the durations of the period's rows (by the metric's moment): the whole months from the kept
+    histograms (plus the personal rest), the days before and after them from the report rows."""
+    moment, _field = METRICS[metric]
+    found: Counter[int] = Counter()
+    months = whole_months_inside(filters)
+    edges = Q(**{f"{moment}__gte": filters.since, f"{moment}__lt": filters.until})
+    if months is not None:
+        inside = filters.with_period(*months)
+        for bucket, n in (DurationHistogram.objects.filter(source.teams, metric=metric, month__gte=months[0],
+                                                           month__lte=months[1])
+                          .order_by().values("bucket").annotate(s=Sum("n")).values_list("bucket", "s")):
+            found[bucket] += n
+        if source.rest is not None:
+            rest = source.rest.filter(**{f"{moment}__gte": inside.since, f"{moment}__lt": inside.until})
+            for (_month, _team, bucket), n in histogram_of(rest, metric).items():
+                found[bucket] += n
+        edges &= ~Q(**{f"{moment}__gte": inside.since, f"{moment}__lt": inside.until})
+    for (_month, _team, bucket), n in histogram_of(scoped.filter(edges), metric).items():
+        found[bucket] += n
+    return dict(found)
