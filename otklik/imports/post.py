@@ -22,10 +22,9 @@ from datetime import datetime
 
 from otklik.demodata.bulk import insert_rows
 from otklik.imports.bulk import copy_rows
-from otklik.reports.cube import move
 from otklik.reports.facts import HISTORY_KINDS, HistoryItem, desk_calendar, refresh_many, status_maps, ticket_facts
 from otklik.reports.models import TicketTimes
-from otklik.reports.rollups import dimensions
+from otklik.reports.rollups import apply_changes, snapshot
 from otklik.search.indexing import message_text, reindex_tickets, subject_text
 from otklik.search.models import SearchEntry
 from otklik.sla.demo import backfill_clocks
@@ -75,11 +74,11 @@ def report_rows_insert(tickets: list[Fresh]) -> int:
     for item in tickets:
         history = [HistoryItem(e.kind, e.data, e.created_at) for e in item.events if e.kind in HISTORY_KINDS]
         times = ticket_facts(item.ticket, history, pauses=pauses, kinds=kinds, desk=desk)
-        dimensions(times, item.ticket)
+        snapshot(times, item.ticket)
         written.append(times)
         rows.append(tuple(getattr(times, name) for name in columns))
     count = copy_rows(TicketTimes, columns, rows)
-    move([], written)  # the reports' hourly counts and histograms, as the receiver would have kept them
+    apply_changes([], list(written))  # the monthly rollups, hourly counts and histograms, as the receiver keeps them
     return count
 
 

@@ -138,11 +138,6 @@ def upsert_added(changes: Sequence[Part]) -> None:
             cursor.execute(sql, params)
 
 
-def move(old: Iterable[TicketTimes | None], new: Iterable[TicketTimes | None]) -> None:
-    """Move these rows' contributions (the import's report rows, written without the receiver)."""
-    upsert_added(parts(old, new))
-
-
 # ---------------------------------------------------------------- from report rows (rebuild, edges, the rest)
 
 

@@ -237,10 +237,11 @@ def refresh_many(ticket_ids: list[int]) -> int:
     rows = []
     for ticket in tickets:
         times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
-        rollups.dimensions(times, ticket)
+        rollups.snapshot(times, ticket)
         rows.append(times)
     _store(rows)
-    cube.move(old, rows)
+    # Their old contributions out and the new ones in: the monthly rollups stay whole without a rebuild.
+    rollups.apply_changes(list(old), list(rows))
     outcomes.sync_clocks(ticket_ids)
     outcomes.sync_work(ticket_ids)
     outcomes.sync_ratings(ticket_ids)

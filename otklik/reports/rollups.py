@@ -135,13 +135,20 @@ def contribution(times: TicketTimes | None) -> Contribution:
 def apply_change(old: TicketTimes | None, new: TicketTimes | None) -> None:
     """Move a ticket's contribution from what `old` recorded to what `new` records (the monthly rollups by the
     rows' snapshots, the hourly counts and histograms by their dimensions and durations)."""
+    apply_changes([old], [new])
+
+
+def apply_changes(old: list[TicketTimes | None], new: list[TicketTimes | None]) -> None:
+    """`apply_change` for many tickets at once (the import's batches): every row of `old` subtracted and
+    every row of `new` added, in one upsert per table (one statement on PostgreSQL)."""
     deltas: Contribution = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
-    for sign, times in ((-1, old), (1, new)):
-        for key, values in contribution(times).items():
-            for name, value in values.items():
-                deltas[key][name] += sign * value
+    for sign, rows in ((-1, old), (1, new)):
+        for times in rows:
+            for key, values in contribution(times).items():
+                for name, value in values.items():
+                    deltas[key][name] += sign * value
     # The hourly counts and histograms move with the same rows, in the same statement on PostgreSQL.
-    cube.upsert_added([cube.Part(MonthlyRollup, KEY_FIELDS, MEASURES, dict(deltas)), *cube.parts([old], [new])])
+    cube.upsert_added([cube.Part(MonthlyRollup, KEY_FIELDS, MEASURES, dict(deltas)), *cube.parts(old, new)])
 
 
 def insert_new(times: TicketTimes) -> bool:
