@@ -195,6 +195,41 @@ def tickets_visible_to(viewer: User | None) -> QuerySet[Ticket]:
     return tickets.filter(pk__in=ids[0].union(*ids[1:], all=True))
 
 
+@dataclass(frozen=True)
+class KeptCountScope:
+    """The viewer's scope split for counts kept per (team, assignee, status) (the agent's queue counts).
+
+    `kept`: the part decided by a ticket's team and assignee alone, as a condition on those two columns
+    (`team_id`, `assignee_id`: it applies to tickets and to kept count rows alike); None when no part is,
+    and `everything` when every ticket is. `rest`: every other ticket of the scope (asked, watched, the
+    shared organization's: the requester parts) outside `kept`, as a ticket queryset read through
+    indexes; for staff, their own requests and the tickets they watch outside their teams."""
+
+    everything: bool
+    kept: Q | None
+    rest: QuerySet[Ticket]
+
+
+def kept_count_scope(viewer: User | None) -> KeptCountScope:
+    tickets = _ticket_model().objects.all()
+    if viewer is None or not _is_active_person(viewer):
+        return KeptCountScope(False, None, tickets.none())
+    if _sees_everything(viewer):
+        return KeptCountScope(True, None, tickets.none())
+    parts = [tickets.filter(condition).values("pk") for condition in _requester_conditions(viewer)]
+    rest = tickets.filter(pk__in=parts[0].union(*parts[1:], all=True))
+    staff = staff_scope_by_team(viewer) if _is_staff(viewer) else None
+    if staff is None:
+        return KeptCountScope(False, None, rest)
+    # The staff parts other than watching (which is a requester part as well), on the two kept columns.
+    kept = Q(assignee_id=viewer.pk)
+    if staff.team_ids:
+        kept |= Q(team_id__in=list(staff.team_ids))
+    if staff.unrouted:
+        kept |= Q(team_id__isnull=True)
+    return KeptCountScope(False, kept, rest.exclude(kept))
+
+
 def _is_personal(viewer: User, staff: StaffTeamScope | None) -> bool:
     if _shares_organization(viewer):
         return False

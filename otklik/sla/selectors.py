@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -77,13 +78,13 @@ def due_soon_condition(now: datetime) -> Q:
     return Q(state=RUNNING, warn_at__lte=now, due_at__gte=now, breached_at__isnull=True)
 
 
-def overdue_ticket_condition(now: datetime) -> Q:
-    """For ticket lists (the agent queues): tickets with an overdue clock."""
-    return Q(pk__in=SlaClock.objects.filter(overdue_condition(now)).values("ticket_id"))
+def overdue_ticket_ids(now: datetime) -> QuerySet[SlaClock, Any]:
+    """For ticket lists (the agent queues): the ids of tickets with an overdue clock."""
+    return SlaClock.objects.filter(overdue_condition(now)).values("ticket_id")
 
 
-def due_soon_ticket_condition(now: datetime) -> Q:
-    return Q(pk__in=SlaClock.objects.filter(due_soon_condition(now)).values("ticket_id"))
+def due_soon_ticket_ids(now: datetime) -> QuerySet[SlaClock, Any]:
+    return SlaClock.objects.filter(due_soon_condition(now)).values("ticket_id")
 
 
 def _queue(viewer: User, condition: Q) -> QuerySet[SlaClock]:

@@ -329,6 +329,30 @@ class Ticket(models.Model):
         self._saved_priority_id = self.priority_id
 
 
+class TicketCount(models.Model):
+    """Kept counts of tickets by (team, assignee, status), for the agent's queue counts.
+
+    Written by the database, not by Python: triggers on tickets_ticket (migration 0012) append one row
+    per changed (team, assignee, status) with +n or -n in the same transaction as every insert, update
+    and delete, whatever wrote it (services, QuerySet.update, bulk loads, imports). Rows are only ever
+    appended, never updated in place, so concurrent creates never wait for each other on a counter row;
+    a reader sums them (`tickets.counts`), and a periodic job folds them into one row per key. Plain ids
+    rather than foreign keys: a deleted team or person must not block, or be blocked by, its counts.
+    """
+
+    team_id = models.BigIntegerField(null=True)
+    assignee_id = models.BigIntegerField(null=True)
+    status_id = models.BigIntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("kept ticket count")
+        verbose_name_plural = _("kept ticket counts")
+
+    def __str__(self) -> str:
+        return f"{self.n:+d} for team {self.team_id}, assignee {self.assignee_id}, status {self.status_id}"
+
+
 class LinkKind(models.TextChoices):
     RELATED = "related", _("Related to")
     DUPLICATE = "duplicate", _("Duplicate of")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from otklik.accounts import access
 from otklik.accounts.access import messages_visible_to, tickets_visible_to
 from otklik.accounts.models import User
+from otklik.accounts.selectors import teams_all
 from otklik.core import lookups
 from otklik.core.errors import NotFound
 from otklik.tickets.models import (
@@ -31,6 +34,7 @@ from otklik.tickets.models import (
 lookups.depends_on("tickets.statuses", Status)
 lookups.depends_on("tickets.priorities", Priority)
 lookups.depends_on("tickets.categories", Category)
+lookups.depends_on("tickets.by_id", Status, Priority, Category, RequestType)
 
 
 def statuses_active() -> list[Status]:
@@ -47,6 +51,29 @@ def priorities_all() -> list[Priority]:
 def categories_active() -> list[Category]:
     """Active categories in the model's order (by path)."""
     return lookups.remembered("tickets.categories", lambda: list(Category.objects.filter(is_active=True)))
+
+
+# The configuration a list row shows beside the ticket's own columns, attached from the cache.
+ROW_CONFIGURATION = {"status": Status, "priority": Priority, "category": Category, "request_type": RequestType}
+
+
+def configuration_by_id() -> dict[str, dict[int, Any]]:
+    """Every status, priority, category and request type (inactive ones too) by id, per ticket field."""
+    return lookups.remembered("tickets.by_id", lambda: {
+        field: {row.pk: row for row in model.objects.all()}  # type: ignore[attr-defined]
+        for field, model in ROW_CONFIGURATION.items()})
+
+
+def attach_configuration(tickets: Iterable[Ticket]) -> None:
+    """Give list rows their status, priority, team, category and request type from the cache, so the list
+    query joins only the people: PostgreSQL plans a 9-table join in 20-150 ms (most of a list view at a
+    million tickets) and a 4-table one in about 1 ms. A row whose value the cache lacks loads it itself."""
+    found = {**configuration_by_id(), "team": {team.pk: team for team in teams_all()}}
+    for ticket in tickets:
+        for field, rows in found.items():
+            value = rows.get(getattr(ticket, f"{field}_id"))
+            if value is not None:
+                setattr(ticket, field, value)
 
 
 def status_default(kind: str) -> Status | None:

@@ -194,17 +194,25 @@ def ticket_list_query(
 def ticket_list_page(
     viewer: User, filters: ticket_selectors.TicketFilters, *, sort: str, queue: str = "", cursor: str = "",
     size: int = 50, before: str = "", start: int = 0, count: bool = True, report: str = "",
+    total: int | None = None,
 ) -> ListPage:
     """One page of the list after `cursor` (or before `before`, for Previous), plus the list's total.
 
-    A page is one query whatever its position (keyset pagination); the total is one more. `start` is the
-    page's position as the link that led here knows it: it only numbers the rows ("51–100 of 320").
+    A page is one query whatever its position (keyset pagination); the total is one more, unless the
+    caller already knows it (`total`: a queue's own count, for a queue shown without filters). `start` is
+    the page's position as the link that led here knows it: it only numbers the rows ("51–100 of 320").
     """
     sort = sort if sort in SORTS else DEFAULT_SORT
     keys = SORTS[sort]
     tickets = ticket_list_query(viewer, filters, sort=sort, queue=queue, report=report)
-    total, certainty = count_or_estimate(tickets) if count else (0, "exact")
-    tickets = tickets.prefetch_related("tags")  # the row's labels: one query for the page
+    if total is not None or not count:
+        total, certainty = total or 0, "exact"
+    else:
+        total, certainty = count_or_estimate(tickets)
+    # The row's labels: one query for the page. The row's configuration comes from the cache
+    # (attach_configuration), so the page's query joins only the people.
+    tickets = tickets.select_related(None).select_related("requester", "assignee", "organization")
+    tickets = tickets.prefetch_related("tags")
     back_values = cursor_values(before, sort) if before else None
     if back_values is not None:
         rows = list(tickets.filter(_before(keys, back_values)).order_by(*_reversed_ordering(keys))[: size + 1])
@@ -221,6 +229,7 @@ def ticket_list_page(
         rows = rows[:size]
         has_prev = values is not None
         start = max(start, 0) if has_prev else 0
+    ticket_selectors.attach_configuration(rows)
     return ListPage(
         rows=rows,
         next_cursor=cursor_for(rows[-1], sort) if has_next and rows else None,

@@ -31,6 +31,7 @@ from otklik.sla.selectors import attach_clocks
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import Ticket
+from otklik.tickets.selectors import TicketFilters
 from otklik.tickets.services import upload_limit
 from otklik.web import selectors
 from otklik.web import services as web_services
@@ -78,11 +79,14 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
     form = TicketFilterForm(params, viewer=viewer)
     filters = with_text_matches(viewer, form.filters())
     report = _report_param(request)
+    # A queue shown as it is: its count above is the list's total, no second count needed.
+    known = counts.get(form.queue_key()) if filters == TicketFilters() and not report else None
     page = selectors.ticket_list_page(
         viewer, filters, sort=form.sort_key(), queue=form.queue_key(), cursor=params.get("cursor", ""),
         before=params.get("before", ""), start=_start(params.get("start", "")),
         size=int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50)), report=report,
         count=not request.htmx,  # type: ignore[attr-defined]  # the polling refresh shows no total
+        total=known,
     )
     attach_clocks(page.rows)  # one query for the SLA badges of the whole page
     query = list_query(params)
