@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from otklik.api.tokens import token_create
 from otklik.testing import factories
+from otklik.testing.concurrency import beside_an_open_transaction
 from otklik.testing.personas import PASSWORD
 from otklik.tickets import numbers
 from otklik.tickets.models import Ticket
@@ -99,30 +99,8 @@ def test_postgres_creates_do_not_wait_for_each_others_numbers(people, now):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time by design")
     factories.ticket(requester=people.alice, now=now)  # committed: the fast path has a highest number
-    taken, release = threading.Event(), threading.Event()
-    held: list[int] = []
-
-    def first_transaction() -> None:
-        try:
-            with transaction.atomic():
-                held.append(numbers.reserve())
-                taken.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=first_transaction)
-    worker.start()
-    try:
-        assert taken.wait(10)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            second = numbers.reserve()
-    finally:
-        release.set()
-        worker.join(10)
-    assert second > held[0] > 1
+    held, second = beside_an_open_transaction(numbers.reserve, numbers.reserve)
+    assert second > held > 1
 
 
 def test_a_create_wakes_its_dispatchers_in_one_statement(people, now, django_capture_on_commit_callbacks):

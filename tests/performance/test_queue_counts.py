@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import random
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 
 from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.models import Role, User
 from otklik.core.errors import DomainError
 from otklik.testing import factories
+from otklik.testing.concurrency import beside_an_open_transaction
 from otklik.testing.queries import count_queries
 from otklik.tickets import services
 from otklik.tickets.counts import counts_fold, kept_counts
@@ -157,32 +157,12 @@ def test_postgres_ticket_inserts_do_not_wait_for_each_others_counts(people, now)
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time by design")
     template = factories.ticket(requester=people.alice, team=people.first_line, now=now)
-    taken, release = threading.Event(), threading.Event()
 
     def insert(number: int) -> None:
         Ticket.objects.bulk_create([Ticket(
             number=number, subject="same key", requester=people.alice, priority=template.priority,
             status=template.status, team=people.first_line, created_at=now, updated_at=now)])
 
-    def first_transaction() -> None:
-        try:
-            with transaction.atomic():
-                insert(10_001)
-                taken.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=first_transaction)
-    worker.start()
-    try:
-        assert taken.wait(10)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            insert(10_002)
-    finally:
-        release.set()
-        worker.join(10)
+    beside_an_open_transaction(lambda: insert(10_001), lambda: insert(10_002))
     assert kept_groups() == ticket_groups()
     assert sum(kept_groups().values()) == 3

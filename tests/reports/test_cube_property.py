@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from otklik.accounts.models import Role, User
-from otklik.core.errors import DomainError
 from otklik.reports import cube, forecast, groups, selectors
 from otklik.reports.buckets import (
     EXACT_BELOW,
@@ -32,9 +31,9 @@ from otklik.reports.filters import ReportFilters, zone
 from otklik.reports.models import DurationHistogram, HourlyCount
 from otklik.reports.stats import interpolated
 from otklik.testing.personas import Personas
-from otklik.tickets.models import Category, Priority, Status, Ticket
-from tests.reports.conftest import Desk, msk
-from tests.reports.test_rollups_property import ACTION, _act
+from otklik.tickets.models import Ticket
+from tests.reports.conftest import Desk
+from tests.reports.test_rollups_property import ACTION, play
 
 
 def _recomputed() -> tuple[dict[Any, tuple[int, int]], dict[Any, int]]:
@@ -128,22 +127,7 @@ def _assert_same_rows(kept: list[dict[str, Any]], raw: list[dict[str, Any]]) -> 
 def test_hourly_counts_and_histograms_equal_recomputation(people: Personas, desk: Desk,
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          actions: list[tuple[str, int, int]]) -> None:
-    statuses = {status.code: status for status in Status.objects.all()}
-    parent = Category.objects.filter(name="Hardware").first() or Category.objects.create(name="Hardware")
-    categories = [parent, Category.objects.get_or_create(name="Printers", parent=parent)[0],
-                  Category.objects.get_or_create(name="Software")[0]]
-    priorities = list(Priority.objects.order_by("rank"))
-    lead = User.objects.filter(email="lead@otklik.test").first() or User.objects.create_user(
-        email="lead@otklik.test", password="x", first_name="Lead", role=Role.MANAGER)
-    people.second_line.members.add(lead)
-    moment = msk(2026, 1, 28, 10, 0)
-    tickets: list[Ticket] = []
-    for kind, index, minutes in actions:
-        moment += timedelta(minutes=minutes)
-        try:
-            _act(people, lead, tickets, kind, index, moment, statuses, categories, priorities)
-        except DomainError:
-            continue
+    lead = play(people, actions).lead
     kept = cube.stored()
     expected = _recomputed()
     assert kept == expected, [(key, kept[0].get(key), expected[0].get(key)) for key in set(kept[0]) | set(expected[0])

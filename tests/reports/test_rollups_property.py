@@ -6,6 +6,7 @@ the same reports read from the per-ticket rows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from io import StringIO
 
@@ -195,17 +196,19 @@ def _work_from_events() -> set[tuple[object, ...]]:
     return {(*key, *counts, *tickets[key[0]]) for key, counts in found.items()}
 
 
-@pytest.mark.django_db
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(actions=st.lists(ACTION, min_size=1, max_size=14))
-def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list[tuple[str, int, int]]) -> None:
+@dataclass
+class Played:
+    lead: User  # the second line's manager the actions involve
+    hardware: Category  # the parent category (its subtree holds "Printers")
+    last: datetime  # the moment of the last action
+
+
+def play(people: Personas, actions: list[tuple[str, int, int]]) -> Played:
+    """Run the drawn actions on a small desk from 28 January 2026 (Moscow)."""
     statuses = {status.code: status for status in Status.objects.all()}
-    parent = Category.objects.create(name="Hardware")
-    categories = [
-        parent,
-        Category.objects.create(name="Printers", parent=parent),
-        Category.objects.create(name="Software"),
-    ]
+    parent = Category.objects.filter(name="Hardware").first() or Category.objects.create(name="Hardware")
+    categories = [parent, Category.objects.get_or_create(name="Printers", parent=parent)[0],
+                  Category.objects.get_or_create(name="Software")[0]]
     priorities = list(Priority.objects.order_by("rank"))
     # A manager of the second line only: their figures are the team's rollups plus, from the per-ticket
     # rows, the tickets assigned to or watched by them elsewhere (first line, unrouted).
@@ -222,6 +225,15 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
             _act(people, lead, tickets, kind, index, moment, statuses, categories, priorities)
         except DomainError:
             continue  # a step the rules refuse (reopening an open ticket, merging a merged one) changes nothing
+    return Played(lead, parent, moment)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=st.lists(ACTION, min_size=1, max_size=14))
+def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list[tuple[str, int, int]]) -> None:
+    played = play(people, actions)
+    lead, parent, moment = played.lead, played.hardware, played.last
     kept = rollups.stored()
     assert kept == rollups.recomputed_from_tickets()
     # The report dimensions on the per-ticket rows equal the tickets' own fields (kept event by event) and
