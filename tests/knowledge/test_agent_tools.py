@@ -188,9 +188,14 @@ def test_internal_notes_never_become_articles(world: World) -> None:
 
 
 def test_the_agent_ticket_page_offers_the_picker_and_loads_similar_tickets(world: World, library: Library) -> None:
-    body = _client(world, "fiona").get(reverse("ticket", args=[world.tickets["alice_first"].number])).content.decode()
-    assert reverse("knowledge:article_link", args=[library.internal.slug]) in body
-    assert reverse("knowledge:article_link", args=[library.draft.slug]) not in body
+    number = world.tickets["alice_first"].number
+    client = _client(world, "fiona")
+    body = client.get(reverse("ticket", args=[number])).content.decode()
+    # The article picker is one of the reply box's tools, which arrive after the page with the other panels.
+    assert reverse("ticket_panels", args=[number]) in body
+    tools = client.get(reverse("ticket_panel_reply_tools", args=[number])).content.decode()
+    assert reverse("knowledge:article_link", args=[library.internal.slug]) in tools
+    assert reverse("knowledge:article_link", args=[library.draft.slug]) not in tools
     assert reverse("knowledge:similar", args=[world.tickets["alice_first"].number]) in body
     assert reverse("knowledge:draft_from_message", args=[world.replies["alice_first"].pk]) in body
     assert reverse("knowledge:draft_from_message", args=[world.notes["alice_first"].pk]) not in body
