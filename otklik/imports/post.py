@@ -78,7 +78,7 @@ def report_rows_insert(tickets: list[Fresh]) -> int:
         written.append(times)
         rows.append(tuple(getattr(times, name) for name in columns))
     count = copy_rows(TicketTimes, columns, rows)
-    apply_changes([], list(written))  # the monthly rollups, hourly counts and histograms, as the receiver keeps them
+    apply_changes([], written)  # the monthly rollups, hourly counts and histograms, as the receiver keeps them
     return count
 
 

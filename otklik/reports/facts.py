@@ -241,7 +241,7 @@ def refresh_many(ticket_ids: list[int]) -> int:
         rows.append(times)
     _store(rows)
     # Their old contributions out and the new ones in: the monthly rollups stay whole without a rebuild.
-    rollups.apply_changes(list(old), list(rows))
+    rollups.apply_changes(old, rows)
     outcomes.sync_clocks(ticket_ids)
     outcomes.sync_work(ticket_ids)
     outcomes.sync_ratings(ticket_ids)

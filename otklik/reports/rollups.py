@@ -15,7 +15,7 @@ viewer's scope are expressible in the key, and falls back to the per-ticket rows
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -138,7 +138,7 @@ def apply_change(old: TicketTimes | None, new: TicketTimes | None) -> None:
     apply_changes([old], [new])
 
 
-def apply_changes(old: list[TicketTimes | None], new: list[TicketTimes | None]) -> None:
+def apply_changes(old: Sequence[TicketTimes | None], new: Sequence[TicketTimes | None]) -> None:
     """`apply_change` for many tickets at once (the import's batches): every row of `old` subtracted and
     every row of `new` added, in one upsert per table (one statement on PostgreSQL)."""
     deltas: Contribution = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
