@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from otklik.testing.migrated import copy_migrated_sqlite, create_migrated_postgres
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -47,11 +49,14 @@ def worker_db(tmp_path: Path) -> Iterator[WorkerDatabase]:
     name = f"otklik_jobs_{uuid.uuid4().hex[:10]}"
     if settings.DATABASE_IS_POSTGRES:
         db = settings.DATABASES["default"]
+
+        def url_of(database: str) -> str:
+            user, host, port = db.get("USER") or "postgres", db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+            return f"postgres://{user}@{host}:{port}/{database}"
+
         with _postgres_admin_connection() as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = (
-            f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
-        )
+            create_migrated_postgres(admin, name, url_of)
+        env["DATABASE_URL"] = url_of(name)
         env["OTKLIK_JOBS_BACKEND"] = "postgres"
 
         def query(sql: str) -> list[tuple[Any, ...]]:
@@ -61,6 +66,7 @@ def worker_db(tmp_path: Path) -> Iterator[WorkerDatabase]:
                 return list(conn.execute(sql).fetchall())
     else:
         path = tmp_path / "workers.sqlite3"
+        copy_migrated_sqlite(path)
         env["DATABASE_URL"] = f"sqlite:///{path}"
         env["OTKLIK_JOBS_BACKEND"] = "sqlite"
 
@@ -68,7 +74,6 @@ def worker_db(tmp_path: Path) -> Iterator[WorkerDatabase]:
             with sqlite3.connect(path, timeout=20) as conn:
                 return list(conn.execute(sql).fetchall())
 
-    subprocess.run([sys.executable, "-m", "otklik", "migrate", "-v0"], env=env, cwd=REPO, check=True)
     yield WorkerDatabase(env, query)
     if settings.DATABASE_IS_POSTGRES:
         with _postgres_admin_connection() as admin:

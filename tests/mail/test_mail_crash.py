@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from otklik.testing.migrated import copy_migrated_sqlite
 from tests.mail.mailtools import build_mail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +36,7 @@ def test_mail_worker_killed_mid_processing_processes_the_message_exactly_once(tm
     }
     message = tmp_path / "request.eml"
     message.write_bytes(build_mail(message_id="<crash@a.example>"))
-    migrated = _run(env, "-m", "otklik", "migrate", "-v0")
-    assert migrated.returncode == 0, migrated.stderr
+    copy_migrated_sqlite(tmp_path / "crash.sqlite3")
 
     killed = _run(env, str(WORKER), "store-and-die", str(message))
     assert killed.returncode == -signal.SIGKILL, killed.stderr

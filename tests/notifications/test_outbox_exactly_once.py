@@ -26,6 +26,7 @@ from otklik.notifications import outbox, receivers
 from otklik.notifications.models import Notification, OutboxReceipt
 from otklik.notifications.services import notifications_process
 from otklik.testing import factories
+from otklik.testing.migrated import copy_migrated_sqlite
 from otklik.tickets.models import TicketEvent
 from otklik.tickets.signals import ticket_event_recorded
 
@@ -133,6 +134,7 @@ def _finish(process):
 
 
 def test_two_worker_processes_on_one_sqlite_file_handle_each_event_once(tmp_path):
+    copy_migrated_sqlite(tmp_path / "otklik.sqlite3")  # the script's own migrate then has nothing to do
     _finish(_script(tmp_path, "setup", "40"))
     workers = [_script(tmp_path, "work", "test.exactly_once", f"w{index}", "2") for index in range(2)]
     handled = [json.loads(_finish(worker).strip().splitlines()[-1]) for worker in workers]

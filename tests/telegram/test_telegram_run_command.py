@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from otklik.testing.migrated import copy_migrated_sqlite
 from tests.telegram.fakebot import FakeBotApi, TelegramPerson, fake_bot_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def test_otklik_telegram_run_carries_a_new_user_from_start_to_a_ticket(workdir: Path) -> None:
     with fake_bot_api() as api:
         env = _env(workdir, api)
-        subprocess.run(_command("migrate", "--verbosity", "0"), cwd=ROOT, env=env, check=True, timeout=300)
+        copy_migrated_sqlite(workdir / "otklik.sqlite3")
         subprocess.run(_command("shell", "-c", SEED), cwd=ROOT, env=env, check=True, timeout=120)
         person = TelegramPerson(api, 9001, first_name="Olga", language_code="ru")
 
