@@ -10,7 +10,8 @@ organizations, request types; about 3 % still open, 1 % merged), their `reports.
 rollup snapshot and the report dimensions, ticket events (created, staff replies, internal notes, resolutions,
 reopenings), SLA clocks (reaction 8 h, resolution 5 days: some breached), ratings on about 30 % of resolved
 tickets, the monthly rollups (rebuilt from the times rows, as `otklik reports_rebuild` does), and the SLA
-outcomes, agents' days and rating copies (`reports.SlaOutcome`, `AgentWork`, `ReportRating`, likewise). Conversation
+outcomes, agents' days and rating copies (`reports.SlaOutcome`, `AgentWork`, `ReportRating`, likewise, with their
+monthly tallies `SlaMonth`, `WorkMonth`, `RatingMonth`; `AssigneeMonth` with the hourly counts). Conversation
 messages and search entries are not written: no report reads them. The database is created and migrated if
 missing; existing tickets are kept (run it on a fresh database).
 """

@@ -31,7 +31,14 @@ from otklik.reports import groups
 from otklik.reports.buckets import THRESHOLDS, bucket_of
 from otklik.reports.filters import ReportFilters, is_own_figures_only, month_bounds, scope_parts, scoped_rows, zone
 from otklik.reports.groups import month_key
-from otklik.reports.models import DurationHistogram, GroupHistogram, GroupRollup, HourlyCount, TicketTimes
+from otklik.reports.models import (
+    AssigneeMonth,
+    DurationHistogram,
+    GroupHistogram,
+    GroupRollup,
+    HourlyCount,
+    TicketTimes,
+)
 
 Deltas = dict[tuple[Any, ...], dict[str, int]]
 HOURLY_KEY = ("day", "hour", "team_key")
@@ -41,6 +48,13 @@ HISTOGRAM_MEASURES = ("n",)
 # metric: (the moment that places a duration in a month, the duration)
 METRICS = {"first_response": ("first_response_at", "first_response_seconds"),
            "resolution": ("resolved_at", "resolution_seconds")}
+ASSIGNEE_KEY = ("month", "team_key", "assignee_key")
+ASSIGNEE_MEASURES = ("resolved", "res_n", "res_sum", "res_w_n", "res_w_sum",
+                     "responded", "fr_n", "fr_sum", "fr_w_n", "fr_w_sum")
+# per assignee: (the moment that places the ticket in a month, its count, prefix, duration, working duration)
+ASSIGNEE_PARTS = (("resolved_at", "resolved", "res", "resolution_seconds", "resolution_working_seconds"),
+                  ("first_response_at", "responded", "fr", "first_response_seconds",
+                   "first_response_working_seconds"))
 
 
 @dataclass(frozen=True)
@@ -84,24 +98,49 @@ def contribution(times: TicketTimes | None) -> tuple[Deltas, Deltas]:
     return hourly, histogram
 
 
+def assignee_contribution(times: TicketTimes | None) -> Deltas:
+    """What one report row adds to the assignees' months: resolved (with its resolution times) in the month of
+    the last resolution, responded (with its first-response times) in the month of the first answer. A ticket
+    without an assignee adds nothing (the specialists report lists people)."""
+    found: Deltas = {}
+    if times is None or times.merged or times.created_at is None or times.assignee_id is None:
+        return found
+    for moment, count, prefix, field, working in ASSIGNEE_PARTS:
+        at = getattr(times, moment)
+        if at is None:
+            continue
+        row = found.setdefault((_local(at).date().replace(day=1), times.team_id or 0, times.assignee_id),
+                               dict.fromkeys(ASSIGNEE_MEASURES, 0))
+        row[count] += 1
+        for suffix, name in (("", field), ("_w", working)):
+            seconds = getattr(times, name)
+            if seconds is not None:
+                row[f"{prefix}{suffix}_n"] += 1
+                row[f"{prefix}{suffix}_sum"] += seconds
+    return found
+
+
 def parts(old: Iterable[TicketTimes | None], new: Iterable[TicketTimes | None]) -> list[Part]:
     """The changes that move these rows' contributions from the `old` rows to the `new` ones."""
     hourly: Deltas = defaultdict(lambda: dict.fromkeys(HOURLY_MEASURES, 0))
     histogram: Deltas = defaultdict(lambda: dict.fromkeys(HISTOGRAM_MEASURES, 0))
     group_sums: Deltas = {}
     group_buckets: Deltas = {}
+    assignees: Deltas = defaultdict(lambda: dict.fromkeys(ASSIGNEE_MEASURES, 0))
     for sign, rows in ((-1, old), (1, new)):
         for times in rows:
             groups.add_deltas(group_sums, group_buckets, times, sign)
             found_hourly, found_histogram = contribution(times)
-            for target, found in ((hourly, found_hourly), (histogram, found_histogram)):
+            for target, found in ((hourly, found_hourly), (histogram, found_histogram),
+                                  (assignees, assignee_contribution(times))):
                 for key, values in found.items():
                     for name, value in values.items():
                         target[key][name] += sign * value
     return [Part(HourlyCount, HOURLY_KEY, HOURLY_MEASURES, dict(hourly)),
             Part(DurationHistogram, HISTOGRAM_KEY, HISTOGRAM_MEASURES, dict(histogram)),
             Part(GroupRollup, groups.GROUP_KEY, groups.GROUP_MEASURES, group_sums),
-            Part(GroupHistogram, groups.HISTOGRAM_KEY, ("n",), group_buckets)]
+            Part(GroupHistogram, groups.HISTOGRAM_KEY, ("n",), group_buckets),
+            Part(AssigneeMonth, ASSIGNEE_KEY, ASSIGNEE_MEASURES, dict(assignees))]
 
 
 def _insert(part: Part) -> tuple[str, list[Any]] | None:
@@ -179,6 +218,26 @@ def hourly_of(rows: QuerySet[TicketTimes], filters: ReportFilters | None = None,
     return found[0], found[1]
 
 
+def assignee_sums(rows: QuerySet[TicketTimes], window: dict[str, Q] | None = None,
+                  ) -> dict[tuple[date, int, int], dict[str, int]]:
+    """Per (local month, team key, assignee): the assignees' months of these rows (two grouped queries); with
+    `window`, only the rows whose moment (resolved_at, first_response_at) falls in that moment's condition."""
+    found: dict[tuple[date, int, int], dict[str, int]] = {}
+    for moment, count, prefix, field, working in ASSIGNEE_PARTS:
+        condition = (window or {}).get(moment, Q(**{f"{moment}__isnull": False}))
+        measures: dict[str, Any] = {count: Count("pk"), f"{prefix}_n": Count(field), f"{prefix}_sum": Sum(field),
+                                    f"{prefix}_w_n": Count(working), f"{prefix}_w_sum": Sum(working)}
+        for row in (rows.order_by().filter(condition, assignee_id__isnull=False)
+                    .annotate(m=TruncMonth(moment, tzinfo=zone())).values("m", "team_id", "assignee_id")
+                    .annotate(**measures)):
+            slot = found.setdefault((month_key(row["m"]), row["team_id"] or 0, row["assignee_id"]),
+                                    dict.fromkeys(ASSIGNEE_MEASURES, 0))
+            values: dict[str, Any] = dict(row)
+            for name in measures:
+                slot[name] += int(values[name] or 0)
+    return found
+
+
 def rebuild_cube() -> tuple[int, int]:
     """Recompute the hourly counts, the histograms and the breakdown groups from the report rows; returns (hour
     rows, bucket and group rows)."""
@@ -194,7 +253,21 @@ def rebuild_cube() -> tuple[int, int]:
         HourlyCount.objects.bulk_create(hours, batch_size=2000)
         DurationHistogram.objects.bulk_create(buckets, batch_size=2000)
         group_rows = groups.rebuild_groups()
-    return len(hours), len(buckets) + sum(group_rows)
+        AssigneeMonth.objects.all().delete()
+        assignees = [AssigneeMonth(month=key[0], team_key=key[1], assignee_key=key[2], **values)
+                     for key, values in sorted(assignee_sums(rows).items())]
+        AssigneeMonth.objects.bulk_create(assignees, batch_size=2000)
+    return len(hours), len(buckets) + sum(group_rows) + len(assignees)
+
+
+def assignees_stored() -> dict[tuple[Any, ...], dict[str, int]]:
+    """The kept assignees' months, without rows that went back to zero (tests, checks)."""
+    found = {}
+    for row in AssigneeMonth.objects.values(*ASSIGNEE_KEY, *ASSIGNEE_MEASURES):
+        values = {name: row[name] for name in ASSIGNEE_MEASURES}
+        if any(values.values()):
+            found[tuple(row[name] for name in ASSIGNEE_KEY)] = values
+    return found
 
 
 def stored() -> tuple[dict[tuple[date, int, int], tuple[int, int]], dict[tuple[date, int, str, int], int]]:

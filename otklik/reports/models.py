@@ -326,6 +326,100 @@ class ReportRating(CopiedDimensions):
         return f"rating {self.rating_id} with dimensions"
 
 
+class AssigneeMonth(models.Model):
+    """Per local month, team and assignee: the tickets last resolved in the month (with their resolution times)
+    and first answered in it (with their first-response times), for the specialists report of long periods.
+    Kept, written and rebuilt with `HourlyCount` from the report rows (`reports.cube`)."""
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    assignee_key = models.BigIntegerField(default=0)  # 0: nobody
+    resolved = models.BigIntegerField(default=0)
+    res_n = models.BigIntegerField(default=0)
+    res_sum = models.BigIntegerField(default=0)
+    res_w_n = models.BigIntegerField(default=0)
+    res_w_sum = models.BigIntegerField(default=0)
+    responded = models.BigIntegerField(default=0)
+    fr_n = models.BigIntegerField(default=0)
+    fr_sum = models.BigIntegerField(default=0)
+    fr_w_n = models.BigIntegerField(default=0)
+    fr_w_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("assignee monthly rollup")
+        verbose_name_plural = _("assignee monthly rollups")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "assignee_key"],
+                                               name="report_assignee_key")]
+
+    def __str__(self) -> str:
+        return f"assignee {self.assignee_key} {self.month} team {self.team_key}"
+
+
+class SlaMonth(models.Model):
+    """Per local month of the stop, team, metric, policy and priority: the stopped clocks, met and breached
+    (`met` False; a clock without a verdict is in neither). Kept from `SlaOutcome` by the same statements that
+    rewrite it (`reports.tallies`), rebuilt by `otklik reports_rebuild`."""
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    metric = models.CharField(max_length=20)
+    policy_key = models.BigIntegerField(default=0)  # 0: no policy
+    priority_key = models.BigIntegerField(default=0)  # 0: no priority
+    total = models.BigIntegerField(default=0)
+    met = models.BigIntegerField(default=0)
+    missed = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("SLA monthly count")
+        verbose_name_plural = _("SLA monthly counts")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "metric", "policy_key", "priority_key"],
+                                               name="report_sla_month_key")]
+
+    def __str__(self) -> str:
+        return f"SLA {self.metric} {self.month} team {self.team_key}"
+
+
+class RatingMonth(models.Model):
+    """Per local month of the rating, team, the rated ticket's assignee and score: how many ratings. Kept from
+    `ReportRating` by the statements that write it (`reports.tallies`), rebuilt by `otklik reports_rebuild`."""
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    assignee_key = models.BigIntegerField(default=0)  # 0: nobody
+    score = models.PositiveSmallIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rating monthly count")
+        verbose_name_plural = _("rating monthly counts")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "assignee_key", "score"],
+                                               name="report_rating_month_key")]
+
+    def __str__(self) -> str:
+        return f"ratings {self.score} {self.month} team {self.team_key}"
+
+
+class WorkMonth(models.Model):
+    """Per local month, team and person: events written, public staff replies and internal notes on the team's
+    tickets. Kept from `AgentWork` by the statements that write it (`reports.tallies`), rebuilt by
+    `otklik reports_rebuild`."""
+
+    month = models.DateField()
+    team_key = models.BigIntegerField(default=0)  # 0: no team
+    actor_id = models.BigIntegerField()
+    events = models.BigIntegerField(default=0)
+    replies = models.BigIntegerField(default=0)
+    notes = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("agent work per month")
+        verbose_name_plural = _("agent work per month")
+        constraints = [models.UniqueConstraint(fields=["month", "team_key", "actor_id"], name="report_work_month_key")]
+
+    def __str__(self) -> str:
+        return f"work of {self.actor_id} {self.month} team {self.team_key}"
+
+
 class WeeklyDigest(models.Model):
     """A manager's subscription to the weekly overview by email."""
 

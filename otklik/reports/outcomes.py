@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from otklik.reports import tallies
 from otklik.reports.filters import zone
 from otklik.reports.models import COPIED_DIMENSIONS, AgentWork, ReportRating, SlaOutcome, TicketTimes
 from otklik.sla.models import ClockState, SlaClock
@@ -52,20 +53,18 @@ def _in(ticket_ids: Iterable[int] | None, column: str) -> tuple[str, list[Any]]:
 
 
 def _rewrite(target: str, ticket_ids: Iterable[int] | None, insert: str, params: list[Any], *,
-             on: str | None) -> int:
+             on: str | None, tally: tallies.Tally) -> int:
     """Delete the target's rows of these tickets (every ticket when None) and write them again with `insert`
     (its parameters `params`), limited to the same tickets on the column `on` unless the statement already
-    is; two statements. Returns the rows written."""
+    is; two statements, which also move the target's monthly tally (`reports.tallies`). Returns the rows
+    written."""
     ids = None if ticket_ids is None else list(ticket_ids)
     if ids is not None and not ids:
         return 0
     where, where_params = _in(ids, "ticket_id")
     insert_where, insert_params = _in(ids, on) if on is not None else ("", [])
-    with connection.cursor() as cursor:
-        # Table and column names come from the models; every value is a parameter.
-        cursor.execute(f"DELETE FROM {target} WHERE 1 = 1{where}", where_params)  # noqa: S608
-        cursor.execute(insert + insert_where, [*params, *insert_params])
-        return int(cursor.rowcount)
+    return tallies.rewrite(tally, target, ids, (where, where_params),
+                           (insert + insert_where, [*params, *insert_params]))
 
 
 def sync_clocks(ticket_ids: Iterable[int] | None = None) -> int:
@@ -78,7 +77,7 @@ def sync_clocks(ticket_ids: Iterable[int] | None = None) -> int:
         f"SELECT c.id, c.ticket_id, c.metric, c.policy_id, c.stopped_at, c.met, {_FROM_TIMES} "
         f"FROM {names['clock']} c JOIN {names['times']} t ON t.ticket_id = c.ticket_id "
         "WHERE c.state = %s AND c.stopped_at IS NOT NULL",
-        [ClockState.STOPPED], on="c.ticket_id",
+        [ClockState.STOPPED], on="c.ticket_id", tally=tallies.SLA,
     )
 
 
@@ -91,7 +90,7 @@ def sync_ratings(ticket_ids: Iterable[int] | None = None) -> int:
         f"INSERT INTO {names['copy']} (rating_id, ticket_id, created_at, score, {_DIMS}) "  # noqa: S608
         f"SELECT r.id, r.ticket_id, r.created_at, r.score, {_FROM_TIMES} "
         f"FROM {names['rating']} r JOIN {names['times']} t ON t.ticket_id = r.ticket_id WHERE 1 = 1",
-        [], on="r.ticket_id",
+        [], on="r.ticket_id", tally=tallies.RATINGS,
     )
 
 
@@ -104,23 +103,35 @@ def count_work(event: TicketEvent) -> None:
     day = timezone.localtime(event.created_at, zone()).date()
     reply = int(event.kind == EventKind.REPLIED and isinstance(event.data, dict) and event.data.get("by") == "staff")
     note = int(event.kind == EventKind.NOTE_ADDED)
+    # The day's row and the month's tally (`reports.tallies`): one statement on PostgreSQL (the row returned
+    # to the tally's upsert); SQLite, which cannot chain writes, adds the tally from the row in a second one.
+    upsert = (
+        f"INSERT INTO {names['work']} (ticket_id, actor_id, day, events, replies, notes, {_DIMS}) "  # noqa: S608
+        f"SELECT t.ticket_id, %s, %s, 1, %s, %s, {_FROM_TIMES} FROM {names['times']} t WHERE t.ticket_id = %s "
+        f"ON CONFLICT (ticket_id, actor_id, day) DO UPDATE SET events = {names['work']}.events + 1, "
+        f"replies = {names['work']}.replies + excluded.replies, notes = {names['work']}.notes + excluded.notes")
+    params: list[Any] = [event.actor_id, day, reply, note, event.ticket_id]
+    tally, tally_params = tallies.add_work(event.actor_id, day, reply, note)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH w AS ({upsert} RETURNING team_id, merged) {tally}", [*params, *tally_params])
+            return
+        cursor.execute(upsert, params)
         cursor.execute(
-            f"INSERT INTO {names['work']} (ticket_id, actor_id, day, events, replies, notes, {_DIMS}) "  # noqa: S608
-            f"SELECT t.ticket_id, %s, %s, 1, %s, %s, {_FROM_TIMES} FROM {names['times']} t WHERE t.ticket_id = %s "
-            f"ON CONFLICT (ticket_id, actor_id, day) DO UPDATE SET events = {names['work']}.events + 1, "
-            f"replies = {names['work']}.replies + excluded.replies, notes = {names['work']}.notes + excluded.notes",
-            [event.actor_id, day, reply, note, event.ticket_id],
-        )
+            f"WITH w AS (SELECT team_id, merged FROM {names['work']} "  # noqa: S608
+            "WHERE ticket_id = %s AND actor_id = %s AND day = %s) " + tally,
+            [event.ticket_id, event.actor_id, day, *tally_params])
 
 
 def move_dimensions(times: TicketTimes, *, clocks: bool = True) -> None:
     """The ticket's dimensions changed: carry them onto its work rows (and outcome rows unless resynced)."""
     values = {name: getattr(times, name) for name in COPIED_DIMENSIONS}
-    AgentWork.objects.filter(ticket_id=times.ticket_id).update(**values)
-    ReportRating.objects.filter(ticket_id=times.ticket_id).update(**values)
+    # One UPDATE each, which also moves the table's monthly tally (`reports.tallies`); in the tallies' one order
+    # (SLA, ratings, work), so two transactions never lock their rows in opposite orders.
     if clocks:
-        SlaOutcome.objects.filter(ticket_id=times.ticket_id).update(**values)
+        tallies.move(tallies.SLA, times.ticket_id, values)
+    tallies.move(tallies.RATINGS, times.ticket_id, values)
+    tallies.move(tallies.WORK, times.ticket_id, values)
 
 
 def grouped_work(ticket_ids: Iterable[int] | None = None) -> Any:
@@ -147,7 +158,7 @@ def sync_work(ticket_ids: Iterable[int] | None = None) -> int:
         f"INSERT INTO {names['work']} (ticket_id, actor_id, day, events, replies, notes, {_DIMS}) "  # noqa: S608
         f"SELECT g.ticket_id, g.actor_id, g.day, g.events, g.replies, g.notes, {_FROM_TIMES} "
         f"FROM ({inner}) g JOIN {names['times']} t ON t.ticket_id = g.ticket_id",
-        list(inner_params), on=None,
+        list(inner_params), on=None, tally=tallies.WORK,
     )
 
 
@@ -156,10 +167,11 @@ def on_event(event: TicketEvent, times: TicketTimes | None, old_dimensions: tupl
     the event did not refresh it)."""
     # A ticket created already answered or resolved takes the full path: its clocks are read too.
     resync = event.kind in CLOCK_EVENTS or event.kind == EventKind.CREATED
-    if times is not None and old_dimensions is not None and dimensions_of(times) != old_dimensions:
-        move_dimensions(times, clocks=not resync)
+    # The tables in the tallies' one order (SLA, ratings, work): their monthly rows are locked in that order.
     if resync:
         sync_clocks([event.ticket_id])
+    if times is not None and old_dimensions is not None and dimensions_of(times) != old_dimensions:
+        move_dimensions(times, clocks=not resync)
     if event.kind == EventKind.RATED:
         sync_ratings([event.ticket_id])
     count_work(event)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Team, User
 from otklik.core.errors import InvalidInput
+from otklik.reports import cube
 from otklik.reports.filters import (
     ReportFilters,
     is_own_figures_only,
@@ -19,7 +21,8 @@ from otklik.reports.filters import (
     scoped_tickets,
     zone,
 )
-from otklik.reports.models import AgentWork, ReportRating, SlaOutcome
+from otklik.reports.groups import database_average, month_key
+from otklik.reports.models import AgentWork, AssigneeMonth, RatingMonth, ReportRating, SlaMonth, SlaOutcome, WorkMonth
 from otklik.reports.stats import report_session
 from otklik.sla.models import ClockState, SlaClock, SlaPolicy
 from otklik.tickets.models import DONE_KINDS, RATING_LOW_SCORE, EventKind, Priority, Ticket, TicketEvent, TicketRating
@@ -81,24 +84,66 @@ def _compliance(rows: Any, key: str, label: str | None) -> list[dict[str, Any]]:
     return result
 
 
+@dataclass(frozen=True)
+class KeptMonths:
+    """Where the SLA, CSAT and specialists figures read whole months from the kept tallies."""
+
+    source: cube.CubeSource  # the viewer's teams on the kept rows, and their personal rest
+    months: tuple[date, date]  # the first and last day of the whole months inside the period
+    inside: ReportFilters  # the period of those months
+
+
+def kept_months(viewer: User, filters: ReportFilters) -> KeptMonths | None:
+    """The whole months of the period, when the kept tallies can answer them exactly: the viewer and filters
+    the hourly counts and histograms accept (`cube.cube_source`, the one rule for every kept table)."""
+    source = cube.cube_source(viewer, filters)
+    months = cube.whole_months_inside(filters)
+    if source is None or months is None:
+        return None
+    return KeptMonths(source, months, filters.with_period(*months))
+
+
+def _window(filters: ReportFilters, field: str) -> Q:
+    return Q(**{f"{field}__gte": filters.since, f"{field}__lt": filters.until})
+
+
 def _sla_counts(viewer: User, filters: ReportFilters) -> dict[tuple[Any, ...], list[int]]:
     """Clocks stopped in the period per (metric, policy, priority, team, local month): [total, met, met=False].
 
     Priority and team are the ticket's current ones, read with the clock's outcome from its copy
-    (`SlaOutcome`, kept with the ticket's dimensions): one index of one table, no join per clock."""
-    rows = (scoped_copies(SlaOutcome, viewer, filters)
-            .filter(stopped_at__gte=filters.since, stopped_at__lt=filters.until).order_by()
-            .annotate(month=TruncMonth("stopped_at", tzinfo=zone()))
-            .values("metric", "policy_id", "priority_id", "team_id", "month")
-            # Counted on stopped_at, not the clock id: the id is not in the index, naming it reads the table.
-            .annotate(total=Count("stopped_at"), met_n=Count("stopped_at", filter=Q(met=True)),
-                      missed=Count("stopped_at", filter=Q(met=False))))
+    (`SlaOutcome`, kept with the ticket's dimensions): one index of one table, no join per clock. Whole months
+    come from the monthly tallies (`SlaMonth`) when `kept_months` allows."""
     counts: dict[tuple[Any, ...], list[int]] = {}
-    for row in rows:
-        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
-        counts[(row["metric"], row["policy_id"], row["priority_id"], row["team_id"], month)] = [
-            row["total"], row["met_n"], row["missed"]]
-    return counts
+
+    def add(key: tuple[Any, ...], values: tuple[int, int, int]) -> None:
+        slot = counts.setdefault(key, [0, 0, 0])
+        for index, value in enumerate(values):
+            slot[index] += value
+
+    def from_copies(rows: QuerySet[SlaOutcome]) -> None:
+        for row in (rows.order_by().annotate(month=TruncMonth("stopped_at", tzinfo=zone()))
+                    .values("metric", "policy_id", "priority_id", "team_id", "month")
+                    # Counted on stopped_at, not the clock id: the id is not in the index, naming it reads the table.
+                    .annotate(total=Count("stopped_at"), met_n=Count("stopped_at", filter=Q(met=True)),
+                              missed=Count("stopped_at", filter=Q(met=False)))):
+            add((row["metric"], row["policy_id"], row["priority_id"], row["team_id"], month_key(row["month"])),
+                (row["total"], row["met_n"], row["missed"]))
+
+    window = _window(filters, "stopped_at")
+    kept = kept_months(viewer, filters)
+    if kept is not None:
+        for row in (SlaMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+                    .order_by().values("metric", "policy_key", "priority_key", "team_key", "month")
+                    .annotate(s_total=Sum("total"), s_met=Sum("met"), s_missed=Sum("missed"))):
+            add((row["metric"], row["policy_key"] or None, row["priority_key"] or None, row["team_key"] or None,
+                 row["month"]), (row["s_total"], row["s_met"], row["s_missed"]))
+        inside = _window(kept.inside, "stopped_at")
+        if kept.source.rest is not None:
+            from_copies(SlaOutcome.objects.filter(inside, merged=False,
+                                                  ticket_id__in=kept.source.rest.values("pk")))
+        window &= ~inside
+    from_copies(scoped_copies(SlaOutcome, viewer, filters).filter(window))
+    return {key: values for key, values in counts.items() if values[0] or values[1] or values[2]}
 
 
 @report_session
@@ -165,15 +210,34 @@ def ratings(viewer: User, filters: ReportFilters) -> QuerySet[TicketRating]:
 @report_session
 def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     rows = ratings(viewer, filters).order_by()
-    # The summary, the distribution and the trend folded from one pass: ratings per local month and score.
+    # The summary, the distribution and the trend folded from one pass: ratings per local month and score
+    # (whole months from the monthly tallies, `RatingMonth`, when `kept_months` allows).
     per_month: dict[Any, list[int]] = {}
     distribution: dict[int, int] = {}
-    for month, score, count in (rows.annotate(month=TruncMonth("created_at", tzinfo=zone()))
-                                .values("month", "score").annotate(n=Count("pk")).values_list("month", "score", "n")):
-        slot = per_month.setdefault(month, [0, 0])
-        slot[0] += count
-        slot[1] += score * count
-        distribution[score] = distribution.get(score, 0) + count
+
+    def fold(found: Any) -> None:
+        for month, score, count in found:
+            slot = per_month.setdefault(month_key(month), [0, 0])
+            slot[0] += count
+            slot[1] += score * count
+            distribution[score] = distribution.get(score, 0) + count
+
+    def by_month(found: QuerySet[TicketRating]) -> Any:
+        return (found.order_by().annotate(month=TruncMonth("created_at", tzinfo=zone())).values("month", "score")
+                .annotate(n=Count("pk")).values_list("month", "score", "n"))
+
+    counted = rows
+    kept = kept_months(viewer, filters)
+    if kept is not None:
+        fold(RatingMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+             .order_by().values("month", "score").annotate(s=Sum("n")).values_list("month", "score", "s"))
+        inside = _window(kept.inside, "created_at")
+        if kept.source.rest is not None:
+            fold(by_month(TicketRating.objects.filter(inside, ticket_id__in=kept.source.rest.values("pk"))))
+        counted = rows.exclude(inside)
+    fold(by_month(counted))
+    per_month = {month: values for month, values in per_month.items() if values[0]}
+    distribution = {score: count for score, count in distribution.items() if count}
     total = sum(distribution.values())
     score_sum = sum(score * count for score, count in distribution.items())
     summary: dict[str, Any] = {"count": total, "average": score_sum / total if total else None,
@@ -203,34 +267,118 @@ def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     }
 
 
-def _scores_by_assignee(viewer: User, filters: ReportFilters) -> dict[int, dict[str, Any]]:
+def _scores_by_assignee(viewer: User, filters: ReportFilters, kept: KeptMonths | None,
+                        ) -> dict[int | None, dict[str, Any]]:
     """CSAT count and average per the rated ticket's assignee (its current one), from the rating copies
-    (`ReportRating`, kept with the ticket's dimensions): one index, no probe of the report rows per rating."""
-    rows = (scoped_copies(ReportRating, viewer, filters)
-            .filter(created_at__gte=filters.since, created_at__lt=filters.until).order_by().values("assignee_id")
-            # Counted on created_at, not the rating id: the id is not in the index.
-            .annotate(n=Count("created_at"), avg=Avg("score")))
-    return {row["assignee_id"]: dict(row) for row in rows}
+    (`ReportRating`, kept with the ticket's dimensions): one index, no probe of the report rows per rating.
+    Whole months from the monthly tallies (`RatingMonth`) when `kept` says so."""
+    sums: dict[int | None, list[int]] = {}
+
+    def add(found: Any) -> None:
+        for assignee, score, count in found:
+            slot = sums.setdefault(assignee or None, [0, 0])
+            slot[0] += count
+            slot[1] += score * count
+
+    def copies(rows: QuerySet[ReportRating]) -> Any:
+        # Counted on created_at, not the rating id: the id is not in the index.
+        return rows.order_by().values("assignee_id", "score").annotate(n=Count("created_at")).values_list(
+            "assignee_id", "score", "n")
+
+    window = _window(filters, "created_at")
+    if kept is not None:
+        add(RatingMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+            .order_by().values("assignee_key", "score").annotate(s=Sum("n")).values_list("assignee_key", "score", "s"))
+        inside = _window(kept.inside, "created_at")
+        if kept.source.rest is not None:
+            add(copies(ReportRating.objects.filter(inside, merged=False, ticket_id__in=kept.source.rest.values("pk"))))
+        window &= ~inside
+    add(copies(scoped_copies(ReportRating, viewer, filters).filter(window)))
+    return {assignee: {"assignee_id": assignee, "n": n, "avg": database_average(total, n)}
+            for assignee, (n, total) in sums.items() if n}
+
+
+def _work(viewer: User, filters: ReportFilters, kept: KeptMonths | None) -> dict[int, dict[str, Any]]:
+    """Replies and notes per person in the period, summed from their days (`AgentWork`); whole months from the
+    monthly tallies (`WorkMonth`) when `kept` says so. Everyone who wrote any event is in."""
+    work: dict[int, dict[str, Any]] = {}
+
+    def add(found: Any) -> None:
+        for actor, events, replies, notes in found:
+            slot = work.setdefault(actor, {"actor_id": actor, "events": 0, "replies": 0, "notes": 0})
+            slot["events"] += events or 0
+            slot["replies"] += replies or 0
+            slot["notes"] += notes or 0
+
+    def days(rows: QuerySet[AgentWork]) -> Any:
+        return (rows.order_by().values("actor_id").annotate(e=Count("day"), r=Sum("replies"), n=Sum("notes"))
+                .values_list("actor_id", "e", "r", "n"))
+
+    window = Q(day__gte=filters.start, day__lte=filters.end)
+    if kept is not None:
+        add(WorkMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+            .order_by().values("actor_id").annotate(e=Sum("events"), r=Sum("replies"), n=Sum("notes"))
+            .values_list("actor_id", "e", "r", "n"))
+        inside = Q(day__gte=kept.months[0], day__lte=kept.months[1])
+        if kept.source.rest is not None:
+            add(days(AgentWork.objects.filter(inside, merged=False, ticket_id__in=kept.source.rest.values("pk"))))
+        window &= ~inside
+    add(days(scoped_copies(AgentWork, viewer, filters).filter(window)))
+    return {actor: row for actor, row in work.items() if row["events"]}
+
+
+def _assignee_figures(viewer: User, filters: ReportFilters, kept: KeptMonths,
+                      ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The specialists' resolved and first-response figures with whole months from the assignees' months
+    (`AssigneeMonth`) and the rest from the report rows; averages divided as the database divides them."""
+    sums: dict[int, dict[str, int]] = {}
+
+    def add(assignee: int, values: dict[str, Any]) -> None:
+        slot = sums.setdefault(assignee, dict.fromkeys(cube.ASSIGNEE_MEASURES, 0))
+        for name in cube.ASSIGNEE_MEASURES:
+            slot[name] += int(values[name] or 0)
+
+    for row in (AssigneeMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+                .order_by().values("assignee_key").annotate(**{name: Sum(name) for name in cube.ASSIGNEE_MEASURES})):
+        add(row["assignee_key"], dict(row))
+    inside = {moment: _window(kept.inside, moment) for moment in ("resolved_at", "first_response_at")}
+    if kept.source.rest is not None:
+        for (_m, _t, assignee), values in cube.assignee_sums(kept.source.rest, inside).items():
+            add(assignee, values)
+    edges = {moment: _window(filters, moment) & ~condition for moment, condition in inside.items()}
+    for (_m, _t, assignee), values in cube.assignee_sums(scoped_rows(viewer, filters), edges).items():
+        add(assignee, values)
+
+    def avg(values: dict[str, int], prefix: str) -> float | None:
+        return database_average(values[f"{prefix}_sum"], values[f"{prefix}_n"]) if values[f"{prefix}_n"] else None
+
+    resolved = {pk: {"n": values["resolved"], "res": avg(values, "res"), "res_w": avg(values, "res_w")}
+                for pk, values in sums.items() if values["resolved"]}
+    responded = {pk: {"fr": avg(values, "fr"), "fr_w": avg(values, "fr_w")}
+                 for pk, values in sums.items() if values["responded"]}
+    return resolved, responded
 
 
 @report_session
 def specialists(viewer: User, filters: ReportFilters) -> list[dict[str, Any]]:
     """Per agent: replies and notes written in the period, tickets of theirs resolved in it, their average
     first-response time and their CSAT."""
-    tickets = scoped_rows(viewer, filters)
+    kept = kept_months(viewer, filters)
     # Every event with an actor puts them on the list; replies and notes are summed from their days.
-    events = (scoped_copies(AgentWork, viewer, filters).filter(day__gte=filters.start, day__lte=filters.end)
-              .order_by().values("actor_id").annotate(replies=Sum("replies"), notes=Sum("notes")))
-    work: dict[int, dict[str, Any]] = {row["actor_id"]: dict(row) for row in events}
-    resolved: dict[int, dict[str, Any]] = {row["assignee_id"]: dict(row) for row in tickets.filter(
-        resolved_at__gte=filters.since, resolved_at__lt=filters.until, assignee__isnull=False).order_by()
-        .values("assignee_id").annotate(n=Count("pk"), res=Avg("resolution_seconds"),
-                                        res_w=Avg("resolution_working_seconds"))}
-    responded: dict[int, dict[str, Any]] = {row["assignee_id"]: dict(row) for row in tickets.filter(
-        first_response_at__gte=filters.since, first_response_at__lt=filters.until, assignee__isnull=False)
-        .order_by().values("assignee_id").annotate(fr=Avg("first_response_seconds"),
-                                                   fr_w=Avg("first_response_working_seconds"))}
-    scores = _scores_by_assignee(viewer, filters)
+    work = _work(viewer, filters, kept)
+    if kept is not None:
+        resolved, responded = _assignee_figures(viewer, filters, kept)
+    else:
+        tickets = scoped_rows(viewer, filters)
+        resolved = {row["assignee_id"]: dict(row) for row in tickets.filter(
+            resolved_at__gte=filters.since, resolved_at__lt=filters.until, assignee__isnull=False).order_by()
+            .values("assignee_id").annotate(n=Count("pk"), res=Avg("resolution_seconds"),
+                                            res_w=Avg("resolution_working_seconds"))}
+        responded = {row["assignee_id"]: dict(row) for row in tickets.filter(
+            first_response_at__gte=filters.since, first_response_at__lt=filters.until, assignee__isnull=False)
+            .order_by().values("assignee_id").annotate(fr=Avg("first_response_seconds"),
+                                                       fr_w=Avg("first_response_working_seconds"))}
+    scores = _scores_by_assignee(viewer, filters, kept)
     ids = {pk for pk in (*work, *resolved, *responded, *scores) if pk is not None}
     if is_own_figures_only(viewer):
         ids &= {viewer.pk}  # an agent's page: their own line, not colleagues who touched their tickets

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from otklik.reports import cube, facts, groups
+from otklik.reports import cube, facts, groups, tallies
 from otklik.reports.facts import refresh_many
 from otklik.reports.models import MonthlyRollup, TicketTimes
 from otklik.reports.rollups import KEY_FIELDS
@@ -45,26 +45,42 @@ def _monthly() -> dict[tuple[Any, ...], dict[str, int]]:
     return found
 
 
+def _tallies() -> list[dict[tuple[Any, ...], dict[str, int]]]:
+    """The SLA, rating and work tallies as kept, each checked against a recount of its copy."""
+    found = [tallies.stored(tally) for tally in tallies.TALLIES]
+    recounted = [{key: values for key, values in tallies.grouped(tally).items() if any(values.values())}
+                 for tally in tallies.TALLIES]
+    assert found == recounted
+    return found
+
+
 def _assert_equal_to_rebuild() -> None:
     imported_times, imported_entries = _times(), _entries()
-    # The reports' hourly counts, histograms and breakdown groups, kept by the import, equal a rebuild.
-    kept = (cube.stored(), groups.stored())
+    # The reports' hourly counts, histograms, breakdown groups and assignees' months, kept by the import, equal
+    # a rebuild.
+    kept = (cube.stored(), groups.stored(), cube.assignees_stored())
     assert kept[0][0]  # the imported tickets were counted
+    assert kept[2]  # the assignees' months too (t9 is resolved by u2)
+    _tallies()  # the SLA, rating and work tallies equal their copies after the import
     ids = sorted(Ticket.objects.values_list("pk", flat=True))
     with transaction.atomic():
         refresh_many(ids)
         reindex_tickets(ids)
     assert _times() == imported_times
     assert _entries() == imported_entries
-    assert (cube.stored(), groups.stored()) == kept  # re-importing moves contributions, never adds them twice
+    # re-importing moves contributions, never adds them twice
+    assert (cube.stored(), groups.stored(), cube.assignees_stored()) == kept
+    moved = _tallies()  # the copies rewritten for every ticket moved their tallies with them
+    assert moved[2]  # the imported events have actors
     cube.rebuild_cube()
-    assert (cube.stored(), groups.stored()) == kept
+    assert (cube.stored(), groups.stored(), cube.assignees_stored()) == kept
     # The monthly rollups (overview, second line) too: without a `reports_rebuild` after the import.
     months = _monthly()
     assert sum(row["new"] for row in months.values()) == Ticket.objects.filter(merged_into__isnull=True).count()
     with transaction.atomic():
         facts.rebuild_all()
     assert _monthly() == months
+    assert _tallies() == moved
     assert _times() == imported_times
 
 

@@ -124,6 +124,8 @@ def _act(
         services.ticket_watch(actor=actor, ticket_id=ticket.pk, user_id=lead.pk, now=now)
     elif kind == "unroute":
         services.ticket_change_team(actor=actor, ticket_id=ticket.pk, team=None, now=now)
+    elif kind == "rate":  # the requester rates a resolved ticket (refused on an open one)
+        services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=index % 5 + 1, now=now)
     elif kind == "priority":
         services.ticket_change_priority(
             actor=actor, ticket_id=ticket.pk, priority=priorities[index % len(priorities)], now=now
