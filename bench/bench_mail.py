@@ -1,6 +1,12 @@
 """Email intake throughput: raw .eml file -> stored row -> parsed, classified, threaded -> ticket.
 
-    .venv/bin/python bench/bench_mail.py [--messages 600] [--backend sqlite|postgres|both]
+    .venv/bin/python bench/bench_mail.py [--messages 600] [--backend sqlite|postgres|both] [--profile parse|ingest]
+
+It prints three figures per backend: parse-and-classify (parsing, charsets, bodies and quotes,
+classification, the threading evidence in the headers; no database), raw to ticket (store the raw bytes,
+then parse, dedupe, thread and ingest, every message committed; jobs queued as in production), and end to
+end, which adds draining the queued jobs in this process as a worker would (notification and trigger
+dispatchers, acknowledgement sends). --profile prints cProfile statistics for one stage.
 
 Each backend runs in its own process on a fresh database (SQLite: a temporary file; PostgreSQL: a
 database `otklik_bench_mail` created and dropped on 127.0.0.1:5432 as user postgres). The messages
@@ -80,10 +86,10 @@ def generate(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def run_one(database_url: str, count: int) -> dict[str, object]:
+def run_one(database_url: str, count: int, profile: str = "") -> dict[str, object]:
     data_dir = tempfile.mkdtemp(prefix="otklik-bench-mail-")
     os.environ.update({
-        "DATABASE_URL": database_url, "OTKLIK_DATA_DIR": data_dir, "OTKLIK_JOBS_IMMEDIATE": "1",
+        "DATABASE_URL": database_url, "OTKLIK_DATA_DIR": data_dir, "OTKLIK_JOBS_IMMEDIATE": "0",
         "LOG_LEVEL": "ERROR",
         "DJANGO_SETTINGS_MODULE": "otklik.settings.base", "OTKLIK_JOBS_BACKEND": "sqlite",
     })
@@ -97,36 +103,81 @@ def run_one(database_url: str, count: int) -> dict[str, object]:
     from django.utils import timezone
 
     from otklik.mail import services
-    from otklik.mail.models import InboundMail, InboundSource, Mailbox
+    from otklik.mail.bodies import build_body
+    from otklik.mail.classify import classify
+    from otklik.mail.models import InboundMail, InboundSource, Mailbox, OutboundMail, OutboundStatus
+    from otklik.mail.parsing import parse_mail
     from otklik.tickets.models import Ticket
 
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     call_command("migrate", verbosity=0)
     mailbox = Mailbox.objects.create(name="Bench", email_address="support@bench.otklik.test")
     paths = generate(Path(data_dir), count)
-    started = time.perf_counter()
-    for path in paths:
+    raw_messages = [path.read_bytes() for path in paths]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+    # Stage 1, the email channel's own share: parse (charsets, MIME), bodies and quotes, classification
+    # and the threading evidence read from the headers. No database.
+    ours = {"support@bench.otklik.test"}
+    if profiler is not None and profile == "parse":
+        profiler.enable()
+    parse_started, parse_cpu = time.perf_counter(), time.process_time()
+    for raw in raw_messages:
+        parsed = parse_mail(raw)
+        classify(parsed, own_addresses=ours, own_message_id=False)
+        build_body(text=parsed.text, html=parsed.html, cid_urls={}, quoted_label="Show quoted text")
+        services.thread_evidence(parsed)
+    parse_elapsed, parse_cpu = time.perf_counter() - parse_started, time.process_time() - parse_cpu
+    if profiler is not None and profile == "parse":
+        profiler.disable()
+
+    # Stage 2, raw to ticket: store the raw bytes (own commit), then parse, classify, dedupe, thread and
+    # ingest (one transaction). Jobs (dispatchers, acknowledgements) are queued, as in production.
+    if profiler is not None and profile == "ingest":
+        profiler.enable()
+    started, ingest_cpu = time.perf_counter(), time.process_time()
+    for raw in raw_messages:
         now = timezone.now()
-        row, _created = services.inbound_store(raw=path.read_bytes(), source=InboundSource.IMPORT, mailbox=mailbox,
+        row, _created = services.inbound_store(raw=raw, source=InboundSource.IMPORT, mailbox=mailbox,
                                                now=now, enqueue=False)
         services.inbound_process(inbound_id=row.pk, now=now)
-    elapsed = time.perf_counter() - started
-    # The email channel's own share: parse + classify only, no database.
-    from otklik.mail.classify import classify
-    from otklik.mail.parsing import parse_mail
+    elapsed, ingest_cpu = time.perf_counter() - started, time.process_time() - ingest_cpu
+    if profiler is not None and profile == "ingest":
+        profiler.disable()
 
-    raw_messages = [path.read_bytes() for path in paths]
-    parse_started = time.perf_counter()
-    for raw in raw_messages:
-        classify(parse_mail(raw), own_addresses={"support@bench.otklik.test"}, own_message_id=False)
-    parse_elapsed = time.perf_counter() - parse_started
+    # Stage 3, what a job worker then does: the queued jobs (notification and trigger dispatchers, which
+    # read every event not yet handled in one run; one send per acknowledgement), drained in this process.
+    huey = settings.HUEY
+    drain_started = time.perf_counter()
+    jobs = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        jobs += 1
+    drain_elapsed = time.perf_counter() - drain_started
+    if profiler is not None:
+        import pstats
+
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+
     outcomes: dict[str, int] = {}
     for outcome in InboundMail.objects.values_list("outcome", flat=True):
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    sent = OutboundMail.objects.filter(status=OutboundStatus.SENT).count()
     return {
         "backend": connection.vendor, "messages": len(paths), "seconds": round(elapsed, 2),
         "messages_per_second": round(len(paths) / elapsed, 1), "tickets": Ticket.objects.count(),
         "outcomes": outcomes, "parse_per_second": round(len(paths) / parse_elapsed, 1),
+        "jobs": jobs, "drain_seconds": round(drain_elapsed, 2), "acknowledgements_sent": sent,
+        "end_to_end_per_second": round(len(paths) / (elapsed + drain_elapsed), 1),
+        # CPU of this process per message: less at the mercy of other work on the machine than wall time.
+        "parse_cpu_ms": round(parse_cpu / len(paths) * 1000, 2),
+        "ingest_cpu_ms": round(ingest_cpu / len(paths) * 1000, 1),
     }
 
 
@@ -152,10 +203,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--profile", choices=["parse", "ingest"], default="",
+                        help="cProfile one stage; the statistics go to stderr")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.run:
-        print(json.dumps(run_one(options.run, options.messages)))
+        print(json.dumps(run_one(options.run, options.messages, options.profile)))
         return
     targets = []
     if options.backend in {"sqlite", "both"}:
@@ -165,18 +218,26 @@ def main() -> None:
     try:
         for label, url in targets:
             result = subprocess.run(  # noqa: S603  (our own interpreter and script)
-                [sys.executable, __file__, "--run", url, "--messages", str(options.messages)],
+                [sys.executable, __file__, "--run", url, "--messages", str(options.messages),
+                 *(["--profile", options.profile] if options.profile else [])],
                 capture_output=True, text=True, cwd=ROOT, check=False,
             )
+            if options.profile:
+                print(result.stderr)
             if result.returncode != 0:
                 print(f"{label}: failed\n{result.stderr[-2000:]}")
                 continue
             figures = json.loads(result.stdout.strip().splitlines()[-1])
             print(
-                f"{label:9} {figures['messages']} messages in {figures['seconds']} s = "
-                f"{figures['messages_per_second']} messages/s raw file -> ticket "
-                f"({figures['tickets']} tickets; {figures['outcomes']}); "
-                f"parse+classify alone {figures['parse_per_second']} messages/s"
+                f"{label:9} parse-and-classify (no database): {figures['parse_per_second']} messages/s "
+                f"({figures['parse_cpu_ms']} ms CPU each)\n"
+                f"{label:9} raw to ticket: {figures['messages']} messages in {figures['seconds']} s = "
+                f"{figures['messages_per_second']} messages/s ({figures['ingest_cpu_ms']} ms CPU each in this process; "
+                f"{figures['tickets']} tickets; {figures['outcomes']})\n"
+                f"{label:9} then {figures['jobs']} queued jobs in {figures['drain_seconds']} s "
+                f"({figures['acknowledgements_sent']} acknowledgements sent): end to end "
+                f"{figures['end_to_end_per_second']} messages/s; load average {os.getloadavg()[0]:.2f}",
+                flush=True,
             )
     finally:
         if any(label == "postgres" for label, _url in targets):

@@ -12,10 +12,18 @@ What it does, all on this machine (127.0.0.1 only):
 3. serves each with uvicorn, --workers processes each, ASGI, a database connection per request (see main);
 4. runs each workload for --seconds against one server, then the other, alternating who goes first,
    for --rounds rounds, and prints throughput, median and p95 latency and the Otklik/peer ratio;
-5. stops its servers and removes the temporary folder (unless --keep or --peer-dir).
+5. email intake: the same generated raw messages (half new requests, half replies threaded by In-Reply-To)
+   go to each desk in one process: django-helpdesk through the code of its `get_email` command for a
+   'local' queue (a folder of .eml files: `helpdesk.email.extract_email_metadata` per file, in name order,
+   notifications sent inline to a dummy mail backend); Otklik through `inbound_store` + `inbound_process`,
+   then the jobs that queued (notification and trigger dispatchers, acknowledgement sends) drained in the
+   same process, so both sides are timed to the same point: ticket written and notifications out;
+6. stops its servers and removes the temporary folder (unless --keep or --peer-dir).
 
 The databases are reused when they already hold at least N tickets (creates during a run add rows);
 --fresh drops them first. The client (httpx, asyncio) shares the machine's cores with both servers.
+--only picks workloads (e.g. --only email); --db-prefix names the two databases (<prefix>_helpdesk,
+<prefix>_otklik).
 """
 
 from __future__ import annotations
@@ -169,6 +177,141 @@ print(json.dumps({
 }))
 """
 
+# Run by the peer's own python: what `manage.py get_email` does for a 'local' queue, file by file in name
+# order (the command lists the folder unordered, which would put replies before their requests).
+PEER_MAIL = """\
+import json, logging, os, sys, time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerproj.settings")
+import django
+
+django.setup()
+from django.utils import encoding
+from helpdesk.email import extract_email_metadata
+from helpdesk.models import FollowUp, Queue, Ticket
+
+folder = sys.argv[1]
+queue, _ = Queue.objects.update_or_create(slug="mailbench", defaults={
+    "title": "Mail bench", "email_box_type": "local", "email_box_local_dir": folder,
+    "allow_email_submission": True, "email_address": "support@bench.example", "email_box_interval": 0})
+logger = logging.getLogger("django.helpdesk.queue.mailbench")
+logger.handlers, logger.propagate = [], False
+tickets, followups = Ticket.objects.count(), FollowUp.objects.count()
+names = sorted(os.listdir(folder))
+started = time.perf_counter()
+for name in names:
+    path = os.path.join(folder, name)
+    with open(path, "r") as handle:
+        full_message = encoding.force_str(handle.read(), errors="replace")
+    if extract_email_metadata(message=full_message, queue=queue, logger=logger):
+        os.unlink(path)
+seconds = time.perf_counter() - started
+new = Ticket.objects.count() - tickets
+# A new ticket gets one follow-up too (its opening message): the replies are the follow-ups beyond those.
+print(json.dumps({"messages": len(names), "seconds": seconds, "tickets": new,
+                  "followups": FollowUp.objects.count() - followups - new}))
+"""
+
+
+def mail_workload(folder: Path, count: int, run: str) -> None:
+    """`count` raw messages as .eml files: every even one a new request, every odd one the same person's
+    reply to it (In-Reply-To, quoted history); a quarter of the requests carry an HTML alternative."""
+    from email.message import EmailMessage
+
+    folder.mkdir(parents=True, exist_ok=True)
+    subject = ""
+    for index in range(count):
+        message = EmailMessage()
+        person = index // 2
+        message["From"] = f"User {person % 97} <user{person % 97}@client{person % 7}.example>"
+        message["To"] = "support@bench.example"
+        message["Message-ID"] = f"<mailbench-{run}-{index}@client.example>"
+        if index % 2 == 0:
+            russian = person % 2 == 0
+            subject = f"Не печатает принтер {run}-{index}" if russian else f"VPN is down {run}-{index}"
+            body = ("Здравствуйте! Принтер на третьем этаже не печатает с утра. " * 5 if russian
+                    else "Hello, the VPN drops every ten minutes since Monday. " * 5)
+            message["Subject"] = subject
+            message.set_content(body)
+            if person % 4 == 0:
+                message.add_alternative(f"<p>{body}</p><p><b>Room 301</b></p>", subtype="html")
+        else:
+            message["Subject"] = f"Re: {subject}"
+            message["In-Reply-To"] = f"<mailbench-{run}-{index - 1}@client.example>"
+            message["References"] = f"<mailbench-{run}-{index - 1}@client.example>"
+            message.set_content("Any news?\n\nOn Mon, Mar 2, 2026 at 10:00 support wrote:\n> We are on it.")
+        (folder / f"{index:05d}.eml").write_bytes(message.as_bytes())
+
+
+def otklik_mail_run(database_url: str, folder: Path) -> dict[str, Any]:
+    """Otklik's side of the email workload, in its own process (see main): store, process, drain the jobs."""
+    data_dir = tempfile.mkdtemp(prefix="otklik-peer-mail-")
+    os.environ.update({
+        "DATABASE_URL": database_url, "OTKLIK_DATA_DIR": data_dir, "OTKLIK_JOBS_IMMEDIATE": "0",
+        "OTKLIK_JOBS_BACKEND": "sqlite", "LOG_LEVEL": "ERROR", "DJANGO_SETTINGS_MODULE": "otklik.settings.base",
+    })
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.utils import timezone
+
+    from otklik.automation.tasks import triggers_sweep
+    from otklik.core.models import WakeUp
+    from otklik.mail import services
+    from otklik.mail.models import InboundSource, Mailbox
+    from otklik.notifications.tasks import notifications_sweep
+    from otklik.tickets.models import Message, Ticket
+
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    mailbox, _ = Mailbox.objects.get_or_create(email_address="support@bench.example",
+                                               defaults={"name": "Mail bench"})
+    # Not timed: events left unhandled by earlier workloads (the servers run no job worker) are handled
+    # first, so the drain below does this workload's work only.
+    backlog = 0
+    while handled := int(notifications_sweep.call_local() or 0) + int(triggers_sweep.call_local() or 0):
+        backlog += handled
+    WakeUp.objects.update(pending_since=None)
+    tickets, messages = Ticket.objects.count(), Message.objects.count()
+    paths = sorted(folder.iterdir())
+    started = time.perf_counter()
+    for path in paths:
+        now = timezone.now()
+        row, _created = services.inbound_store(raw=path.read_bytes(), source=InboundSource.IMPORT,
+                                               mailbox=mailbox, now=now, enqueue=False)
+        services.inbound_process(inbound_id=row.pk, now=now)
+    intake = time.perf_counter() - started
+    huey, jobs = settings.HUEY, 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        jobs += 1
+    seconds = time.perf_counter() - started
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return {"messages": len(paths), "seconds": seconds, "intake_seconds": intake, "jobs": jobs,
+            "backlog": backlog, "tickets": Ticket.objects.count() - tickets,
+            "followups": Message.objects.count() - messages - (Ticket.objects.count() - tickets)}
+
+
+def run_mail_round(side: str, *, count: int, run: str, folder: Path, peer_python: Path, peer_env: dict[str, str],
+                   otklik_url: str) -> tuple[Result, dict[str, Any]]:
+    """One batch of fresh messages through one desk; throughput is messages over wall time in its process."""
+    batch = folder / f"mail-{side}-{run}"
+    mail_workload(batch, count, run)
+    if side == "peer":
+        done = subprocess.run([str(peer_python), "peer_mail.py", str(batch)], cwd=folder, env=peer_env,  # noqa: S603
+                              check=True, stdout=subprocess.PIPE, text=True)
+    else:
+        env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+        done = subprocess.run([sys.executable, __file__, "--otklik-mail-run", str(batch),  # noqa: S603
+                               "--otklik-mail-url", otklik_url], cwd=REPO, env=env, check=True,
+                              stdout=subprocess.PIPE, text=True)
+    shutil.rmtree(batch, ignore_errors=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    per_message = figures["seconds"] / max(figures["messages"], 1) * 1000
+    return Result(done=figures["messages"], seconds=figures["seconds"],
+                  latencies=[per_message] * figures["messages"]), figures
+
 
 @dataclass
 class Result:
@@ -219,6 +362,9 @@ def markdown_table(rows: Sequence[tuple[str, Result, Result]]) -> str:
     return "\n".join(lines)
 
 
+WORKLOADS = ("create", "detail", "queue", "rare", "common", "email")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=10_000, help="tickets in each database (default 10,000)")
@@ -234,7 +380,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432",
                         help="PostgreSQL server (no database name)")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
+    parser.add_argument("--mail-messages", type=int, default=1000,
+                        help="raw messages per desk for the email workload, split over the rounds (default 1,000)")
+    parser.add_argument("--only", default="",
+                        help=f"comma-separated workloads to run (of {', '.join(WORKLOADS)}); default all")
+    parser.add_argument("--db-prefix", default="peer", help="databases <prefix>_helpdesk and <prefix>_otklik")
+    parser.add_argument("--otklik-mail-run", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--otklik-mail-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    unknown = sorted(set(filter(None, args.only.split(","))) - set(WORKLOADS))
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(unknown)}")
+    if args.mail_messages < 0 or not re.fullmatch(r"[a-z0-9_]{1,40}", args.db_prefix):
+        parser.error("needs --mail-messages >= 0 and a --db-prefix of lower-case letters, digits and _")
     if (args.tickets < 10 or args.rounds < 1 or args.seconds <= 0 or args.warmup < 0 or args.concurrency < 1
             or args.workers < 1):
         parser.error("needs --tickets >= 10, --rounds >= 1, --seconds > 0, --warmup >= 0, --concurrency >= 1, "
@@ -285,17 +443,18 @@ def build_peer(folder: Path, version: str) -> Path:
     return python
 
 
-def write_peer_project(folder: Path, server: str) -> None:
+def write_peer_project(folder: Path, server: str, database: str = "peer_helpdesk") -> None:
     user_host, port = server.removeprefix("postgres://").rsplit(":", 1)
     user, host = user_host.split("@")
     project = folder / "peerproj"
     project.mkdir(exist_ok=True)
     (project / "__init__.py").write_text("")
-    (project / "settings.py").write_text(PEER_SETTINGS % {"name": "peer_helpdesk", "host": host, "port": port,
+    (project / "settings.py").write_text(PEER_SETTINGS % {"name": database, "host": host, "port": port,
                                                           "user": user})
     (project / "urls.py").write_text(PEER_URLS)
     (project / "asgi.py").write_text(PEER_ASGI)
     (folder / "load_peer.py").write_text(PEER_LOAD)
+    (folder / "peer_mail.py").write_text(PEER_MAIL)
 
 
 def prepare_otklik(database_url: str) -> dict[str, Any]:
@@ -453,22 +612,27 @@ def otklik_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.otklik_mail_run:
+        print(json.dumps(otklik_mail_run(args.otklik_mail_url, args.otklik_mail_run)))
+        return
     server = args.postgres.rstrip("/")
+    peer_db, our_db = f"{args.db_prefix}_helpdesk", f"{args.db_prefix}_otklik"
+    chosen = [name for name in WORKLOADS if not args.only or name in args.only.split(",")]
     temporary = args.peer_dir is None
     folder = Path(tempfile.mkdtemp(prefix="peer-helpdesk-")) if temporary else args.peer_dir.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         if args.fresh:
-            pg_admin(server, "DROP DATABASE IF EXISTS peer_helpdesk WITH (FORCE)",
-                     "DROP DATABASE IF EXISTS peer_otklik WITH (FORCE)")
+            pg_admin(server, f'DROP DATABASE IF EXISTS "{peer_db}" WITH (FORCE)',
+                     f'DROP DATABASE IF EXISTS "{our_db}" WITH (FORCE)')
         peer_python = build_peer(folder, args.peer_version)
-        write_peer_project(folder, server)
+        write_peer_project(folder, server, peer_db)
 
-        otklik_url = f"{server}/peer_otklik"
-        have = ticket_count(server, "peer_otklik", "tickets_ticket")
+        otklik_url = f"{server}/{our_db}"
+        have = ticket_count(server, our_db, "tickets_ticket")
         if have < args.tickets:
-            print(f"loading {args.tickets - have:,} tickets into peer_otklik (bench/generate.py) ...", flush=True)
+            print(f"loading {args.tickets - have:,} tickets into {our_db} (bench/generate.py) ...", flush=True)
             subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"),  # noqa: S603
                             "--tickets", str(args.tickets - have), "--database-url", otklik_url], check=True)
         ours = prepare_otklik(otklik_url)
@@ -476,8 +640,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         texts_file.write_text(json.dumps(ours["texts"]))
         # prepare_otklik set Otklik's settings in this environment: the peer's processes get their own.
         peer_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "peerproj.settings", "PYTHONPATH": str(folder)}
-        ticket_count(server, "peer_helpdesk", "helpdesk_ticket")  # creates the database when missing
-        print(f"loading up to {args.tickets:,} tickets into peer_helpdesk (django-helpdesk ORM) ...", flush=True)
+        ticket_count(server, peer_db, "helpdesk_ticket")  # creates the database when missing
+        print(f"loading up to {args.tickets:,} tickets into {peer_db} (django-helpdesk ORM) ...", flush=True)
         loaded = subprocess.run([str(peer_python), "load_peer.py", str(args.tickets), str(texts_file)],  # noqa: S603
                                 cwd=folder, env=peer_env, check=True, stdout=subprocess.PIPE, text=True)
         peer = json.loads(loaded.stdout.strip().splitlines()[-1])
@@ -506,14 +670,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             "otklik": (f"http://127.0.0.1:{our_port}", {"Authorization": f"Bearer {ours['token']}"},
                        {ours["cookie"]: ours["session"]}, otklik_actions(ours, our_errors)),
         }
-        workloads = [
+        workloads = [(key, label, connections) for key, label, connections in [
             ("create", f"API create, {args.concurrency} connections", args.concurrency),
             ("detail", f"ticket detail, 4 messages, {READ_CONNECTIONS} conn.", READ_CONNECTIONS),
             ("queue", f"agent queue first page, {READ_CONNECTIONS} conn.", READ_CONNECTIONS),
             ("rare", f"search rare word, {READ_CONNECTIONS} conn.", READ_CONNECTIONS),
             ("common", f"search common word, {READ_CONNECTIONS} conn.", READ_CONNECTIONS),
-        ]
-        pooled = {(key, side): Result() for key, _, _ in workloads for side in sides}
+        ] if key in chosen]
+        mail_batch = 2 * (args.mail_messages // (2 * args.rounds))  # whole request + reply pairs per round
+        mail_label = "email intake, half replies (msg/s)"
+        email = "email" in chosen and mail_batch > 0
+        pooled = {(key, side): Result() for key, _, _ in [*workloads, ("email", "", 0)] for side in sides}
         # Each worker process pays its first-request costs (imports, templates, connections: ~2 s for Otklik)
         # here, not in round 1: enough connections that both desks' workers all get requests.
         for key, _, _ in workloads:
@@ -536,7 +703,21 @@ def main(argv: Sequence[str] | None = None) -> None:
                     total.latencies += got.latencies
                     total.first_error = total.first_error or got.first_error
                     print(f"  round {round_number + 1} {side:6} {label:44} {describe(got)}", flush=True)
-        rows = [(label, pooled[(key, "peer")], pooled[(key, "otklik")]) for key, label, _ in workloads]
+            for side in order if email else []:
+                got, figures = run_mail_round(side, count=mail_batch, run=f"{int(time.time())}r{round_number}",
+                                              folder=folder, peer_python=peer_python, peer_env=peer_env,
+                                              otklik_url=otklik_url)
+                total = pooled[("email", side)]
+                total.done += got.done
+                total.seconds += got.seconds
+                total.latencies += got.latencies
+                print(f"  round {round_number + 1} {side:6} {mail_label:44} {got.rate:7.1f}/s  "
+                      f"{figures['tickets']} tickets, {figures['followups']} replies"
+                      + (f"; intake {figures['intake_seconds']:.1f} s + {figures['jobs']} jobs drained, "
+                         f"{figures['backlog']} earlier events handled first (untimed)" if side == "otklik" else ""),
+                      flush=True)
+        rows = [(label, pooled[(key, "peer")], pooled[(key, "otklik")]) for key, label, _ in
+                [*workloads, *([("email", mail_label, 0)] if email else [])]]
         print()
         print(f"django-helpdesk {args.peer_version} (Django {peer_version}): {peer['tickets']:,} tickets, "
               f"{peer['followups']:,} follow-ups; Otklik: {ours['tickets']:,} tickets; PostgreSQL on 127.0.0.1; "

@@ -244,10 +244,17 @@ def _leaves(msg: Message, defects: list[str]) -> list[tuple[Message, int]]:
 
 
 def _content_type(part: Message) -> str:
+    # Asked several times per part; the policy parses the header anew each time, so the answer is kept on
+    # the part (a parsed message is never changed afterwards).
+    known = part.__dict__.get("_otklik_content_type")
+    if known is not None:
+        return str(known)
     try:
-        return part.get_content_type().lower()
+        found = part.get_content_type().lower()
     except Exception:  # a header the parser cannot read is just "unknown"
-        return "application/octet-stream"
+        found = "application/octet-stream"
+    part.__dict__["_otklik_content_type"] = found
+    return found
 
 
 def _param(part: Message, name: str, header: str = "content-type") -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,13 +24,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import User
+from otklik.core import lookups
 from otklik.core.errors import InvalidInput
 from otklik.mail import conf, tokens
 from otklik.mail.bodies import build_body
@@ -120,7 +122,11 @@ def inbound_process(
     """
     try:
         with transaction.atomic():
-            row = InboundMail.objects.select_for_update().filter(pk=inbound_id).first()
+            # The mailbox (its settings) comes with the locked row; only the row itself is locked.
+            row = (
+                InboundMail.objects.select_for_update(of=("self",))
+                .select_related("mailbox", "mailbox__request_type").filter(pk=inbound_id).first()
+            )
             if row is None:
                 raise InvalidInput(_("No such inbound message."))
             if row.status != InboundStatus.RECEIVED and not reprocess:
@@ -129,7 +135,7 @@ def inbound_process(
             _process(row, now=now, as_human=as_human)
             row.status = InboundStatus.PROCESSED
             row.processed_at = now
-            row.save()
+            row.save(update_fields=_PROCESSED_FIELDS)  # not the raw bytes: they never change
             return row
     except (OperationalError, InterfaceError):
         raise
@@ -146,6 +152,13 @@ def inbound_process(
         return InboundMail.objects.get(pk=inbound_id)
 
 
+# What processing writes back to the stored row (everything except what inbound_store kept).
+_PROCESSED_FIELDS = (
+    "status", "outcome", "reason", "attempts", "message_id", "fingerprint", "subject", "sender", "ticket",
+    "ticket_message", "thread_rule", "details", "processed_at",
+)
+
+
 def inbound_reprocess(*, inbound_id: int, now: datetime, as_human: bool = False) -> InboundMail:
     """The admin's one-click retry. Already-made tickets are not touched: only failed or parked mail."""
     row = InboundMail.objects.get(pk=inbound_id)
@@ -159,8 +172,13 @@ def inbound_reprocess(*, inbound_id: int, now: datetime, as_human: bool = False)
     return inbound_process(inbound_id=inbound_id, now=now, reprocess=True, as_human=as_human)
 
 
+lookups.depends_on("mail.mailbox_addresses", Mailbox)
+
+
 def own_addresses() -> set[str]:
-    addresses = {address.lower() for address in Mailbox.objects.values_list("email_address", flat=True)}
+    """Our mailboxes' addresses and the default sender, lower-cased (the mailbox list is a cached lookup)."""
+    addresses = set(lookups.remembered("mail.mailbox_addresses", lambda: sorted(
+        address.lower() for address in Mailbox.objects.values_list("email_address", flat=True))))
     addresses.add(str(settings.DEFAULT_FROM_EMAIL).lower())
     return addresses
 
@@ -182,7 +200,8 @@ def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
     duplicate = (
         InboundMail.objects.filter(message_id=row.message_id, fingerprint=fingerprint,
                                    status=InboundStatus.PROCESSED)
-        .exclude(pk=row.pk).exclude(outcome=Outcome.FAILED).order_by("pk").first()
+        .exclude(pk=row.pk).exclude(outcome=Outcome.FAILED).order_by("pk")
+        .only("pk", "ticket_id", "ticket_message_id").first()  # not its raw bytes
     )
     if duplicate is not None:
         row.outcome, row.ticket_id = Outcome.DUPLICATE, duplicate.ticket_id
@@ -202,8 +221,8 @@ def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
             spam_value=mailbox.spam_value if mailbox else "YES",
         )
     details["classification"] = {"kind": classification.kind.value, "reasons": list(classification.reasons)}
-    target, rule = thread_target(parsed, sender=parsed.from_email, include_enclosed=classification.kind
-                                 == MailKind.BOUNCE)
+    target, rule, id_in_use = _thread_target(parsed, sender=parsed.from_email, include_enclosed=classification.kind
+                                             == MailKind.BOUNCE, own_id=row.message_id)
     row.thread_rule = rule
 
     if classification.kind == MailKind.OWN_LOOP:
@@ -221,7 +240,7 @@ def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
     if classification.kind == MailKind.SPAM:
         row.outcome, row.reason = Outcome.SPAM, ", ".join(classification.reasons)
         return
-    _ingest_human(row, parsed, classification, target=target, rule=rule, ours=ours, now=now)
+    _ingest_human(row, parsed, classification, target=target, rule=rule, ours=ours, now=now, id_in_use=id_in_use)
 
 
 # ---------------------------------------------------------------- threading
@@ -244,43 +263,91 @@ def _participant(ticket: Ticket, email: str) -> bool:
     return user.is_staff_member and access.is_visible(user, ticket.pk)
 
 
-def thread_target(parsed: ParsedMail, *, sender: str, include_enclosed: bool = False) -> tuple[Ticket | None, str]:
-    """Strongest evidence first: signed token, our Message-ID, any known Message-ID, the [#N] tag of a
-    participant. Never the subject text alone."""
+@dataclass(frozen=True)
+class ThreadEvidence:
+    """What a message's headers say about its ticket, read without the database."""
+
+    token_numbers: tuple[int, ...]  # signed Reply-To plus-addresses it was sent to, in header order
+    message_ids: tuple[str, ...]  # In-Reply-To, then References newest first (a bounce's enclosed ids first)
+    id_numbers: tuple[int | None, ...]  # per message id: the ticket number our signed Message-ID names
+    forged_ids: frozenset[str]  # ids shaped like ours whose signature does not verify
+    subject_numbers: tuple[int, ...]  # the [#N] tags of the subject
+
+
+def thread_evidence(parsed: ParsedMail, *, include_enclosed: bool = False) -> ThreadEvidence:
+    token_numbers: list[int] = []
     for address in [*parsed.envelope_to, *(a for _n, a in parsed.to), *(a for _n, a in parsed.cc)]:
         number = tokens.reply_address_ticket_number(address)
         if number is not None:
-            ticket = Ticket.objects.filter(number=number).first()
-            if ticket is not None:
-                return ticket, "token"
+            token_numbers.append(number)
     ids = [*parsed.in_reply_to, *reversed(parsed.references)]
     if include_enclosed:
         ids = [*parsed.enclosed_ids, *ids]
-    for message_id in ids:
-        number = tokens.message_id_ticket_number(message_id)
+    id_numbers = tuple(tokens.message_id_ticket_number(message_id) for message_id in ids)
+    forged = frozenset(
+        message_id for message_id, number in zip(ids, id_numbers, strict=True)
+        if number is None and tokens.looks_like_our_message_id(message_id)
+    )
+    return ThreadEvidence(
+        token_numbers=tuple(token_numbers), message_ids=tuple(ids), id_numbers=id_numbers, forged_ids=forged,
+        subject_numbers=tuple(int(number) for number in SUBJECT_TAG.findall(parsed.subject or "")),
+    )
+
+
+def _tickets_by_number(numbers: Iterable[int]) -> dict[int, Ticket]:
+    wanted = set(numbers)
+    return {ticket.number: ticket for ticket in Ticket.objects.filter(number__in=wanted)} if wanted else {}
+
+
+def thread_target(parsed: ParsedMail, *, sender: str, include_enclosed: bool = False) -> tuple[Ticket | None, str]:
+    """Strongest evidence first: signed token, our Message-ID, any known Message-ID, the [#N] tag of a
+    participant. Never the subject text alone. Each kind of evidence is looked up in one query."""
+    target, rule, _in_use = _thread_target(parsed, sender=sender, include_enclosed=include_enclosed)
+    return target, rule
+
+
+def _thread_target(
+    parsed: ParsedMail, *, sender: str, include_enclosed: bool = False, own_id: str = ""
+) -> tuple[Ticket | None, str, bool | None]:
+    """thread_target, and whether a ticket message already carries `own_id` (the message's own Message-ID),
+    answered by the known-ids query when it runs (None when it did not)."""
+    evidence = thread_evidence(parsed, include_enclosed=include_enclosed)
+    if evidence.token_numbers:
+        by_token = _tickets_by_number(evidence.token_numbers)
+        for token_number in evidence.token_numbers:
+            if token_number in by_token:
+                return by_token[token_number], "token", None
+    ids = evidence.message_ids
+    found = _tickets_by_number(number for number in evidence.id_numbers if number is not None)
+    for message_id, number in zip(ids, evidence.id_numbers, strict=True):
         if number is not None:
-            ticket = Ticket.objects.filter(number=number).first()
-            if ticket is not None:
-                return ticket, "our_message_id"
-        elif tokens.looks_like_our_message_id(message_id):
+            if number in found:
+                return found[number], "our_message_id", None
+        elif message_id in evidence.forged_ids:
             logger.warning("unverifiable Otklik Message-ID %r ignored (forged or old secret)", message_id[:200])
+    in_use: bool | None = None
     if ids:
         known: dict[str, int] = {}
         for message_id, ticket_id in OutboundMail.objects.filter(message_id__in=ids, ticket__isnull=False) \
                 .values_list("message_id", "ticket_id"):
             known.setdefault(message_id, ticket_id)
-        for message_id, ticket_id in Message.objects.filter(external_id__in=ids, channel=CHANNEL) \
+        # The same query answers whether this message's own id is taken (one query, not two).
+        in_use = False
+        for message_id, ticket_id in Message.objects.filter(
+                external_id__in=[*ids, own_id] if own_id else ids, channel=CHANNEL) \
                 .order_by("-created_at").values_list("external_id", "ticket_id"):
-            known.setdefault(message_id, ticket_id)
+            in_use = in_use or message_id == own_id
+            if message_id in ids:
+                known.setdefault(message_id, ticket_id)
         for message_id in ids:
             if message_id in known:
-                return Ticket.objects.filter(pk=known[message_id]).first(), "known_message_id"
+                return Ticket.objects.filter(pk=known[message_id]).first(), "known_message_id", in_use
     if sender:
-        for number in SUBJECT_TAG.findall(parsed.subject or ""):
-            ticket = Ticket.objects.filter(number=int(number)).first()
+        for number in evidence.subject_numbers:
+            ticket = Ticket.objects.filter(number=number).first()
             if ticket is not None and _participant(ticket, sender):
-                return ticket, "subject_tag"
-    return None, "new"
+                return ticket, "subject_tag", in_use
+    return None, "new", in_use
 
 
 # ---------------------------------------------------------------- human mail
@@ -303,7 +370,7 @@ def _inline_url(inbound_id: int, index: int) -> str:
 
 def _ingest_human(
     row: InboundMail, parsed: ParsedMail, classification: Classification, *, target: Ticket | None, rule: str,
-    ours: set[str], now: datetime,
+    ours: set[str], now: datetime, id_in_use: bool | None = None,
 ) -> None:
     sender = parsed.from_email.lower()
     if not _valid_address(sender):
@@ -346,7 +413,8 @@ def _ingest_human(
         if _valid_address(address) and address not in watcher_emails:
             watcher_emails.append(address)
     external_id = row.message_id
-    if Message.objects.filter(external_id=external_id, channel=CHANNEL).exists():
+    if id_in_use if id_in_use is not None else (
+            Message.objects.filter(external_id=external_id, channel=CHANNEL).exists()):
         # Same Message-ID, different content: broken mailers reuse ids. Not a duplicate; keep both.
         external_id = f"{row.message_id}#{row.fingerprint[:16]}"
         row.details["reused_message_id"] = True
@@ -395,9 +463,15 @@ def _acknowledge(row: InboundMail, ticket: Ticket, *, sender: str, now: datetime
     with translation.override(language):
         subject = render_to_string(f"mail/acknowledgement_subject.{language}.txt", context).strip()
         body = render_to_string(f"mail/acknowledgement.{language}.txt", context)
-    outbound_enqueue(
-        to=[sender], subject=subject, body_text=body, ticket_id=ticket.pk, kind=OutboundKind.ACKNOWLEDGEMENT,
-        auto_generated=True, dedupe_key=f"ack:{ticket.pk}", now=now, mailbox_id=mailbox.pk,
+    # outbound_enqueue's checks, with the new ticket and the mailbox already in hand (no re-reads). The key
+    # names a ticket this transaction created: no other transaction can write it (no savepoint needed).
+    dedupe_key = f"ack:{ticket.pk}"
+    if OutboundMail.objects.filter(dedupe_key=dedupe_key).exists():
+        return
+    _outbound_write(
+        to=[sender], subject=subject, body_text=body, body_html="", ticket=ticket,
+        kind=OutboundKind.ACKNOWLEDGEMENT, auto_generated=True, dedupe_key=dedupe_key, cc=None,
+        reply_message=None, now=now, mailbox=mailbox, attachment_ids=(), contested=False,
     )
 
 
@@ -562,7 +636,19 @@ def outbound_enqueue(
         if ticket is not None and reply_message.ticket_id != ticket.pk:
             raise InvalidInput(_("The message does not belong to this ticket."))
         ticket = ticket or reply_message.ticket
-    mailbox = _mailbox_for(ticket, mailbox_id)
+    return _outbound_write(
+        to=to, subject=subject, body_text=body_text, body_html=body_html, ticket=ticket, kind=kind,
+        auto_generated=auto_generated, dedupe_key=dedupe_key, cc=cc, reply_message=reply_message, now=now,
+        mailbox=_mailbox_for(ticket, mailbox_id), attachment_ids=attachment_ids,
+    )
+
+
+def _outbound_write(
+    *, to: list[str], subject: str, body_text: str, body_html: str, ticket: Ticket | None, kind: str,
+    auto_generated: bool, dedupe_key: str, cc: list[str] | None, reply_message: Message | None, now: datetime,
+    mailbox: Mailbox | None, attachment_ids: Sequence[int], contested: bool = True,
+) -> OutboundMail:
+    """outbound_enqueue after its checks, with the ticket, the message and the mailbox already read."""
     from_address = mailbox.email_address if mailbox else str(settings.DEFAULT_FROM_EMAIL)
     automatic = auto_generated or kind != OutboundKind.REPLY
     ours = own_addresses()
@@ -598,7 +684,9 @@ def outbound_enqueue(
     if reply_message is not None and not attachment_ids:
         attachment_ids = list(reply_message.attachments.values_list("pk", flat=True))
     try:
-        with transaction.atomic():
+        # A savepoint, so a concurrent sender's row with the same dedupe key leaves the caller's transaction
+        # usable; not needed when no other transaction can hold the key (`contested` False).
+        with transaction.atomic() if contested else nullcontext():
             row = OutboundMail.objects.create(
                 kind=kind, status=OutboundStatus.SUPPRESSED if suppressed else OutboundStatus.PENDING,
                 mailbox=mailbox, ticket=ticket, reply_message=reply_message, from_address=from_address,
@@ -622,19 +710,21 @@ def outbound_enqueue(
 def _rate_limit(*, kind: str, recipient: str, mailbox: Mailbox | None, now: datetime) -> str:
     """The loop guard: one acknowledgement per sender per window, a cap on all automatic mail."""
     live = [OutboundStatus.PENDING, OutboundStatus.SENT]
-    if kind == OutboundKind.ACKNOWLEDGEMENT:
-        minutes = mailbox.acknowledgement_window_minutes if mailbox else 60
-        recent = OutboundMail.objects.filter(
-            recipient_key=recipient, kind=OutboundKind.ACKNOWLEDGEMENT, status__in=live,
-            created_at__gte=now - timedelta(minutes=minutes),
-        )
-        if recent.exists():
-            return _("An acknowledgement was already sent to %(address)s within %(minutes)s minutes.") % {
-                "address": recipient, "minutes": minutes}
+    minutes = mailbox.acknowledgement_window_minutes if mailbox else 60
+    hour_ago = now - timedelta(hours=1)
+    # Both limits in one query: the window's acknowledgements and the hour's automatic mail to this address.
+    counts = OutboundMail.objects.filter(
+        recipient_key=recipient, status__in=live, created_at__gte=min(hour_ago, now - timedelta(minutes=minutes)),
+    ).aggregate(
+        acknowledgements=Count("pk", filter=Q(kind=OutboundKind.ACKNOWLEDGEMENT,
+                                              created_at__gte=now - timedelta(minutes=minutes))),
+        automatic=Count("pk", filter=Q(auto_generated=True, created_at__gte=hour_ago)),
+    )
+    if kind == OutboundKind.ACKNOWLEDGEMENT and counts["acknowledgements"]:
+        return _("An acknowledgement was already sent to %(address)s within %(minutes)s minutes.") % {
+            "address": recipient, "minutes": minutes}
     cap = conf.automatic_per_hour()
-    sent = OutboundMail.objects.filter(
-        recipient_key=recipient, auto_generated=True, status__in=live, created_at__gte=now - timedelta(hours=1)
-    ).count()
+    sent = counts["automatic"]
     if sent >= cap:
         return _("%(address)s already got %(count)s automatic messages this hour.") % {
             "address": recipient, "count": sent}

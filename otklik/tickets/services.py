@@ -54,7 +54,8 @@ logger = logging.getLogger(__name__)
 def ticket_lock(ticket_id: int) -> Ticket:
     """The ticket row, locked until the surrounding transaction ends."""
     try:
-        return Ticket.objects.select_for_update().get(pk=ticket_id)
+        # Its status comes along (every change reads it); only the ticket row is locked.
+        return Ticket.objects.select_for_update(of=("self",)).select_related("status").get(pk=ticket_id)
     except Ticket.DoesNotExist as exc:
         raise NotFound() from exc
 
@@ -352,7 +353,7 @@ def ticket_create_on_behalf(
 
 def _thread_target(inbound: InboundMessage) -> Ticket | None:
     if inbound.ticket_id is not None:
-        return Ticket.objects.filter(pk=inbound.ticket_id).first()
+        return Ticket.objects.select_related("status").filter(pk=inbound.ticket_id).first()
     references = [ref for ref in inbound.references if ref]
     if references:
         known = (

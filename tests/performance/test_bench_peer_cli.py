@@ -70,3 +70,27 @@ def test_generated_peer_project_is_valid_python_on_its_own_database(tmp_path: Pa
     for name in ("urls.py", "asgi.py"):
         compile((tmp_path / "peerproj" / name).read_text(), name, "exec")
     compile((tmp_path / "load_peer.py").read_text(), "load_peer.py", "exec")
+    compile((tmp_path / "peer_mail.py").read_text(), "peer_mail.py", "exec")
+
+
+def test_workload_choice_and_database_names_are_checked() -> None:
+    args = bench_peer.parse_args(["--only", "email", "--db-prefix", "otklik_x_peer", "--mail-messages", "20"])
+    assert (args.only, args.db_prefix, args.mail_messages) == ("email", "otklik_x_peer", 20)
+    for argv in (["--only", "emails"], ["--db-prefix", "Peer; DROP"], ["--mail-messages", "-1"]):
+        with pytest.raises(SystemExit):
+            bench_peer.parse_args(argv)
+
+
+def test_mail_workload_is_half_requests_half_replies_to_them(tmp_path: Path) -> None:
+    from email import message_from_bytes
+
+    bench_peer.mail_workload(tmp_path, 6, "t1")
+    messages = [message_from_bytes(path.read_bytes()) for path in sorted(tmp_path.iterdir())]
+    assert len(messages) == 6
+    requests, replies = messages[0::2], messages[1::2]
+    assert all(message["In-Reply-To"] is None for message in requests)
+    for request, reply in zip(requests, replies, strict=True):
+        assert reply["In-Reply-To"] == request["Message-ID"]
+        assert reply["From"].split("<")[1] == request["From"].split("<")[1]
+        assert reply["Subject"] == f"Re: {request['Subject']}"
+    assert len({message["Message-ID"] for message in messages}) == 6

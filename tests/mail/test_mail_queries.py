@@ -1,0 +1,63 @@
+"""Email intake: a fixed number of queries per message, whatever came before it (issue #16).
+
+Each figure is measured on this change; a new query on this path should be a decision: change the
+figure in the same commit that explains it. The store is its own short transaction (the raw bytes are
+safe before any parsing); processing reads the stored row with its mailbox in one locked query and
+writes it back without the raw bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from otklik.mail import services
+from otklik.mail.models import InboundMail, InboundSource, Outcome
+from tests.mail.mailtools import build_mail
+
+pytestmark = pytest.mark.django_db
+
+# Statements per message, savepoints included (a test runs inside a transaction, so each of the two
+# transactions of a message is a savepoint pair here). Before issue #16's mail round: new request 39 on
+# PostgreSQL / 43 on SQLite, reply 43 / 43, duplicate 5, auto-reply 7 (its mailbox read on its own).
+STORE = {"postgresql": 3, "sqlite": 3}
+NEW_REQUEST = {"postgresql": 31, "sqlite": 35}
+REPLY_BY_MESSAGE_ID = {"postgresql": 38, "sqlite": 38}
+DUPLICATE = {"postgresql": 5, "sqlite": 5}
+AUTO_REPLY = {"postgresql": 5, "sqlite": 5}
+
+
+def _counted(raw: bytes, mailbox, now) -> tuple[InboundMail, int, int]:
+    with CaptureQueriesContext(connection) as stored:
+        row, _created = services.inbound_store(raw=raw, source=InboundSource.IMPORT, mailbox=mailbox, now=now,
+                                               enqueue=False)
+    with CaptureQueriesContext(connection) as processed:
+        row = services.inbound_process(inbound_id=row.pk, now=now)
+    return row, len(stored.captured_queries), len(processed.captured_queries)
+
+
+def test_each_kind_of_message_costs_a_fixed_number_of_queries(mailbox, now):
+    vendor = connection.vendor
+    # A first message from someone else warms what is remembered between messages (the mailbox list).
+    services.inbound_process(inbound_id=services.inbound_store(
+        raw=build_mail(sender="bob@b.example", message_id="<warm@b.example>"), source=InboundSource.IMPORT,
+        mailbox=mailbox, now=now, enqueue=False)[0].pk, now=now)
+
+    first, stored, new_request = _counted(build_mail(), mailbox, now + timedelta(minutes=1))
+    assert first.outcome == Outcome.NEW_TICKET
+    reply, _stored, by_id = _counted(
+        build_mail(subject="Re: printer", body="Still broken.", message_id="<m2@a.example>",
+                   in_reply_to="<m1@a.example>"), mailbox, now + timedelta(minutes=2))
+    assert (reply.outcome, reply.ticket_id) == (Outcome.REPLY, first.ticket_id)
+    again, _stored, duplicate = _counted(build_mail(), mailbox, now + timedelta(minutes=3))
+    assert again.outcome == Outcome.DUPLICATE
+    auto, _stored, auto_reply = _counted(
+        build_mail(subject="Automatic reply", message_id="<oof@a.example>", headers={"Auto-Submitted": "auto-replied"}),
+        mailbox, now + timedelta(minutes=4))
+    assert auto.outcome == Outcome.AUTO_REPLY
+
+    assert (stored, new_request, by_id, duplicate, auto_reply) == (
+        STORE[vendor], NEW_REQUEST[vendor], REPLY_BY_MESSAGE_ID[vendor], DUPLICATE[vendor], AUTO_REPLY[vendor])
