@@ -47,7 +47,8 @@ SHARED_ORGANIZATION_ACTIONS: frozenset[str] = frozenset({"view", "reply"})
 # Answers remembered for the length of one read-only request: a ticket page asks "does the viewer handle
 # this ticket?" and "which teams is the viewer in?" from a dozen panels. Nothing is remembered outside
 # `remembered_for_request` (services, jobs, bots and tests always ask the database afresh), and only
-# safe requests use it, so a write never sees an answer from before it.
+# safe requests and reads that write nothing (`remembered_for_read`: one report) use it, so a write never
+# sees an answer from before it.
 _request_memo: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("otklik_access_memo", default=None)
 
 
@@ -58,6 +59,17 @@ def remembered_for_request() -> Iterator[None]:
         yield
     finally:
         _request_memo.reset(token)
+
+
+@contextmanager
+def remembered_for_read() -> Iterator[None]:
+    """Remember the answers for one read that writes nothing (a report asks for the viewer's teams from each
+    of its queries); inside a safe request, its memo is shared."""
+    if _request_memo.get() is not None:
+        yield
+        return
+    with remembered_for_request():
+        yield
 
 
 def _remembered[Answer](key: tuple[Any, ...], compute: Callable[[], Answer]) -> Answer:

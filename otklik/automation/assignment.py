@@ -37,8 +37,9 @@ CHANGE_EVENTS = frozenset({EventKind.CATEGORY_CHANGED, EventKind.REQUEST_TYPE_CH
 
 def _routing_locked(team: Team) -> TeamRouting:
     """The team's routing row, locked: assignments within a team are decided one at a time."""
-    routing, _created = TeamRouting.objects.get_or_create(team=team)
-    return TeamRouting.objects.select_for_update().get(pk=routing.pk)
+    # One query when the row exists (SELECT ... FOR UPDATE); a new row is created inside the caller's transaction.
+    routing, _created = TeamRouting.objects.select_for_update().get_or_create(team=team)
+    return routing
 
 
 def _rotated(members: list[User], after_id: int | None) -> list[User]:

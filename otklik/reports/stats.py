@@ -11,6 +11,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Aggregate, FloatField, QuerySet
 
+from otklik.accounts.access import remembered_for_read
+
 
 class PercentileCont(Aggregate):
     """PostgreSQL's ordered-set aggregate: the continuous percentile of the non-null values."""
@@ -71,16 +73,20 @@ SESSION = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
 
 
 def report_session[**P, R](function: Callable[P, R]) -> Callable[P, R]:
-    """Run a report's queries in one transaction with the settings above (PostgreSQL; elsewhere as is)."""
+    """Run a report's queries in one transaction with the settings above (PostgreSQL; elsewhere as is).
+
+    A report writes nothing: the viewer's access answers (their teams) are asked once per report, not once
+    per query (`access.remembered_for_read`), also outside a request (digests, exports, tests)."""
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if connection.vendor != "postgresql":
-            return function(*args, **kwargs)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                for statement in SESSION:
-                    cursor.execute(statement)
-            return function(*args, **kwargs)
+        with remembered_for_read():
+            if connection.vendor != "postgresql":
+                return function(*args, **kwargs)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    for statement in SESSION:
+                        cursor.execute(statement)
+                return function(*args, **kwargs)
 
     return wrapper

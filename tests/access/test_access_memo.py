@@ -55,3 +55,25 @@ def test_only_read_only_requests_remember(method: str, remembers: bool) -> None:
     AccessMemoMiddleware(view)(getattr(RequestFactory(), method)("/tickets/1/"))
     assert (seen[0] is not None) is remembers
     assert access._request_memo.get() is None  # nothing outlives the request
+
+
+def test_a_report_reads_the_viewers_teams_once_and_remembers_nothing_after(bare_world: World) -> None:
+    from datetime import date
+
+    from otklik.reports import quality
+    from otklik.reports.filters import ReportFilters
+
+    fiona = bare_world.user("fiona")
+    filters = ReportFilters(start=date(2026, 1, 1), end=date(2026, 1, 20))  # no whole month: the per-row reads
+    with CaptureQueriesContext(connection) as captured:
+        quality.specialists(fiona, filters)  # outside a request: a job, a digest, an export
+    assert sum('FROM "accounts_team" INNER JOIN' in query["sql"] for query in captured.captured_queries) == 1
+    assert access._request_memo.get() is None  # the report is over: the next question goes to the database
+
+
+def test_a_report_inside_a_request_shares_its_memo() -> None:
+    with access.remembered_for_request():
+        memo = access._request_memo.get()
+        with access.remembered_for_read():
+            assert access._request_memo.get() is memo
+        assert access._request_memo.get() is memo
