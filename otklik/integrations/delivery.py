@@ -14,8 +14,8 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from django.db import transaction
 from django.db.models import Q
 
@@ -38,13 +38,18 @@ from otklik.integrations.signing import (
 )
 from otklik.tickets.models import TicketEvent
 
+# httpx is imported where a request is sent: most web processes never send one, and the import (with rich,
+# click and pygments for its command line where those are installed) costs every process resident memory.
+if TYPE_CHECKING:
+    import httpx
+
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=2)
 LEASE = timedelta(minutes=5)  # far longer than one HTTP attempt may take
-REQUEST_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+REQUEST_SECONDS, CONNECT_SECONDS = 10.0, 5.0
 EXCERPT_BYTES = 2000
 RESPONSE_SECONDS = 15  # a receiver that drips its answer is cut off; the status line is what counts
 USER_AGENT = "Otklik-Webhooks/1"
@@ -127,6 +132,8 @@ def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) 
 
 def delivery_attempt(*, delivery_id: int, now: datetime, client: httpx.Client) -> AttemptResult:
     """One POST of a claimed delivery, its outcome logged, its next attempt scheduled."""
+    import httpx
+
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
     subscription = delivery.subscription
     if delivery.payload is None:
@@ -209,7 +216,10 @@ def deliveries_send_due(
     One delivery is claimed at a time, so a lease only ever has to outlast one HTTP attempt.
     """
     own_client = client is None
-    http = client or httpx.Client(timeout=REQUEST_TIMEOUT, follow_redirects=False)
+    import httpx
+
+    http = client or httpx.Client(timeout=httpx.Timeout(REQUEST_SECONDS, connect=CONNECT_SECONDS),
+                                  follow_redirects=False)
     results: list[AttemptResult] = []
     try:
         for _index in range(limit):

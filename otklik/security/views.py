@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import qrcode
-import qrcode.image.svg
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -43,6 +41,9 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def _qr_svg(data: str) -> str:
+    import qrcode  # imported on the enrolment page only, not in every web process at start
+    import qrcode.image.svg
+
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=12, border=2)
     svg: bytes | str = image.to_string(encoding="unicode")
     return svg.decode() if isinstance(svg, bytes) else svg

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import holidays
 from django.db import transaction
 
 from otklik.sla.models import CalendarException, ExceptionKind, HolidayCalendar
@@ -81,6 +80,8 @@ def plan_import(calendar: HolidayCalendar, year: int, *, work_hours: object = No
         parse_day_hours(hours)
     except CalendarConfigError as error:
         raise ValueError("working hours: " + "; ".join(error.problems)) from error
+    import holidays  # a seed read by administrators; imported here, it costs no web process memory until used
+
     ru = holidays.country_holidays("RU", years=year)
     rest_days = {day: str(name) for day, name in ru.items() if day.year == year}
     working_saturdays = sorted(day for day in getattr(ru, "weekend_workdays", set()) if day.year == year)

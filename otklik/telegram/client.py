@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from otklik.telegram import conf
 from otklik.telegram.models import Bot
 
@@ -47,6 +45,8 @@ class BotApi:
 
     def call(self, method: str, params: dict[str, Any] | None = None,
              files: dict[str, tuple[str, bytes, str]] | None = None) -> Any:
+        import httpx  # imported when the Bot API is called: web processes never call it
+
         try:
             with httpx.Client(timeout=self.timeout) as http:
                 if files:
@@ -80,6 +80,8 @@ class BotApi:
             raise BotApiError("file too large", code=413)
         path = info.get("file_path") or ""
         url = f"{api_base(self.bot)}/file/bot{self.bot.token}/{path}"
+        import httpx
+
         try:
             with httpx.Client(timeout=self.timeout) as http, http.stream("GET", url) as response:
                 if response.status_code >= 500:

@@ -11,19 +11,23 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from otklik.core.errors import InvalidInput
 from otklik.trackers.models import TrackerConnection, TrackerKind
 
+# httpx is imported where a request is sent: most web processes never send one, and the import (with rich,
+# click and pygments for its command line where those are installed) costs every process resident memory.
+if TYPE_CHECKING:
+    import httpx
+
 logger = logging.getLogger(__name__)
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT_SECONDS, CONNECT_SECONDS = 10.0, 5.0
 
 
 class TrackerError(Exception):
@@ -86,7 +90,10 @@ class Client:
         attempts = int(getattr(settings, "OTKLIK_TRACKER_ATTEMPTS", 3))
         delay = float(getattr(settings, "OTKLIK_TRACKER_BACKOFF_SECONDS", 0.5))
         last: TrackerError | None = None
-        with httpx.Client(timeout=TIMEOUT, headers=self.headers(), auth=self.auth(), transport=self._transport,
+        import httpx
+
+        timeout = httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_SECONDS)
+        with httpx.Client(timeout=timeout, headers=self.headers(), auth=self.auth(), transport=self._transport,
                           follow_redirects=False) as http:
             for attempt in range(attempts):
                 if attempt:
@@ -190,6 +197,8 @@ class JiraClient(Client):
     kind = TrackerKind.JIRA
 
     def auth(self) -> httpx.Auth | None:
+        import httpx
+
         # Jira Cloud: email + API token over basic auth; Data Center: a personal access token as bearer.
         if self.connection.username:
             return httpx.BasicAuth(self.connection.username, self.connection.token)

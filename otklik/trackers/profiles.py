@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from django.core.cache import cache
 
 from otklik.accounts.models import User
@@ -17,7 +16,7 @@ from otklik.trackers.models import ProfileSource
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT = httpx.Timeout(3.0)
+TIMEOUT_SECONDS = 3.0
 FAILURE_CACHE_SECONDS = 60  # a failing source is asked again a minute later, not on every page view
 
 
@@ -48,9 +47,11 @@ def profile_url(source: ProfileSource, person: User) -> str:
 
 
 def _fetch(source: ProfileSource, person: User) -> list[tuple[str, str]]:
+    import httpx  # imported when a profile is fetched: most web processes never fetch one
+
     headers = {str(key): str(value) for key, value in (source.headers or {}).items()}
     response = httpx.get(profile_url(source, person), headers={"Accept": "application/json", **headers},
-                         timeout=TIMEOUT, follow_redirects=False)
+                         timeout=TIMEOUT_SECONDS, follow_redirects=False)
     response.raise_for_status()
     data = response.json()
     values = []
@@ -68,6 +69,8 @@ def profile_for(source: ProfileSource, person: User) -> Profile:
     if isinstance(cached, dict):
         return Profile(source=source.name, values=[(str(label), str(value)) for label, value in cached["values"]],
                        failed=cached["failed"])
+    import httpx
+
     try:
         values, failed = _fetch(source, person), False
     except (httpx.HTTPError, ValueError) as exc:
