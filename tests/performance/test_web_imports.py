@@ -29,7 +29,7 @@ print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in NA
 
 def test_web_process_start_leaves_the_lazy_packages_unimported(tmp_path: Path) -> None:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="otklik.settings.test", OTKLIK_DATA_DIR=str(tmp_path))
-    out = subprocess.run(  # noqa: S603  (our own interpreter)
+    out = subprocess.run(
         [sys.executable, "-c", CODE.replace("NAMES", repr(set(LAZY)))],
         env=env, cwd=ROOT, check=True, capture_output=True, text=True,
     )
@@ -49,7 +49,7 @@ def test_the_lazy_packages_are_imported_where_used(tmp_path: Path) -> None:
         "plan_import(HolidayCalendar(name='x'), 2026)\n"
     ))
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="otklik.settings.test", OTKLIK_DATA_DIR=str(tmp_path))
-    out = subprocess.run(  # noqa: S603  (our own interpreter)
+    out = subprocess.run(
         [sys.executable, "-c", code.replace("NAMES", repr(set(LAZY)))],
         env=env, cwd=ROOT, check=True, capture_output=True, text=True,
     )
