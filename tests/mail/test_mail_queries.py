@@ -24,8 +24,11 @@ pytestmark = pytest.mark.django_db
 # transactions of a message is a savepoint pair here). Before issue #16's mail round: new request 39 on
 # PostgreSQL / 43 on SQLite, reply 43 / 43, duplicate 5, auto-reply 7 (its mailbox read on its own).
 STORE = {"postgresql": 3, "sqlite": 3}
-NEW_REQUEST = {"postgresql": 31, "sqlite": 35}
-REPLY_BY_MESSAGE_ID = {"postgresql": 38, "sqlite": 38}
+# SQLite pays for the monthly tallies of the reports (docs/reports.md, "Monthly tallies") in statements of
+# their own, since it cannot chain writes: +1 for a new request, +3 for a reply. PostgreSQL folds them into
+# the statements that write the copies (and stays at the figures of the mail round).
+NEW_REQUEST = {"postgresql": 31, "sqlite": 36}
+REPLY_BY_MESSAGE_ID = {"postgresql": 38, "sqlite": 41}
 DUPLICATE = {"postgresql": 5, "sqlite": 5}
 AUTO_REPLY = {"postgresql": 5, "sqlite": 5}
 
