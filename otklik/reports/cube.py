@@ -93,7 +93,7 @@ def contribution(times: TicketTimes | None) -> tuple[Deltas, Deltas]:
     for metric, (moment, field) in METRICS.items():
         at, seconds = getattr(times, moment), getattr(times, field)
         if at is not None and seconds is not None:
-            key = (_local(at).date().replace(day=1), team, metric, bucket_of(seconds))
+            key = (month_key(at), team, metric, bucket_of(seconds))
             histogram[key] = {"n": histogram.get(key, {"n": 0})["n"] + 1}
     return hourly, histogram
 
@@ -109,7 +109,7 @@ def assignee_contribution(times: TicketTimes | None) -> Deltas:
         at = getattr(times, moment)
         if at is None:
             continue
-        row = found.setdefault((_local(at).date().replace(day=1), times.team_id or 0, times.assignee_id),
+        row = found.setdefault((month_key(at), times.team_id or 0, times.assignee_id),
                                dict.fromkeys(ASSIGNEE_MEASURES, 0))
         row[count] += 1
         for suffix, name in (("", field), ("_w", working)):
@@ -262,12 +262,7 @@ def rebuild_cube() -> tuple[int, int]:
 
 def assignees_stored() -> dict[tuple[Any, ...], dict[str, int]]:
     """The kept assignees' months, without rows that went back to zero (tests, checks)."""
-    found = {}
-    for row in AssigneeMonth.objects.values(*ASSIGNEE_KEY, *ASSIGNEE_MEASURES):
-        values = {name: row[name] for name in ASSIGNEE_MEASURES}
-        if any(values.values()):
-            found[tuple(row[name] for name in ASSIGNEE_KEY)] = values
-    return found
+    return groups.nonzero_rows(AssigneeMonth, ASSIGNEE_KEY, ASSIGNEE_MEASURES)
 
 
 def stored() -> tuple[dict[tuple[date, int, int], tuple[int, int]], dict[tuple[date, int, str, int], int]]:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -156,13 +156,20 @@ def rebuild_groups() -> tuple[int, int]:
     return len(sums), len(buckets)
 
 
+def nonzero_rows(model: type[Model], key: tuple[str, ...], measures: tuple[str, ...],
+                 ) -> dict[tuple[Any, ...], dict[str, int]]:
+    """A kept table's rows by key, without rows that went back to zero (tests, checks)."""
+    found = {}
+    for row in model._default_manager.values(*key, *measures):
+        values = {name: row[name] for name in measures}
+        if any(values.values()):
+            found[tuple(row[name] for name in key)] = values
+    return found
+
+
 def stored() -> tuple[dict[tuple[Any, ...], dict[str, int]], dict[tuple[Any, ...], int]]:
     """The kept rows without rows that went back to zero (tests, checks)."""
-    sums = {}
-    for row in GroupRollup.objects.values(*GROUP_KEY, *GROUP_MEASURES):
-        values = {name: row[name] for name in GROUP_MEASURES}
-        if any(values.values()):
-            sums[tuple(row[name] for name in GROUP_KEY)] = values
+    sums = nonzero_rows(GroupRollup, GROUP_KEY, GROUP_MEASURES)
     buckets = {tuple(row[:-1]): row[-1] for row in GroupHistogram.objects.values_list(*HISTOGRAM_KEY, "n") if row[-1]}
     return sums, buckets
 

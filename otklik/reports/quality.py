@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
@@ -92,6 +92,11 @@ class KeptMonths:
     months: tuple[date, date]  # the first and last day of the whole months inside the period
     inside: ReportFilters  # the period of those months
 
+    def rows(self, model: type[Model]) -> QuerySet[Any]:
+        """The kept table's rows of the viewer's teams in those months."""
+        return model._default_manager.filter(self.source.teams, month__gte=self.months[0],
+                                             month__lte=self.months[1])
+
 
 def kept_months(viewer: User, filters: ReportFilters) -> KeptMonths | None:
     """The whole months of the period, when the kept tallies can answer them exactly: the viewer and filters
@@ -132,7 +137,7 @@ def _sla_counts(viewer: User, filters: ReportFilters) -> dict[tuple[Any, ...], l
     window = _window(filters, "stopped_at")
     kept = kept_months(viewer, filters)
     if kept is not None:
-        for row in (SlaMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+        for row in (kept.rows(SlaMonth)
                     .order_by().values("metric", "policy_key", "priority_key", "team_key", "month")
                     .annotate(s_total=Sum("total"), s_met=Sum("met"), s_missed=Sum("missed"))):
             add((row["metric"], row["policy_key"] or None, row["priority_key"] or None, row["team_key"] or None,
@@ -229,7 +234,7 @@ def csat(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     counted = rows
     kept = kept_months(viewer, filters)
     if kept is not None:
-        fold(RatingMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+        fold(kept.rows(RatingMonth)
              .order_by().values("month", "score").annotate(s=Sum("n")).values_list("month", "score", "s"))
         inside = _window(kept.inside, "created_at")
         if kept.source.rest is not None:
@@ -287,7 +292,7 @@ def _scores_by_assignee(viewer: User, filters: ReportFilters, kept: KeptMonths |
 
     window = _window(filters, "created_at")
     if kept is not None:
-        add(RatingMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+        add(kept.rows(RatingMonth)
             .order_by().values("assignee_key", "score").annotate(s=Sum("n")).values_list("assignee_key", "score", "s"))
         inside = _window(kept.inside, "created_at")
         if kept.source.rest is not None:
@@ -316,7 +321,7 @@ def _work(viewer: User, filters: ReportFilters, kept: KeptMonths | None) -> dict
 
     window = Q(day__gte=filters.start, day__lte=filters.end)
     if kept is not None:
-        add(WorkMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+        add(kept.rows(WorkMonth)
             .order_by().values("actor_id").annotate(e=Sum("events"), r=Sum("replies"), n=Sum("notes"))
             .values_list("actor_id", "e", "r", "n"))
         inside = Q(day__gte=kept.months[0], day__lte=kept.months[1])
@@ -338,7 +343,7 @@ def _assignee_figures(viewer: User, filters: ReportFilters, kept: KeptMonths,
         for name in cube.ASSIGNEE_MEASURES:
             slot[name] += int(values[name] or 0)
 
-    for row in (AssigneeMonth.objects.filter(kept.source.teams, month__gte=kept.months[0], month__lte=kept.months[1])
+    for row in (kept.rows(AssigneeMonth)
                 .order_by().values("assignee_key").annotate(**{name: Sum(name) for name in cube.ASSIGNEE_MEASURES})):
         add(row["assignee_key"], dict(row))
     inside = {moment: _window(kept.inside, moment) for moment in ("resolved_at", "first_response_at")}

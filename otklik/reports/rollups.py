@@ -24,7 +24,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from otklik.reports import cube
+from otklik.reports import cube, groups
 from otklik.reports.filters import zone
 from otklik.reports.models import MonthlyRollup, TicketTimes
 from otklik.tickets.models import Ticket
@@ -282,9 +282,4 @@ def recomputed_from_tickets() -> dict[Key, dict[str, int]]:
 
 def stored() -> dict[Key, dict[str, int]]:
     """The rollup rows as kept, without rows that went back to zero."""
-    found = {}
-    for row in MonthlyRollup.objects.values(*KEY_FIELDS, *MEASURES):
-        values = {name: row[name] for name in MEASURES}
-        if any(values.values()):
-            found[(row["month"], row["team_key"], row["category_key"], row["priority_key"], row["source"])] = values
-    return found
+    return groups.nonzero_rows(MonthlyRollup, KEY_FIELDS, MEASURES)

@@ -20,26 +20,19 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from otklik.reports.cube import Part, upsert_added
 from otklik.reports.filters import zone
-from otklik.reports.groups import month_key
+from otklik.reports.groups import month_key, nonzero_rows
 from otklik.reports.models import AgentWork, RatingMonth, ReportRating, SlaMonth, SlaOutcome, WorkMonth
 
 Deltas = dict[tuple[Any, ...], dict[str, int]]
-
-
-def _month(at: date | datetime) -> date:
-    if isinstance(at, datetime):
-        at = timezone.localtime(at, zone()).date()
-    return at.replace(day=1)
 
 
 def _zone_literal() -> str:
@@ -86,7 +79,7 @@ SLA = Tally(
     lambda r: ([_local_month_sql(f"{r}.stopped_at"), f"coalesce({r}.team_id, 0)", f"{r}.metric",
                 f"coalesce({r}.policy_id, 0)", f"coalesce({r}.priority_id, 0)"],
                ["1", f"({r}.met IS TRUE)::int", f"({r}.met IS FALSE)::int"]),
-    lambda row: ((_month(row["stopped_at"]), row["team_id"] or 0, row["metric"], row["policy_id"] or 0,
+    lambda row: ((month_key(row["stopped_at"]), row["team_id"] or 0, row["metric"], row["policy_id"] or 0,
                   row["priority_id"] or 0),
                  {"total": 1, "met": int(row["met"] is True), "missed": int(row["met"] is False)}),
 )
@@ -96,7 +89,7 @@ RATINGS = Tally(
     ("date", "bigint", "bigint", "smallint", "bigint"),
     lambda r: ([_local_month_sql(f"{r}.created_at"), f"coalesce({r}.team_id, 0)", f"coalesce({r}.assignee_id, 0)",
                 f"{r}.score"], ["1"]),
-    lambda row: ((_month(row["created_at"]), row["team_id"] or 0, row["assignee_id"] or 0, row["score"]), {"n": 1}),
+    lambda row: ((month_key(row["created_at"]), row["team_id"] or 0, row["assignee_id"] or 0, row["score"]), {"n": 1}),
 )
 WORK = Tally(
     WorkMonth, AgentWork, ("month", "team_key", "actor_id"), ("events", "replies", "notes"),
@@ -104,7 +97,7 @@ WORK = Tally(
     ("date", "bigint", "bigint", "bigint", "bigint", "bigint"),
     lambda r: ([f"date_trunc('month', {r}.day)::date", f"coalesce({r}.team_id, 0)", f"{r}.actor_id"],
                [f"{r}.events", f"{r}.replies", f"{r}.notes"]),
-    lambda row: ((_month(row["day"]), row["team_id"] or 0, row["actor_id"]),
+    lambda row: ((month_key(row["day"]), row["team_id"] or 0, row["actor_id"]),
                  {"events": row["events"], "replies": row["replies"], "notes": row["notes"]}),
 )
 TALLIES = (SLA, RATINGS, WORK)
@@ -258,9 +251,4 @@ def rebuild(tally: Tally) -> int:
 
 def stored(tally: Tally) -> Deltas:
     """The kept rows, without rows that went back to zero (tests, checks)."""
-    found = {}
-    for row in tally.model.objects.values(*tally.key, *tally.measures):  # type: ignore[attr-defined]
-        values = {name: row[name] for name in tally.measures}
-        if any(values.values()):
-            found[tuple(row[name] for name in tally.key)] = values
-    return found
+    return nonzero_rows(tally.model, tally.key, tally.measures)
