@@ -221,7 +221,7 @@ def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
             spam_value=mailbox.spam_value if mailbox else "YES",
         )
     details["classification"] = {"kind": classification.kind.value, "reasons": list(classification.reasons)}
-    target, rule, id_in_use = _thread_target(parsed, sender=parsed.from_email, include_enclosed=classification.kind
+    target, rule, id_in_use = thread_target(parsed, sender=parsed.from_email, include_enclosed=classification.kind
                                              == MailKind.BOUNCE, own_id=row.message_id)
     row.thread_rule = rule
 
@@ -299,18 +299,14 @@ def _tickets_by_number(numbers: Iterable[int]) -> dict[int, Ticket]:
     return {ticket.number: ticket for ticket in Ticket.objects.filter(number__in=wanted)} if wanted else {}
 
 
-def thread_target(parsed: ParsedMail, *, sender: str, include_enclosed: bool = False) -> tuple[Ticket | None, str]:
-    """Strongest evidence first: signed token, our Message-ID, any known Message-ID, the [#N] tag of a
-    participant. Never the subject text alone. Each kind of evidence is looked up in one query."""
-    target, rule, _in_use = _thread_target(parsed, sender=sender, include_enclosed=include_enclosed)
-    return target, rule
-
-
-def _thread_target(
+def thread_target(
     parsed: ParsedMail, *, sender: str, include_enclosed: bool = False, own_id: str = ""
 ) -> tuple[Ticket | None, str, bool | None]:
-    """thread_target, and whether a ticket message already carries `own_id` (the message's own Message-ID),
-    answered by the known-ids query when it runs (None when it did not)."""
+    """The ticket, the rule that found it, and whether a ticket message already carries `own_id` (the
+    message's own Message-ID), answered by the known-ids query when it runs (None when it did not).
+
+    Strongest evidence first: signed token, our Message-ID, any known Message-ID, the [#N] tag of a
+    participant. Never the subject text alone. Each kind of evidence is looked up in one query."""
     evidence = thread_evidence(parsed, include_enclosed=include_enclosed)
     if evidence.token_numbers:
         by_token = _tickets_by_number(evidence.token_numbers)
@@ -466,7 +462,7 @@ def _acknowledge(row: InboundMail, ticket: Ticket, *, sender: str, now: datetime
     # outbound_enqueue's checks, with the new ticket and the mailbox already in hand (no re-reads). The key
     # names a ticket this transaction created: no other transaction can write it (no savepoint needed).
     dedupe_key = f"ack:{ticket.pk}"
-    if OutboundMail.objects.filter(dedupe_key=dedupe_key).exists():
+    if _queued(dedupe_key) is not None:
         return
     _outbound_write(
         to=[sender], subject=subject, body_text=body, body_html="", ticket=ticket,
@@ -623,7 +619,7 @@ def outbound_enqueue(
     if not dedupe_key and kind == OutboundKind.REPLY and reply_message_id is not None:
         dedupe_key = f"reply:{reply_message_id}"
     if dedupe_key:
-        existing = OutboundMail.objects.filter(dedupe_key=dedupe_key[:300]).first()
+        existing = _queued(dedupe_key)
         if existing is not None:
             return existing
     ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id is not None else None
@@ -641,6 +637,11 @@ def outbound_enqueue(
         auto_generated=auto_generated, dedupe_key=dedupe_key, cc=cc, reply_message=reply_message, now=now,
         mailbox=_mailbox_for(ticket, mailbox_id), attachment_ids=attachment_ids,
     )
+
+
+def _queued(dedupe_key: str) -> OutboundMail | None:
+    """The mail already queued under this key (keys are stored cut to the column's 300 characters)."""
+    return OutboundMail.objects.filter(dedupe_key=dedupe_key[:300]).first()
 
 
 def _outbound_write(

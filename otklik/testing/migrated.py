@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -73,7 +73,7 @@ def copy_migrated_sqlite(destination: Path) -> None:
         source.backup(target)
 
 
-def create_migrated_postgres(admin: Any, name: str, database_url_of: Any) -> None:
+def create_migrated_postgres(admin: Any, name: str, database_url_of: Callable[[str], str]) -> None:
     """Create PostgreSQL database `name` fully migrated, as a copy of a template database built once.
 
     `admin` is an autocommit psycopg connection to a maintenance database; `database_url_of(name)` gives
