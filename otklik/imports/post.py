@@ -5,7 +5,9 @@
   the reports); an open one gets clocks started at its original creation time. A breach or warning whose
   moment was before the import is written as *suppressed*: no SLA event, no notification, no escalation.
   Only deadlines still ahead of the import are announced, when they come.
-- Report durations (`reports.TicketTimes`): recomputed for the batch's tickets.
+- Report durations (`reports.TicketTimes`): recomputed for the batch's tickets, with the copies the SLA,
+  CSAT and specialists reports read (`reports.outcomes`: clock outcomes, agents' days, rating copies) and
+  their monthly tallies.
 - The search index: the batch's subject and message rows rewritten.
 
 Tickets new in the batch are held in memory with their messages and events (`Fresh`): their report and
@@ -22,6 +24,7 @@ from datetime import datetime
 
 from otklik.demodata.bulk import insert_rows
 from otklik.imports.bulk import copy_rows
+from otklik.reports import outcomes
 from otklik.reports.facts import HISTORY_KINDS, HistoryItem, desk_calendar, refresh_many, status_maps, ticket_facts
 from otklik.reports.models import TicketTimes
 from otklik.reports.rollups import apply_changes, snapshot
@@ -62,6 +65,12 @@ def rebuild_derived(
     if fresh:
         report_rows_insert(list(fresh.values()))
         search_rows_insert(list(fresh.values()))
+        # The copies read from the clocks, events and ratings just written and the report rows above (set-based,
+        # a few statements per batch); `refresh_many` does the same for the stale tickets.
+        fresh_ids = sorted(fresh)
+        outcomes.sync_clocks(fresh_ids)
+        outcomes.sync_work(fresh_ids)
+        outcomes.sync_ratings(fresh_ids)
 
 
 def report_rows_insert(tickets: list[Fresh]) -> int:
