@@ -255,7 +255,9 @@ OTKLIK_BASE_URL = os.environ.get("OTKLIK_BASE_URL", "http://127.0.0.1:8000").rst
 
 def huey_instance() -> Any:
     """The job queue follows the deployment: Redis when configured, else the main PostgreSQL, else SQLite."""
-    from huey import PostgresHuey, PriorityRedisHuey, SqliteHuey
+    from huey import PriorityRedisHuey, SqliteHuey
+
+    from otklik.core.job_queue import SharedSchemaPostgresHuey
 
     name = os.environ.get("OTKLIK_QUEUE_NAME", "otklik")
     immediate = env_bool("OTKLIK_JOBS_IMMEDIATE")
@@ -264,7 +266,7 @@ def huey_instance() -> Any:
         return PriorityRedisHuey(name, url=REDIS_URL or "redis://127.0.0.1:6379/0", immediate=immediate)
     if backend == "postgres" or (not backend and DATABASE_IS_POSTGRES):
         db = DATABASES["default"]
-        return PostgresHuey(
+        return SharedSchemaPostgresHuey(
             name,
             immediate=immediate,
             host=db.get("HOST") or "127.0.0.1",

@@ -81,10 +81,25 @@ def worker_db(tmp_path: Path) -> Iterator[WorkerDatabase]:
 
 
 def _start_worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "otklik", "run_huey", "--workers", "4", "--worker-type", "thread", *extra],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    # The worker's log goes to a file beside its database, so a failure can say what the worker did.
+    log = open(Path(env["OTKLIK_DATA_DIR"]) / f"worker-{uuid.uuid4().hex[:6]}.log", "wb")  # noqa: SIM115
+    with log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "otklik", "run_huey", "--workers", "4", "--worker-type", "thread", *extra],
+            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+
+def _schedulers_up(env: dict[str, str]) -> int:
+    """How many workers' schedulers have enqueued their periodic jobs at least once."""
+    return sum("Enqueueing periodic task" in path.read_text(errors="replace")
+               for path in Path(env["OTKLIK_DATA_DIR"]).glob("worker-*.log"))
+
+
+def _logs(env: dict[str, str]) -> str:
+    """The tails of the workers' logs, for an assertion's message."""
+    return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+                     for path in sorted(Path(env["OTKLIK_DATA_DIR"]).glob("worker-*.log")))
 
 
 def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
@@ -123,6 +138,14 @@ def test_periodic_job_takes_effect_once_per_period_even_with_two_schedulers(work
     # must still let exactly one of them act, and count the other's attempt as skipped.
     workers = [_start_worker(worker_db.env), _start_worker(worker_db.env)]
     try:
+        # Each scheduler checks its periodic jobs when it starts and every 60 s after (huey counts from its own
+        # start, not from the minute), so once both have checked, each wall-clock minute holds a check of each:
+        # within the next minute or so both try the same period. A loaded machine can take long to start them,
+        # so the wait for the collision starts when both schedulers are up.
+        started = time.monotonic()
+        while time.monotonic() < started + 240 and _schedulers_up(worker_db.env) < 2:
+            time.sleep(0.5)
+        assert _schedulers_up(worker_db.env) == 2, f"the schedulers did not start\n{_logs(worker_db.env)}"
         deadline = time.monotonic() + 150
         rows: list[tuple[Any, ...]] = []
         while time.monotonic() < deadline:
@@ -136,4 +159,5 @@ def test_periodic_job_takes_effect_once_per_period_even_with_two_schedulers(work
     assert rows, "the scheduler never ran the heartbeat"
     periods = [period for period, _skipped in rows]
     assert len(periods) == len(set(periods))
-    assert any(skipped >= 1 for _period, skipped in rows), "the second scheduler's attempt was not observed"
+    assert any(skipped >= 1 for _period, skipped in rows), (
+        f"the second scheduler's attempt was not observed: {rows}\n{_logs(worker_db.env)}")
