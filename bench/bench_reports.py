@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -52,6 +53,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--days", action="store_true", help="Rolling 31 and 365 days instead of calendar months.")
     parser.add_argument("--only", default="", help="Comma-separated report names to run (default: all).")
+    parser.add_argument("--viewers", default="admin,manager",
+                        help="Comma-separated: admin, manager (the one with the most teams), agent (the one "
+                             "assigned the most tickets: agents see their own figures, read from the report rows).")
+    parser.add_argument("--filter", default="", choices=["", "priority", "organization", "source"],
+                        help="Add a filter on the most common value of this field: filters other than the team "
+                             "read the report rows, not the kept monthly tables.")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings.base")
@@ -64,7 +71,7 @@ def main() -> None:
     from django.utils import timezone
 
     from otklik.accounts.models import Role, User
-    from otklik.reports import forecast, quality, selectors
+    from otklik.reports import first_line, forecast, quality, selectors
     from otklik.reports.filters import ReportFilters
     from otklik.reports.models import TicketTimes
     from otklik.tickets.models import Ticket
@@ -83,10 +90,22 @@ def main() -> None:
         year_start = date(index // 12, index % 12 + 1, 1)
         periods = {"month": ReportFilters(start=last_month_end.replace(day=1), end=last_month_end),
                    "year": ReportFilters(start=year_start, end=last_month_end)}
-    admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
-    manager = (User.objects.filter(role=Role.MANAGER, is_active=True).annotate(n=Count("teams"))
-               .order_by("-n", "pk").first())
-    viewers = [("admin", admin), ("manager", manager)]
+    if args.filter:
+        field = {"priority": "priority__code", "organization": "organization_id", "source": "source"}[args.filter]
+        value = (Ticket.objects.order_by().values(field).annotate(n=Count("pk")).order_by("-n")
+                 .values_list(field, flat=True).exclude(**{f"{field}__isnull": True}).first())
+        extra = {"priority": {"priority_codes": (value,)}, "organization": {"organization_id": value},
+                 "source": {"sources": (value,)}}[args.filter]
+        periods = {name: replace(filters, **extra) for name, filters in periods.items()}
+        print(f"filter: {args.filter} = {value}")
+    candidates = {
+        "admin": lambda: User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first(),
+        "manager": lambda: (User.objects.filter(role=Role.MANAGER, is_active=True).annotate(n=Count("teams"))
+                            .order_by("-n", "pk").first()),
+        "agent": lambda: (User.objects.filter(role=Role.AGENT, is_active=True)
+                          .annotate(n=Count("assigned_tickets")).order_by("-n", "pk").first()),
+    }
+    viewers = [(label, candidates[label]()) for label in args.viewers.split(",")]
 
     def uncached_forecast(viewer: User, filters: ReportFilters) -> Any:
         cache.clear()
@@ -98,6 +117,9 @@ def main() -> None:
         "breakdown:team": lambda viewer, filters: selectors.breakdown(viewer, filters, "team"),
         "breakdown:category": lambda viewer, filters: selectors.breakdown(viewer, filters, "category"),
         "breakdown:assignee": lambda viewer, filters: selectors.breakdown(viewer, filters, "assignee"),
+        **{f"breakdown:{by}": partial(selectors.breakdown, by=by)
+           for by in ("priority", "status", "source", "request_type", "organization", "rating")},
+        "first-line": first_line.first_line,
         "load": selectors.load,
         "sla": quality.sla,
         "csat": quality.csat,

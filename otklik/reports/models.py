@@ -84,6 +84,12 @@ class TicketTimes(models.Model):
             models.Index(fields=["first_response_at", *REPORT_COLUMNS, "first_response_seconds",
                                  "first_response_working_seconds"], name="report_times_responded",
                          condition=models.Q(merged=False, first_response_at__isnull=False)),
+            # An agent's own figures (every report of an agent is limited to their assigned tickets): their rows
+            # whole, whatever the period, instead of the whole desk's period filtered by assignee.
+            models.Index(fields=["assignee", "created_at", "resolved_at", "first_response_at",
+                                 *[name for name in REPORT_COLUMNS if name != "assignee"], *TIME_COLUMNS,
+                                 "staff_replies", "reopen_count"], name="report_times_assignee",
+                         condition=models.Q(merged=False, assignee__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -253,19 +253,20 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     assert _dimensions() == dims
     assert (_outcomes(), _work(), _ratings()) == (outcomes_kept, work_kept, ratings_kept)
 
-    # The reports read from the rollups equal the per-ticket reading, for the admin (every ticket) and a
+    # The reports read from the rollups equal the per-ticket reading (the report rows, whose dimensions equal
+    # the tickets' fields and whose scope equals the scoped tickets: both asserted here), for the admin (every ticket) and a
     # manager (their teams, plus what is assigned to or watched by them outside those teams).
     first, last = date(2026, 1, 1), moment.date()
     for viewer in (people.adam, people.mia, lead, people.sam):
         for start in (first, date(2026, 2, 1)):
             filters = ReportFilters(start=start, end=date(2026, 2, 28) if start.month == 2 else date(2026, 1, 31))
             assert monthly.second_line_sums(viewer, filters) == monthly.ticket_sums(
-                scoped_tickets(viewer, filters), filters
+                scoped_rows(viewer, filters), filters
             )
         span = ReportFilters(start=first, end=last.replace(day=1) + timedelta(days=40))
         span = span.with_period(first, span.end.replace(day=1) - timedelta(days=1))
         by_rows = monthly.month_sums(viewer, span)
-        by_tickets = monthly.ticket_month_sums(scoped_tickets(viewer, span), span)
+        by_tickets = monthly.ticket_month_sums(scoped_rows(viewer, span), span)
         assert {month: sums for month, sums in by_rows.items() if any(sums.values())} == {
             month: sums for month, sums in by_tickets.items() if any(sums.values())
         }
@@ -277,7 +278,7 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
             priority_codes=("normal", "high"),
         )
         assert monthly.second_line_sums(viewer, filters) == monthly.ticket_sums(
-            scoped_tickets(viewer, filters), filters
+            scoped_rows(viewer, filters), filters
         )
         assert (
             second_line(viewer, filters)["new"]
