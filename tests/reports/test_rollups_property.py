@@ -254,8 +254,8 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     assert (_outcomes(), _work(), _ratings()) == (outcomes_kept, work_kept, ratings_kept)
 
     # The reports read from the rollups equal the per-ticket reading (the report rows, whose dimensions equal
-    # the tickets' fields and whose scope equals the scoped tickets: both asserted here), for the admin (every ticket) and a
-    # manager (their teams, plus what is assigned to or watched by them outside those teams).
+    # the tickets' fields and whose scope equals the scoped tickets: both asserted here), for the admin (every
+    # ticket) and a manager (their teams, plus what is assigned to or watched by them outside those teams).
     first, last = date(2026, 1, 1), moment.date()
     for viewer in (people.adam, people.mia, lead, people.sam):
         for start in (first, date(2026, 2, 1)):
