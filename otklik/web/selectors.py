@@ -14,7 +14,7 @@ from django.db.models.expressions import OrderBy
 
 from otklik.accounts import access
 from otklik.accounts.access import tickets_visible_to
-from otklik.accounts.models import Role, User
+from otklik.accounts.models import Organization, Role, User
 from otklik.core import lookups
 from otklik.core.errors import NotFound
 from otklik.reports.drill import drill_tickets
@@ -333,3 +333,13 @@ def agent_choices() -> list[User]:
     hashes in the cache), remembered until a person is saved or deleted."""
     return lookups.remembered("web.agent_choices",
                               lambda: list(agents().only("pk", "first_name", "last_name", "email")))
+
+
+lookups.depends_on("web.organization_choices", Organization)
+
+
+def organization_choices() -> list[tuple[int, str]]:
+    """Every organization's id and name in the model's order (by name), for the list's organization filter:
+    remembered until an organization is saved or deleted, so the queue page reads no table for it."""
+    return lookups.remembered("web.organization_choices",
+                              lambda: list(Organization.objects.values_list("pk", "name")))
