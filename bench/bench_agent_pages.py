@@ -23,12 +23,20 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from html import unescape
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+
+def _get(client: Any, url: str, *, htmx: bool) -> Any:
+    response = client.get(url, HTTP_HX_REQUEST="true") if htmx else client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"unexpected {response.status_code} for {url}: {response.content[:300]!r}")
+    return response
 
 
 def _measure(action: Callable[[], Any], runs: int) -> tuple[float, float, int]:
@@ -84,11 +92,6 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["*"]
     assert not settings.DEBUG
 
-    def ok(response: Any) -> Any:
-        if response.status_code != 200:
-            raise SystemExit(f"unexpected {response.status_code}: {response.content[:300]!r}")
-        return response
-
     rows: list[tuple[str, Callable[[], Any]]] = []
     for role, email in (("agent", "fiona@otklik.demo"), ("admin", "adam@otklik.demo")):
         user = User.objects.get(email=email)
@@ -99,20 +102,15 @@ def main() -> None:
         if ticket is None:
             sys.exit(f"No ticket with messages visible to {email}: was the database loaded by bench/generate.py?")
         page = f"/tickets/{ticket.number}/"
-        html = ok(client.get(page)).content.decode()
+        html = _get(client, page, htmx=False).content.decode()
         panels = [unescape(url) for url in re.findall(r'hx-get="([^"]+/panels/)"[^>]*hx-trigger="load"', html)]
 
-        def get(url: str, c: Client = client, **extra: str) -> Any:
-            return ok(c.get(url, **extra))
-
         rows += [
-            (f"queue /?queue=all ({role})", lambda get=get: get("/?queue=all")),
-            (f"queue open by priority ({role})", lambda get=get: get("/?queue=team&sort=priority")),
-            (f"ticket detail, {ticket.n} messages ({role})", lambda get=get, page=page: get(page)),
+            (f"queue /?queue=all ({role})", partial(_get, client, "/?queue=all", htmx=False)),
+            (f"queue open by priority ({role})", partial(_get, client, "/?queue=team&sort=priority", htmx=False)),
+            (f"ticket detail, {ticket.n} messages ({role})", partial(_get, client, page, htmx=False)),
         ]
-        for url in panels:
-            rows.append((f"  its panels request ({role})",
-                         lambda get=get, url=url: get(url, HTTP_HX_REQUEST="true")))
+        rows += [(f"  its panels request ({role})", partial(_get, client, url, htmx=True)) for url in panels]
 
     print(f"tickets: {Ticket.objects.count():,}; {args.runs} runs each; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "

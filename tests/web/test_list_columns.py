@@ -111,8 +111,7 @@ def test_rows_escape_every_value_and_carry_their_links(people: Personas, now: da
     assert 'data-tag>&lt;x&gt;</span>' in row and "<x>" not in row and "<i>" not in row
     assert f'href="/tickets/{ticket.number}/?list=queue%3Dall"' in row
     assert f'aria-label="Select ticket {ticket.number}"' in row and f'value="{ticket.pk}"' in row
-    assert [part.split('"')[0] for part in row.split('<td class="')[2:]] == [
-        template_class for template_class in _column_classes(list(COLUMNS))]
+    assert [part.split('"')[0] for part in row.split('<td class="')[2:]] == _column_classes(list(COLUMNS))
     # Read-only staff get the same row without the selection box.
     readonly = client_for(people.rita).get("/", {"queue": "all"}).content.decode()
     assert f'data-ticket="{ticket.number}"' in readonly and "data-bulk-check" not in readonly
