@@ -182,12 +182,13 @@ def _e(value: object) -> str:
 
 
 def _cell_time(value: datetime | None) -> str:
-    """What `<time datetime="{{ v|date:'c' }}">{{ v|date:"SHORT_DATETIME_FORMAT" }}</time>` renders."""
+    """What `<time datetime="{{ v|date:'c' }}">{{ v|date:"SHORT_DATETIME_FORMAT" }}</time>` renders (the
+    "c" format is `isoformat()`)."""
     if value is None:
         return '<time datetime=""></time>'
     if settings.USE_TZ and timezone.is_aware(value):
         value = timezone.localtime(value)
-    return (f'<time datetime="{_e(formats.date_format(value, "c"))}">'
+    return (f'<time datetime="{_e(value.isoformat())}">'
             f'{_e(formats.date_format(value, "SHORT_DATETIME_FORMAT"))}</time>')
 
 
