@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -17,8 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Team, User
 from otklik.accounts.selectors import teams_all
-from otklik.automation.macros import macros_offered_to
-from otklik.automation.models import Macro
 from otklik.core.errors import InvalidInput
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
@@ -41,6 +39,7 @@ from otklik.tickets.selectors import (
 )
 from otklik.tickets.services import upload_limit
 from otklik.tickets.tags import tag_normalise
+from otklik.web.choices import RememberedChoiceField, macro_labels, request_types_active
 from otklik.web.queues import queues
 from otklik.web.selectors import DEFAULT_SORT, agent_choices, agents, organization_choices
 
@@ -120,49 +119,6 @@ def as_inbound(files: Sequence[UploadedFile[bytes]]) -> list[InboundAttachment]:
         )
         for item in files
     ]
-
-
-class RememberedChoices(forms.models.ModelChoiceIterator):  # type: ignore[type-arg]
-    """A model choice field's options from a list the lookup cache keeps, in the queryset's order: showing
-    them reads no table (Django's iterator would count the rows and stream them through a server-side
-    cursor on PostgreSQL: four round trips per field)."""
-
-    field: RememberedChoiceField
-
-    def __iter__(self) -> Iterator[tuple[Any, Any]]:
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in self.field.rows():
-            yield self.choice(obj)
-
-    def __len__(self) -> int:
-        return len(self.field.rows()) + (self.field.empty_label is not None)
-
-    def __bool__(self) -> bool:
-        return self.field.empty_label is not None or bool(self.field.rows())
-
-
-class RememberedChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    """Shows the remembered `rows` (the same rows as its queryset); a posted value is still checked
-    against the queryset, so what may be chosen is decided by the database as before."""
-
-    iterator = RememberedChoices
-
-    def __init__(self, rows: Callable[[], Sequence[Any]], *args: Any, **kwargs: Any) -> None:
-        self.rows = rows
-        super().__init__(*args, **kwargs)
-
-
-def request_types_active() -> list[RequestType]:
-    """Active request types in the model's order, from the remembered configuration (all types by id)."""
-    return [row for row in configuration_by_id()["request_type"].values() if row.is_active]
-
-
-def _macro_labels(viewer: User) -> list[Macro]:
-    """The macros `viewer` is offered (automation.macros' rule), read for their labels only: the bulk bar
-    needs no tags, teams or actions, and a 2-table read plans in a fraction of the 9-join one."""
-    return list(macros_offered_to(viewer).select_related(None).prefetch_related(None)
-                .only("pk", "title", "title_ru"))
 
 
 def _day_start(day: date) -> datetime:
@@ -466,7 +422,7 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
         # The macros the viewer is offered (applying checks it again, per ticket).
-        set_choices(self, "macro", [(macro.pk, macro.label) for macro in _macro_labels(viewer)]
+        set_choices(self, "macro", [(macro.pk, macro.label) for macro in macro_labels(viewer)]
                     if viewer is not None else [])
         raw = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         set_choices(self, "tickets", [(value, value) for value in raw if str(value).isdigit()])
