@@ -85,6 +85,11 @@ def _team_kinds(viewer: User) -> list[tuple[int, str]]:
     return _remembered(("teams", viewer.pk), lambda: list(viewer.teams.values_list("pk", "kind")))
 
 
+def member_team_ids(viewer: User) -> list[int]:
+    """The teams the viewer is a member of, by name; in a read-only request the same read as the scope's."""
+    return [pk for pk, _kind in _team_kinds(viewer)]
+
+
 def _ticket_model() -> type[Ticket]:
     # Resolved at call time: accounts sits below tickets in the layering.
     return apps.get_model("tickets", "Ticket")

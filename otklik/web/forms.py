@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from otklik.accounts.models import Organization, Team, User
-from otklik.automation.macros import macros_offered_to
+from otklik.accounts.models import Team, User
+from otklik.accounts.selectors import teams_all
 from otklik.core.errors import InvalidInput
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import (
@@ -30,11 +30,18 @@ from otklik.tickets.models import (
     Status,
 )
 from otklik.tickets.replies import cc_addresses_clean
-from otklik.tickets.selectors import TicketFilters
+from otklik.tickets.selectors import (
+    TicketFilters,
+    categories_active,
+    configuration_by_id,
+    priorities_all,
+    statuses_active,
+)
 from otklik.tickets.services import upload_limit
 from otklik.tickets.tags import tag_normalise
+from otklik.web.choices import RememberedChoiceField, macro_labels, request_types_active
 from otklik.web.queues import queues
-from otklik.web.selectors import DEFAULT_SORT, agents
+from otklik.web.selectors import DEFAULT_SORT, agent_choices, agents, organization_choices
 
 MAX_FILES = 10
 
@@ -156,15 +163,17 @@ class TicketFilterForm(forms.Form):
         self.viewer = viewer
         empty = [("", "—")]
         set_choices(self, "queue", empty + [(queue.key, queue.label) for queue in queues()])
-        set_choices(self, "status", [(s.code, s.label) for s in Status.objects.filter(is_active=True)])
-        set_choices(self, "priority", [(p.code, p.label) for p in Priority.objects.all()])
-        set_choices(self, "category", [(c.pk, c.path_label) for c in Category.objects.filter(is_active=True)])
-        set_choices(self, "team", [(t.pk, t.label) for t in Team.objects.all()])
+        # The choice lists come from the remembered lookups (otklik.core.lookups): the queue page, which
+        # every agent reloads all day, reads none of these tables per request.
+        set_choices(self, "status", [(s.code, s.label) for s in statuses_active()])
+        set_choices(self, "priority", [(p.code, p.label) for p in priorities_all()])
+        set_choices(self, "category", [(c.pk, c.path_label) for c in categories_active()])
+        set_choices(self, "team", [(t.pk, t.label) for t in teams_all()])
         set_choices(self, "assignee", [("me", _("Me")), ("none", _("Nobody"))] + [
-            (str(u.pk), str(u)) for u in agents()
+            (str(u.pk), str(u)) for u in agent_choices()
         ])
-        set_choices(self, "organization", empty + [(o.pk, o.name) for o in Organization.objects.all()])
-        set_choices(self, "request_type", [(r.pk, r.label) for r in RequestType.objects.filter(is_active=True)])
+        set_choices(self, "organization", empty + organization_choices())
+        set_choices(self, "request_type", [(r.pk, r.label) for r in request_types_active()])
 
     def clean_requester(self) -> str:
         email = (self.cleaned_data.get("requester") or "").strip().lower()
@@ -398,13 +407,14 @@ class BulkForm(forms.Form):
     ]
     tickets = forms.TypedMultipleChoiceField(coerce=int)  # choices: any int; visibility is checked by services
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False,
-                                      empty_label=_("Nobody"))
-    status = forms.ModelChoiceField(label=_("Status"), queryset=Status.objects.filter(is_active=True),
-                                    required=False)
-    priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.all(), required=False)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
-                                  empty_label=_("No team"))
+    assignee = RememberedChoiceField(agent_choices, label=_("Assignee"), queryset=User.objects.none(),
+                                     required=False, empty_label=_("Nobody"))
+    status = RememberedChoiceField(statuses_active, label=_("Status"),
+                                   queryset=Status.objects.filter(is_active=True), required=False)
+    priority = RememberedChoiceField(priorities_all, label=_("Priority"), queryset=Priority.objects.all(),
+                                     required=False)
+    team = RememberedChoiceField(teams_all, label=_("Team"), queryset=Team.objects.all(), required=False,
+                                 empty_label=_("No team"))
 
     macro = forms.TypedChoiceField(label=_("Macro"), coerce=int, required=False, empty_value=None)
 
@@ -412,7 +422,7 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
         # The macros the viewer is offered (applying checks it again, per ticket).
-        set_choices(self, "macro", [(macro.pk, macro.label) for macro in macros_offered_to(viewer)]
+        set_choices(self, "macro", [(macro.pk, macro.label) for macro in macro_labels(viewer)]
                     if viewer is not None else [])
         raw = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         set_choices(self, "tickets", [(value, value) for value in raw if str(value).isdigit()])
@@ -515,31 +525,22 @@ def field_value_for_service(value: Any) -> Any:
     return str(value)
 
 
-class ListedChoices(forms.models.ModelChoiceIterator):  # type: ignore[type-arg]
-    """Choices read with one plain query. Django's iterator streams them through a server-side cursor on
-    PostgreSQL (DECLARE, FETCH, CLOSE: three round trips) to spare memory, which a short list of
-    configuration rows on every ticket page does not need."""
-
-    def __iter__(self) -> Iterator[tuple[Any, Any]]:
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in self.queryset.all():
-            yield self.choice(obj)
-
-
 class TicketFieldsForm(StyledForm):
     """The agent's in-place editor of a ticket's request type and custom fields.
 
     It shows the fields of the request type being chosen (the posted one, else the ticket's), with the
     ticket's values as initial; the services validate again, with the same rules as the API and portal."""
 
-    request_type = forms.ModelChoiceField(label=_("Request type"), queryset=RequestType.objects.none(),
-                                          required=False, empty_label="—")
+    request_type = RememberedChoiceField(request_types_active, label=_("Request type"),
+                                         queryset=RequestType.objects.none(), required=False, empty_label="—")
 
     def __init__(self, *args: Any, ticket: Any, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ticket = ticket
-        self.fields["request_type"].iterator = ListedChoices  # type: ignore[attr-defined]  # before the queryset
+        # Offered: the active types and the ticket's own (even retired), as the queryset that checks a post.
+        self.fields["request_type"].rows = lambda: [  # type: ignore[attr-defined]
+            row for row in configuration_by_id()["request_type"].values()
+            if row.is_active or row.pk == ticket.request_type_id]
         self.fields["request_type"].queryset = RequestType.objects.filter(  # type: ignore[attr-defined]
             Q(is_active=True) | Q(pk=ticket.request_type_id)
         )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from otklik.accounts.access import kept_count_scope, tickets_visible_to
+from otklik.accounts.access import kept_count_scope, member_team_ids, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.sla.selectors import due_soon_ticket_ids, overdue_ticket_ids
 from otklik.tickets.counts import kept_counts
@@ -99,7 +99,7 @@ def _team_ids(viewer: User) -> list[int]:
     # Cached on the user object: the queue counts and the list use it in one request.
     cached: list[int] | None = getattr(viewer, "_otklik_team_ids", None)
     if cached is None:
-        cached = list(viewer.teams.values_list("pk", flat=True))
+        cached = member_team_ids(viewer)
         viewer._otklik_team_ids = cached  # type: ignore[attr-defined]
     return cached
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from otklik.testing import factories
@@ -54,7 +55,17 @@ def test_queue_counts_follow_each_queue(people, now):
     assert queue_counts(people.sam)["all"] == 3  # assigned to Sam, outside his team
 
 
-def test_list_costs_the_same_queries_for_2_and_20_rows(people, now, client_for):
+# The queue page's statements for an agent, warm (the remembered lookups filled): session, user, the
+# agent's teams, three for the queue counts, the rows, their tags and SLA clocks, the agent's columns and
+# saved views, the bulk bar's macros. Round 8 (issue #16) took the filter and bulk forms' choice lists
+# from the remembered lookups (8 tables read, 5 of them through server-side cursors) and the second read
+# of the agent's teams out: 30 -> 12 on PostgreSQL. Change it only in a change that explains why.
+QUEUE_PAGE_QUERIES = {"postgresql": 12, "sqlite": 12}
+
+
+def test_list_costs_the_same_queries_for_2_and_20_rows(people, now, client_for, settings):
+    # Remembered lists outlive the test: on a loaded machine the 5 s default expired between requests.
+    settings.OTKLIK_LOOKUP_CACHE_SECONDS = 300
     fiona = client_for(people.fiona)
     _tickets(people, now, 2)
     fiona.get("/?queue=all")  # warm-up: the cached configuration the rows are given (statuses, teams, ...)
@@ -63,7 +74,7 @@ def test_list_costs_the_same_queries_for_2_and_20_rows(people, now, client_for):
     twenty = count_queries(lambda: fiona.get("/?queue=all"))
     response = fiona.get("/?queue=all")
     assert response.content.count(b"data-ticket=") == 20
-    assert two == twenty
+    assert two == twenty == QUEUE_PAGE_QUERIES[connection.vendor]
 
 
 def test_requesters_do_not_get_the_workspace(people, client_for):

@@ -89,3 +89,35 @@ def test_multi_value_filters(people: Personas, now: datetime, client_for: Callab
     assert numbers(team=str(people.second_line.pk)) == {second.number}
     page = adam.get("/", {"queue": "all"}).content.decode()
     assert "data-multiselect" in page and "tom-select.complete.min.js" in page
+
+
+def test_rows_escape_every_value_and_carry_their_links(people: Personas, now: datetime,
+                                                        client_for: Callable[[User], Client]) -> None:
+    """The rows are built in Python (web.templatetags.otklik_web.list_rows), not by the template engine:
+    every value people typed is escaped as the engine would, in text and in attributes."""
+    from otklik.accounts.models import Organization
+    from otklik.tickets.tags import ticket_change_tags
+    from otklik.web.columns import COLUMNS
+
+    organization = Organization.objects.create(name='A&B <i>"q"', domain="ab.example")
+    eve = factories.user(first_name="<b>Eve</b>", organization=organization, email="eve@ab.example")
+    ticket = factories.ticket(requester=eve, subject="<script>alert(1)</script>", now=now)
+    ticket_change_tags(actor=people.adam, ticket_id=ticket.pk, add=["<x>"], now=now)
+    columns_set(agent=people.adam, columns=list(COLUMNS))
+    page = client_for(people.adam).get("/", {"queue": "all"}).content.decode()
+    row = page.split(f'data-ticket="{ticket.number}"')[1].split("</tr>")[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row and "<script>" not in row
+    assert 'title="&lt;b&gt;Eve&lt;/b&gt; · A&amp;B &lt;i&gt;&quot;q&quot;"' in row and "<b>" not in row
+    assert 'data-tag>&lt;x&gt;</span>' in row and "<x>" not in row and "<i>" not in row
+    assert f'href="/tickets/{ticket.number}/?list=queue%3Dall"' in row
+    assert f'aria-label="Select ticket {ticket.number}"' in row and f'value="{ticket.pk}"' in row
+    assert [part.split('"')[0] for part in row.split('<td class="')[2:]] == _column_classes(list(COLUMNS))
+    # Read-only staff get the same row without the selection box.
+    readonly = client_for(people.rita).get("/", {"queue": "all"}).content.decode()
+    assert f'data-ticket="{ticket.number}"' in readonly and "data-bulk-check" not in readonly
+
+
+def _column_classes(columns: list[str]) -> list[str]:
+    from otklik.web.templatetags.otklik_web import COLUMN_CLASSES
+
+    return [COLUMN_CLASSES.get(column, "") for column in columns]
