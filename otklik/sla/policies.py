@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from otklik.accounts.models import Organization
 from otklik.core import lookups
 from otklik.sla.models import SlaPolicy
-from otklik.tickets.models import Category, category_in_subtree
+from otklik.tickets.models import Category, Priority, RequestType, category_in_subtree
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ class PolicyBook:
 
 
 # The rules of every active policy, remembered between events (one ticket's create or reply needs one
-# policy, not the book): dropped when a policy, its match sets or a category (subtree paths) change.
-lookups.depends_on("sla.policy_rules", SlaPolicy, Category, through=(
+# policy, not the book): dropped when a policy, its match sets or a category (subtree paths) change, and when
+# a row a match set names is deleted (its link goes without a signal, and an emptied set matches everything).
+lookups.depends_on("sla.policy_rules", SlaPolicy, Category, Organization, RequestType, Priority, through=(
     SlaPolicy.organizations.through, SlaPolicy.categories.through,
     SlaPolicy.request_types.through, SlaPolicy.priorities.through,
 ))

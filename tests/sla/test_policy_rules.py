@@ -65,3 +65,19 @@ def test_a_policy_switched_off_elsewhere_is_not_used(sla, people, now):
     SlaPolicy.objects.filter(pk=fast.pk).update(is_active=False)
 
     assert policy_for(facts) == sla.standard
+
+
+def test_a_deleted_row_of_a_match_set_is_seen_by_the_next_ticket(sla, people, now):
+    """Deleting the only organization of a policy empties its set (the link goes without a signal), and an
+    empty set matches every ticket: the remembered rules follow the book."""
+    from otklik.accounts.models import Organization
+
+    only = Organization.objects.create(name="Gone Ltd")
+    narrow = SlaPolicy.objects.create(name="Narrow", schedule=sla.schedule, position=5, reaction_minutes=10)
+    narrow.organizations.set([only])
+    facts = TicketFacts(None, None, None, None)
+    assert policy_for(facts) == sla.standard  # remembered
+
+    only.delete()
+
+    assert policy_for(facts) == PolicyBook().match(facts) == narrow
