@@ -488,10 +488,11 @@ def visible_fields(viewer: User | None, ticket: Ticket) -> dict[str, Any]:
 
 def ensure_may_set_fields(actor: User | None, request_type_id: int | None, codes: Iterable[str]) -> None:
     """Internal-only fields are staff's to read and to write: a requester (in any channel) may not fill them."""
-    if actor is None or request_type_id is None or can_see_internal(actor):
-        return
+    codes = list(codes)
+    if actor is None or request_type_id is None or not codes or can_see_internal(actor):
+        return  # (no codes: nothing to refuse, and no query to build on every create without custom fields)
     custom_field = apps.get_model("tickets", "CustomField")
-    internal = custom_field.objects.filter(request_type_id=request_type_id, internal_only=True, code__in=list(codes))
+    internal = custom_field.objects.filter(request_type_id=request_type_id, internal_only=True, code__in=codes)
     if internal.exists():
         raise PermissionDenied(str(_("Some of these fields are for support staff only.")))
 

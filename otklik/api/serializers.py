@@ -16,6 +16,7 @@ from rest_framework import serializers
 from otklik.accounts.access import can_see_internal, handles, person_label, visible_fields
 from otklik.accounts.models import Organization, Role, Team, User
 from otklik.api.models import ApiToken, Scope
+from otklik.api.modelserializer import ModelSerializer
 from otklik.tickets.models import (
     Attachment,
     Category,
@@ -72,7 +73,7 @@ def id_field(**kwargs: Any) -> serializers.IntegerField:
 # ---------------------------------------------------------------- references and directory
 
 
-class PersonSerializer(serializers.ModelSerializer[User]):
+class PersonSerializer(ModelSerializer[User]):
     """A person as the viewer may know them: requesters never see other people's email."""
 
     name = serializers.SerializerMethodField()
@@ -93,19 +94,19 @@ class PersonSerializer(serializers.ModelSerializer[User]):
         return None
 
 
-class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+class OrganizationSerializer(ModelSerializer[Organization]):
     class Meta:
         model = Organization
         fields: tuple[str, ...] = ("id", "name", "domain", "shares_tickets")
 
 
-class TeamSerializer(serializers.ModelSerializer[Team]):
+class TeamSerializer(ModelSerializer[Team]):
     class Meta:
         model = Team
         fields: tuple[str, ...] = ("id", "name", "kind", "email")
 
 
-class UserSerializer(serializers.ModelSerializer[User]):
+class UserSerializer(ModelSerializer[User]):
     name = serializers.SerializerMethodField()
 
     class Meta:
@@ -141,31 +142,31 @@ class MeSerializer(UserSerializer):
         return list(token.scopes) if isinstance(token, ApiToken) else None
 
 
-class StatusSerializer(serializers.ModelSerializer[Status]):
+class StatusSerializer(ModelSerializer[Status]):
     class Meta:
         model = Status
         fields: tuple[str, ...] = ("id", "code", "name", "name_ru", "kind", "pauses_sla", "order", "is_active")
 
 
-class PrioritySerializer(serializers.ModelSerializer[Priority]):
+class PrioritySerializer(ModelSerializer[Priority]):
     class Meta:
         model = Priority
         fields: tuple[str, ...] = ("id", "code", "name", "name_ru", "rank", "color", "is_default")
 
 
-class CategorySerializer(serializers.ModelSerializer[Category]):
+class CategorySerializer(ModelSerializer[Category]):
     class Meta:
         model = Category
         fields: tuple[str, ...] = ("id", "name", "name_ru", "path", "parent", "order", "is_active")
 
 
-class CustomFieldSerializer(serializers.ModelSerializer[CustomField]):
+class CustomFieldSerializer(ModelSerializer[CustomField]):
     class Meta:
         model = CustomField
         fields: tuple[str, ...] = ("code", "label", "label_ru", "kind", "required", "choices", "internal_only", "order")
 
 
-class RequestTypeSerializer(serializers.ModelSerializer[RequestType]):
+class RequestTypeSerializer(ModelSerializer[RequestType]):
     default_priority: serializers.SlugRelatedField[Priority] = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
@@ -198,13 +199,13 @@ class RequestTypeSerializer(serializers.ModelSerializer[RequestType]):
 # ---------------------------------------------------------------- tickets
 
 
-class StatusRefSerializer(serializers.ModelSerializer[Status]):
+class StatusRefSerializer(ModelSerializer[Status]):
     class Meta:
         model = Status
         fields: tuple[str, ...] = ("code", "name", "kind")
 
 
-class PriorityRefSerializer(serializers.ModelSerializer[Priority]):
+class PriorityRefSerializer(ModelSerializer[Priority]):
     class Meta:
         model = Priority
         fields: tuple[str, ...] = ("code", "name", "rank", "color")
@@ -215,19 +216,19 @@ class NamedRefSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
 
 
-class CategoryRefSerializer(serializers.ModelSerializer[Category]):
+class CategoryRefSerializer(ModelSerializer[Category]):
     class Meta:
         model = Category
         fields: tuple[str, ...] = ("id", "name", "path")
 
 
-class RequestTypeRefSerializer(serializers.ModelSerializer[RequestType]):
+class RequestTypeRefSerializer(ModelSerializer[RequestType]):
     class Meta:
         model = RequestType
         fields: tuple[str, ...] = ("id", "code", "name")
 
 
-class TicketSerializer(serializers.ModelSerializer[Ticket]):
+class TicketSerializer(ModelSerializer[Ticket]):
     status = StatusRefSerializer()
     priority = PriorityRefSerializer()
     requester = PersonSerializer()
@@ -292,7 +293,7 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
         return [tag.name for tag in ticket.tags.all()] if staff else []
 
 
-class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+class AttachmentSerializer(ModelSerializer[Attachment]):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -305,7 +306,7 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class MessageSerializer(serializers.ModelSerializer[Message]):
+class MessageSerializer(ModelSerializer[Message]):
     author = PersonSerializer(allow_null=True)
     attachments = AttachmentSerializer(many=True)
 
@@ -323,7 +324,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
         )
 
 
-class EventSerializer(serializers.ModelSerializer[TicketEvent]):
+class EventSerializer(ModelSerializer[TicketEvent]):
     actor = PersonSerializer(allow_null=True)
 
     class Meta:
@@ -331,7 +332,7 @@ class EventSerializer(serializers.ModelSerializer[TicketEvent]):
         fields: tuple[str, ...] = ("id", "kind", "actor", "data", "created_at")
 
 
-class LinkSerializer(serializers.ModelSerializer[TicketLink]):
+class LinkSerializer(ModelSerializer[TicketLink]):
     """A link seen from one ticket (`context["ticket"]`): outgoing or incoming, with the other ticket."""
 
     direction = serializers.SerializerMethodField()

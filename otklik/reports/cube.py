@@ -15,6 +15,7 @@ outside their teams); otherwise the reports read the report rows.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -143,30 +144,68 @@ def parts(old: Iterable[TicketTimes | None], new: Iterable[TicketTimes | None]) 
             Part(AssigneeMonth, ASSIGNEE_KEY, ASSIGNEE_MEASURES, dict(assignees))]
 
 
-def _insert(part: Part) -> tuple[str, list[Any]] | None:
+@functools.cache
+def _unnest(model: type[Model], columns: tuple[str, ...]) -> tuple[str, tuple[bool, ...]]:
+    """`SELECT * FROM UNNEST(...)` of one array per column, and which columns are text (worked out once)."""
+    fields = [model._meta.get_field(name) for name in columns]
+    types = [str(field.db_type(connection)).split("(")[0] for field in fields]
+    # Types come from the model's fields, values are parameters.
+    return (f"SELECT * FROM UNNEST({', '.join(f'%s::{db_type}[]' for db_type in types)})",  # noqa: S608
+            tuple(field.get_internal_type() in ("CharField", "TextField") for field in fields))
+
+
+def _insert(part: Part, where: str = "") -> tuple[str, list[Any]] | None:
+    """The upsert of one part's rows; `where` (PostgreSQL only) a condition every row is inserted under."""
     rows = [(key, values) for key, values in sorted(part.deltas.items()) if any(values.values())]
     if not rows:
         return None
     quote = connection.ops.quote_name
     table = quote(part.model._meta.db_table)
     columns = [*part.key, *part.measures]
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     updates = ", ".join(f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in part.measures)
-    params: list[Any] = []
-    for key, values in rows:
-        params += [*key, *(values[name] for name in part.measures)]
+    values = [[*key, *(found[name] for name in part.measures)] for key, found in rows]
+    if connection.vendor == "postgresql":
+        # One array per column, as Django's bulk_create sends rows: a statement's parameters no longer grow with
+        # its rows, so psycopg keeps its parsed form (it does for at most 50), which a new ticket's rollups
+        # (three tables, 147 values) had to be parsed anew for on every create. UNNEST keeps the sorted order.
+        source, texts = _unnest(part.model, tuple(columns))
+        # An array holds one type: a text column's values (a group's value may be an id) are sent as text.
+        params: list[Any] = [[None if value is None else str(value) for value in column] if text else list(column)
+                             for text, column in zip(texts, zip(*values, strict=True), strict=True)]
+    else:
+        source = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+        params = [value for row in values for value in row]
     # Names come from the models, values are parameters.
-    return (f"INSERT INTO {table} ({', '.join(quote(name) for name in columns)}) VALUES {placeholders} "  # noqa: S608
+    return (f"INSERT INTO {table} ({', '.join(quote(name) for name in columns)}) {source}{where} "
             f"ON CONFLICT ({', '.join(quote(name) for name in part.key)}) DO UPDATE SET {updates}"), params
 
 
-def upsert_added(changes: Sequence[Part]) -> None:
+def upsert_added(changes: Sequence[Part], *, only_if: tuple[str, list[Any]] | None = None) -> bool:
     """Add the deltas to their rows, creating missing rows; keys in sorted order and tables in a fixed order,
     so concurrent changes never deadlock. On PostgreSQL every table in one statement (the others as
-    data-modifying WITH clauses), so a new ticket's rollups cost one statement on the create path."""
-    statements = [found for found in (_insert(part) for part in changes) if found is not None]
+    data-modifying WITH clauses), so a new ticket's rollups cost one statement on the create path.
+
+    `only_if`: an INSERT that may write one row or none (ON CONFLICT DO NOTHING); the deltas are added only
+    when it wrote, and the answer says whether it did. On PostgreSQL it is the statement's first clause,
+    the others read its RETURNING (so the new ticket's report row and its rollups are one statement);
+    elsewhere it runs first and the rest only after it wrote."""
+    gate = " WHERE EXISTS (SELECT 1 FROM g)" if connection.vendor == "postgresql" and only_if is not None else ""
+    statements = [found for found in (_insert(part, gate) for part in changes) if found is not None]
+    if gate and only_if is not None:
+        guard, guard_params = only_if
+        sql = ("WITH " + ", ".join([f"g AS ({guard} RETURNING 1)",  # noqa: S608  (statements built above)
+                                   *(f"w{index} AS ({text})" for index, (text, _p) in enumerate(statements))])
+               + " SELECT COUNT(*) FROM g")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*guard_params, *(value for _text, params in statements for value in params)])
+            return bool(cursor.fetchone()[0])
+    if only_if is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*only_if)
+            if cursor.rowcount != 1:
+                return False
     if not statements:
-        return
+        return True
     if connection.vendor == "postgresql":
         *before, (last, last_params) = statements
         sql = ("WITH " + ", ".join(f"w{index} AS ({text})" for index, (text, _p) in enumerate(before)) + " "
@@ -175,6 +214,7 @@ def upsert_added(changes: Sequence[Part]) -> None:
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
+    return True
 
 
 # ---------------------------------------------------------------- from report rows (rebuild, edges, the rest)

@@ -141,6 +141,10 @@ def apply_change(old: TicketTimes | None, new: TicketTimes | None) -> None:
 def apply_changes(old: Sequence[TicketTimes | None], new: Sequence[TicketTimes | None]) -> None:
     """`apply_change` for many tickets at once (the import's batches): every row of `old` subtracted and
     every row of `new` added, in one upsert per table (one statement on PostgreSQL)."""
+    cube.upsert_added(_changes(old, new))
+
+
+def _changes(old: Sequence[TicketTimes | None], new: Sequence[TicketTimes | None]) -> list[cube.Part]:
     deltas: Contribution = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for sign, rows in ((-1, old), (1, new)):
         for times in rows:
@@ -148,27 +152,21 @@ def apply_changes(old: Sequence[TicketTimes | None], new: Sequence[TicketTimes |
                 for name, value in values.items():
                     deltas[key][name] += sign * value
     # The hourly counts and histograms move with the same rows, in the same statement on PostgreSQL.
-    cube.upsert_added([cube.Part(MonthlyRollup, KEY_FIELDS, MEASURES, dict(deltas)), *cube.parts(old, new)])
+    return [cube.Part(MonthlyRollup, KEY_FIELDS, MEASURES, dict(deltas)), *cube.parts(old, new)]
 
 
 def insert_new(times: TicketTimes) -> bool:
     """The create path: insert the row of a new ticket and add it to the rollups, unless a nested event
-    (automation routing the ticket inside the create transaction) already did; True when inserted."""
+    (automation routing the ticket inside the create transaction) already did; True when inserted. One
+    statement on PostgreSQL (the row's INSERT gates the rollups' upserts)."""
     table = connection.ops.quote_name(TicketTimes._meta.db_table)
     fields = list(TicketTimes._meta.concrete_fields)
     columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     values = [field.get_db_prep_save(getattr(times, field.attname), connection) for field in fields]
-    with connection.cursor() as cursor:
-        # Names come from the model, values are parameters.
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
-            f"ON CONFLICT ({connection.ops.quote_name('ticket_id')}) DO NOTHING",
-            values,
-        )
-        inserted = bool(cursor.rowcount == 1)
-    if inserted:
-        apply_change(None, times)
-    return inserted
+    # Names come from the model, values are parameters.
+    insert = (f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
+              f"ON CONFLICT ({connection.ops.quote_name('ticket_id')}) DO NOTHING")
+    return cube.upsert_added(_changes([None], [times]), only_if=(insert, values))
 
 
 # ---------------------------------------------------------------- rebuild

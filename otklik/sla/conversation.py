@@ -20,7 +20,7 @@ from otklik.sla.calendars import policy_calendar
 from otklik.sla.clock import OPEN_STATES, ClockEvent, ClockState, state_to_data
 from otklik.sla.history import NEXT_REPLY
 from otklik.sla.models import SlaClock, SlaPolicy
-from otklik.sla.policies import PolicyBook
+from otklik.sla.policies import policy_for
 from otklik.sla.recalculation import _rekeyed
 from otklik.sla.replay import replay_from_facts
 from otklik.tickets.models import DONE_KINDS, EventKind, Ticket, TicketEvent
@@ -56,7 +56,7 @@ def next_reply_start(ticket: Ticket, at: datetime, *, until: datetime) -> SlaClo
             return None  # the oldest unanswered message already started the running cycle
         if latest.started_at > at or (latest.stopped_at is not None and latest.stopped_at > at):
             return None  # this message is inside (or before) a cycle already measured
-    policy = PolicyBook().match(services._facts(ticket))
+    policy = policy_for(services._facts(ticket))
     minutes = policy.target_minutes(NEXT_REPLY) if policy is not None else None
     if policy is None or not minutes:
         return None

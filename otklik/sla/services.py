@@ -46,7 +46,7 @@ from otklik.sla.models import (
     SlaNotice,
     SlaPolicy,
 )
-from otklik.sla.policies import PolicyBook, TicketFacts
+from otklik.sla.policies import TicketFacts, policy_for
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -163,7 +163,7 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
             # A new ticket has no clocks yet: the policy is read first (reads change nothing), and the
             # savepoint is opened only when there are clocks to write, not for every create of a desk
             # whose tickets match no policy.
-            policy = PolicyBook().match(_facts(ticket))
+            policy = policy_for(_facts(ticket))
             if policy is not None:
                 with transaction.atomic():
                     _start_clocks(ticket, policy, event.created_at)
@@ -192,7 +192,7 @@ def clocks_on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
 
 
 def _apply_policy_at_creation(ticket: Ticket, at: datetime) -> None:
-    policy = PolicyBook().match(_facts(ticket))
+    policy = policy_for(_facts(ticket))
     if policy is not None:
         _start_clocks(ticket, policy, at)
 
@@ -305,7 +305,7 @@ def _move_clocks(ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetim
 
 def clocks_rematch(*, ticket: Ticket, at: datetime, reason: str) -> bool:
     """Match the ticket's policy again; rebase, cancel or add clocks. True when anything changed."""
-    policy = PolicyBook().match(_facts(ticket))
+    policy = policy_for(_facts(ticket))
     rows = _latest_clocks(ticket.pk)
     key = policy_calendar(policy, at)[0] if policy is not None else None
     lookup = calendars_lookup()

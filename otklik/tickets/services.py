@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts import access
 from otklik.accounts.models import Role, Team, User
+from otklik.accounts.selectors import teams_all
 from otklik.accounts.services import requester_for_email
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import safe_filename, sanitize_html
@@ -259,8 +260,14 @@ def ticket_create(*, actor: User | None, team: Team | None = None, watchers: Ite
     return _ticket_create(actor=actor, team=team, watchers=watchers, **options)
 
 
+def _ticket_create(*, actor: User | None, team: Team | None = None, watchers: Iterable[User] = (),
+                   **options: Unpack[TicketCreateOptions]) -> Ticket:
+    """`ticket_create` without the staff-only routing check, for routing set by a channel's configuration."""
+    return _ticket_open(actor=actor, team=team, watchers=watchers, **options)[0]
+
+
 @transaction.atomic
-def _ticket_create(
+def _ticket_open(
     *,
     actor: User | None,
     requester: User,
@@ -279,8 +286,8 @@ def _ticket_create(
     watchers: Iterable[User] = (),
     mailbox: str = "",
     now: datetime,
-) -> Ticket:
-    """`ticket_create` without the staff-only routing check, for routing set by a channel's configuration."""
+) -> tuple[Ticket, Message]:
+    """`_ticket_create`, also answering with the first message it wrote (so no caller reads it back)."""
     access.ensure_may_submit(actor or requester)
     if actor is not None and actor.pk != requester.pk:
         access.ensure_staff_writer(actor)
@@ -336,7 +343,7 @@ def _ticket_create(
         },
         message=message,
     )
-    return ticket
+    return ticket, message
 
 
 def ticket_create_on_behalf(
@@ -387,19 +394,12 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
         for watcher in watchers:  # ticket_watch leaves someone already watching as they are
             ticket_watch(actor=None, ticket_id=target.pk, user_id=watcher.pk, now=now)
         return IngestResult(ticket=Ticket.objects.get(pk=target.pk), message=message, outcome="reply")
-    request_type = (
-        RequestType.objects.filter(code=inbound.request_type_code).first() if inbound.request_type_code else None
-    )
     # The team (a mailbox's) and the watchers (Cc'd people) come from the channel, not from the sender's choice.
-    ticket = _ticket_create(
+    ticket, message = _ticket_open(
         actor=sender, requester=sender, subject=inbound.subject or _("(no subject)"),
         body_text=inbound.body_text, body_html=inbound.body_html, source=inbound.channel,
-        request_type=request_type,
-        category=Category.objects.filter(pk=inbound.category_id).first() if inbound.category_id else None,
-        team=Team.objects.filter(pk=inbound.team_id).first() if inbound.team_id else None,
-        priority=Priority.objects.filter(code=inbound.priority_code).first() if inbound.priority_code else None,
-        fields=inbound.fields, attachments=inbound.attachments, external_id=inbound.external_id,
-        raw_ref=inbound.raw_ref, watchers=watchers, mailbox=inbound.mailbox, now=now,
+        **_ingest_routing(inbound), fields=inbound.fields, attachments=inbound.attachments,
+        external_id=inbound.external_id, raw_ref=inbound.raw_ref, watchers=watchers, mailbox=inbound.mailbox, now=now,
     )
     if target is not None:
         # A reply to a closed ticket starts a follow-up that remembers where it came from.
@@ -408,7 +408,34 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
         )
         event_record(ticket=ticket, actor=None, kind=EventKind.LINKED, at=now,
                      data={"kind": LinkKind.RELATED, "ticket": target.number, "follow_up": True})
-    return IngestResult(ticket=ticket, message=ticket.messages.first(), outcome="new_ticket")
+    return IngestResult(ticket=ticket, message=message, outcome="new_ticket")
+
+
+class _Routing(TypedDict):
+    request_type: RequestType | None
+    category: Category | None
+    team: Team | None
+    priority: Priority | None
+
+
+def _ingest_routing(inbound: InboundMessage) -> _Routing:
+    """The request type, category, team and priority a channel's configuration names, from the remembered
+    configuration (`core.lookups`); a row not (yet) remembered there is read, so an unknown one is None as before."""
+    routing: _Routing = {"request_type": None, "category": None, "team": None, "priority": None}
+    configuration = selectors.configuration_by_id()
+    if code := inbound.request_type_code:
+        routing["request_type"] = (next((row for row in configuration["request_type"].values() if row.code == code),
+                                        None) or RequestType.objects.filter(code=code).first())
+    if category_id := inbound.category_id:
+        routing["category"] = (configuration["category"].get(category_id)
+                               or Category.objects.filter(pk=category_id).first())
+    if team_id := inbound.team_id:
+        routing["team"] = (next((team for team in teams_all() if team.pk == team_id), None)
+                           or Team.objects.filter(pk=team_id).first())
+    if priority_code := inbound.priority_code:
+        routing["priority"] = (next((row for row in selectors.priorities_all() if row.code == priority_code), None)
+                               or Priority.objects.filter(code=priority_code).first())
+    return routing
 
 
 # ---------------------------------------------------------------- conversation
