@@ -23,7 +23,7 @@ from otklik.reports import cube, outcomes, rollups
 from otklik.reports.models import TicketTimes
 from otklik.sla.calendars import SlaConfigError, policy_calendar, schedule_calendar_data
 from otklik.sla.models import Schedule, SlaPolicy
-from otklik.tickets.models import DONE_KINDS, EventKind, Status, Ticket, TicketEvent
+from otklik.tickets.models import DONE_KINDS, EventKind, Status, Ticket, TicketEvent, TicketRating
 from otklik.worktime import BusinessCalendar, CalendarConfigError
 
 logger = logging.getLogger(__name__)
@@ -159,10 +159,19 @@ def _histories(ticket_ids: list[int]) -> dict[int, list[HistoryItem]]:
 FIELDS = ["first_response_seconds", "first_response_working_seconds", "resolution_seconds",
           "resolution_working_seconds", "reopen_count", "staff_replies", "calendar_key", "rolled_team",
           "rolled_category", "rolled_priority", "rolled_source", "counted_month", "resolved_month", "responded_month",
-          *rollups.DIMENSION_FIELDS]
+          *rollups.DIMENSION_FIELDS, "latest_score"]
 # Events that can move a ticket between rollup keys or report dimensions without changing its durations.
 KEY_EVENTS = frozenset({EventKind.TEAM_CHANGED, EventKind.CATEGORY_CHANGED, EventKind.PRIORITY_CHANGED,
                         EventKind.ASSIGNED, EventKind.REQUEST_TYPE_CHANGED})
+
+
+def latest_scores(ticket_ids: list[int]) -> dict[int, int]:
+    """The score of each ticket's latest rating (latest by created_at, then id), for tickets that have one."""
+    found: dict[int, int] = {}
+    for ticket_id, score in (TicketRating.objects.filter(ticket_id__in=ticket_ids)
+                             .order_by("ticket_id", "created_at", "id").values_list("ticket_id", "score")):
+        found[ticket_id] = score  # in order: the last one stays
+    return found
 
 
 def _store(rows: list[TicketTimes]) -> None:
@@ -177,8 +186,9 @@ def refresh_ticket(ticket: Ticket, *, durations: bool = True) -> TicketTimes:
     return _refresh(ticket, durations=durations)[1]
 
 
-def _refresh(ticket: Ticket, *, durations: bool) -> tuple[TicketTimes | None, TicketTimes]:
-    """`refresh_ticket`, also returning the row as it was before (None: the ticket had none)."""
+def _refresh(ticket: Ticket, *, durations: bool, rated: bool = False) -> tuple[TicketTimes | None, TicketTimes]:
+    """`refresh_ticket`, also returning the row as it was before (None: the ticket had none). The latest
+    rating's score is kept from the old row, and read again only after a rating (`rated`)."""
     fresh = Ticket.objects.only(*rollups.TICKET_FIELDS).get(pk=ticket.pk)
     old = TicketTimes.objects.filter(ticket_id=ticket.pk).first()
     if durations or old is None:
@@ -189,6 +199,8 @@ def _refresh(ticket: Ticket, *, durations: bool) -> tuple[TicketTimes | None, Ti
         times = TicketTimes(**{field.attname: getattr(old, field.attname)
                                for field in TicketTimes._meta.concrete_fields})
     rollups.snapshot(times, fresh)
+    times.latest_score = (latest_scores([fresh.pk]).get(fresh.pk) if rated or old is None
+                          else old.latest_score)
     if old is None or any(getattr(old, name) != getattr(times, name) for name in FIELDS):
         _store([times])
         rollups.apply_change(old, times)
@@ -211,6 +223,8 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
         old, fresh = _refresh(ticket, durations=True)
     elif event.kind in KEY_EVENTS:
         old, fresh = _refresh(ticket, durations=False)
+    elif event.kind == EventKind.RATED:  # the breakdown by rating moves with the latest score
+        old, fresh = _refresh(ticket, durations=False, rated=True)
     outcomes.on_event(event, fresh, None if old is None else outcomes.dimensions_of(old))
 
 
@@ -234,10 +248,12 @@ def refresh_many(ticket_ids: list[int]) -> int:
     tickets = Ticket.objects.filter(pk__in=ticket_ids).only(*rollups.TICKET_FIELDS)
     histories = _histories(ticket_ids)
     old = list(TicketTimes.objects.filter(ticket_id__in=ticket_ids))
+    scores = latest_scores(ticket_ids)
     rows = []
     for ticket in tickets:
         times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
         rollups.snapshot(times, ticket)
+        times.latest_score = scores.get(ticket.pk)
         rows.append(times)
     _store(rows)
     # Their old contributions out and the new ones in: the monthly rollups stay whole without a rebuild.
@@ -258,10 +274,12 @@ def rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], Any] | Non
     for chunk in _chunks(ids, batch_size):
         tickets = Ticket.objects.filter(pk__in=chunk).only(*rollups.TICKET_FIELDS)
         histories = _histories(chunk)
+        scores = latest_scores(chunk)
         rows = []
         for ticket in tickets:
             times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
             rollups.snapshot(times, ticket)
+            times.latest_score = scores.get(ticket.pk)
             rows.append(times)
         with transaction.atomic():
             _store(rows)

@@ -1,7 +1,8 @@
 """Breakdown sums and duration histograms per local month of creation, team and breakdown value.
 
 Each report row (not merged) adds, under the local month of its creation and its team, for every breakdown
-dimension (assignee, team, category, priority, status, source, request type, organization) one to the
+dimension (assignee, team, category, priority, status, source, request type, organization, rating: the
+latest rating's score) one to the
 count of its value with its exact sums (resolved, first-response and resolution times and how many have one,
 staff replies on resolved tickets, reopened), and its two durations to that value's histograms
 (`reports.buckets`). Kept with the hourly counts (`cube.parts`), rebuilt by `otklik reports_rebuild`.
@@ -34,7 +35,7 @@ Deltas = dict[tuple[Any, ...], dict[str, int]]
 # The breakdown's dimension: the report row's column (priority and status by id; the report shows codes).
 DIMENSIONS = {"assignee": "assignee_id", "team": "team_id", "category": "category_id", "priority": "priority_id",
               "status": "status_id", "source": "source", "request_type": "request_type_id",
-              "organization": "organization_id"}
+              "organization": "organization_id", "rating": "latest_score"}
 GROUP_KEY = ("month", "team_key", "dim", "value")
 GROUP_MEASURES = ("count", "resolved", "fr_n", "fr_sum", "fr_w_n", "fr_w_sum", "res_n", "res_sum", "res_w_n",
                   "res_w_sum", "replies", "reopened")

@@ -65,6 +65,9 @@ class TicketTimes(models.Model):
     request_type = _copy(RequestType, _("request type"))
     source = models.CharField(max_length=20, blank=True)
     merged = models.BooleanField(default=False)
+    # The score of the ticket's latest rating (tickets.TicketRating, latest by created_at then id), for the
+    # breakdown by rating: moved by the reports receiver on the rating event (ratings are only made there).
+    latest_score = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket report times")
@@ -76,7 +79,7 @@ class TicketTimes(models.Model):
                                  "request_type"], name="report_times_scope", condition=models.Q(merged=False)),
             # A period's tickets created, resolved, first answered (merged tickets never count).
             models.Index(fields=["created_at", *REPORT_COLUMNS, "resolved_at", *TIME_COLUMNS, "staff_replies",
-                                 "reopen_count"], name="report_times_created",
+                                 "reopen_count", "latest_score"], name="report_times_created_rated",
                          condition=models.Q(merged=False, created_at__isnull=False)),
             # With the creation: "open at the end" counts those resolved after the end but created before it.
             models.Index(fields=["resolved_at", *REPORT_COLUMNS, "created_at", "resolution_seconds",
@@ -92,7 +95,7 @@ class TicketTimes(models.Model):
             # whole, whatever the period, instead of the whole desk's period filtered by assignee.
             models.Index(fields=["assignee", "created_at", "resolved_at", "first_response_at",
                                  *[name for name in REPORT_COLUMNS if name != "assignee"], *TIME_COLUMNS,
-                                 "staff_replies", "reopen_count"], name="report_times_assignee",
+                                 "staff_replies", "reopen_count", "latest_score"], name="report_times_assignee",
                          condition=models.Q(merged=False, assignee__isnull=False)),
         ]
 

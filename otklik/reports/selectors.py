@@ -211,7 +211,7 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
     rows_qs = scoped_rows(viewer, filters).filter(metric_condition("new", filters)).order_by()
     field = GROUP_FIELDS[by]
     medians: dict[Hashable, list[float | None]]
-    source = cube_source(viewer, filters) if by != "rating" and is_long(filters) else None
+    source = cube_source(viewer, filters) if is_long(filters) else None
     if source is not None:  # the kept group sums and histograms: exact counts and sums, medians within 2 %
         found, histograms = long_breakdown(source.teams, source.rest, scoped_rows(viewer, filters), filters,
                                            whole_months_inside(filters), by)
@@ -223,8 +223,6 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
             row, medians[key] = finished(values, histograms.get(key))
             grouped.append({field: key, **row})
         return _grouped_rows(by, field, grouped, medians)
-    if by == "rating":
-        rows_qs = with_latest_score(rows_qs)
     if by == "category":
         return _category_rollup(rows_qs)
     if connection.vendor == "postgresql":

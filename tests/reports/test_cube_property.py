@@ -31,7 +31,7 @@ from otklik.reports.filters import ReportFilters, zone
 from otklik.reports.models import DurationHistogram, HourlyCount
 from otklik.reports.stats import interpolated
 from otklik.testing.personas import Personas
-from otklik.tickets.models import Ticket
+from otklik.tickets.models import Ticket, TicketRating
 from tests.reports.conftest import Desk
 from tests.reports.test_rollups_property import ACTION, play
 
@@ -64,6 +64,8 @@ def _recomputed_groups() -> tuple[dict[Any, dict[str, int]], dict[Any, int]]:
     """The kept breakdown groups as they should be, from the raw ticket rows and their durations."""
     sums: dict[Any, dict[str, int]] = {}
     buckets: Counter[Any] = Counter()
+    # The rating dimension is the latest rating's score, from the ratings themselves (the last one stays).
+    latest = dict(TicketRating.objects.order_by("ticket_id", "created_at", "id").values_list("ticket_id", "score"))
     for ticket in Ticket.objects.filter(merged_into__isnull=True, report_times__isnull=False).select_related(
             "report_times"):
         times = ticket.report_times
@@ -76,7 +78,7 @@ def _recomputed_groups() -> tuple[dict[Any, dict[str, int]], dict[Any, int]]:
             measures |= {f"{prefix}_n": int(seconds is not None), f"{prefix}_sum": seconds or 0,
                          f"{prefix}_w_n": int(working is not None), f"{prefix}_w_sum": working or 0}
         for dim, column in groups.DIMENSIONS.items():
-            raw = getattr(ticket, column)
+            raw = latest.get(ticket.pk) if dim == "rating" else getattr(ticket, column)
             key = (month, ticket.team_id or 0, dim, "" if raw is None else str(raw))
             slot = sums.setdefault(key, dict.fromkeys(groups.GROUP_MEASURES, 0))
             for name, value in measures.items():
@@ -149,7 +151,7 @@ def test_hourly_counts_and_histograms_equal_recomputation(people: Personas, desk
                 _assert_same_load(selectors.load(viewer, narrowed), _raw_load(viewer, narrowed, monkeypatch),
                                   approximate=long)
         for filters, _long in periods[2:]:  # the breakdowns of long periods read the kept group rows
-            for by in ("team", "category", "assignee", "status", "priority", "source"):
+            for by in ("team", "category", "assignee", "status", "priority", "source", "rating"):
                 with monkeypatch.context() as patch:
                     patch.setattr(selectors, "cube_source", lambda *_args: None)
                     raw_rows = selectors.breakdown(viewer, filters, by)

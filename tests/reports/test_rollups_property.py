@@ -29,7 +29,7 @@ from otklik.reports.models import (
     SlaOutcome,
     TicketTimes,
 )
-from otklik.reports.selectors import monthly_trend, second_line
+from otklik.reports.selectors import breakdown, monthly_trend, second_line, with_latest_score
 from otklik.sla.models import ClockState, SlaClock
 from otklik.testing import factories
 from otklik.testing.personas import Personas
@@ -164,6 +164,10 @@ def _outcomes_from_clocks() -> set[tuple[object, ...]]:
     }
 
 
+def _latest_scores() -> dict[int, int | None]:
+    return dict(TicketTimes.objects.values_list("pk", "latest_score"))
+
+
 def _ratings() -> set[tuple[object, ...]]:
     return set(ReportRating.objects.values_list("pk", "ticket_id", "created_at", "score", *COPIED_DIMENSIONS))
 
@@ -242,6 +246,11 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     # what the rebuild writes from scratch.
     dims = _dimensions()
     assert dims == _ticket_dimensions()
+    # The latest rating's score on the report rows (the breakdown by rating) equals the ratings' own latest,
+    # as the ticket lists behind the breakdown read it.
+    scores = _latest_scores()
+    assert scores == dict(with_latest_score(Ticket.objects.filter(report_times__isnull=False))
+                          .values_list("pk", "latest_score"))
     # The per-clock SLA outcomes and the per-agent days, kept event by event, equal the clocks and the events
     # read with the tickets' current fields, and what the rebuild writes.
     outcomes_kept, work_kept, ratings_kept = _outcomes(), _work(), _ratings()
@@ -251,6 +260,7 @@ def test_rollups_equal_recomputation(people: Personas, desk: Desk, actions: list
     rebuild_all()
     assert rollups.stored() == kept
     assert _dimensions() == dims
+    assert _latest_scores() == scores
     assert (_outcomes(), _work(), _ratings()) == (outcomes_kept, work_kept, ratings_kept)
 
     # The reports read from the rollups equal the per-ticket reading (the report rows, whose dimensions equal
@@ -339,6 +349,14 @@ def test_rating_copies_follow_the_ticket(people: Personas, desk: Desk) -> None:
     services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 12, 0))
     services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=2, now=msk(2026, 3, 2, 13, 0))
     assert [row[3] for row in _ratings()] == [2]
+    # The report row carries the score for the breakdown by rating, and it survives later events.
+    assert _latest_scores()[ticket.pk] == 2
+    march = ReportFilters(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    assert [(row["key"], row["count"]) for row in breakdown(people.adam, march, "rating")] == [("2", 1)]
+    services.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=msk(2026, 3, 2, 14, 0))
+    services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 15, 0))
+    services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=5, now=msk(2026, 3, 2, 16, 0))
+    assert _latest_scores()[ticket.pk] == 5  # the latest rating counts
     # The rated ticket moves: the copy moves with it (the CSAT per assignee counts the current assignee).
     services.ticket_change_team(
         actor=people.adam, ticket_id=ticket.pk, team=people.first_line, now=msk(2026, 3, 3, 9, 0)
