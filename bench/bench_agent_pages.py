@@ -19,9 +19,7 @@ import io
 import os
 import pstats
 import re
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from functools import partial
 from html import unescape
@@ -30,6 +28,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.bench_scale import _stats as stats  # noqa: E402
 
 
 def _get(client: Any, url: str, *, htmx: bool) -> Any:
@@ -40,19 +40,9 @@ def _get(client: Any, url: str, *, htmx: bool) -> Any:
 
 
 def _measure(action: Callable[[], Any], runs: int) -> tuple[float, float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    action()  # warm-up: templates, cached lookups, the connection
-    cpus, walls, queries = [], [], 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            started, started_cpu = time.perf_counter(), time.process_time()
-            action()
-            walls.append((time.perf_counter() - started) * 1000)
-            cpus.append((time.process_time() - started_cpu) * 1000)
-        queries = len(captured.captured_queries)
-    return statistics.median(cpus), statistics.median(walls), queries
+    """Median CPU ms, median wall ms and the statements of one request (`bench_scale`'s measure)."""
+    median_wall, _p95, median_cpu, queries = stats(action, runs)
+    return median_cpu, median_wall, queries
 
 
 def _profile(label: str, action: Callable[[], Any], runs: int, top: int) -> None:
