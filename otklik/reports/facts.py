@@ -239,22 +239,28 @@ def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
         yield chunk
 
 
-def refresh_many(ticket_ids: list[int]) -> int:
-    """Recompute the rows of these tickets (inside the caller's transaction), e.g. after a bulk import."""
-    if not ticket_ids:
-        return 0
-    pauses, kinds = status_maps()
-    desk = desk_calendar()
-    tickets = Ticket.objects.filter(pk__in=ticket_ids).only(*rollups.TICKET_FIELDS)
+def _computed(ticket_ids: list[int], maps: tuple[dict[str, bool], dict[str, str]],
+              desk: DeskCalendar) -> list[TicketTimes]:
+    """These tickets' rows as computed from the tickets, their histories and their latest ratings (four
+    queries), not yet stored: what `refresh_many` and the rebuild write."""
+    pauses, kinds = maps
     histories = _histories(ticket_ids)
-    old = list(TicketTimes.objects.filter(ticket_id__in=ticket_ids))
     scores = latest_scores(ticket_ids)
     rows = []
-    for ticket in tickets:
+    for ticket in Ticket.objects.filter(pk__in=ticket_ids).only(*rollups.TICKET_FIELDS):
         times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
         rollups.snapshot(times, ticket)
         times.latest_score = scores.get(ticket.pk)
         rows.append(times)
+    return rows
+
+
+def refresh_many(ticket_ids: list[int]) -> int:
+    """Recompute the rows of these tickets (inside the caller's transaction), e.g. after a bulk import."""
+    if not ticket_ids:
+        return 0
+    old = list(TicketTimes.objects.filter(ticket_id__in=ticket_ids))
+    rows = _computed(ticket_ids, status_maps(), desk_calendar())
     _store(rows)
     # Their old contributions out and the new ones in: the monthly rollups stay whole without a rebuild.
     rollups.apply_changes(old, rows)
@@ -266,21 +272,12 @@ def refresh_many(ticket_ids: list[int]) -> int:
 
 def rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], Any] | None = None) -> int:
     """Recompute every ticket's row in batches; returns how many were written."""
-    pauses, kinds = status_maps()
-    desk = desk_calendar()
+    maps, desk = status_maps(), desk_calendar()
     total = Ticket.objects.count()
     done = 0
     ids = Ticket.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=batch_size)
     for chunk in _chunks(ids, batch_size):
-        tickets = Ticket.objects.filter(pk__in=chunk).only(*rollups.TICKET_FIELDS)
-        histories = _histories(chunk)
-        scores = latest_scores(chunk)
-        rows = []
-        for ticket in tickets:
-            times = ticket_facts(ticket, histories.get(ticket.pk, []), pauses=pauses, kinds=kinds, desk=desk)
-            rollups.snapshot(times, ticket)
-            times.latest_score = scores.get(ticket.pk)
-            rows.append(times)
+        rows = _computed(chunk, maps, desk)
         with transaction.atomic():
             _store(rows)
         done += len(rows)
