@@ -13,7 +13,7 @@ narrow table whose partial indexes hold a period's rows whole, so no ticket is r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -114,6 +114,24 @@ def _window(filters: ReportFilters, field: str) -> Q:
     return Q(**{f"{field}__gte": filters.since, f"{field}__lt": filters.until})
 
 
+# Each month measure: the moment that puts a ticket in a month, the count's name, and the kept duration summed
+# with it (24/7 and working seconds, and how many tickets have one: `_duration_names`).
+MONTH_MOMENTS = (("created_at", "new", None), ("resolved_at", "closed", "resolution"),
+                 ("first_response_at", "responded", "first_response"))
+
+
+def _duration_names(duration: str) -> tuple[str, str, str]:
+    """The sums of a kept duration, as `SUMS` names them: how many have one, their 24/7 and working totals."""
+    return f"{duration}_n", f"{duration}_sum", f"{duration}_working_sum"
+
+
+def _duration_sums(duration: str, names: Sequence[str] = (), window: Q | None = None) -> dict[str, Any]:
+    """The aggregates of a kept duration (under `names`, else as `SUMS` names them), of the rows in `window`."""
+    aggregates = (Count(f"{duration}_seconds", filter=window), Sum(f"{duration}_seconds", filter=window),
+                  Sum(f"{duration}_working_seconds", filter=window))
+    return dict(zip(names or _duration_names(duration), aggregates, strict=True))
+
+
 def ticket_sums(tickets: QuerySet[TicketTimes], filters: ReportFilters) -> dict[str, int]:
     """The second-line sums of a period from the per-ticket report rows (the definitions in docs/reports.md).
 
@@ -124,43 +142,31 @@ def ticket_sums(tickets: QuerySet[TicketTimes], filters: ReportFilters) -> dict[
     whenever a filter keeps the rollups out (an organization, an agent's own figures)."""
     tickets = tickets.order_by()
     until = filters.until
-    parts = [
-        ("new", _window(filters, "created_at"), None),
-        ("closed", _window(filters, "resolved_at"), "resolution"),
-        ("responded", _window(filters, "first_response_at"), "first_response"),
-        ("open_at_end", Q(resolved_at__isnull=True, created_at__lt=until), None),
-        ("open_at_end", Q(resolved_at__gte=until, created_at__lt=until), None),
-    ]
+    parts = [(count_as, _window(filters, moment), duration) for moment, count_as, duration in MONTH_MOMENTS]
+    parts += [("open_at_end", Q(resolved_at__isnull=True, created_at__lt=until), None),
+              ("open_at_end", Q(resolved_at__gte=until, created_at__lt=until), None)]
+    durations = {count_as: duration for count_as, _condition, duration in parts if duration}
     zero = Value(0, output_field=BigIntegerField())
     counts = []
     for label, condition, duration in parts:
         measures: dict[str, Any] = {"n": Count("pk"), "d_n": zero, "d_sum": zero, "d_w_sum": zero}
         if duration:
-            measures |= {"d_n": Count(f"{duration}_seconds"), "d_sum": Sum(f"{duration}_seconds"),
-                         "d_w_sum": Sum(f"{duration}_working_seconds")}
+            measures |= _duration_sums(duration, ("d_n", "d_sum", "d_w_sum"))
         # A constant label is no grouping column: each part is one aggregate row.
         counts.append(tickets.filter(condition).annotate(part=Value(label)).values("part").annotate(**measures)
                       .values_list("part", "n", "d_n", "d_sum", "d_w_sum"))
     first, *rest = counts
     total = _zero()
-    for label, n, d_n, d_sum, d_w_sum in first.union(*rest, all=True):
+    for label, n, *duration_sums in first.union(*rest, all=True):
         total[label] += int(n or 0)
-        duration = {"closed": "resolution", "responded": "first_response"}.get(label)
-        if duration:
-            total[f"{duration}_n"] += int(d_n or 0)
-            total[f"{duration}_sum"] += int(d_sum or 0)
-            total[f"{duration}_working_sum"] += int(d_w_sum or 0)
+        if label in durations:
+            for name, value in zip(_duration_names(durations[label]), duration_sums, strict=True):
+                total[name] += int(value or 0)
     return total
 
 
 def _month_key(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
-
-
-# Each month measure: the moment that puts a ticket in a month, the count's name, and the kept duration summed
-# with it (24/7 and working seconds, and how many tickets have one).
-MONTH_MOMENTS = (("created_at", "new", None), ("resolved_at", "closed", "resolution"),
-                 ("first_response_at", "responded", "first_response"))
 
 
 def ticket_month_sums(tickets: QuerySet[TicketTimes], span: ReportFilters) -> dict[date, dict[str, int]]:
@@ -176,11 +182,7 @@ def ticket_month_sums(tickets: QuerySet[TicketTimes], span: ReportFilters) -> di
         window = windows[moment]
         measures[count_as] = Count("pk", filter=window)
         if duration:
-            measures |= {
-                f"{duration}_n": Count(f"{duration}_seconds", filter=window),
-                f"{duration}_sum": Sum(f"{duration}_seconds", filter=window),
-                f"{duration}_working_sum": Sum(f"{duration}_working_seconds", filter=window),
-            }
+            measures |= _duration_sums(duration, window=window)
         months_of[f"month_{count_as}"] = TruncMonth(moment, tzinfo=tz)
     rows = (tickets.order_by().filter(windows["created_at"] | windows["resolved_at"] | windows["first_response_at"])
             .annotate(**months_of).values(*months_of).annotate(**measures))
@@ -189,7 +191,7 @@ def ticket_month_sums(tickets: QuerySet[TicketTimes], span: ReportFilters) -> di
         for _moment, count_as, duration in MONTH_MOMENTS:
             if not row[count_as]:
                 continue  # this moment is outside the span (or not yet): the group counts only for the others
-            names = [count_as, *([f"{duration}_n", f"{duration}_sum", f"{duration}_working_sum"] if duration else [])]
+            names = [count_as, *(_duration_names(duration) if duration else ())]
             month = _month_key(row[f"month_{count_as}"])
             months[month] = _added(months.get(month, _zero()), {name: row[name] for name in names})
     return months
