@@ -46,9 +46,10 @@ class RememberedChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
 
 
-def request_types_active() -> list[RequestType]:
-    """Active request types in the model's order, from the remembered configuration (all types by id)."""
-    return [row for row in configuration_by_id()["request_type"].values() if row.is_active]
+def request_types_active(also: int | None = None) -> list[RequestType]:
+    """Active request types (and the type `also`, even retired: a ticket's own) in the model's order, from the
+    remembered configuration (all types by id)."""
+    return [row for row in configuration_by_id()["request_type"].values() if row.is_active or row.pk == also]
 
 
 def macro_labels(viewer: User) -> list[Macro]:

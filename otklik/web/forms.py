@@ -33,7 +33,6 @@ from otklik.tickets.replies import cc_addresses_clean
 from otklik.tickets.selectors import (
     TicketFilters,
     categories_active,
-    configuration_by_id,
     priorities_all,
     statuses_active,
 )
@@ -538,9 +537,8 @@ class TicketFieldsForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.ticket = ticket
         # Offered: the active types and the ticket's own (even retired), as the queryset that checks a post.
-        self.fields["request_type"].rows = lambda: [  # type: ignore[attr-defined]
-            row for row in configuration_by_id()["request_type"].values()
-            if row.is_active or row.pk == ticket.request_type_id]
+        self.fields["request_type"].rows = lambda: request_types_active(  # type: ignore[attr-defined]
+            also=ticket.request_type_id)
         self.fields["request_type"].queryset = RequestType.objects.filter(  # type: ignore[attr-defined]
             Q(is_active=True) | Q(pk=ticket.request_type_id)
         )
