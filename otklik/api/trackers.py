@@ -17,8 +17,9 @@ from rest_framework.views import APIView
 
 from otklik.accounts.models import User
 from otklik.api import selectors as api_selectors
+from otklik.api.conversation import TicketChildList
 from otklik.api.serializers import reject_unstorable_text
-from otklik.api.views import READ_ERRORS, WRITE_ERRORS, TicketChildList, valid, viewer_of
+from otklik.api.views import READ_ERRORS, WRITE_ERRORS, valid, viewer_of
 from otklik.trackers import selectors, services
 from otklik.trackers.models import TicketIssueLink, TrackerKind
 

@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from otklik.api import macros, pages, reports, trackers, views, webhooks
+from otklik.api import conversation, macros, pages, reports, trackers, views, webhooks
 from otklik.chat import api as chat_api
 
 app_name = "api"
@@ -23,11 +23,11 @@ v1: list[URLPattern | URLResolver] = [
     path("request-types/<slug:code>/", views.RequestTypeDetailView.as_view(), name="request-type"),
     path("tickets/", views.TicketListView.as_view(), name="tickets"),
     path("tickets/<int:number>/", views.TicketDetailView.as_view(), name="ticket"),
-    path("tickets/<int:number>/messages/", views.TicketMessagesView.as_view(), name="ticket-messages"),
-    path("tickets/<int:number>/replies/", views.TicketRepliesView.as_view(), name="ticket-replies"),
-    path("tickets/<int:number>/notes/", views.TicketNotesView.as_view(), name="ticket-notes"),
-    path("tickets/<int:number>/events/", views.TicketEventsView.as_view(), name="ticket-events"),
-    path("tickets/<int:number>/attachments/", views.TicketAttachmentsView.as_view(), name="ticket-attachments"),
+    path("tickets/<int:number>/messages/", conversation.TicketMessagesView.as_view(), name="ticket-messages"),
+    path("tickets/<int:number>/replies/", conversation.TicketRepliesView.as_view(), name="ticket-replies"),
+    path("tickets/<int:number>/notes/", conversation.TicketNotesView.as_view(), name="ticket-notes"),
+    path("tickets/<int:number>/events/", conversation.TicketEventsView.as_view(), name="ticket-events"),
+    path("tickets/<int:number>/attachments/", conversation.TicketAttachmentsView.as_view(), name="ticket-attachments"),
     path("tickets/<int:number>/status/", views.TicketStatusView.as_view(), name="ticket-status"),
     path("tickets/<int:number>/assign/", views.TicketAssignView.as_view(), name="ticket-assign"),
     path("tickets/<int:number>/resolve/", views.TicketResolveView.as_view(), name="ticket-resolve"),
@@ -35,7 +35,7 @@ v1: list[URLPattern | URLResolver] = [
     path("tickets/<int:number>/reopen/", views.TicketReopenView.as_view(), name="ticket-reopen"),
     path("tickets/<int:number>/merge/", views.TicketMergeView.as_view(), name="ticket-merge"),
     path("tickets/<int:number>/sla/", views.TicketSlaView.as_view(), name="ticket-sla"),
-    path("tickets/<int:number>/links/", views.TicketLinksView.as_view(), name="ticket-links"),
+    path("tickets/<int:number>/links/", conversation.TicketLinksView.as_view(), name="ticket-links"),
     path(
         "tickets/<int:number>/links/external/",
         trackers.TicketExternalLinksView.as_view(),
@@ -59,7 +59,7 @@ v1: list[URLPattern | URLResolver] = [
         views.TicketWatcherView.as_view(),
         name="ticket-watcher",
     ),
-    path("attachments/<str:token>/", views.AttachmentDownloadView.as_view(), name="attachment-download"),
+    path("attachments/<str:token>/", conversation.AttachmentDownloadView.as_view(), name="attachment-download"),
     # Support chats; `reports/first-line/` must stay before any generic `reports/<name>/` route.
     path("chats/", chat_api.ChatListView.as_view(), name="chats"),
     path("chats/<int:chat_id>/", chat_api.ChatDetailView.as_view(), name="chat"),
