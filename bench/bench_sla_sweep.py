@@ -191,7 +191,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from otklik.sla.services import sla_sweep
+    from otklik.sla.sweep import sla_sweep
 
     if not reused:
         timed("migrate", lambda: call_command("migrate", verbosity=0))

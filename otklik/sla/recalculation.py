@@ -37,10 +37,10 @@ from otklik.sla.clock import (
 from otklik.sla.models import ReplanKind, ReplanRun, ReplanState, SlaClock, SlaClockEvent, SlaPolicy
 from otklik.sla.replay import replay_from_facts
 from otklik.sla.services import (
-    _lock_skipping,
     bulk_store,
     calendars_lookup,
     calendars_refresh,
+    lock_skipping,
     refresh_next_due_bulk,
     state_of,
     status_book,
@@ -146,8 +146,8 @@ def _recalculate_batch(run: ReplanRun, ids: list[int], keys: Mapping[int, str],
     with transaction.atomic():
         # tickets first, then their clocks: the lock order of the live path (services)
         ticket_ids = set(SlaClock.objects.filter(pk__in=ids).values_list("ticket_id", flat=True))
-        tickets = {t.pk: t for t in _lock_skipping(Ticket.objects.filter(pk__in=ticket_ids))}
-        rows = list(_lock_skipping(SlaClock.objects.filter(pk__in=ids, ticket_id__in=list(tickets))).order_by("id"))
+        tickets = {t.pk: t for t in lock_skipping(Ticket.objects.filter(pk__in=ticket_ids))}
+        rows = list(lock_skipping(SlaClock.objects.filter(pk__in=ids, ticket_id__in=list(tickets))).order_by("id"))
         locked = {row.pk for row in rows}
         busy = [pk for pk in ids if pk not in locked]
         logs: dict[int, list[ClockEvent]] = defaultdict(list)

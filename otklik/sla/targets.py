@@ -3,7 +3,7 @@ warning rule and the same sweep as ticket SLAs.
 
 `target_deadlines` starts a clock with `otklik.sla.clock.apply_event` on the owner's working calendar and
 returns its due and warning instants, so a chat dialog is planned exactly as a ticket's reaction clock
-would be. Apps with such targets register a sweep hook; `services.sla_sweep` runs the hooks after the
+would be. Apps with such targets register a sweep hook; `sweep.sla_sweep` runs the hooks after the
 ticket clocks, every minute, and reports their counts with its own. The SLA part never imports those apps.
 """
 

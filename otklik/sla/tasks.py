@@ -9,7 +9,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from otklik.core.periodic import claim_period
-from otklik.sla import recalculation, services
+from otklik.sla import recalculation, services, sweep
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -19,7 +19,7 @@ def sla_sweep_job() -> dict[str, int]:
     now = timezone.now()
     if not claim_period(job="sla_sweep", now=now, period=timedelta(minutes=1)):
         return {}
-    return services.sla_sweep(now=now).as_dict()
+    return sweep.sla_sweep(now=now).as_dict()
 
 
 @db_task()

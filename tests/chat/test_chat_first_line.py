@@ -12,7 +12,7 @@ from otklik.chat.models import Dialog
 from otklik.notifications import topics
 from otklik.notifications.models import Notification
 from otklik.sla.models import CalendarException, ExceptionKind, HolidayCalendar, Schedule
-from otklik.sla.services import sla_sweep
+from otklik.sla.sweep import sla_sweep
 
 FRIDAY_EVENING = datetime(2026, 3, 6, 17, 55, tzinfo=UTC)
 HOLIDAY = date(2026, 3, 9)  # Monday

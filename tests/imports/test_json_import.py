@@ -12,7 +12,7 @@ from otklik.imports.models import ExternalRef, ImportProblem, RunState, StatusMa
 from otklik.reports.models import TicketTimes
 from otklik.search.models import SearchEntry
 from otklik.sla.models import SlaClock
-from otklik.sla.services import sla_sweep
+from otklik.sla.sweep import sla_sweep
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import Attachment, EventKind, Message, Status, Ticket, TicketEvent
 from tests.imports.conftest import NOW, sample_lines, write_jsonl

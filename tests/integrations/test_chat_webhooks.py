@@ -14,7 +14,7 @@ from otklik.integrations import services
 from otklik.integrations.delivery import deliveries_send_due
 from otklik.integrations.models import DeliveryState, SubscriptionScope, WebhookDelivery, WebhookSubscription
 from otklik.integrations.signing import signature_verify
-from otklik.sla.services import sla_sweep
+from otklik.sla.sweep import sla_sweep
 
 KINDS = ["chat.message.created", "chat.dialog.opened", "chat.dialog.answered", "chat.dialog.overdue"]
 

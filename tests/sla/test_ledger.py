@@ -16,8 +16,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from otklik.api.tokens import token_create
-from otklik.sla import selectors
-from otklik.sla import services as sla_services
+from otklik.sla import selectors, sweep
 from otklik.sla.ledger import humanize_working, working_day_seconds
 from otklik.testing import factories
 from otklik.testing.personas import PASSWORD
@@ -43,7 +42,7 @@ def overdue_ticket(people):
     """Created Monday 2 March 12:00, never answered; the sweep ran every few days for four weeks."""
     ticket = factories.ticket(requester=people.alice, team=people.second_line, now=msk(2, 12))
     for day in (2, 5, 11, 18, 25):
-        sla_services.sla_sweep(now=msk(day, 17))
+        sweep.sla_sweep(now=msk(day, 17))
     return ticket
 
 
@@ -77,7 +76,7 @@ def test_pauses_fold_into_their_own_rows_and_repeated_events_add_none(sla, peopl
                                       now=msk(day, 10))
         services.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("open"),
                                       now=msk(day, 11))
-    sla_services.sla_sweep(now=msk(4, 16))  # warnings and breaches are log entries, not new rows
+    sweep.sla_sweep(now=msk(4, 16))  # warnings and breaches are log entries, not new rows
     resolution = detail(ticket, "resolution", msk(4, 17))
     kinds = [(run.kind, run.late) for run in resolution.ledger]
     # 8 h budget: Mon 12-18, Tue 9-10, (pause), Tue 11-12 -> due Tue 12:00; late from there on

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from otklik.sla import services as sla_services
+from otklik.sla import sweep
 from otklik.sla.models import SlaClock, SlaNotice
 from otklik.testing import factories
 from otklik.tickets import services
@@ -29,19 +30,19 @@ def sla_events(ticket: Ticket, kind: str) -> list[TicketEvent]:
 def test_warning_then_breach_each_announced_once(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now, team=people.second_line)
     services.ticket_assign(actor=people.sam, ticket_id=ticket.pk, assignee=people.sam, now=now)
-    assert sla_services.sla_sweep(now=msk(2, 12, 29)).warned == 0
-    first = sla_services.sla_sweep(now=msk(2, 12, 30))
+    assert sweep.sla_sweep(now=msk(2, 12, 29)).warned == 0
+    first = sweep.sla_sweep(now=msk(2, 12, 30))
     assert (first.warned, first.breached) == (1, 0)  # the reaction clock warns 30 minutes before 13:00
-    assert sla_services.sla_sweep(now=msk(2, 12, 45)).warned == 0
+    assert sweep.sla_sweep(now=msk(2, 12, 45)).warned == 0
     [warning] = sla_events(ticket, EventKind.SLA_WARNING)
     assert warning.actor_id is None
     assert warning.data["metric"] == "reaction"
     assert warning.data["due_at"] == msk(2, 13).isoformat()
     assert warning.data["assignee_id"] == people.sam.pk
 
-    assert sla_services.sla_sweep(now=msk(2, 13)).breached == 0  # due at 13:00 is not late at 13:00
-    assert sla_services.sla_sweep(now=msk(2, 13, 0) + timedelta(seconds=1)).breached == 1
-    assert sla_services.sla_sweep(now=msk(2, 13, 5)).breached == 0
+    assert sweep.sla_sweep(now=msk(2, 13)).breached == 0  # due at 13:00 is not late at 13:00
+    assert sweep.sla_sweep(now=msk(2, 13, 0) + timedelta(seconds=1)).breached == 1
+    assert sweep.sla_sweep(now=msk(2, 13, 5)).breached == 0
     [breach] = sla_events(ticket, EventKind.SLA_BREACHED)
     assert breach.data["responsible_user_id"] == people.mia.pk
     assert breach.data["team_lead_id"] == people.sam.pk
@@ -55,7 +56,7 @@ def test_warning_then_breach_each_announced_once(sla, people, now):
 @pytest.mark.django_db
 def test_a_later_deadline_may_warn_again_but_never_breach_twice(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    sla_services.sla_sweep(now=msk(2, 12, 31))
+    sweep.sla_sweep(now=msk(2, 12, 31))
     # a pause after the warning keeps the (spent) warning instant: no second warning
     services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 12, 40))
@@ -63,17 +64,17 @@ def test_a_later_deadline_may_warn_again_but_never_breach_twice(sla, people, now
                                   now=msk(3, 9))
     reaction = clock(ticket, "reaction")
     assert reaction.due_at == msk(3, 9, 20) and reaction.warned_at == msk(2, 12, 31)
-    assert sla_services.sla_sweep(now=msk(3, 9, 1)).warned == 0
+    assert sweep.sla_sweep(now=msk(3, 9, 1)).warned == 0
     # a due time moved later by hand moves the warning: it may be sent again
     sla_services.clock_override_due(actor=people.fiona, ticket_id=ticket.pk, metric="reaction",
                                     due_at=msk(3, 12), reason="customer agreed", now=msk(3, 9, 5))
     assert clock(ticket, "reaction").warned_at is None
-    assert sla_services.sla_sweep(now=msk(3, 11, 30)).warned == 1
+    assert sweep.sla_sweep(now=msk(3, 11, 30)).warned == 1
     assert len(sla_events(ticket, EventKind.SLA_WARNING)) == 2
-    assert sla_services.sla_sweep(now=msk(3, 12, 1)).breached == 1
+    assert sweep.sla_sweep(now=msk(3, 12, 1)).breached == 1
     sla_services.clock_override_due(actor=people.fiona, ticket_id=ticket.pk, metric="reaction",
                                     due_at=msk(3, 15), reason="again", now=msk(3, 12, 2))
-    assert sla_services.sla_sweep(now=msk(3, 16)).breached == 0  # breached once, stays breached
+    assert sweep.sla_sweep(now=msk(3, 16)).breached == 0  # breached once, stays breached
     assert clock(ticket, "reaction").breached_at == msk(3, 12)
     assert_matches_log(clock(ticket, "reaction"))
 
@@ -81,7 +82,7 @@ def test_a_later_deadline_may_warn_again_but_never_breach_twice(sla, people, now
 @pytest.mark.django_db
 def test_after_downtime_a_late_clock_breaches_without_a_stale_warning(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    result = sla_services.sla_sweep(now=msk(4, 10))
+    result = sweep.sla_sweep(now=msk(4, 10))
     assert result.breached == 2  # reaction and resolution both ran out while nobody swept
     assert result.warned == 0 and result.suppressed == 2
     assert len(sla_events(ticket, EventKind.SLA_BREACHED)) == 2
@@ -94,7 +95,7 @@ def test_breached_unassigned_ticket_goes_to_the_responsible_person_when_the_poli
     sla.standard.assign_on_breach = True
     sla.standard.save()
     ticket = factories.ticket(requester=people.alice, now=now)
-    sla_services.sla_sweep(now=msk(2, 14))
+    sweep.sla_sweep(now=msk(2, 14))
     ticket.refresh_from_db()
     assert ticket.assignee_id == people.fiona.pk
     assigned = TicketEvent.objects.get(ticket=ticket, kind=EventKind.ASSIGNED)
@@ -108,7 +109,7 @@ def test_paused_and_stopped_clocks_are_not_swept(sla, people, now):
                                   now=msk(2, 12, 10))
     answered = factories.ticket(requester=people.alice, now=now)
     services.ticket_reply(actor=people.fiona, ticket_id=answered.pk, body_text="hi", now=msk(2, 12, 10))
-    result = sla_services.sla_sweep(now=msk(2, 14))
+    result = sweep.sla_sweep(now=msk(2, 14))
     assert result.breached == 0 + 0  # paused ones have budget left; the answered reaction is stopped
     assert not SlaNotice.objects.filter(clock__ticket=paused).exists()
     assert not SlaNotice.objects.filter(clock__ticket=answered, clock__metric="reaction").exists()
@@ -119,13 +120,13 @@ def test_paused_and_stopped_clocks_are_not_swept(sla, people, now):
 def test_two_workers_sweeping_at_once_announce_each_breach_once(sla, people, now):
     tickets = [factories.ticket(requester=people.alice, now=now + timedelta(seconds=i)) for i in range(60)]
     barrier = threading.Barrier(2)
-    results: list[sla_services.SweepResult] = []
+    results: list[sweep.SweepResult] = []
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
             barrier.wait()
-            results.append(sla_services.sla_sweep(now=msk(4, 12), batch_size=7))
+            results.append(sweep.sla_sweep(now=msk(4, 12), batch_size=7))
         except BaseException as error:  # surfaced below
             errors.append(error)
         finally:
@@ -151,7 +152,7 @@ def test_a_sweep_of_many_breaches_wakes_each_dispatcher_with_one_statement(
     tickets = [factories.ticket(requester=people.alice, now=now, team=people.second_line) for _ in range(6)]
     # the callbacks run as the capture ends, inside the query capture
     with CaptureQueriesContext(connection) as seen, django_capture_on_commit_callbacks(execute=True) as callbacks:
-        result = sla_services.sla_sweep(now=now + timedelta(days=30))
+        result = sweep.sla_sweep(now=now + timedelta(days=30))
     assert result.breached == 2 * len(tickets)  # reaction and resolution of each
     wake_ups = [query["sql"] for query in seen.captured_queries if query["sql"].startswith('INSERT INTO "core_wakeup"')]
     assert len(wake_ups) == 1, wake_ups  # notifications and triggers together, once for 12 events

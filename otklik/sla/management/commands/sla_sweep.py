@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from otklik.sla.services import sla_sweep
+from otklik.sla.sweep import sla_sweep
 
 
 class Command(BaseCommand):
