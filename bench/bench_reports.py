@@ -56,7 +56,8 @@ def main() -> None:
     parser.add_argument("--viewers", default="admin,manager",
                         help="Comma-separated: admin, manager (the one with the most teams), agent (the one "
                              "assigned the most tickets: agents see their own figures, read from the report rows).")
-    parser.add_argument("--filter", default="", choices=["", "priority", "organization", "source"],
+    parser.add_argument("--filter", default="",
+                        choices=["", "priority", "organization", "source", "category", "request_type"],
                         help="Add a filter on the most common value of this field: filters other than the team "
                              "read the report rows, not the kept monthly tables.")
     args = parser.parse_args()
@@ -91,11 +92,13 @@ def main() -> None:
         periods = {"month": ReportFilters(start=last_month_end.replace(day=1), end=last_month_end),
                    "year": ReportFilters(start=year_start, end=last_month_end)}
     if args.filter:
-        field = {"priority": "priority__code", "organization": "organization_id", "source": "source"}[args.filter]
+        field = {"priority": "priority__code", "organization": "organization_id", "source": "source",
+                 "category": "category_id", "request_type": "request_type_id"}[args.filter]
         value = (Ticket.objects.order_by().values(field).annotate(n=Count("pk")).order_by("-n")
                  .values_list(field, flat=True).exclude(**{f"{field}__isnull": True}).first())
         extra = {"priority": {"priority_codes": (value,)}, "organization": {"organization_id": value},
-                 "source": {"sources": (value,)}}[args.filter]
+                 "source": {"sources": (value,)}, "category": {"category_id": value},
+                 "request_type": {"request_type_id": value}}[args.filter]
         periods = {name: replace(filters, **extra) for name, filters in periods.items()}
         print(f"filter: {args.filter} = {value}")
     candidates = {

@@ -14,20 +14,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from otklik.accounts.access import can_see_internal, handles, person_label, visible_fields
-from otklik.accounts.models import Organization, Role, Team, User
+from otklik.accounts.models import Organization, Team, User
 from otklik.api.models import ApiToken, Scope
 from otklik.api.modelserializer import ModelSerializer
 from otklik.tickets.models import (
     Attachment,
     Category,
     CustomField,
-    LinkKind,
     Message,
     Priority,
     RequestType,
-    Source,
     Status,
-    StatusKind,
     Ticket,
     TicketEvent,
     TicketLink,
@@ -364,184 +361,6 @@ class RatingSerializer(serializers.Serializer[Any]):
     score = serializers.IntegerField()
     comment = serializers.CharField()
     created_at = serializers.DateTimeField()
-
-
-# ---------------------------------------------------------------- input
-
-
-def body_field(**kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(
-        required=False, allow_blank=True, max_length=MAX_BODY, default="", trim_whitespace=False, **kwargs
-    )
-
-
-class TicketCreateInput(serializers.Serializer[Any]):
-    subject = serializers.CharField(max_length=500)
-    body_text = body_field()
-    body_html = body_field(help_text="Sanitised on arrival.")
-    request_type = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=RequestType.objects.filter(is_active=True),
-        required=False,
-        allow_null=True,
-    )
-    category = serializers.PrimaryKeyRelatedField(
-        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
-    )
-    priority = serializers.SlugRelatedField(
-        slug_field="code", queryset=Priority.objects.all(), required=False, allow_null=True
-    )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    fields = FieldValuesField(required=False)  # type: ignore[assignment]
-    requester = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
-        required=False,
-        allow_null=True,
-        help_text="Staff only: open the ticket on behalf of this user.",
-    )
-    source = serializers.ChoiceField(  # type: ignore[assignment]
-        Source.choices,
-        required=False,
-        default=Source.API,
-        help_text="Staff only, with `requester`: the channel the request came by (e.g. phone).",
-    )
-    watchers = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), many=True, required=False
-    )
-
-
-class TicketUpdateInput(serializers.Serializer[Any]):
-    subject = serializers.CharField(max_length=500, required=False)
-    status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all(), required=False)
-    priority = serializers.SlugRelatedField(slug_field="code", queryset=Priority.objects.all(), required=False)
-    category = serializers.PrimaryKeyRelatedField(
-        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
-    )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
-    )
-    request_type = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=RequestType.objects.filter(is_active=True),
-        required=False,
-        allow_null=True,
-    )
-    fields = FieldValuesField(  # type: ignore[assignment]
-        required=False,
-        help_text="Values to change; an empty value clears a field. With `request_type`: all its values.",
-    )
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=100, allow_blank=False), required=False, max_length=30,
-        help_text="The ticket's tags after the change (replaces them all); [] removes every tag.",
-    )
-
-
-def happened_at_field() -> serializers.DateTimeField:
-    return serializers.DateTimeField(
-        required=False, allow_null=True,
-        help_text="Staff: when a call or message logged afterwards really happened (not before the ticket was "
-                  "created, not in the future). SLA clocks are computed with this instant.",
-    )
-
-
-class ReplyInput(serializers.Serializer[Any]):
-    body_text = body_field()
-    body_html = body_field()
-    status = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Status.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text="Staff: also move the ticket to this status.",
-    )
-    happened_at = happened_at_field()
-    send_anyway = serializers.BooleanField(
-        required=False, default=False,
-        help_text="Staff: send a reply held for forbidden words (409 reply_held) anyway.",
-    )
-
-
-class NoteInput(serializers.Serializer[Any]):
-    body_text = body_field()
-    body_html = body_field()
-
-
-class AttachmentUploadInput(serializers.Serializer[Any]):
-    file = serializers.FileField(max_length=255, allow_empty_file=True)
-    body_text = body_field(help_text="Optional text of the reply or note that carries the file.")
-    internal = serializers.BooleanField(default=False, help_text="Staff: attach to an internal note.")
-
-
-class StatusInput(serializers.Serializer[Any]):
-    status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all())
-    happened_at = happened_at_field()
-
-
-class AssignInput(serializers.Serializer[Any]):
-    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True)
-
-
-class MergeInput(serializers.Serializer[Any]):
-    into = id_field(help_text="Number of the ticket that receives this one's conversation.")
-
-
-class LinkInput(serializers.Serializer[Any]):
-    ticket = id_field(help_text="Number of the other ticket.")
-    kind = serializers.ChoiceField(LinkKind.choices)
-
-
-class RateInput(serializers.Serializer[Any]):
-    score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-
-
-class WatcherInput(serializers.Serializer[Any]):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-
-
-class TicketListQuery(serializers.Serializer[Any]):
-    """The agent UI's filters, as query parameters; repeat a parameter to give several values."""
-
-    SORT_CHOICES = (
-        ("updated", "updated"),
-        ("created", "created"),
-        ("priority", "priority"),
-        ("number", "number"),
-    )
-
-    status = serializers.ListField(child=serializers.SlugField(max_length=50), required=False)
-    status_kind = serializers.ListField(child=serializers.ChoiceField(StatusKind.choices), required=False)
-    priority = serializers.ListField(child=serializers.SlugField(max_length=50), required=False)
-    category = serializers.ListField(child=id_field(), required=False)
-    team = serializers.ListField(child=id_field(), required=False)
-    assignee = serializers.ListField(child=id_field(), required=False)
-    unassigned = serializers.BooleanField(required=False, default=False)
-    requester = id_field(required=False)
-    organization = id_field(required=False)
-    source = serializers.ListField(  # type: ignore[assignment]
-        child=serializers.ChoiceField(Source.choices), required=False
-    )
-    request_type = serializers.ListField(child=id_field(), required=False)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)
-    updated_after = serializers.DateTimeField(required=False)
-    updated_before = serializers.DateTimeField(required=False)
-    tag = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, help_text="Tickets with any of these tags."
-    )
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Subject text or number.")
-    sort = serializers.ChoiceField(SORT_CHOICES, required=False, default="updated")
-    report = serializers.CharField(required=False, max_length=2000,
-                                   help_text="The tickets behind a report's number (the link a report gives).")
-    format = serializers.ChoiceField((("csv", "csv"), ("xlsx", "xlsx")), required=False,
-                                     help_text="Download the whole filtered list as a streamed file.")
-
-
-class DirectoryQuery(serializers.Serializer[Any]):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    role = serializers.ChoiceField(Role.choices, required=False)
-    organization = id_field(required=False)
 
 
 class SlaSummarySerializer(serializers.Serializer[Any]):

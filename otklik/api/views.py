@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from otklik.accounts import access
 from otklik.accounts.models import User
-from otklik.api import selectors
+from otklik.api import inputs, selectors
 from otklik.api import serializers as s
 from otklik.api.errors import error_body
 from otklik.api.renderers import BinaryRenderer
@@ -175,13 +175,13 @@ class MeView(APIView):
         return Response(s.MeSerializer(user, context={"request": request}).data)
 
 
-@extend_schema(parameters=[s.DirectoryQuery], responses={200: s.UserSerializer(many=True), **READ_ERRORS})
+@extend_schema(parameters=[inputs.DirectoryQuery], responses={200: s.UserSerializer(many=True), **READ_ERRORS})
 class UserListView(ListEndpoint):
     output = s.UserSerializer
     ordering = ("email", "id")
 
     def rows(self, viewer: User) -> QuerySet[User]:
-        query = valid(s.DirectoryQuery, self.request.query_params, self.request)
+        query = valid(inputs.DirectoryQuery, self.request.query_params, self.request)
         users = selectors.users_visible_to(viewer)
         if query.get("q"):
             text = query["q"]
@@ -277,7 +277,7 @@ class TicketListView(ListEndpoint):
         return SORTS[self.sort]
 
     def rows(self, viewer: User) -> QuerySet[Ticket]:
-        query = valid(s.TicketListQuery, self.request.query_params, self.request)
+        query = valid(inputs.TicketListQuery, self.request.query_params, self.request)
         self.sort = query.get("sort", "updated")
         filters = TicketFilters(
             status_codes=tuple(query.get("status", ())),
@@ -306,7 +306,7 @@ class TicketListView(ListEndpoint):
         return ticket_rows(tickets)
 
     @extend_schema(
-        parameters=[s.TicketListQuery],
+        parameters=[inputs.TicketListQuery],
         responses={200: s.TicketSerializer(many=True), **READ_ERRORS},
         summary="Tickets the caller may see, with the agent UI's filters and sorts",
     )
@@ -323,13 +323,13 @@ class TicketListView(ListEndpoint):
         return self.get_paginated_response(s.TicketSerializer(page, many=True, context=context).data)
 
     @extend_schema(
-        request=s.TicketCreateInput,
+        request=inputs.TicketCreateInput,
         responses={201: s.TicketSerializer, **WRITE_ERRORS},
         summary="Open a ticket (staff: on behalf of a requester)",
     )
     def post(self, request: Request) -> Response:
         viewer = viewer_of(request)
-        data = valid(s.TicketCreateInput, request.data, request)
+        data = valid(inputs.TicketCreateInput, request.data, request)
         requester = data.get("requester") or viewer
         options: dict[str, Any] = {
             "subject": data["subject"],
@@ -360,14 +360,14 @@ class TicketDetailView(APIView):
         return Response(s.TicketSerializer(ticket, context={"request": request}).data)
 
     @extend_schema(
-        request=s.TicketUpdateInput,
+        request=inputs.TicketUpdateInput,
         responses={200: s.TicketSerializer, **WRITE_ERRORS},
         summary="Change a ticket's fields; all changes apply together or none",
     )
     def patch(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
-        data = valid(s.TicketUpdateInput, request.data, request)
+        data = valid(inputs.TicketUpdateInput, request.data, request)
         now = timezone.now()
         common: dict[str, Any] = {"actor": viewer, "ticket_id": ticket.pk, "now": now}
         with transaction.atomic():
@@ -408,12 +408,12 @@ def _ticket_action(
 
 class TicketStatusView(APIView):
     @extend_schema(
-        request=s.StatusInput,
+        request=inputs.StatusInput,
         responses={200: s.TicketSerializer, **WRITE_ERRORS},
         summary="Move a ticket to a status",
     )
     def post(self, request: Request, number: int) -> Response:
-        data = valid(s.StatusInput, request.data, request)
+        data = valid(inputs.StatusInput, request.data, request)
         return _ticket_action(
             request,
             number,
@@ -426,12 +426,12 @@ class TicketStatusView(APIView):
 
 class TicketAssignView(APIView):
     @extend_schema(
-        request=s.AssignInput,
+        request=inputs.AssignInput,
         responses={200: s.TicketSerializer, **WRITE_ERRORS},
         summary="Assign a ticket to an agent, or unassign it with null",
     )
     def post(self, request: Request, number: int) -> Response:
-        data = valid(s.AssignInput, request.data, request)
+        data = valid(inputs.AssignInput, request.data, request)
         return _ticket_action(
             request,
             number,
@@ -473,14 +473,14 @@ class TicketReopenView(APIView):
 
 class TicketMergeView(APIView):
     @extend_schema(
-        request=s.MergeInput,
+        request=inputs.MergeInput,
         responses={200: s.TicketSerializer, **WRITE_ERRORS},
         summary="Merge this ticket into another; answers with the receiving ticket",
     )
     def post(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         source = selectors.ticket_for(viewer, number)
-        data = valid(s.MergeInput, request.data, request)
+        data = valid(inputs.MergeInput, request.data, request)
         target = selectors.ticket_for(viewer, data["into"])
         merged = services.ticket_merge(actor=viewer, source_id=source.pk, target_id=target.pk, now=timezone.now())
         return ticket_response(request, merged)
@@ -488,14 +488,14 @@ class TicketMergeView(APIView):
 
 class TicketRateView(APIView):
     @extend_schema(
-        request=s.RateInput,
+        request=inputs.RateInput,
         responses={201: s.RatingSerializer, **WRITE_ERRORS},
         summary="The requester rates the answer (1 to 5)",
     )
     def post(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
-        data = valid(s.RateInput, request.data, request)
+        data = valid(inputs.RateInput, request.data, request)
         rating = services.ticket_rate(
             actor=viewer,
             ticket_id=ticket.pk,
@@ -507,11 +507,11 @@ class TicketRateView(APIView):
 
 
 class TicketWatchersView(APIView):
-    @extend_schema(request=s.WatcherInput, responses={204: None, **WRITE_ERRORS}, summary="Add a watcher")
+    @extend_schema(request=inputs.WatcherInput, responses={204: None, **WRITE_ERRORS}, summary="Add a watcher")
     def post(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
-        data = valid(s.WatcherInput, request.data, request)
+        data = valid(inputs.WatcherInput, request.data, request)
         services.ticket_watch(actor=viewer, ticket_id=ticket.pk, user_id=data["user"].pk, now=timezone.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -588,11 +588,11 @@ class TicketLinksView(TicketChildList):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=s.LinkInput, responses={201: s.LinkSerializer, **WRITE_ERRORS}, summary="Link")
+    @extend_schema(request=inputs.LinkInput, responses={201: s.LinkSerializer, **WRITE_ERRORS}, summary="Link")
     def post(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         ticket = self.ticket()
-        data = valid(s.LinkInput, request.data, request)
+        data = valid(inputs.LinkInput, request.data, request)
         other = selectors.ticket_for(viewer, data["ticket"])
         link = services.ticket_link(
             actor=viewer, ticket_id=ticket.pk, other_id=other.pk, kind=data["kind"], now=timezone.now()
@@ -605,14 +605,14 @@ class TicketLinksView(TicketChildList):
 
 class TicketRepliesView(APIView):
     @extend_schema(
-        request=s.ReplyInput,
+        request=inputs.ReplyInput,
         responses={201: s.MessageSerializer, **WRITE_ERRORS},
         summary="Post a public reply",
     )
     def post(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
-        data = valid(s.ReplyInput, request.data, request)
+        data = valid(inputs.ReplyInput, request.data, request)
         if access.handles(viewer, ticket):
             # The same hold as the agent's reply form (automation.forbidden): staff replies with forbidden
             # words wait for `send_anyway`.
@@ -638,14 +638,14 @@ class TicketRepliesView(APIView):
 
 class TicketNotesView(APIView):
     @extend_schema(
-        request=s.NoteInput,
+        request=inputs.NoteInput,
         responses={201: s.MessageSerializer, **WRITE_ERRORS},
         summary="Add an internal note (staff)",
     )
     def post(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
-        data = valid(s.NoteInput, request.data, request)
+        data = valid(inputs.NoteInput, request.data, request)
         message = services.ticket_add_note(
             actor=viewer,
             ticket_id=ticket.pk,
@@ -672,14 +672,14 @@ class TicketAttachmentsView(TicketChildList):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request={"multipart/form-data": s.AttachmentUploadInput},
+        request={"multipart/form-data": inputs.AttachmentUploadInput},
         responses={201: s.MessageSerializer, 413: ERROR, **WRITE_ERRORS},
         summary="Upload a file as a public reply (or, for staff, an internal note)",
     )
     def post(self, request: Request, number: int) -> Response:
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
-        data = valid(s.AttachmentUploadInput, request.data, request)
+        data = valid(inputs.AttachmentUploadInput, request.data, request)
         upload = data["file"]
         limit = services.upload_limit(viewer)
         if upload.size is not None and upload.size > limit:

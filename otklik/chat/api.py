@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.accounts.models import Organization, Team, User
 from otklik.api.permissions import AdminRole
 from otklik.api.serializers import TicketSerializer
@@ -228,7 +228,7 @@ class ChatMessagesView(ListEndpoint):
         query = valid(MessageListQuery, self.request.query_params, self.request)
         self.after = query.get("after")
         self.viewer = viewer
-        self.for_staff = access.chat_serves(viewer, chat.pk)
+        self.for_staff = chat_access.chat_serves(viewer, chat.pk)
         messages = selectors.messages_visible_to(viewer, chat.pk)
         return messages if self.after is None else messages.filter(pk__gt=self.after)
 
@@ -253,7 +253,7 @@ class ChatMessagesView(ListEndpoint):
             now=timezone.now(),
         )
         fresh = selectors.messages_visible_to(viewer, chat.pk).get(pk=message.pk)
-        context = {"for_staff": access.chat_serves(viewer, chat.pk), "viewer": viewer}
+        context = {"for_staff": chat_access.chat_serves(viewer, chat.pk), "viewer": viewer}
         return Response(ChatMessageSerializer(fresh, context=context).data, status=status.HTTP_201_CREATED)
 
 

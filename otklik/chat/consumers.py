@@ -24,7 +24,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.accounts.models import User
 from otklik.chat import live, selectors, services
 from otklik.chat.models import ChatMessage, Conversation, SupportChat
@@ -66,9 +66,9 @@ def _seat_for(user: Any, chat_id: int, guest_key: str) -> _Seat | None:
     if chat is None:
         return None
     if isinstance(user, User) and user.is_active:
-        if access.chat_serves(user, chat.pk):
+        if chat_access.chat_serves(user, chat.pk):
             return _Seat(chat, user, None, staff=True)
-        if access.chats_askable_by(user).filter(pk=chat.pk).exists():
+        if chat_access.chats_askable_by(user).filter(pk=chat.pk).exists():
             conversation = services.conversation_of(chat=chat, requester=user, now=timezone.now())
             return _Seat(chat, user, conversation, staff=False)
     if guest_key:
@@ -212,7 +212,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         seat = self.seat
         assert seat is not None and seat.user is not None
         if command == "/ticket":
-            if not access.chat_may_make_tickets(seat.user, seat.chat.pk, seat.chat.team_id):
+            if not chat_access.chat_may_make_tickets(seat.user, seat.chat.pk, seat.chat.team_id):
                 return {"command": "ticket", "error": _("Only a member of both this chat and its team may do this.")}
             rows = selectors.last_messages_for_ticket(seat.user, seat.chat.pk)
             return {"command": "ticket", "messages": self._payloads(rows)}

@@ -22,6 +22,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.accounts.models import User
 from otklik.chat.firstline import dialog_state
 from otklik.chat.models import ChatMessage, Conversation, Dialog, SupportChat
@@ -39,7 +40,7 @@ METRIC_KEYS = (
 
 
 def chats_visible_to(viewer: User | None) -> QuerySet[SupportChat]:
-    return access.chats_visible_to(viewer).select_related("team")
+    return chat_access.chats_visible_to(viewer).select_related("team")
 
 
 def chat_get_for(viewer: User | None, chat_id: int) -> SupportChat:
@@ -51,7 +52,7 @@ def chat_get_for(viewer: User | None, chat_id: int) -> SupportChat:
 
 def messages_visible_to(viewer: User | None, chat_id: int) -> QuerySet[ChatMessage]:
     return (
-        access.chat_messages_visible_to(viewer, chat_id)
+        chat_access.chat_messages_visible_to(viewer, chat_id)
         .select_related(*MESSAGE_RELATED)
         .prefetch_related("attachments")
     )
@@ -88,7 +89,7 @@ def last_messages_for_ticket(viewer: User, chat_id: int, limit: int = 10) -> lis
 
 def dialogs_visible_to(viewer: User | None, chat_id: int) -> QuerySet[Dialog]:
     """Dialogs are staff's measure: those who serve the chat see them; requesters see none."""
-    if not access.chat_serves(viewer, chat_id):
+    if not chat_access.chat_serves(viewer, chat_id):
         return Dialog.objects.none()
     return Dialog.objects.filter(chat_id=chat_id)
 
@@ -116,7 +117,7 @@ class ConsoleRow:
 def console_conversations(viewer: User, chat_id: int, limit: int = 100) -> list[ConsoleRow]:
     """The conversations of a chat for its console: unanswered questions first, the nearest first-line deadline
     (overdue ones) on top, then the longest waiting."""
-    if not access.chat_serves(viewer, chat_id):
+    if not chat_access.chat_serves(viewer, chat_id):
         raise NotFound()
     open_dialog = Dialog.objects.filter(conversation_id=OuterRef("pk"), answered_at__isnull=True)
     last = ChatMessage.objects.filter(conversation_id=OuterRef("pk"), is_internal=False).order_by("-id")
@@ -144,7 +145,7 @@ def console_conversations(viewer: User, chat_id: int, limit: int = 100) -> list[
 
 
 def unanswered_count(viewer: User) -> int:
-    return Dialog.objects.filter(chat__in=access.chats_served_by(viewer), answered_at__isnull=True).count()
+    return Dialog.objects.filter(chat__in=chat_access.chats_served_by(viewer), answered_at__isnull=True).count()
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class TargetCounts:
 def target_counts(viewer: User, now: datetime, chat_id: int | None = None) -> TargetCounts:
     """Unanswered questions of the chats the viewer serves, and how many are near or past the first-line
     target (by the deadlines, so a row the sweep has not reached yet counts too). One query."""
-    rows = Dialog.objects.filter(chat__in=access.chats_served_by(viewer), answered_at__isnull=True)
+    rows = Dialog.objects.filter(chat__in=chat_access.chats_served_by(viewer), answered_at__isnull=True)
     if chat_id is not None:
         rows = rows.filter(chat_id=chat_id)
     counts = rows.aggregate(
@@ -225,7 +226,7 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _scoped_dialogs(viewer: User | None, chat_id: int | None, team_id: int | None) -> QuerySet[Dialog]:
-    dialogs = Dialog.objects.filter(chat__in=access.chats_served_by(viewer))
+    dialogs = Dialog.objects.filter(chat__in=chat_access.chats_served_by(viewer))
     if chat_id is not None:
         dialogs = dialogs.filter(chat_id=chat_id)
     if team_id is not None:

@@ -19,7 +19,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.accounts.models import Organization, Role, Team, User
 from otklik.chat import live, signals
 from otklik.chat.firstline import chat_calendar, first_line_deadlines
@@ -113,7 +113,7 @@ def _chat_get(chat_id: int) -> SupportChat:
 
 def conversation_of(*, chat: SupportChat, requester: User, now: datetime) -> Conversation:
     """The requester's own thread in the chat, started on first use."""
-    if not access.chats_askable_by(requester).filter(pk=chat.pk).exists():
+    if not chat_access.chats_askable_by(requester).filter(pk=chat.pk).exists():
         raise NotFound()
     conversation, _created = Conversation.objects.get_or_create(
         chat=chat, requester=requester, defaults={"created_at": now}
@@ -229,10 +229,10 @@ def chat_message_post(
     text = _clean_text(text)
     if not text and not attachments:
         raise InvalidInput(_("The message is empty."), errors={"text": _("This field is required.")})
-    serves = author is not None and access.chat_serves(author, chat.pk)
+    serves = author is not None and chat_access.chat_serves(author, chat.pk)
     if serves:
         assert author is not None
-        if not access.chat_writer(author):  # serves it already: only whether they may write is left
+        if not chat_access.chat_writer(author):  # serves it already: only whether they may write is left
             raise PermissionDenied()
         if conversation is None or conversation.chat_id != chat.pk:
             raise InvalidInput(_("Choose the conversation to answer."), errors={"conversation": _("Required.")})
@@ -241,7 +241,7 @@ def chat_message_post(
             raise PermissionDenied(_("Internal remarks are for support staff only."))
         if conversation is not None and conversation.chat_id == chat.pk and conversation.requester_id == author.pk:
             # Their own thread in hand (a socket's): only the membership is checked again.
-            if not access.chats_askable_by(author).filter(pk=chat.pk).exists():
+            if not chat_access.chats_askable_by(author).filter(pk=chat.pk).exists():
                 raise NotFound()
         else:
             own = conversation_of(chat=chat, requester=author, now=now)
@@ -292,7 +292,7 @@ def chat_ticket_from_message(*, actor: User, message_id: int, now: datetime) -> 
     """Through the one ingest path: requester = the message's author, assignee = the actor, the desk's lead
     watches, team = the chat's desk; the message remembers its ticket."""
     message = (
-        access.chat_messages_visible_to(actor, _message_chat_id(message_id))
+        chat_access.chat_messages_visible_to(actor, _message_chat_id(message_id))
         .select_for_update(of=("self",))
         .select_related("chat", "chat__team", "conversation", "conversation__requester", "author")
         .filter(pk=message_id)
@@ -301,7 +301,7 @@ def chat_ticket_from_message(*, actor: User, message_id: int, now: datetime) -> 
     if message is None:
         raise NotFound()
     chat = message.chat
-    if not access.chat_may_make_tickets(actor, chat.pk, chat.team_id):
+    if not chat_access.chat_may_make_tickets(actor, chat.pk, chat.team_id):
         raise PermissionDenied(_("Only a member of both this chat and its team may make a ticket."))
     if message.ticket_id is not None:
         raise Conflict(_("A ticket was already made from this message."))

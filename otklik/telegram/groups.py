@@ -19,7 +19,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.accounts.models import User
 from otklik.chat import selectors as chat_selectors
 from otklik.chat import services as chat_services
@@ -196,7 +196,7 @@ def _on_message(ctx: Ctx, group: GroupChat, chat: SupportChat, message: dict[str
     if user is None:
         return
     ext = external_id(group, int(message["message_id"]))
-    if access.chat_serves(user, chat.pk):
+    if chat_access.chat_serves(user, chat.pk):
         _staff_message(ctx, group, chat, message, text, ext)
         return
     try:
@@ -236,7 +236,7 @@ def _staff_message(ctx: Ctx, group: GroupChat, chat: SupportChat, message: dict[
 
 def _ticket_list(ctx: Ctx, group: GroupChat, chat: SupportChat) -> None:
     user = ctx.account.user if ctx.account is not None else None
-    if user is None or not access.chat_may_make_tickets(user, chat.pk, chat.team_id):
+    if user is None or not chat_access.chat_may_make_tickets(user, chat.pk, chat.team_id):
         ctx.outcome = "refused"
         ctx.say(esc(_("Only a member of both this chat and its team may make a ticket.")))
         return

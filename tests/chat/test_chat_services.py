@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.chat import services
 from otklik.chat.models import ChatMessage, Dialog, Membership
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -72,14 +73,14 @@ def test_working_time_follows_the_chat_schedule(people, chats):
 
 
 def test_membership_rules(people, chats, now):
-    assert set(access.chats_askable_by(people.alice)) == {chats.org_a, chats.everyone}
-    assert set(access.chats_askable_by(people.carol)) == {chats.org_b, chats.everyone}
+    assert set(chat_access.chats_askable_by(people.alice)) == {chats.org_a, chats.everyone}
+    assert set(chat_access.chats_askable_by(people.carol)) == {chats.org_b, chats.everyone}
     with pytest.raises(NotFound):
         services.chat_message_post(chat=chats.org_a, author=people.carol, text="let me in", now=now)
     listed = services.chat_create(actor=people.adam, name="VIP", team=people.first_line, now=now,
                                   membership=Membership.PEOPLE, people=[people.bob])
-    assert listed in access.chats_askable_by(people.bob)
-    assert listed not in access.chats_askable_by(people.alice)
+    assert listed in chat_access.chats_askable_by(people.bob)
+    assert listed not in chat_access.chats_askable_by(people.alice)
 
 
 def test_requesters_see_only_their_own_public_messages(people, chats, now):
@@ -89,11 +90,11 @@ def test_requesters_see_only_their_own_public_messages(people, chats, now):
                                conversation=alice_q.conversation, now=now)
     answer = services.chat_message_post(chat=chats.org_a, author=people.fiona, text="answer",
                                         conversation=alice_q.conversation, now=now)
-    assert set(access.chat_messages_visible_to(people.alice, chats.org_a.pk)) == {alice_q, answer}
-    assert set(access.chat_messages_visible_to(people.carol, chats.org_a.pk)) == set()
-    assert access.chat_messages_visible_to(people.sam, chats.org_a.pk).count() == 0  # another desk
-    assert access.chat_messages_visible_to(people.fiona, chats.org_a.pk).count() == 4
-    assert bob_q in access.chat_messages_visible_to(people.rita, chats.org_a.pk)
+    assert set(chat_access.chat_messages_visible_to(people.alice, chats.org_a.pk)) == {alice_q, answer}
+    assert set(chat_access.chat_messages_visible_to(people.carol, chats.org_a.pk)) == set()
+    assert chat_access.chat_messages_visible_to(people.sam, chats.org_a.pk).count() == 0  # another desk
+    assert chat_access.chat_messages_visible_to(people.fiona, chats.org_a.pk).count() == 4
+    assert bob_q in chat_access.chat_messages_visible_to(people.rita, chats.org_a.pk)
     with pytest.raises(PermissionDenied):
         services.chat_message_post(chat=chats.org_a, author=people.rita, text="auditor",
                                    conversation=alice_q.conversation, now=now)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.accounts.models import User
 from otklik.chat import selectors, services
 from otklik.chat.models import ChatAttachment, ChatMessage, Conversation, SupportChat
@@ -59,7 +59,7 @@ def upload(request: HttpRequest, chat_id: int) -> JsonResponse:
     user = request.user if isinstance(request.user, User) and request.user.is_active else None
     conversation: Conversation | None = None
     try:
-        if user is not None and access.chat_serves(user, chat.pk):
+        if user is not None and chat_access.chat_serves(user, chat.pk):
             conversation = Conversation.objects.filter(
                 pk=int(request.POST.get("conversation") or 0), chat_id=chat.pk
             ).first()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from otklik.accounts import access
+from otklik.accounts.access import chats as chat_access
 from otklik.accounts.decorators import staff_required
 from otklik.accounts.models import User
 from otklik.chat import selectors, services
@@ -46,7 +46,7 @@ def _socket_path(chat: SupportChat) -> str:
 @staff_required
 @require_GET
 def console_index(request: HttpRequest) -> HttpResponse:
-    chats = list(access.chats_served_by(current_user(request)).filter(is_active=True).order_by("name", "id")[:1])
+    chats = list(chat_access.chats_served_by(current_user(request)).filter(is_active=True).order_by("name", "id")[:1])
     if chats:
         return redirect("chat:console", chat_id=chats[0].pk)
     return render(request, "chat/console.html", {"chat": None, "chats": [], "rows": []})
@@ -56,19 +56,19 @@ def console_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def console(request: HttpRequest, chat_id: int) -> HttpResponse:
     user = current_user(request)
-    chat = access.chats_served_by(user).select_related("team").filter(pk=chat_id).first()
+    chat = chat_access.chats_served_by(user).select_related("team").filter(pk=chat_id).first()
     if chat is None:
         raise Http404
     now = timezone.now()
     return render(request, "chat/console.html", {
         "chat": chat,
         "counts": selectors.target_counts(user, now, chat.pk),
-        "chats": access.chats_served_by(user).filter(is_active=True).order_by("name", "id"),
+        "chats": chat_access.chats_served_by(user).filter(is_active=True).order_by("name", "id"),
         "rows": selectors.console_conversations(user, chat.pk),
         "now": now,
         "socket_path": _socket_path(chat),
-        "may_answer": access.chat_may_answer(user, chat.pk),
-        "may_make_tickets": access.chat_may_make_tickets(user, chat.pk, chat.team_id),
+        "may_answer": chat_access.chat_may_answer(user, chat.pk),
+        "may_make_tickets": chat_access.chat_may_make_tickets(user, chat.pk, chat.team_id),
         "strings": _strings(),
     })
 
@@ -76,7 +76,7 @@ def console(request: HttpRequest, chat_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def portal_chats(request: HttpRequest) -> HttpResponse:
-    chats = list(access.chats_askable_by(current_user(request)).select_related("team").order_by("name", "id"))
+    chats = list(chat_access.chats_askable_by(current_user(request)).select_related("team").order_by("name", "id"))
     if len(chats) == 1:
         return redirect("chat:portal_chat", chat_id=chats[0].pk)
     return render(request, "chat/portal_list.html", {"chats": chats})
@@ -85,7 +85,7 @@ def portal_chats(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def portal_chat(request: HttpRequest, chat_id: int) -> HttpResponse:
-    chat = access.chats_askable_by(current_user(request)).filter(pk=chat_id).first()
+    chat = chat_access.chats_askable_by(current_user(request)).filter(pk=chat_id).first()
     if chat is None:
         raise Http404
     return render(request, "chat/portal_chat.html", {
@@ -117,7 +117,7 @@ def widget(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = _widget_chat(chat_id)
     user = request.user
     context: dict[str, Any] = {"chat": chat, "socket_path": _socket_path(chat), "strings": _strings(), "mode": ""}
-    if isinstance(user, User) and access.chats_askable_by(user).filter(pk=chat.pk).exists():
+    if isinstance(user, User) and chat_access.chats_askable_by(user).filter(pk=chat.pk).exists():
         context["mode"] = "member"
     else:
         key = str(request.session.get(_guest_session_key(chat.pk), ""))
