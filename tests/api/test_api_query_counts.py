@@ -15,8 +15,8 @@ from otklik.testing import factories
 from otklik.testing.queries import count_queries
 from otklik.tickets import services
 from otklik.tickets.inbound import InboundAttachment
-from otklik.tickets.tags import ticket_change_tags
 from otklik.tickets.models import Category, CustomField, Priority, RequestType, Status, TicketEvent
+from otklik.tickets.tags import ticket_change_tags
 
 
 def _tickets(people, now, rows: int) -> str:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from otklik.core.text import markdown_to_html
+from otklik.tickets.models import Message
 from otklik.tickets.templatetags import otklik_messages
 
 
@@ -17,7 +16,7 @@ def test_the_same_text_is_rendered_once_and_an_edited_one_anew(monkeypatch) -> N
 
     monkeypatch.setattr(otklik_messages, "markdown_to_html", counting)
     otklik_messages._remembered_markdown.cache_clear()
-    message = SimpleNamespace(markdown=True, body_text="**one** <script>x</script>", body_html="")
+    message = Message(markdown=True, body_text="**one** <script>x</script>", body_html="")  # not saved
     first = otklik_messages.message_body(message)
     assert otklik_messages.message_body(message) == first == markdown_to_html(message.body_text, breaks=True)
     assert "<script>" not in first and rendered == [message.body_text]
