@@ -40,6 +40,7 @@ from otklik.tickets.services import upload_limit
 from otklik.tickets.tags import tag_normalise
 from otklik.web.choices import RememberedChoiceField, macro_labels, request_types_active
 from otklik.web.queues import queues
+from otklik.web.renderers import QUICK_SELECT
 from otklik.web.selectors import DEFAULT_SORT, agent_choices, agents, organization_choices
 
 MAX_FILES = 10
@@ -529,6 +530,8 @@ class TicketFieldsForm(StyledForm):
 
     It shows the fields of the request type being chosen (the posted one, else the ticket's), with the
     ticket's values as initial; the services validate again, with the same rules as the API and portal."""
+
+    default_renderer = QUICK_SELECT  # the page renders this editor on every view
 
     request_type = RememberedChoiceField(request_types_active, label=_("Request type"),
                                          queryset=RequestType.objects.none(), required=False, empty_label="—")

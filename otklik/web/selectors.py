@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core import signing
 from django.db import connection
-from django.db.models import F, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, prefetch_related_objects
 from django.db.models.expressions import OrderBy
 
 from otklik.accounts import access
@@ -19,7 +19,7 @@ from otklik.core import lookups
 from otklik.core.errors import NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets.models import DONE_KINDS, RequestType, Ticket
+from otklik.tickets.models import DONE_KINDS, RequestType, Ticket, TicketLink
 from otklik.web.queues import queue_get
 
 CURSOR_SALT = "otklik.web.list-cursor"
@@ -251,15 +251,18 @@ def ticket_after(
 
 
 def ticket_by_number(viewer: User, number: int) -> Ticket:
-    """One visible ticket with what its page shows; NotFound for absent and forbidden alike.
-
-    Only the people and the merge target are joined; status, priority, team, category and request type
-    come from the remembered configuration (`attach_configuration`, as the list rows do): PostgreSQL
-    spends more time planning a 9-table join than running it, on every page view."""
-    ticket = _visible_by_number(viewer, number, tickets_visible_to(viewer).select_related(
-        "assignee", "requester", "organization", "merged_into"))
-    ticket_selectors.attach_configuration([ticket])
-    # The type's fields are read by the fields panel and by its edit form: once for both.
+    """One visible ticket with what its page shows (`tickets.selectors.ticket_read_by_number`: the people
+    joined, the configuration remembered, the viewer's `handles` answered in the same statement), and
+    whether it has any link or watcher (`has_links`, `has_watchers`): most have none, and the page then
+    skips those reads (the links' read compiles the viewer's scope twice). NotFound for absent and
+    forbidden alike."""
+    ticket = ticket_selectors.ticket_read_by_number(
+        viewer, number,
+        has_links=Exists(TicketLink.objects.filter(Q(from_ticket=OuterRef("pk")) | Q(to_ticket=OuterRef("pk")))),
+        has_watchers=Exists(Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"))),
+    )
+    # The type's fields are read by the fields panel and by its edit form: once for both (the remembered
+    # request types carry them already; this reads only for a type the configuration lacks).
     prefetch_related_objects([ticket], "request_type__fields")
     return ticket
 
@@ -269,17 +272,9 @@ def ticket_handled_by_number(viewer: User, number: int) -> Ticket:
     (visible to the viewer, then `access.handles`), so NotFound exactly where the page would not show
     its staff side (an agent who only asked or watches sees the requester's page, without panels).
     Only the requester is joined: the panels read their own rows, not the page's header."""
-    ticket = _visible_by_number(viewer, number, tickets_visible_to(viewer).select_related("requester"))
+    ticket = ticket_selectors.ticket_read_by_number(viewer, number, related=("requester",))
     if not access.handles(viewer, ticket):
         raise NotFound()
-    return ticket
-
-
-def _visible_by_number(viewer: User, number: int, tickets: QuerySet[Ticket]) -> Ticket:
-    ticket = tickets.filter(number=number).first()
-    if ticket is None:
-        raise NotFound()
-    access.remember_visible(viewer, ticket.pk)  # found through the viewer's scope: the panels need not ask
     return ticket
 
 

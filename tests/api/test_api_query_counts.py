@@ -16,6 +16,7 @@ from otklik.testing.queries import count_queries
 from otklik.tickets import services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Category, CustomField, Priority, RequestType, Status, TicketEvent
+from otklik.tickets.tags import ticket_change_tags
 
 
 def _tickets(people, now, rows: int) -> str:
@@ -176,3 +177,23 @@ def test_list_query_count_does_not_grow_with_rows(name, persona, people, now, cl
     assert counts[2][0] == counts[20][0], counts
     if persona != "alice" or name in {"messages", "events", "attachments", "links", "tickets"}:
         assert counts[20][1] > counts[2][1], counts
+
+
+# Ticket page round 2 (issue #16): the GET reads the ticket once (its visibility and the viewer's `handles`
+# in that statement, the configuration remembered) instead of three times plus two access checks: the
+# token, the viewer's teams (staff in teams), the ticket, and its tags for staff who handle it.
+TICKET_READ_QUERIES = {"alice": 2, "fiona": 4, "adam": 3}
+
+
+@pytest.mark.parametrize("persona", sorted(TICKET_READ_QUERIES))
+def test_one_ticket_is_read_once(persona, people, now, client_for, settings):
+    settings.OTKLIK_LOOKUP_CACHE_SECONDS = 300
+    ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now, subject="VPN")
+    ticket_change_tags(actor=people.fiona, ticket_id=ticket.pk, add=["vpn"], now=now)
+    client = client_for(getattr(people, persona), ("read",))
+    url = f"/api/v1/tickets/{ticket.number}/"
+    assert client.get(url).status_code == 200  # warm: the remembered configuration
+    response = client.get(url)
+    assert response.json()["subject"] == "VPN"
+    assert response.json()["tags"] == ([] if persona == "alice" else ["vpn"])
+    assert count_queries(partial(client.get, url)) == TICKET_READ_QUERIES[persona]

@@ -31,7 +31,12 @@ def ticket(people, now):
 # the requester's other tickets and ratings) come after the page in one request (23 -> 12); their own
 # count is pinned in tests/web/test_ticket_panels.py.
 # Round 8: the request-type picker of the fields editor shows the remembered configuration (12 -> 11).
-TICKET_PAGE_QUERIES = {"postgresql": 11, "sqlite": 11}
+# Ticket page round 2: the ticket read answers `handles` and whether the ticket has any link or watcher,
+# the messages' read whether each has files (most tickets have none of these: their reads are skipped),
+# and the request types are remembered with their fields (11 -> 7 without files, links or watchers).
+TICKET_PAGE_QUERIES = {"postgresql": 7, "sqlite": 7}
+# Each of these present costs its one read, whatever the number of messages.
+WITH_FILES_AND_WATCHERS = 2
 
 
 def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, client_for, settings):
@@ -41,8 +46,13 @@ def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, 
     url = f"/tickets/{ticket.number}/"
     services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="note", now=now)
     assert fiona.get(url).status_code == 200  # warm-up: the remembered choice lists are read once
+    assert count_queries(lambda: fiona.get(url)) == TICKET_PAGE_QUERIES[connection.vendor]
+    services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="file", now=now,
+                             attachments=[InboundAttachment(filename="first.txt", content=b"x")])
+    services.ticket_watch(actor=people.fiona, ticket_id=ticket.pk, user_id=people.fiona.pk, now=now)
+    assert fiona.get(url).status_code == 200
     two = count_queries(lambda: fiona.get(url))
-    assert two == TICKET_PAGE_QUERIES[connection.vendor]
+    assert two == TICKET_PAGE_QUERIES[connection.vendor] + WITH_FILES_AND_WATCHERS
     for index in range(9):
         services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text=f"reply {index}", now=now)
         services.ticket_add_note(
@@ -56,6 +66,19 @@ def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, 
     response = fiona.get(url)
     assert response.content.decode().count('class="timeline-item') == 20
     assert two == twenty
+
+
+def test_links_are_read_only_for_a_ticket_that_has_some(people, now, ticket, client_for, settings):
+    settings.OTKLIK_LOOKUP_CACHE_SECONDS = 300
+    fiona = client_for(people.fiona)
+    url = f"/tickets/{ticket.number}/"
+    assert fiona.get(url).status_code == 200
+    assert count_queries(lambda: fiona.get(url)) == TICKET_PAGE_QUERIES[connection.vendor]
+    other = factories.ticket(requester=people.alice, subject="Printer on fire", now=now)
+    services.ticket_link(actor=people.fiona, ticket_id=ticket.pk, other_id=other.pk, kind="related", now=now)
+    page = fiona.get(url).content.decode()
+    assert f"#{other.number}</a> Printer on fire" in page
+    assert count_queries(lambda: fiona.get(url)) == TICKET_PAGE_QUERIES[connection.vendor] + 1
 
 
 def test_notes_are_unmistakable_and_history_is_in_words(people, now, ticket, client_for):

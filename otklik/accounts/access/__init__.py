@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Role, TeamKind, User
@@ -296,6 +296,32 @@ def handles(viewer: User | None, ticket: Ticket) -> bool:
         return True
     return _remembered(("handles", viewer.pk, ticket.pk),
                        lambda: tickets_handled_by(viewer).filter(pk=ticket.pk).exists())
+
+
+def with_handles(viewer: User | None, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`tickets` with `viewer_handles`, the answer of `handles(viewer, ticket)` for each row, decided in the
+    same statement by the same rule (`tickets_handled_by`'s condition): a page that reads its ticket and
+    then asks `handles` (the ticket page: which page, which panels) needs no second query once
+    `remember_handles` has told the request's memory. Viewers `handles` answers without a query (not
+    staff, or every ticket) get no annotation."""
+    if viewer is None or not can_see_internal(viewer) or _sees_everything(viewer):
+        return tickets
+    staff = _staff_scope(viewer)
+    if staff is None:  # every ticket: answered above already
+        return tickets
+    return tickets.annotate(viewer_handles=ExpressionWrapper(staff, output_field=BooleanField()))
+
+
+_NOT_READ = object()
+
+
+def remember_handles(viewer: User, ticket: Ticket) -> None:
+    """A ticket read through `with_handles(viewer, ...)` tells the request's memory its answer. SQL's NULL
+    (`assignee_id = me` on a ticket without assignee, OR-ed with false parts) is no, as in a WHERE."""
+    answer = getattr(ticket, "viewer_handles", _NOT_READ)
+    memo = _request_memo.get()
+    if memo is not None and answer is not _NOT_READ:
+        memo[("handles", viewer.pk, ticket.pk)] = bool(answer)
 
 
 def people_visible_to(viewer: User | None) -> QuerySet[User]:

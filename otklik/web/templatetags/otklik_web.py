@@ -268,3 +268,31 @@ def list_rows(context: template.Context, tickets: list[Ticket]) -> SafeString:
             f'<td class="subject"><a class="link-body-emphasis text-decoration-none" href="{url}">{_e(ticket.subject)}'
             f'</a>\n{sla}{tags}</td>\n{_list_cells(ticket, columns)}\n</tr>\n')
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped by _e or is escaped template output
+
+
+@register.simple_tag(takes_context=True)
+def timeline_rows(context: template.Context, items: list[Any]) -> SafeString:
+    """The agent's timeline items (messages and history lines), built in Python: `web.timeline`."""
+    from otklik.web.timeline import timeline_items
+
+    engine = context.template.engine if context.template else template.engines["django"].engine  # type: ignore[attr-defined]
+    delivery_template = engine.get_template("web/includes/delivery.html")
+    html_items = timeline_items(
+        items, ticket=context["ticket"], names=context.get("names") or {},
+        csrf_token=str(context.get("csrf_token") or ""), preview_types=context.get("preview_types") or (),
+        delivery=lambda delivery: delivery_template.render(context.new({"delivery": delivery})),
+    )
+    return mark_safe(html_items)  # noqa: S308 - every value is escaped in web.timeline or is template output
+
+
+@register.simple_tag
+def option_rows(rows: list[Any], selected: Any = None, label: str = "") -> SafeString:
+    """`<option>`s of rows: the value is the row's id, the text its attribute `label` (the row itself when
+    empty), the row whose id is `selected` is marked; every value escaped. Built in Python: the ticket page
+    writes seven such lists (a hundred options and more) on every view."""
+    parts = []
+    for row in rows:
+        text = getattr(row, label) if label else row
+        mark = " selected" if row.pk == selected else ""
+        parts.append(f'<option value="{_e(formats.localize(row.pk))}"{mark}>{_e(text)}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped by _e

@@ -51,8 +51,8 @@ def portal_viewer(request: HttpRequest, number: int) -> tuple[User, Ticket]:
     viewer: User | None = request.user if isinstance(request.user, User) else granted_user(request, number)
     if viewer is None:
         raise Http404()
-    try:
-        return viewer, ticket_selectors.ticket_get_by_number_for(viewer, number)
+    try:  # one read: visibility (remembered for the page's checks), the people, the configuration
+        return viewer, ticket_selectors.ticket_read_by_number(viewer, number)
     except NotFound as error:
         raise Http404 from error
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +32,7 @@ from otklik.notifications.rendering import language_of
 from otklik.tickets import selectors as ticket_selectors
 from otklik.tickets import services
 from otklik.tickets.models import (
+    Attachment,
     Category,
     EventKind,
     FieldKind,
@@ -120,9 +121,13 @@ def timeline_context(viewer: User, ticket: Ticket, header: dict[str, Any] | None
         if anchor is None:
             raise Http404()
         messages_qs = messages_qs.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, id__lt=before))
-    newest_first = list(messages_qs.order_by("-created_at", "-id")[:TIMELINE_LATEST + 1])
+    # Files are read for the messages that have any (most have none), the same read otherwise.
+    newest_first = list(messages_qs.prefetch_related(None).annotate(
+        has_files=Exists(Attachment.objects.filter(message_id=OuterRef("pk")))
+    ).order_by("-created_at", "-id")[:TIMELINE_LATEST + 1])
     earlier = len(newest_first) > TIMELINE_LATEST
     message_list = newest_first[:TIMELINE_LATEST][::-1]
+    prefetch_related_objects([m for m in message_list if m.has_files], "attachments")
     # Each public reply's mail delivery (sent, retrying, failed: why), one query for the whole page.
     public = [m.pk for m in message_list if not m.is_internal]
     deliveries = {
@@ -160,8 +165,10 @@ def ticket_page(
     header = _header_context()
     list_param = request.GET.get("list", "") or request.POST.get("list", "")
     language = get_language() or ""
-    watchers = list(ticket.watchers.all())
-    links = list(ticket_selectors.ticket_links(viewer, ticket).order_by("id"))
+    # A ticket read by web.selectors.ticket_by_number knows whether it has any (most have none).
+    watchers = list(ticket.watchers.all()) if getattr(ticket, "has_watchers", True) else []
+    links = list(ticket_selectors.ticket_links(viewer, ticket).order_by("id")) if getattr(
+        ticket, "has_links", True) else []
     context = {
         **timeline_context(viewer, ticket, header),
         "watchers": watchers,
