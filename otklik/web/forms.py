@@ -459,7 +459,9 @@ def custom_field_form_field(field: CustomField, language: str) -> forms.Field:
         return forms.MultipleChoiceField(choices=[(c, c) for c in field.choices],
                                          widget=forms.CheckboxSelectMultiple, **common)
     if field.kind == FieldKind.USER:
-        return forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), **common)
+        # Ordered by name: without an order the options moved from one request to the next.
+        people = User.objects.filter(is_active=True).order_by("first_name", "last_name", "email", "pk")
+        return forms.ModelChoiceField(queryset=people, **common)
     return forms.CharField(max_length=500, **common)
 
 

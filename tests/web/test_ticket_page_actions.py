@@ -114,3 +114,18 @@ def test_read_only_staff_are_not_offered_writes(people, typed, client_for):
     assert "Assign to me" not in page and "/fields/" not in page
     fiona_list = client_for(people.fiona).get("/", {"queue": "all"}).content.decode()
     assert "bulk-form" in fiona_list and "/tickets/new/" in fiona_list
+
+
+def test_a_person_field_lists_active_people_by_name_in_a_fixed_order():
+    from otklik.accounts.models import User
+    from otklik.web.forms import custom_field_form_field
+
+    kind = factories.request_type("handover", name="Handover")
+    field = CustomField.objects.create(request_type=kind, code="deputy", label="Deputy", kind=FieldKind.USER)
+    for first, last in (("Zoe", "Adams"), ("Abe", "Young"), ("Abe", "Brown")):
+        User.objects.create(username=f"{first}.{last}", email=f"{first}.{last}@example.org".lower(),
+                            first_name=first, last_name=last)
+    User.objects.create(username="gone", email="gone@example.org", first_name="Aaron", is_active=False)
+    listed = [person.get_full_name() for person in custom_field_form_field(field, "en").queryset]  # type: ignore[attr-defined]
+    named = [name for name in listed if name in {"Zoe Adams", "Abe Young", "Abe Brown", "Aaron"}]
+    assert named == ["Abe Brown", "Abe Young", "Zoe Adams"]  # by name, not by when they were added; no one inactive
