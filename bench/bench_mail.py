@@ -1,6 +1,7 @@
 """Email intake throughput: raw .eml file -> stored row -> parsed, classified, threaded -> ticket.
 
-    .venv/bin/python bench/bench_mail.py [--messages 600] [--backend sqlite|postgres|both] [--profile parse|ingest]
+    .venv/bin/python bench/bench_mail.py [--messages 600] [--backend sqlite|postgres|both]
+                                         [--profile parse|ingest|drain]
 
 It prints three figures per backend: parse-and-classify (parsing, charsets, bodies and quotes,
 classification, the threading evidence in the headers; no database), raw to ticket (store the raw bytes,
@@ -152,12 +153,16 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
     # Stage 3, what a job worker then does: the queued jobs (notification and trigger dispatchers, which
     # read every event not yet handled in one run; one send per acknowledgement), drained in this process.
     huey = settings.HUEY
+    if profiler is not None and profile == "drain":
+        profiler.enable()
     drain_started = time.perf_counter()
     jobs = 0
     while (task := huey.dequeue()) is not None:
         huey.execute(task)
         jobs += 1
     drain_elapsed = time.perf_counter() - drain_started
+    if profiler is not None and profile == "drain":
+        profiler.disable()
     if profiler is not None:
         import pstats
 
@@ -203,7 +208,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--profile", choices=["parse", "ingest"], default="",
+    parser.add_argument("--profile", choices=["parse", "ingest", "drain"], default="",
                         help="cProfile one stage; the statistics go to stderr")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     options = parser.parse_args()

@@ -26,6 +26,7 @@ from otklik.automation.conditions import (
     trigger_q,
 )
 from otklik.automation.models import AutomationSettings, NotifyRole, Trigger, TriggerEvent, TriggerOrigin, TriggerRun
+from otklik.core import lookups
 from otklik.core.errors import DomainError
 from otklik.notifications import topics
 from otklik.notifications.outbox import outbox_run
@@ -157,6 +158,16 @@ def trigger_execute(trigger: Trigger, ticket: Ticket, *, event: TicketEvent, now
     return outcome
 
 
+lookups.depends_on("automation.trigger_events", Trigger)
+
+
+def _active_trigger_events() -> frozenset[str]:
+    """The trigger events some active trigger listens to (remembered: most events fire no trigger at all,
+    and the dispatcher then asks nothing per event)."""
+    return lookups.remembered("automation.trigger_events", lambda: frozenset(
+        Trigger.objects.filter(is_active=True).values_list("event", flat=True).distinct()))
+
+
 def active_triggers(kinds: set[str]) -> list[Trigger]:
     return list(
         Trigger.objects.filter(is_active=True, event__in=kinds)
@@ -168,10 +179,10 @@ def active_triggers(kinds: set[str]) -> list[Trigger]:
 
 def triggers_handle_event(event: TicketEvent) -> list[TriggerRun]:
     """Fire the triggers an event matches. Trigger-made events fire nothing."""
-    if TriggerOrigin.objects.filter(event_id=event.pk).exists():
-        return []
-    kinds = trigger_events_for(event)
+    kinds = trigger_events_for(event) & _active_trigger_events()
     if not kinds:
+        return []
+    if TriggerOrigin.objects.filter(event_id=event.pk).exists():
         return []
     triggers = active_triggers(kinds)
     if not triggers:
