@@ -138,8 +138,16 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
 
     # Stage 2, raw to ticket: store the raw bytes (own commit), then parse, classify, dedupe, thread and
     # ingest (one transaction). Jobs (dispatchers, acknowledgements) are queued, as in production.
+    statements = [0]
+
+    def counted(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
     if profiler is not None and profile == "ingest":
         profiler.enable()
+    counting = connection.execute_wrapper(counted)
+    counting.__enter__()
     started, ingest_cpu = time.perf_counter(), time.process_time()
     for raw in raw_messages:
         now = timezone.now()
@@ -147,6 +155,7 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
                                                now=now, enqueue=False)
         services.inbound_process(inbound_id=row.pk, now=now)
     elapsed, ingest_cpu = time.perf_counter() - started, time.process_time() - ingest_cpu
+    ingest_statements, statements[0] = statements[0], 0
     if profiler is not None and profile == "ingest":
         profiler.disable()
 
@@ -155,12 +164,14 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
     huey = settings.HUEY
     if profiler is not None and profile == "drain":
         profiler.enable()
-    drain_started = time.perf_counter()
+    drain_started, drain_cpu = time.perf_counter(), time.process_time()
     jobs = 0
     while (task := huey.dequeue()) is not None:
         huey.execute(task)
         jobs += 1
-    drain_elapsed = time.perf_counter() - drain_started
+    drain_elapsed, drain_cpu = time.perf_counter() - drain_started, time.process_time() - drain_cpu
+    drain_statements = statements[0]
+    counting.__exit__(None, None, None)
     if profiler is not None and profile == "drain":
         profiler.disable()
     if profiler is not None:
@@ -183,6 +194,12 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
         # CPU of this process per message: less at the mercy of other work on the machine than wall time.
         "parse_cpu_ms": round(parse_cpu / len(paths) * 1000, 2),
         "ingest_cpu_ms": round(ingest_cpu / len(paths) * 1000, 1),
+        "drain_cpu_ms": round(drain_cpu / len(paths) * 1000, 1),
+        # Statements this process sent per message (Django's cursor, savepoints included; commits are not
+        # statements), while storing and processing, and while draining the jobs (the job queue's own
+        # storage is not counted).
+        "ingest_statements": round(ingest_statements / len(paths), 1),
+        "drain_statements": round(drain_statements / len(paths), 1),
     }
 
 
@@ -237,10 +254,12 @@ def main() -> None:
                 f"{label:9} parse-and-classify (no database): {figures['parse_per_second']} messages/s "
                 f"({figures['parse_cpu_ms']} ms CPU each)\n"
                 f"{label:9} raw to ticket: {figures['messages']} messages in {figures['seconds']} s = "
-                f"{figures['messages_per_second']} messages/s ({figures['ingest_cpu_ms']} ms CPU each in this process; "
+                f"{figures['messages_per_second']} messages/s ({figures['ingest_cpu_ms']} ms CPU and "
+                f"{figures['ingest_statements']} statements each in this process; "
                 f"{figures['tickets']} tickets; {figures['outcomes']})\n"
                 f"{label:9} then {figures['jobs']} queued jobs in {figures['drain_seconds']} s "
-                f"({figures['acknowledgements_sent']} acknowledgements sent): end to end "
+                f"({figures['drain_cpu_ms']} ms CPU and {figures['drain_statements']} statements per message; "
+                f"{figures['acknowledgements_sent']} acknowledgements sent): end to end "
                 f"{figures['end_to_end_per_second']} messages/s; load average {os.getloadavg()[0]:.2f}",
                 flush=True,
             )

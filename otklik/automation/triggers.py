@@ -26,7 +26,6 @@ from otklik.automation.conditions import (
     trigger_q,
 )
 from otklik.automation.models import AutomationSettings, NotifyRole, Trigger, TriggerEvent, TriggerOrigin, TriggerRun
-from otklik.core import lookups
 from otklik.core.errors import DomainError
 from otklik.notifications import topics
 from otklik.notifications.outbox import outbox_run
@@ -158,14 +157,9 @@ def trigger_execute(trigger: Trigger, ticket: Ticket, *, event: TicketEvent, now
     return outcome
 
 
-lookups.depends_on("automation.trigger_events", Trigger)
-
-
-def _active_trigger_events() -> frozenset[str]:
-    """The trigger events some active trigger listens to (remembered: most events fire no trigger at all,
-    and the dispatcher then asks nothing per event)."""
-    return lookups.remembered("automation.trigger_events", lambda: frozenset(
-        Trigger.objects.filter(is_active=True).values_list("event", flat=True).distinct()))
+def active_trigger_events() -> frozenset[str]:
+    """The trigger events some active trigger listens to."""
+    return frozenset(Trigger.objects.filter(is_active=True).values_list("event", flat=True).distinct())
 
 
 def active_triggers(kinds: set[str]) -> list[Trigger]:
@@ -177,9 +171,12 @@ def active_triggers(kinds: set[str]) -> list[Trigger]:
     )
 
 
-def triggers_handle_event(event: TicketEvent) -> list[TriggerRun]:
-    """Fire the triggers an event matches. Trigger-made events fire nothing."""
-    kinds = trigger_events_for(event) & _active_trigger_events()
+def triggers_handle_event(event: TicketEvent, *, listened: frozenset[str] | None = None) -> list[TriggerRun]:
+    """Fire the triggers an event matches. Trigger-made events fire nothing.
+
+    `listened`: `active_trigger_events()` when the caller asked it for a run of events (the dispatcher asks
+    once per run, so an event no active trigger listens to costs no query); read here when not given."""
+    kinds = trigger_events_for(event) & (active_trigger_events() if listened is None else listened)
     if not kinds:
         return []
     if TriggerOrigin.objects.filter(event_id=event.pk).exists():
@@ -205,11 +202,12 @@ def triggers_handle_event(event: TicketEvent) -> list[TriggerRun]:
 
 
 def triggers_process(*, now: datetime) -> int:
-    return outbox_run(consumer=OUTBOX_CONSUMER, handler=_handle, now=now)
+    listened = active_trigger_events()  # once per run, not once per event
 
+    def handle(event: TicketEvent) -> None:
+        triggers_handle_event(event, listened=listened)
 
-def _handle(event: TicketEvent) -> None:
-    triggers_handle_event(event)
+    return outbox_run(consumer=OUTBOX_CONSUMER, handler=handle, now=now)
 
 
 def trigger_origin_mark(event: TicketEvent) -> None:
