@@ -1,6 +1,7 @@
 """Email intake throughput: raw .eml file -> stored row -> parsed, classified, threaded -> ticket.
 
-    .venv/bin/python bench/bench_mail.py [--messages 600] [--backend sqlite|postgres|both] [--profile parse|ingest]
+    .venv/bin/python bench/bench_mail.py [--messages 600] [--backend sqlite|postgres|both]
+                                         [--profile parse|ingest|drain]
 
 It prints three figures per backend: parse-and-classify (parsing, charsets, bodies and quotes,
 classification, the threading evidence in the headers; no database), raw to ticket (store the raw bytes,
@@ -26,6 +27,7 @@ import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/otklik_bench_mail")
@@ -137,8 +139,16 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
 
     # Stage 2, raw to ticket: store the raw bytes (own commit), then parse, classify, dedupe, thread and
     # ingest (one transaction). Jobs (dispatchers, acknowledgements) are queued, as in production.
+    statements = [0]
+
+    def counted(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
     if profiler is not None and profile == "ingest":
         profiler.enable()
+    counting = connection.execute_wrapper(counted)
+    counting.__enter__()
     started, ingest_cpu = time.perf_counter(), time.process_time()
     for raw in raw_messages:
         now = timezone.now()
@@ -146,18 +156,25 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
                                                now=now, enqueue=False)
         services.inbound_process(inbound_id=row.pk, now=now)
     elapsed, ingest_cpu = time.perf_counter() - started, time.process_time() - ingest_cpu
+    ingest_statements, statements[0] = statements[0], 0
     if profiler is not None and profile == "ingest":
         profiler.disable()
 
     # Stage 3, what a job worker then does: the queued jobs (notification and trigger dispatchers, which
     # read every event not yet handled in one run; one send per acknowledgement), drained in this process.
     huey = settings.HUEY
-    drain_started = time.perf_counter()
+    if profiler is not None and profile == "drain":
+        profiler.enable()
+    drain_started, drain_cpu = time.perf_counter(), time.process_time()
     jobs = 0
     while (task := huey.dequeue()) is not None:
         huey.execute(task)
         jobs += 1
-    drain_elapsed = time.perf_counter() - drain_started
+    drain_elapsed, drain_cpu = time.perf_counter() - drain_started, time.process_time() - drain_cpu
+    drain_statements = statements[0]
+    counting.__exit__(None, None, None)
+    if profiler is not None and profile == "drain":
+        profiler.disable()
     if profiler is not None:
         import pstats
 
@@ -178,6 +195,12 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
         # CPU of this process per message: less at the mercy of other work on the machine than wall time.
         "parse_cpu_ms": round(parse_cpu / len(paths) * 1000, 2),
         "ingest_cpu_ms": round(ingest_cpu / len(paths) * 1000, 1),
+        "drain_cpu_ms": round(drain_cpu / len(paths) * 1000, 1),
+        # Statements this process sent per message (Django's cursor, savepoints included; commits are not
+        # statements), while storing and processing, and while draining the jobs (the job queue's own
+        # storage is not counted).
+        "ingest_statements": round(ingest_statements / len(paths), 1),
+        "drain_statements": round(drain_statements / len(paths), 1),
     }
 
 
@@ -203,7 +226,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--profile", choices=["parse", "ingest"], default="",
+    parser.add_argument("--profile", choices=["parse", "ingest", "drain"], default="",
                         help="cProfile one stage; the statistics go to stderr")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -232,10 +255,12 @@ def main() -> None:
                 f"{label:9} parse-and-classify (no database): {figures['parse_per_second']} messages/s "
                 f"({figures['parse_cpu_ms']} ms CPU each)\n"
                 f"{label:9} raw to ticket: {figures['messages']} messages in {figures['seconds']} s = "
-                f"{figures['messages_per_second']} messages/s ({figures['ingest_cpu_ms']} ms CPU each in this process; "
+                f"{figures['messages_per_second']} messages/s ({figures['ingest_cpu_ms']} ms CPU and "
+                f"{figures['ingest_statements']} statements each in this process; "
                 f"{figures['tickets']} tickets; {figures['outcomes']})\n"
                 f"{label:9} then {figures['jobs']} queued jobs in {figures['drain_seconds']} s "
-                f"({figures['acknowledgements_sent']} acknowledgements sent): end to end "
+                f"({figures['drain_cpu_ms']} ms CPU and {figures['drain_statements']} statements per message; "
+                f"{figures['acknowledgements_sent']} acknowledgements sent): end to end "
                 f"{figures['end_to_end_per_second']} messages/s; load average {os.getloadavg()[0]:.2f}",
                 flush=True,
             )

@@ -157,6 +157,11 @@ def trigger_execute(trigger: Trigger, ticket: Ticket, *, event: TicketEvent, now
     return outcome
 
 
+def active_trigger_events() -> frozenset[str]:
+    """The trigger events some active trigger listens to."""
+    return frozenset(Trigger.objects.filter(is_active=True).values_list("event", flat=True).distinct())
+
+
 def active_triggers(kinds: set[str]) -> list[Trigger]:
     return list(
         Trigger.objects.filter(is_active=True, event__in=kinds)
@@ -166,12 +171,15 @@ def active_triggers(kinds: set[str]) -> list[Trigger]:
     )
 
 
-def triggers_handle_event(event: TicketEvent) -> list[TriggerRun]:
-    """Fire the triggers an event matches. Trigger-made events fire nothing."""
-    if TriggerOrigin.objects.filter(event_id=event.pk).exists():
-        return []
-    kinds = trigger_events_for(event)
+def triggers_handle_event(event: TicketEvent, *, listened: frozenset[str] | None = None) -> list[TriggerRun]:
+    """Fire the triggers an event matches. Trigger-made events fire nothing.
+
+    `listened`: `active_trigger_events()` when the caller asked it for a run of events (the dispatcher asks
+    once per run, so an event no active trigger listens to costs no query); read here when not given."""
+    kinds = trigger_events_for(event) & (active_trigger_events() if listened is None else listened)
     if not kinds:
+        return []
+    if TriggerOrigin.objects.filter(event_id=event.pk).exists():
         return []
     triggers = active_triggers(kinds)
     if not triggers:
@@ -194,11 +202,12 @@ def triggers_handle_event(event: TicketEvent) -> list[TriggerRun]:
 
 
 def triggers_process(*, now: datetime) -> int:
-    return outbox_run(consumer=OUTBOX_CONSUMER, handler=_handle, now=now)
+    listened = active_trigger_events()  # once per run, not once per event
 
+    def handle(event: TicketEvent) -> None:
+        triggers_handle_event(event, listened=listened)
 
-def _handle(event: TicketEvent) -> None:
-    triggers_handle_event(event)
+    return outbox_run(consumer=OUTBOX_CONSUMER, handler=handle, now=now)
 
 
 def trigger_origin_mark(event: TicketEvent) -> None:

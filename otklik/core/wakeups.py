@@ -43,17 +43,27 @@ def _claim(name: str, now: datetime) -> bool:
 def _claim_many(names: list[str], now: datetime) -> set[str]:
     """Mark the wake-ups pending in one statement; the names this call marked (created, found idle or
     found stale). Every ticket change wakes two or three dispatchers, so this is on the create path;
-    PostgreSQL and SQLite both speak this upsert, and the row lock makes it safe between processes."""
+    PostgreSQL and SQLite both speak this upsert, and the row lock makes it safe between processes.
+
+    A name already pending (and not stale) is left out of the upsert by the statement's own read: in a burst,
+    when every name is pending, the statement writes nothing, so it locks no row and its commit has nothing
+    to flush to disk (a no-op upsert still locks the row it finds, and PostgreSQL then waits for a WAL flush
+    at commit: about 4 ms on this machine against 0.1 ms). Skipping is safe: that read comes after the
+    caller's commit, and a pending mark means the job has not yet cleared it (`woken`, its first step), so it
+    reads the events after this commit."""
     table = connection.ops.quote_name(WakeUp._meta.db_table)
     at, stale_before = (connection.ops.adapt_datetimefield_value(moment) for moment in (now, now - STALE))
-    values = ", ".join(["(%s, %s)"] * len(names))
+    listed = ", ".join(["%s"] * len(names))
+    rows = " UNION ALL ".join(["SELECT %s, %s WHERE %s NOT IN (SELECT name FROM pending)"] * len(names))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (name, pending_since) VALUES {values} "  # noqa: S608 (table name is ours)
+            f"WITH pending AS (SELECT name FROM {table} WHERE name IN ({listed}) "  # noqa: S608 (table name is ours)
+            f"AND pending_since >= %s) "
+            f"INSERT INTO {table} (name, pending_since) {rows} "
             f"ON CONFLICT (name) DO UPDATE SET pending_since = excluded.pending_since "
             f"WHERE {table}.pending_since IS NULL OR {table}.pending_since < %s "
             "RETURNING name",
-            [part for name in names for part in (name, at)] + [stale_before],
+            [*names, stale_before, *(part for name in names for part in (name, at, name)), stale_before],
         )
         return {row[0] for row in cursor.fetchall()}
 

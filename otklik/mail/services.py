@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts.models import User
 from otklik.core import lookups
 from otklik.core.errors import InvalidInput
+from otklik.core.wakeups import wake_on_commit
 from otklik.mail import conf, tokens
 from otklik.mail.bodies import build_body
 from otklik.mail.classify import LOOP_HEADER, Classification, MailKind, classify, may_answer_automatically
@@ -409,8 +410,9 @@ def _ingest_human(
         if _valid_address(address) and address not in watcher_emails:
             watcher_emails.append(address)
     external_id = row.message_id
-    if id_in_use if id_in_use is not None else (
-            Message.objects.filter(external_id=external_id, channel=CHANNEL).exists()):
+    if id_in_use is None:
+        id_in_use = Message.objects.filter(external_id=external_id, channel=CHANNEL).exists()
+    if id_in_use:
         # Same Message-ID, different content: broken mailers reuse ids. Not a duplicate; keep both.
         external_id = f"{row.message_id}#{row.fingerprint[:16]}"
         row.details["reused_message_id"] = True
@@ -432,7 +434,10 @@ def _ingest_human(
         watcher_emails=tuple(watcher_emails[:MAX_WATCHERS_PER_MESSAGE]),
         mailbox=mailbox.email_address if mailbox else "",
     )
-    result = ticket_services.ticket_ingest(inbound=inbound, now=now)
+    # The id was just read as unused in this transaction (ingest need not ask again); a failure rolls back
+    # this whole transaction (the row stays "received"), so ingest opens no savepoint of its own.
+    result = ticket_services.ticket_ingest(inbound=inbound, now=now, external_id_unused=not id_in_use,
+                                           savepoint=False)
     row.ticket = result.ticket
     row.ticket_message = result.message
     row.outcome = result.outcome
@@ -446,11 +451,12 @@ def _ingest_human(
         row.details["threaded_by"] = rule
     if classification.reasons:
         row.details["no_auto_answer"] = list(classification.reasons)
-    if result.outcome == "new_ticket" and not classification.no_auto_answer:
-        _acknowledge(row, result.ticket, sender=sender, now=now)
+    if result.outcome == "new_ticket" and not classification.no_auto_answer and result.message is not None:
+        _acknowledge(row, result.ticket, result.message, sender=sender, now=now)
 
 
-def _acknowledge(row: InboundMail, ticket: Ticket, *, sender: str, now: datetime) -> None:
+def _acknowledge(row: InboundMail, ticket: Ticket, first: Message, *, sender: str, now: datetime) -> None:
+    """The acknowledgement of a ticket this transaction opened with `first`, the message that opened it."""
     mailbox = row.mailbox
     if mailbox is None or not mailbox.send_acknowledgement:
         return
@@ -460,14 +466,14 @@ def _acknowledge(row: InboundMail, ticket: Ticket, *, sender: str, now: datetime
         subject = render_to_string(f"mail/acknowledgement_subject.{language}.txt", context).strip()
         body = render_to_string(f"mail/acknowledgement.{language}.txt", context)
     # outbound_enqueue's checks, with the new ticket and the mailbox already in hand (no re-reads). The key
-    # names a ticket this transaction created: no other transaction can write it (no savepoint needed).
-    dedupe_key = f"ack:{ticket.pk}"
-    if _queued(dedupe_key) is not None:
-        return
+    # names a ticket this transaction created, and this is the one place that writes it, once per ticket: no
+    # mail can be queued under it yet (not asked) and no other transaction can write it (no savepoint).
+    # The ticket's mail thread so far is its first message alone (nothing was mailed about it yet).
     _outbound_write(
         to=[sender], subject=subject, body_text=body, body_html="", ticket=ticket,
-        kind=OutboundKind.ACKNOWLEDGEMENT, auto_generated=True, dedupe_key=dedupe_key, cc=None,
+        kind=OutboundKind.ACKNOWLEDGEMENT, auto_generated=True, dedupe_key=f"ack:{ticket.pk}", cc=None,
         reply_message=None, now=now, mailbox=mailbox, attachment_ids=(), contested=False,
+        thread=_thread_chain([(first.created_at, first.external_id)] if first.external_id else [], []),
     )
 
 
@@ -574,12 +580,20 @@ def _thread_ids(ticket: Ticket, *, before: Message | None) -> tuple[str, list[st
     if before is not None:
         messages = messages.filter(Q(created_at__lt=before.created_at) | Q(created_at=before.created_at,
                                                                           pk__lt=before.pk))
-    inbound = [(m.created_at, m.external_id.split("#", 1)[0]) for m in messages.only("created_at", "external_id")]
+    inbound = [(m.created_at, m.external_id) for m in messages.only("created_at", "external_id")]
     outbound = [
         (created_at, message_id) for created_at, message_id in
         OutboundMail.objects.filter(ticket=ticket, status__in=[OutboundStatus.SENT, OutboundStatus.PENDING])
         .values_list("created_at", "message_id")
     ]
+    return _thread_chain(inbound, outbound)
+
+
+def _thread_chain(
+    inbound: list[tuple[datetime, str]], outbound: list[tuple[datetime, str]]
+) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) from the ticket's customer mail and our mail, each (sent at, Message-ID)."""
+    inbound = [(at, external_id.split("#", 1)[0]) for at, external_id in inbound]
     chain = [message_id for _at, message_id in sorted(inbound + outbound)]
     chain = list(dict.fromkeys(chain))
     in_reply_to = sorted(inbound)[-1][1] if inbound else (chain[-1] if chain else "")
@@ -648,8 +662,11 @@ def _outbound_write(
     *, to: list[str], subject: str, body_text: str, body_html: str, ticket: Ticket | None, kind: str,
     auto_generated: bool, dedupe_key: str, cc: list[str] | None, reply_message: Message | None, now: datetime,
     mailbox: Mailbox | None, attachment_ids: Sequence[int], contested: bool = True,
+    thread: tuple[str, list[str]] | None = None,
 ) -> OutboundMail:
-    """outbound_enqueue after its checks, with the ticket, the message and the mailbox already read."""
+    """outbound_enqueue after its checks, with the ticket, the message and the mailbox already read.
+
+    `thread`: the ticket's (In-Reply-To, References) when the caller knows them (`_thread_chain`), else read."""
     from_address = mailbox.email_address if mailbox else str(settings.DEFAULT_FROM_EMAIL)
     automatic = auto_generated or kind != OutboundKind.REPLY
     ours = own_addresses()
@@ -671,7 +688,7 @@ def _outbound_write(
                                LOOP_HEADER: from_address}
     if ticket is not None:
         subject = subject_with_tag(subject, ticket.number)
-        in_reply_to, references = _thread_ids(ticket, before=reply_message)
+        in_reply_to, references = thread if thread is not None else _thread_ids(ticket, before=reply_message)
         domain = tokens.mail_domain(from_address)
         if in_reply_to:
             headers["In-Reply-To"] = f"<{in_reply_to}>"
@@ -704,7 +721,9 @@ def _outbound_write(
     if suppressed:
         logger.info("outbound %s %s to %s held back: %s", kind, row.pk, recipient_key, suppressed)
     else:
-        transaction.on_commit(partial(_enqueue_sending, row.pk))
+        # One sending job serves every mail committed before it starts (core.wakeups), not one job per mail;
+        # its wake-up is claimed in the statement that claims the transaction's other wake-ups.
+        wake_on_commit(OUTBOX_WAKE, _kick_outbox)
     return row
 
 
@@ -732,10 +751,35 @@ def _rate_limit(*, kind: str, recipient: str, mailbox: Mailbox | None, now: date
     return ""
 
 
-def _enqueue_sending(outbound_id: int) -> None:
-    from otklik.mail.tasks import outbound_send_task
+OUTBOX_WAKE = "mail.outbox"
+OUTBOX_BATCH = 500
 
-    outbound_send_task(outbound_id)
+
+def _kick_outbox() -> None:
+    from otklik.mail.tasks import outbox_send_task
+
+    outbox_send_task()
+
+
+def outbox_send_due(
+    *, now: datetime, created_before: datetime | None = None, limit: int = OUTBOX_BATCH
+) -> tuple[int, int]:
+    """Send the outbox rows that are due (pending, unclaimed or past their back-off), oldest first, at most
+    `limit`; (rows tried, rows sent). Each row is claimed by `outbound_send`, so the sending job, the sweep and a second
+    worker never send one twice; a temporary failure leaves the row pending with its back-off, for the sweep."""
+    due = OutboundMail.objects.filter(status=OutboundStatus.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+    if created_before is not None:
+        due = due.filter(created_at__lte=created_before)
+    tried = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
+    sent = 0
+    for outbound_id in tried:
+        try:
+            if outbound_send(outbound_id=outbound_id, now=now) == OutboundStatus.SENT:
+                sent += 1
+        except OutboundRetry:
+            continue
+    return len(tried), sent
 
 
 class OutboundRetry(Exception):
@@ -749,6 +793,8 @@ def _email_for(row: OutboundMail) -> EmailMultiAlternatives:
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
+    if not row.attachment_ids:  # most mail carries none: nothing to ask
+        return message
     for attachment in Attachment.objects.filter(pk__in=row.attachment_ids).order_by("pk"):
         with attachment.file.open("rb") as handle:
             message.attach(attachment.filename, handle.read(), attachment.content_type)
@@ -830,17 +876,7 @@ def pending_work_sweep(*, now: datetime, older_than: timedelta = timedelta(minut
     )
     for inbound_id in stale:
         inbound_process(inbound_id=inbound_id, now=now)
-    due = list(
-        OutboundMail.objects.filter(status=OutboundStatus.PENDING, created_at__lte=now - older_than)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)).values_list("pk", flat=True)[:500]
-    )
-    sent = 0
-    for outbound_id in due:
-        try:
-            if outbound_send(outbound_id=outbound_id, now=now) == OutboundStatus.SENT:
-                sent += 1
-        except OutboundRetry:
-            continue
+    _tried, sent = outbox_send_due(now=now, created_before=now - older_than)
     return {"processed": len(stale), "sent": sent}
 
 

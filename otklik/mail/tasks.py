@@ -11,10 +11,23 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from huey.exceptions import RetryTask
 
 from otklik.core.periodic import claim_period
+from otklik.core.wakeups import wake, woken
 from otklik.mail import services
 from otklik.mail.models import Mailbox, OutboundMail
 
 logger = logging.getLogger(__name__)
+
+
+@db_task(retries=2, retry_delay=60)
+def outbox_send_task() -> int:
+    """Send every outbox row that is due: one job for all the mail committed before it starts (a burst of
+    acknowledgements and notifications is one job, not one per mail). A row that failed for the moment
+    waits for its back-off and the minutely sweep; a full batch asks for the next job at once."""
+    woken(services.OUTBOX_WAKE)
+    tried, sent = services.outbox_send_due(now=timezone.now())
+    if tried >= services.OUTBOX_BATCH:
+        wake(services.OUTBOX_WAKE, outbox_send_task)
+    return sent
 
 
 @db_task(retries=5, retry_delay=30)
@@ -25,7 +38,8 @@ def inbound_process_task(inbound_id: int) -> str:
 
 @db_task(retries=6, retry_delay=120)
 def outbound_send_task(outbound_id: int) -> str:
-    """Send one outbox row; a temporary failure is retried after the row's back-off.
+    """Send one outbox row; a temporary failure is retried after the row's back-off. (New mail is sent by
+    `outbox_send_task`; this job stays for rows queued before it and for sending one row on purpose.)
 
     RetryTask, not the OutboundRetry exception, goes back to Huey: the service has logged the attempt in
     one line, and an exception would add a traceback per retry. The row counts its own attempts and

@@ -44,10 +44,20 @@ def _is_requester_message(event: TicketEvent) -> bool:
     return event.kind == EventKind.REPLIED and event.data.get("by") == "requester"
 
 
+def _answered_before(ticket: Ticket, at: datetime) -> bool:
+    """A staff answer came before `at` and the ticket is not merged: a requester message may start a cycle."""
+    return ticket.first_response_at is not None and ticket.first_response_at <= at and ticket.merged_into_id is None
+
+
+def next_reply_may_start(ticket: Ticket, event: TicketEvent) -> bool:
+    """Whether `on_conversation_event` may start a next-reply cycle for this (not late) event."""
+    return _is_requester_message(event) and _answered_before(ticket, event.created_at)
+
+
 def next_reply_start(ticket: Ticket, at: datetime, *, until: datetime) -> SlaClock | None:
     """Start a next-reply cycle at a requester message `at` if none is open and the ticket has had
     a staff answer; a message logged late is replayed from the history up to `until`."""
-    if ticket.first_response_at is None or ticket.first_response_at > at or ticket.merged_into_id is not None:
+    if not _answered_before(ticket, at):
         return None
     latest = SlaClock.objects.select_for_update().filter(ticket_id=ticket.pk, metric=NEXT_REPLY).order_by(
         "-cycle").first()

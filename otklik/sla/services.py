@@ -164,14 +164,30 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
                 with transaction.atomic():
                     _start_clocks(ticket, policy, event.created_at)
             return
+        clocks: dict[str, SlaClock] | None = None
+        if _moves_clocks(event):
+            # A reply or a status change: the clocks are read (and locked) before the savepoint, which is
+            # opened only when one of them may move or a next-reply cycle may start (a ticket no policy
+            # matched has no clock: nothing to write, no savepoint).
+            from otklik.sla.conversation import next_reply_may_start
+
+            clocks = _latest_clocks(ticket.pk)
+            if not clocks and not next_reply_may_start(ticket, event):
+                return
         with transaction.atomic():
-            clocks_on_ticket_event(ticket=ticket, event=event)
+            clocks_on_ticket_event(ticket=ticket, event=event, clocks=clocks)
     except SlaConfigError as error:
         # A broken calendar must not stop support from taking requests: log it loudly, keep the ticket.
         logger.error("SLA clocks of ticket %s not updated for %s: %s", ticket.pk, event.kind, error)
 
 
-def clocks_on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
+def _moves_clocks(event: TicketEvent) -> bool:
+    """Whether `clocks_on_ticket_event` appends the event to the current clocks (`_move_clocks`)."""
+    return event.kind != EventKind.CREATED and event.kind not in REMATCH_KINDS and not event.data.get("logged_at")
+
+
+def clocks_on_ticket_event(*, ticket: Ticket, event: TicketEvent, clocks: dict[str, SlaClock] | None = None) -> None:
+    """`clocks`: the ticket's current clocks, when the caller already read them locked (`_latest_clocks`)."""
     # conversation builds on this module's helpers, so it is imported here, not at the top
     from otklik.sla.conversation import on_conversation_event
 
@@ -180,10 +196,10 @@ def clocks_on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
         _apply_policy_at_creation(ticket, at)
     elif event.kind in REMATCH_KINDS:
         clocks_rematch(ticket=ticket, at=at, reason=event.kind)
-    elif event.data.get("logged_at"):
+    elif not _moves_clocks(event):
         on_conversation_event(ticket, event)  # logged late: the clocks are replayed, not appended to
     else:
-        _move_clocks(ticket, event.kind, event.data, at)
+        _move_clocks(ticket, event.kind, event.data, at, rows=clocks)
         on_conversation_event(ticket, event)
 
 
@@ -276,8 +292,9 @@ def _policy_keys(rows: Iterable[SlaClock]) -> dict[int, tuple[str, datetime | No
             SlaPolicy.objects.filter(pk__in=ids).values_list("pk", "calendar_key", "calendar_changed_at")}
 
 
-def _move_clocks(ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetime) -> None:
-    rows = _latest_clocks(ticket.pk)
+def _move_clocks(ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetime,
+                 rows: dict[str, SlaClock] | None = None) -> None:
+    rows = _latest_clocks(ticket.pk) if rows is None else rows
     if not rows:
         return
     statuses: StatusBook = status_book([data.get("from"), data.get("to")]) if kind == EventKind.STATUS_CHANGED else {}

@@ -260,13 +260,13 @@ def ticket_create(*, actor: User | None, team: Team | None = None, watchers: Ite
     return _ticket_create(actor=actor, team=team, watchers=watchers, **options)
 
 
+@transaction.atomic
 def _ticket_create(*, actor: User | None, team: Team | None = None, watchers: Iterable[User] = (),
                    **options: Unpack[TicketCreateOptions]) -> Ticket:
     """`ticket_create` without the staff-only routing check, for routing set by a channel's configuration."""
     return _ticket_open(actor=actor, team=team, watchers=watchers, **options)[0]
 
 
-@transaction.atomic
 def _ticket_open(
     *,
     actor: User | None,
@@ -287,7 +287,9 @@ def _ticket_open(
     mailbox: str = "",
     now: datetime,
 ) -> tuple[Ticket, Message]:
-    """`_ticket_create`, also answering with the first message it wrote (so no caller reads it back)."""
+    """`_ticket_create`, also answering with the first message it wrote (so no caller reads it back).
+
+    Runs in its caller's transaction (`_ticket_create` and `ticket_ingest` are atomic): no savepoint of its own."""
     access.ensure_may_submit(actor or requester)
     if actor is not None and actor.pk != requester.pk:
         access.ensure_staff_writer(actor)
@@ -359,22 +361,38 @@ def ticket_create_on_behalf(
 
 
 def _thread_target(inbound: InboundMessage) -> Ticket | None:
-    if inbound.ticket_id is not None:
-        return Ticket.objects.select_related("status").filter(pk=inbound.ticket_id).first()
-    references = [ref for ref in inbound.references if ref]
-    if references:
-        known = (
-            Message.objects.filter(external_id__in=references).select_related("ticket").order_by("-created_at").first()
-        )
-        if known is not None:
-            return known.ticket
-    return None
+    """The ticket the message answers, locked (the reply writes it; its status comes along), merges followed."""
+    target_id = inbound.ticket_id
+    if target_id is None:
+        references = [ref for ref in inbound.references if ref]
+        if references:
+            target_id = (
+                Message.objects.filter(external_id__in=references).order_by("-created_at")
+                .values_list("ticket_id", flat=True).first()
+            )
+    if target_id is None:
+        return None
+    target = Ticket.objects.select_for_update(of=("self",)).select_related("status").filter(pk=target_id).first()
+    while target is not None and target.merged_into_id is not None:
+        target = ticket_lock(target.merged_into_id)
+    return target
 
 
-@transaction.atomic
-def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
-    """Find-or-create: a duplicate changes nothing, a reply joins its ticket, anything else opens one."""
-    if inbound.external_id:
+def ticket_ingest(
+    *, inbound: InboundMessage, now: datetime, external_id_unused: bool = False, savepoint: bool = True
+) -> IngestResult:
+    """Find-or-create: a duplicate changes nothing, a reply joins its ticket, anything else opens one.
+
+    `external_id_unused`: the caller read, in this transaction, that no message of the channel carries
+    `inbound.external_id` (the mail adapter asks while threading), so the duplicate check is not asked twice.
+    `savepoint=False`: the caller's transaction is rolled back as a whole when ingest fails (the mail
+    adapter's is), so no savepoint is opened; a caller that catches ingest's errors and goes on keeps the default."""
+    with transaction.atomic(savepoint=savepoint):
+        return _ingest(inbound=inbound, now=now, external_id_unused=external_id_unused)
+
+
+def _ingest(*, inbound: InboundMessage, now: datetime, external_id_unused: bool) -> IngestResult:
+    if inbound.external_id and not external_id_unused:
         existing = Message.objects.filter(external_id=inbound.external_id[:998], channel=inbound.channel).first()
         if existing is not None:
             return IngestResult(ticket=existing.ticket, message=existing, outcome="duplicate")
@@ -383,17 +401,24 @@ def ticket_ingest(*, inbound: InboundMessage, now: datetime) -> IngestResult:
         requester_for_email(email) for email in inbound.watcher_emails if email.lower() != sender.email
     ]
     target = _thread_target(inbound)
-    while target is not None and target.merged_into_id is not None:
-        target = target.merged_into
-    if target is not None and access.is_visible(sender, target.pk) and target.status.kind != StatusKind.CLOSED:
-        message = ticket_reply(
-            actor=sender, ticket_id=target.pk, body_text=inbound.body_text, body_html=inbound.body_html,
+    replying = target is not None and target.status.kind != StatusKind.CLOSED
+    if target is not None and replying:
+        try:
+            # The reply's own permission check, asked once, on the locked row: a ticket the sender may not
+            # see (NotFound) gets a new ticket instead; one they see but may not answer is refused, as before.
+            access.ensure_can(sender, "reply", target)
+        except NotFound:
+            replying = False
+    if target is not None and replying:
+        message = _reply_write(
+            actor=sender, ticket=target, body_text=inbound.body_text, body_html=inbound.body_html,
             channel=inbound.channel, external_id=inbound.external_id, raw_ref=inbound.raw_ref,
             attachments=inbound.attachments, now=now,
         )
         for watcher in watchers:  # ticket_watch leaves someone already watching as they are
-            ticket_watch(actor=None, ticket_id=target.pk, user_id=watcher.pk, now=now)
-        return IngestResult(ticket=Ticket.objects.get(pk=target.pk), message=message, outcome="reply")
+            target = ticket_watch(actor=None, ticket_id=target.pk, user_id=watcher.pk, now=now)
+        # The locked row, as the reply (and any watcher added) left it: nothing to read back.
+        return IngestResult(ticket=target, message=message, outcome="reply")
     # The team (a mailbox's) and the watchers (Cc'd people) come from the channel, not from the sender's choice.
     ticket, message = _ticket_open(
         actor=sender, requester=sender, subject=inbound.subject or _("(no subject)"),
@@ -503,6 +528,32 @@ def ticket_reply(
     and its events carry that instant and the SLA clocks replay their log with it."""
     ticket = ticket_lock(ticket_id)
     access.ensure_can(actor, "reply", ticket)
+    return _reply_write(
+        actor=actor, ticket=ticket, body_text=body_text, body_html=body_html, channel=channel,
+        attachments=attachments, external_id=external_id, raw_ref=raw_ref, new_status=new_status,
+        happened_at=happened_at, markdown=markdown, cc=cc, signed=signed, now=now,
+    )
+
+
+def _reply_write(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body_text: str,
+    body_html: str = "",
+    channel: str = Source.WEB,
+    attachments: Sequence[InboundAttachment] = (),
+    external_id: str = "",
+    raw_ref: str = "",
+    new_status: Status | None = None,
+    happened_at: datetime | None = None,
+    markdown: bool = False,
+    cc: Sequence[str] = (),
+    signed: bool = False,
+    now: datetime,
+) -> Message:
+    """`ticket_reply` after its lock and its permission check (`ticket_ingest` does both itself, once),
+    in the caller's transaction."""
     logged_at = now
     now = happened_at_check(ticket, actor, happened_at, logged_at)
     if not body_text.strip() and not body_html.strip() and not attachments:

@@ -212,3 +212,22 @@ def test_preview_and_run_time_matching_agree(people, now):
         at_run_time = {ticket.pk for ticket in tickets
                        if trigger_matches(check, fresh(ticket), MatchContext(at=now))}
         assert previewed == at_run_time, variant
+
+
+def test_the_trigger_events_asked_per_run_follow_a_new_and_a_switched_off_trigger(people, now):
+    """The dispatcher asks once per run which events active triggers listen to and skips the others without a
+    query (issue #16, round 2); the next run sees a trigger created or switched off in between."""
+    critical = factories.priority("critical")
+    factories.ticket(requester=people.alice, now=now)
+    triggers_process(now=now)  # no trigger yet: nothing listens
+    created = trigger("Everything critical", TriggerEvent.CREATED, set_priority=critical)
+    ticket = factories.ticket(requester=people.alice, now=now)
+    triggers_process(now=now)
+    assert fresh(ticket).priority == critical
+
+    created.is_active = False
+    created.save()
+    later = factories.ticket(requester=people.alice, now=now)
+    triggers_process(now=now)
+    assert fresh(later).priority != critical
+    assert TriggerRun.objects.count() == 1

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from otklik.core.wakeups import STALE, once_after_commit, wake, woken
@@ -141,3 +141,25 @@ def test_a_rolled_back_transaction_wakes_nobody_and_the_next_one_still_does(djan
             pass
         wake_on_commit("dispatcher", lambda: queued.append("job"))
     assert queued == ["job"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_wake_up_already_pending_writes_nothing():
+    """In a burst every dispatcher is already pending: the claim then writes nothing, so its transaction gets
+    no id and its commit waits for no disk flush (a no-op upsert would lock the row it finds)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("transaction ids are PostgreSQL's")
+    queued: list[str] = []
+    assert wake("dispatcher", lambda: queued.append("job"))  # committed: pending from now on
+    with transaction.atomic():
+        assert not wake("dispatcher", lambda: queued.append("job"))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id_if_assigned()")
+            assert cursor.fetchone()[0] is None
+    woken("dispatcher")
+    with transaction.atomic():
+        assert wake("dispatcher", lambda: queued.append("job"))  # idle again: claimed, a write
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id_if_assigned()")
+            assert cursor.fetchone()[0] is not None
+    assert queued == ["job", "job"]

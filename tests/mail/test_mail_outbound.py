@@ -143,6 +143,28 @@ def test_mail_temporary_smtp_failure_is_retried_then_sent(ticket_by_mail, now, s
     assert len(smtp.received) == 1
 
 
+def test_mail_a_burst_of_mail_is_sent_by_one_job(ticket_by_mail, now, smtp, monkeypatch,
+                                                  django_capture_on_commit_callbacks):
+    """Issue #16, round 2: the outbox is sent by one job per burst (a wake-up), not one job per mail; the job
+    sends every due row once, leaves a row in its backoff for later, and a second run sends nothing again."""
+    OutboundMail.objects.all().delete()
+    kicks: list[str] = []
+    monkeypatch.setattr(services, "_kick_outbox", lambda: kicks.append("outbox job"))
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [services.outbound_enqueue(to=[f"person{index}@c.example"], subject="Status", body_text="x",
+                                          ticket_id=ticket_by_mail.pk, now=now) for index in range(3)]
+    assert kicks == ["outbox job"]  # three mails committed together, one job queued
+    waiting = rows[2]
+    assert waiting is not None
+    OutboundMail.objects.filter(pk=waiting.pk).update(claimed_until=now + timedelta(minutes=2))  # in backoff
+
+    assert services.outbox_send_due(now=now) == (2, 2)
+    assert services.outbox_send_due(now=now) == (0, 0)  # sent once
+    assert sorted(item.rcpt_tos[0] for item in smtp.received) == ["person0@c.example", "person1@c.example"]
+    assert services.outbox_send_due(now=now + timedelta(minutes=3)) == (1, 1)
+    assert OutboundMail.objects.filter(status=OutboundStatus.SENT).count() == 3
+
+
 def test_mail_failed_after_the_last_attempt(ticket_by_mail, now, smtp, settings):
     settings.OTKLIK_MAIL_SEND_ATTEMPTS = 1
     smtp.refuse = 5

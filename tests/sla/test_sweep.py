@@ -154,6 +154,6 @@ def test_a_sweep_of_many_breaches_wakes_each_dispatcher_with_one_statement(
     with CaptureQueriesContext(connection) as seen, django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = sweep.sla_sweep(now=now + timedelta(days=30))
     assert result.breached == 2 * len(tickets)  # reaction and resolution of each
-    wake_ups = [query["sql"] for query in seen.captured_queries if query["sql"].startswith('INSERT INTO "core_wakeup"')]
+    wake_ups = [query["sql"] for query in seen.captured_queries if 'INSERT INTO "core_wakeup"' in query["sql"]]
     assert len(wake_ups) == 1, wake_ups  # notifications and triggers together, once for 12 events
     assert len(callbacks) >= 2 * result.breached  # every event still registered its kick
