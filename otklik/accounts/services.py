@@ -34,13 +34,11 @@ def requester_for_email(
         return user
     if name:
         first_name, _sep, last_name = " ".join(name.split()).partition(" ")
-    user = User.objects.create_user(
+    # No password given: create_user stores an unusable one (no sign-in by password until they set one).
+    return User.objects.create_user(
         email=email, first_name=first_name.strip()[:150], last_name=last_name.strip()[:150], role=Role.REQUESTER,
         organization=Organization.objects.filter(domain__iexact=email.rsplit("@", 1)[1]).first(),
     )
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    return user
 
 
 

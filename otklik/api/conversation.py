@@ -28,8 +28,8 @@ from otklik.api.views import ERROR, READ_ERRORS, WRITE_ERRORS, ListEndpoint, val
 from otklik.automation.forbidden import ReplyHeld, reply_guard
 from otklik.core.errors import InvalidInput, NotFound
 from otklik.security.downloads import attachment_file_response
+from otklik.tickets import changes, services, uploads
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets import services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Source, Ticket
 
@@ -90,7 +90,7 @@ class TicketLinksView(TicketChildList):
         ticket = self.ticket()
         data = valid(inputs.LinkInput, request.data, request)
         other = selectors.ticket_for(viewer, data["ticket"])
-        link = services.ticket_link(
+        link = changes.ticket_link(
             actor=viewer, ticket_id=ticket.pk, other_id=other.pk, kind=data["kind"], now=timezone.now()
         )
         link = ticket_selectors.ticket_links(viewer, ticket).get(pk=link.pk)
@@ -177,7 +177,7 @@ class TicketAttachmentsView(TicketChildList):
         ticket = selectors.ticket_for(viewer, number)
         data = valid(inputs.AttachmentUploadInput, request.data, request)
         upload = data["file"]
-        limit = services.upload_limit(viewer)
+        limit = uploads.upload_limit(viewer)
         if upload.size is not None and upload.size > limit:
             # Refused before the file is read into memory, by the services' one per-role limit.
             raise InvalidInput(_("The file is too large."), errors={"file": _("The file is too large.")})

@@ -27,8 +27,8 @@ from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.filters import with_text_matches
 from otklik.sla import selectors as sla_selectors
+from otklik.tickets import changes, services
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets import services
 from otklik.tickets.models import Source, Ticket
 from otklik.tickets.selectors import SORTS, TicketFilters
 from otklik.tickets.tags import ticket_change_tags
@@ -360,25 +360,25 @@ class TicketDetailView(APIView):
         common: dict[str, Any] = {"actor": viewer, "ticket_id": ticket.pk, "now": now}
         with transaction.atomic():
             if "request_type" in data:
-                services.ticket_change_request_type(
+                changes.ticket_change_request_type(
                     **common, request_type=data["request_type"], fields=data.get("fields")
                 )
             elif "fields" in data:
-                services.ticket_set_fields(**common, values=data["fields"])
+                changes.ticket_set_fields(**common, values=data["fields"])
             if "subject" in data:
-                services.ticket_change_subject(**common, subject=data["subject"])
+                changes.ticket_change_subject(**common, subject=data["subject"])
             if "tags" in data:
                 ticket_change_tags(**common, replace=data["tags"])
             if "category" in data:
-                services.ticket_change_category(**common, category=data["category"])
+                changes.ticket_change_category(**common, category=data["category"])
             if "team" in data:
-                services.ticket_change_team(**common, team=data["team"])
+                changes.ticket_change_team(**common, team=data["team"])
             if "priority" in data:
-                services.ticket_change_priority(**common, priority=data["priority"])
+                changes.ticket_change_priority(**common, priority=data["priority"])
             if "assignee" in data:
-                services.ticket_assign(**common, assignee=data["assignee"])
+                changes.ticket_assign(**common, assignee=data["assignee"])
             if "status" in data:
-                services.ticket_change_status(**common, status=data["status"])
+                changes.ticket_change_status(**common, status=data["status"])
         return ticket_response(request, ticket)
 
 
@@ -405,7 +405,7 @@ class TicketStatusView(APIView):
         return _ticket_action(
             request,
             number,
-            lambda viewer, ticket: services.ticket_change_status(
+            lambda viewer, ticket: changes.ticket_change_status(
                 actor=viewer, ticket_id=ticket.pk, status=data["status"], now=timezone.now(),
                 happened_at=data.get("happened_at"),
             ),
@@ -423,7 +423,7 @@ class TicketAssignView(APIView):
         return _ticket_action(
             request,
             number,
-            lambda viewer, ticket: services.ticket_assign(
+            lambda viewer, ticket: changes.ticket_assign(
                 actor=viewer, ticket_id=ticket.pk, assignee=data["assignee"], now=timezone.now()
             ),
         )
@@ -435,7 +435,7 @@ class TicketResolveView(APIView):
         return _ticket_action(
             request,
             number,
-            lambda viewer, ticket: services.ticket_resolve(actor=viewer, ticket_id=ticket.pk, now=timezone.now()),
+            lambda viewer, ticket: changes.ticket_resolve(actor=viewer, ticket_id=ticket.pk, now=timezone.now()),
         )
 
 
@@ -445,7 +445,7 @@ class TicketCloseView(APIView):
         return _ticket_action(
             request,
             number,
-            lambda viewer, ticket: services.ticket_close(actor=viewer, ticket_id=ticket.pk, now=timezone.now()),
+            lambda viewer, ticket: changes.ticket_close(actor=viewer, ticket_id=ticket.pk, now=timezone.now()),
         )
 
 
@@ -455,7 +455,7 @@ class TicketReopenView(APIView):
         return _ticket_action(
             request,
             number,
-            lambda viewer, ticket: services.ticket_reopen(actor=viewer, ticket_id=ticket.pk, now=timezone.now()),
+            lambda viewer, ticket: changes.ticket_reopen(actor=viewer, ticket_id=ticket.pk, now=timezone.now()),
         )
 
 
@@ -470,7 +470,7 @@ class TicketMergeView(APIView):
         source = selectors.ticket_for(viewer, number)
         data = valid(inputs.MergeInput, request.data, request)
         target = selectors.ticket_for(viewer, data["into"])
-        merged = services.ticket_merge(actor=viewer, source_id=source.pk, target_id=target.pk, now=timezone.now())
+        merged = changes.ticket_merge(actor=viewer, source_id=source.pk, target_id=target.pk, now=timezone.now())
         return ticket_response(request, merged)
 
 
@@ -484,7 +484,7 @@ class TicketRateView(APIView):
         viewer = viewer_of(request)
         ticket = selectors.ticket_for(viewer, number)
         data = valid(inputs.RateInput, request.data, request)
-        rating = services.ticket_rate(
+        rating = changes.ticket_rate(
             actor=viewer,
             ticket_id=ticket.pk,
             score=data["score"],

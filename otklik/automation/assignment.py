@@ -23,6 +23,7 @@ from otklik.core import lookups
 from otklik.core.errors import DomainError
 from otklik.notifications import topics
 from otklik.notifications.services import notify_direct
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import ACTIVE_KINDS, EventKind, Ticket, TicketEvent
 
@@ -117,7 +118,7 @@ def assignee_apply(
         return outcome
     if strategy == AssigneeStrategy.UNASSIGN:
         if ticket.assignee_id is not None:
-            ticket_services.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=None, now=now)
+            changes.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=None, now=now)
             outcome.changed.append("assignee")
         return outcome
     chosen: User | None
@@ -142,7 +143,7 @@ def assignee_apply(
         _notify_nobody_found(ticket=ticket, team=team, now=now, key=reason_key)
         return outcome
     if chosen.pk != ticket.assignee_id:
-        ticket_services.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=chosen, now=now)
+        changes.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=chosen, now=now)
         outcome.changed.append("assignee")
     return outcome
 
@@ -217,11 +218,11 @@ def rule_apply(rule: AssignmentRule, ticket: Ticket, *, event: TicketEvent, now:
 
     if rule.set_priority is not None and rule.set_priority.pk != ticket.priority_id:
         priority = rule.set_priority
-        attempt("priority", lambda: ticket_services.ticket_change_priority(
+        attempt("priority", lambda: changes.ticket_change_priority(
             actor=None, ticket_id=ticket.pk, priority=priority, now=now))
     if rule.set_team is not None and rule.set_team.pk != ticket.team_id:
         team = rule.set_team
-        attempt("team", lambda: ticket_services.ticket_change_team(
+        attempt("team", lambda: changes.ticket_change_team(
             actor=None, ticket_id=ticket.pk, team=team, now=now))
     current = _fresh(ticket.pk)
     if rule.assignee_strategy:

@@ -23,6 +23,7 @@ from otklik.automation.models import Macro, MacroAssignee, MacroText
 from otklik.automation.placeholders import fill_placeholders
 from otklik.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from otklik.notifications.rendering import language_of
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import Ticket
 from otklik.tickets.tags import tags_ensure, tags_parse, ticket_change_tags
@@ -108,12 +109,12 @@ def macro_apply(*, actor: User, ticket_id: int, macro_id: int, now: datetime) ->
     outcome = MacroOutcome(ticket=ticket)
     with ticket_services.events_via({"macro": macro.pk, "name": macro.title}):
         if macro.set_category is not None:
-            ticket_services.ticket_change_category(
+            changes.ticket_change_category(
                 actor=actor, ticket_id=ticket_id, category=macro.set_category, now=now
             )
             outcome.steps.append("category")
         if macro.set_priority is not None:
-            ticket_services.ticket_change_priority(
+            changes.ticket_change_priority(
                 actor=actor, ticket_id=ticket_id, priority=macro.set_priority, now=now
             )
             outcome.steps.append("priority")
@@ -125,7 +126,7 @@ def macro_apply(*, actor: User, ticket_id: int, macro_id: int, now: datetime) ->
         if macro.text_kind and macro.body.strip():
             outcome.steps.append(_macro_text(macro, actor=actor, ticket_id=ticket_id, now=now))
         if macro.set_status is not None:
-            ticket_services.ticket_change_status(actor=actor, ticket_id=ticket_id, status=macro.set_status, now=now)
+            changes.ticket_change_status(actor=actor, ticket_id=ticket_id, status=macro.set_status, now=now)
             outcome.steps.append("status")
         assignee: User | None = None
         if macro.assignee_action == MacroAssignee.ME:
@@ -133,11 +134,11 @@ def macro_apply(*, actor: User, ticket_id: int, macro_id: int, now: datetime) ->
         elif macro.assignee_action == MacroAssignee.PERSON:
             assignee = macro.assignee
         if macro.assignee_action and (assignee is not None or macro.assignee_action == MacroAssignee.UNASSIGN):
-            ticket_services.ticket_assign(actor=actor, ticket_id=ticket_id, assignee=assignee, now=now)
+            changes.ticket_assign(actor=actor, ticket_id=ticket_id, assignee=assignee, now=now)
             outcome.steps.append("assignee")
         # Last: handing the ticket to another team may take it out of the agent's hands.
         if macro.set_team is not None:
-            ticket_services.ticket_change_team(actor=actor, ticket_id=ticket_id, team=macro.set_team, now=now)
+            changes.ticket_change_team(actor=actor, ticket_id=ticket_id, team=macro.set_team, now=now)
             outcome.steps.append("team")
     outcome.ticket = ticket_services.ticket_lock(ticket_id)
     return outcome

@@ -20,7 +20,7 @@ from otklik.automation.models import TimeRule, TimeRuleKind, TimeRuleStep
 from otklik.core.errors import DomainError
 from otklik.notifications import topics
 from otklik.notifications.services import notify_direct
-from otklik.tickets import services as ticket_services
+from otklik.tickets import changes
 from otklik.tickets.models import ACTIVE_KINDS, EventKind, Message, StatusKind, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _close(rule: TimeRule, ticket: Ticket, episode_start: datetime, now: datetim
         with transaction.atomic():
             if not _step_once(rule, ticket, "closed", episode_start, now):
                 return False
-            ticket_services.ticket_close(actor=None, ticket_id=ticket.pk, now=now)
+            changes.ticket_close(actor=None, ticket_id=ticket.pk, now=now)
     except DomainError as exc:
         logger.warning("time rule %s could not close ticket %s: %s", rule.pk, ticket.pk, exc.message)
         return False

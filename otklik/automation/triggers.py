@@ -31,6 +31,7 @@ from otklik.notifications import topics
 from otklik.notifications.outbox import outbox_run
 from otklik.notifications.rendering import language_of, render_text
 from otklik.notifications.services import notify_direct
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Ticket, TicketEvent
 from otklik.tickets.tags import ticket_change_tags
@@ -110,14 +111,14 @@ def trigger_execute(trigger: Trigger, ticket: Ticket, *, event: TicketEvent, now
     tid = ticket.pk
     if trigger.set_priority is not None and trigger.set_priority.pk != ticket.priority_id:
         priority = trigger.set_priority
-        attempt("priority", lambda: ticket_services.ticket_change_priority(
+        attempt("priority", lambda: changes.ticket_change_priority(
             actor=None, ticket_id=tid, priority=priority, now=now))
     if trigger.set_team is not None and trigger.set_team.pk != ticket.team_id:
         team = trigger.set_team
-        attempt("team", lambda: ticket_services.ticket_change_team(actor=None, ticket_id=tid, team=team, now=now))
+        attempt("team", lambda: changes.ticket_change_team(actor=None, ticket_id=tid, team=team, now=now))
     if trigger.set_status is not None and trigger.set_status.pk != _fresh(tid).status_id:
         status = trigger.set_status
-        attempt("status", lambda: ticket_services.ticket_change_status(
+        attempt("status", lambda: changes.ticket_change_status(
             actor=None, ticket_id=tid, status=status, now=now))
     if trigger.assignee_strategy:
         current = _fresh(tid)

@@ -27,6 +27,7 @@ from otklik.chat.models import ChatAttachment, ChatMessage, Conversation, Dialog
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.core.text import sanitize_html
 from otklik.core.uploads import stored_file_fields
+from otklik.tickets import changes, uploads
 from otklik.tickets import services as ticket_services
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import Source, Ticket
@@ -255,7 +256,7 @@ def chat_message_post(
             raise PermissionDenied()
     if not chat.is_active and not serves:
         raise Conflict(_("This chat is closed."))
-    ticket_services.attachments_check(attachments, author)
+    uploads.attachments_check(attachments, author)
     # One writer per conversation at a time, so its open question and answer never race.
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     message = ChatMessage.objects.create(
@@ -326,7 +327,7 @@ def chat_ticket_from_message(*, actor: User, message_id: int, now: datetime) -> 
         now=now,
     )
     ticket = result.ticket
-    ticket_services.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=actor, now=now)
+    changes.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=actor, now=now)
     lead_id = chat.team.lead_id
     if lead_id is not None and lead_id != ticket.requester_id:
         ticket_services.ticket_watch(actor=None, ticket_id=ticket.pk, user_id=lead_id, now=now)

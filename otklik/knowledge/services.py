@@ -28,7 +28,7 @@ from otklik.knowledge.models import (
     FeedbackKind,
 )
 from otklik.knowledge.selectors import may_edit_articles
-from otklik.tickets import services as ticket_services
+from otklik.tickets import uploads
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Message
 
@@ -109,7 +109,7 @@ def article_files_add(
         raise InvalidInput(_("Unknown language."), errors={"language": language[:10]})
     if not files or len(files) > MAX_FILES:
         raise InvalidInput(_("Attach from one to %(count)d files.") % {"count": MAX_FILES})
-    ticket_services.attachments_check(files, actor)
+    uploads.attachments_check(files, actor)
     stored = []
     for item in files:
         attachment = ArticleAttachment(

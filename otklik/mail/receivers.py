@@ -25,7 +25,7 @@ def mail_reply_outbox(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs:
         return
     if not conf.send_replies():
         return
-    from otklik.mail.services import reply_mail_from_event
+    from otklik.mail.outbound import reply_mail_from_event
 
     try:
         # A savepoint: a broken template must not undo the agent's reply itself.

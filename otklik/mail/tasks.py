@@ -12,7 +12,7 @@ from huey.exceptions import RetryTask
 
 from otklik.core.periodic import claim_period
 from otklik.core.wakeups import wake, woken
-from otklik.mail import services
+from otklik.mail import outbound, services
 from otklik.mail.models import Mailbox, OutboundMail
 
 logger = logging.getLogger(__name__)
@@ -23,10 +23,10 @@ def outbox_send_task() -> int:
     """Send every outbox row that is due: one job for all the mail committed before it starts (a burst of
     acknowledgements and notifications is one job, not one per mail). A row that failed for the moment
     waits for its back-off and the minutely sweep; a full batch asks for the next job at once."""
-    woken(services.OUTBOX_WAKE)
-    tried, sent = services.outbox_send_due(now=timezone.now())
-    if tried >= services.OUTBOX_BATCH:
-        wake(services.OUTBOX_WAKE, outbox_send_task)
+    woken(outbound.OUTBOX_WAKE)
+    tried, sent = outbound.outbox_send_due(now=timezone.now())
+    if tried >= outbound.OUTBOX_BATCH:
+        wake(outbound.OUTBOX_WAKE, outbox_send_task)
     return sent
 
 
@@ -46,8 +46,8 @@ def outbound_send_task(outbound_id: int) -> str:
     stops as failed, so the retries end."""
     now = timezone.now()
     try:
-        return services.outbound_send(outbound_id=outbound_id, now=now)
-    except services.OutboundRetry as error:
+        return outbound.outbound_send(outbound_id=outbound_id, now=now)
+    except outbound.OutboundRetry as error:
         due = OutboundMail.objects.filter(pk=outbound_id).values_list("claimed_until", flat=True).first()
         delay = max(int((due - now).total_seconds()), 1) if due else 60
         raise RetryTask(str(error), delay=delay) from error

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts import access
 from otklik.accounts.models import User
 from otklik.core.errors import InvalidInput, NotFound
-from otklik.mail.services import outbound_enqueue
+from otklik.mail.outbound import outbound_enqueue
 from otklik.notifications import links, topics
 from otklik.notifications.defaults import SLA_TARGET_WORDS
 from otklik.notifications.fanout import notices_for_event

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from otklik.mail.services import outbound_enqueue
+from otklik.mail.outbound import outbound_enqueue
 from otklik.notifications.rendering import language_of
 from otklik.reports.filters import ReportFilters, may_see_reports, zone
 from otklik.reports.models import WeeklyDigest

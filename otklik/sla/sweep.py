@@ -29,6 +29,7 @@ from otklik.sla.models import (
     SlaPolicy,
 )
 from otklik.sla.services import lock_skipping
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Ticket, TicketEvent
 
@@ -165,7 +166,7 @@ def _announce(rows: list[tuple[str, SlaClock]], tickets: Mapping[int, Ticket], n
     for ticket, person in to_assign:
         try:
             with transaction.atomic():
-                ticket_services.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=person, now=now)
+                changes.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=person, now=now)
         except DomainError as error:
             logger.warning("breached ticket %s not assigned to %s: %s", ticket.pk, person.pk, error.message)
 

@@ -13,7 +13,7 @@ from otklik.core.errors import InvalidInput
 from otklik.telegram import conf, outbox
 from otklik.telegram.client import BotApi, BotApiError
 from otklik.telegram.models import Bot, Conversation, InboundUpdate, TelegramAccount
-from otklik.tickets import services as ticket_services
+from otklik.tickets import uploads
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Ticket
 
@@ -103,5 +103,5 @@ def fetch_files(ctx: Ctx, files: list[dict[str, Any]]) -> list[InboundAttachment
                 raise too_big from None
             raise
         attachments.append(InboundAttachment(filename=item["name"], content=content, content_type=item["mime"]))
-    ticket_services.attachments_check(attachments, ctx.user)
+    uploads.attachments_check(attachments, ctx.user)
     return attachments

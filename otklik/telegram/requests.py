@@ -19,7 +19,7 @@ from otklik.core.errors import DomainError
 from otklik.telegram.context import Ctx, fetch_files, file_of
 from otklik.telegram.models import Conversation, OutboundMessage
 from otklik.telegram.outbox import Keyboard, esc
-from otklik.tickets import selectors
+from otklik.tickets import changes, selectors
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import DONE_KINDS, Source, StatusKind, Ticket
 
@@ -137,14 +137,14 @@ def act(ctx: Ctx, action: str, ticket_id: int, argument: str = "") -> None:
     """Close, reopen or rate through the ticket core's services."""
     try:
         if action == "c":
-            ticket = ticket_services.ticket_close(actor=ctx.user, ticket_id=ticket_id, now=ctx.now)
+            ticket = changes.ticket_close(actor=ctx.user, ticket_id=ticket_id, now=ctx.now)
             done = _("Request #%(number)s is closed.")
         elif action == "o":
-            ticket = ticket_services.ticket_reopen(actor=ctx.user, ticket_id=ticket_id, now=ctx.now)
+            ticket = changes.ticket_reopen(actor=ctx.user, ticket_id=ticket_id, now=ctx.now)
             done = _("Request #%(number)s is open again.")
         else:
             score = int(argument) if argument.isdigit() else 0
-            rating = ticket_services.ticket_rate(actor=ctx.user, ticket_id=ticket_id, score=score, now=ctx.now)
+            rating = changes.ticket_rate(actor=ctx.user, ticket_id=ticket_id, score=score, now=ctx.now)
             ticket = rating.ticket
             done = _("Thank you for rating request #%(number)s.")
     except DomainError as exc:

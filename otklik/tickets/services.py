@@ -11,24 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
-from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
-from otklik.accounts.models import Role, Team, User
+from otklik.accounts.models import Team, User
 from otklik.accounts.selectors import teams_all
 from otklik.accounts.services import requester_for_email
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from otklik.core.text import safe_filename, sanitize_html
-from otklik.core.uploads import stored_file_fields
+from otklik.core.text import sanitize_html
 from otklik.tickets import numbers, selectors
 from otklik.tickets.fields import clean_fields
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import (
     DONE_KINDS,
-    Attachment,
     Category,
     EventKind,
     LinkKind,
@@ -41,10 +37,10 @@ from otklik.tickets.models import (
     Ticket,
     TicketEvent,
     TicketLink,
-    TicketRating,
 )
 from otklik.tickets.replies import cc_addresses_clean, reply_sign
 from otklik.tickets.signals import ticket_event_recorded
+from otklik.tickets.uploads import attachments_check, attachments_store
 
 logger = logging.getLogger(__name__)
 
@@ -142,63 +138,9 @@ def ticket_number_allocate() -> int:
     return numbers.reserve()
 
 
-def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
+def ticket_touch(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.updated_at = now
     ticket.save(update_fields=[*fields, "updated_at"])
-
-
-def upload_limit(uploader: User | None) -> int:
-    """The largest file this person may upload, in bytes: the one limit of every channel (portal and agent
-    forms, API, mail, Telegram, chat). Requesters and unknown senders have the smaller one."""
-    if uploader is None or uploader.role == Role.REQUESTER:
-        return int(settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES)
-    return int(settings.OTKLIK_MAX_UPLOAD_BYTES)
-
-
-def _blocked_extension(filename: str) -> str:
-    """The file's extension when requesters may not upload it (settings.OTKLIK_BLOCKED_UPLOAD_EXTENSIONS), else "".
-
-    The last extension decides ("invoice.pdf.exe" is an .exe); trailing dots and spaces, which Windows
-    ignores, are ignored here too."""
-    name = filename.strip().rstrip(". ").lower()
-    extension = name.rsplit(".", 1)[1] if "." in name else ""
-    blocked = {item.strip().lstrip(".").lower() for item in settings.OTKLIK_BLOCKED_UPLOAD_EXTENSIONS}
-    return extension if extension and extension in blocked else ""
-
-
-def attachments_check(files: Sequence[InboundAttachment], uploader: User | None) -> None:
-    """Refuse before anything is written, so a broken upload leaves no half-made reply.
-
-    Requesters (and unknown senders) may not send risky file types; staff may, e.g. a vetted installer."""
-    limit = upload_limit(uploader)
-    for item in files:
-        if (uploader is None or uploader.role == Role.REQUESTER) and (extension := _blocked_extension(item.filename)):
-            raise InvalidInput(
-                _("%(name)s: files of type .%(extension)s cannot be uploaded. Put it in a ZIP archive or ask "
-                  "support for another way.") % {"name": safe_filename(item.filename), "extension": extension},
-                errors={"attachments": _("This file type is not allowed.")},
-            )
-        if len(item.content) > limit:
-            raise InvalidInput(
-                _("%(name)s is larger than the allowed %(limit)s MB.")
-                % {"name": safe_filename(item.filename), "limit": round(limit / 1024 / 1024, 1)}
-            )
-
-
-def attachments_store(
-    *, ticket: Ticket, message: Message | None, files: Iterable[InboundAttachment], uploader: User | None,
-    now: datetime,
-) -> list[Attachment]:
-    stored = []
-    for item in files:
-        attachment = Attachment(
-            ticket=ticket, message=message, uploaded_by=uploader, created_at=now,
-            **stored_file_fields(item.filename, item.content_type, item.content),
-        )
-        attachment.file.save(attachment.token, ContentFile(item.content), save=False)
-        attachment.save()
-        stored.append(attachment)
-    return stored
 
 
 def request_type_ensure_may_submit(user: User, request_type: RequestType, *, actor: User | None = None) -> None:
@@ -466,7 +408,7 @@ def _ingest_routing(inbound: InboundMessage) -> _Routing:
 # ---------------------------------------------------------------- conversation
 
 
-def _set_status(*, ticket: Ticket, actor: User | None, status: Status, now: datetime,
+def status_set(*, ticket: Ticket, actor: User | None, status: Status, now: datetime,
                 logged_at: datetime | None = None) -> None:
     """`now` is when the change happened; `logged_at` when it was logged, if later (SPEC 7.2)."""
     late = _late(now, logged_at) if logged_at is not None else {}
@@ -488,7 +430,7 @@ def _set_status(*, ticket: Ticket, actor: User | None, status: Status, now: date
         ticket.resolved_at = None
         ticket.closed_at = None
         changed += ["resolved_at", "closed_at"]
-    _touch(ticket, logged_at or now, *changed)
+    ticket_touch(ticket, logged_at or now, *changed)
     event_record(
         ticket=ticket, actor=actor, kind=EventKind.STATUS_CHANGED, at=now,
         data={"from": old.code, "to": status.code, "from_kind": old.kind, "to_kind": status.kind, **late},
@@ -576,7 +518,7 @@ def _reply_write(
     if by_staff and (ticket.first_response_at is None or now < ticket.first_response_at):
         ticket.first_response_at = now
         changed.append("first_response_at")
-    _touch(ticket, logged_at, *changed)
+    ticket_touch(ticket, logged_at, *changed)
     event_record(
         ticket=ticket, actor=actor, kind=EventKind.REPLIED, at=now,
         data={"message": message.pk, "by": "staff" if by_staff else "requester", "channel": channel,
@@ -585,12 +527,12 @@ def _reply_write(
     )
     if new_status is not None:
         access.ensure_can(actor, "change", ticket)
-        _set_status(ticket=ticket, actor=actor, status=new_status, now=now, logged_at=logged_at)
+        status_set(ticket=ticket, actor=actor, status=new_status, now=now, logged_at=logged_at)
     elif not by_staff and ticket.status.kind in {StatusKind.WAITING_CUSTOMER, StatusKind.RESOLVED}:
         # The requester answered: the ball is back with support.
-        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now, logged_at=logged_at)
+        status_set(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now, logged_at=logged_at)
     elif by_staff and ticket.status.kind == StatusKind.NEW:
-        _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now, logged_at=logged_at)
+        status_set(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now, logged_at=logged_at)
     return message
 
 
@@ -609,193 +551,10 @@ def ticket_add_note(
         body_html=sanitize_html(body_html), created_at=now,
     )
     attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor, now=now)
-    _touch(ticket, now)
+    ticket_touch(ticket, now)
     event_record(ticket=ticket, actor=actor, kind=EventKind.NOTE_ADDED, at=now, data={"message": message.pk},
                  message=message)
     return message
-
-
-# ---------------------------------------------------------------- fields
-
-
-@transaction.atomic
-def ticket_change_status(*, actor: User | None, ticket_id: int, status: Status, now: datetime,
-                         happened_at: datetime | None = None) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    if not status.is_active:
-        raise InvalidInput(_("This status is not in use."))
-    at = happened_at_check(ticket, actor, happened_at, now)
-    _set_status(ticket=ticket, actor=actor, status=status, now=at, logged_at=now)
-    return ticket
-
-
-@transaction.atomic
-def ticket_resolve(*, actor: User | None, ticket_id: int, now: datetime) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    if ticket.status.kind in DONE_KINDS:
-        raise Conflict(_("The ticket is already resolved."))
-    _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.RESOLVED), now=now)
-    return ticket
-
-
-@transaction.atomic
-def ticket_close(*, actor: User | None, ticket_id: int, now: datetime) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "close", ticket)
-    if ticket.status.kind == StatusKind.CLOSED:
-        raise Conflict(_("The ticket is already closed."))
-    _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.CLOSED), now=now)
-    return ticket
-
-
-@transaction.atomic
-def ticket_reopen(*, actor: User | None, ticket_id: int, now: datetime) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "reopen", ticket)
-    if ticket.status.kind not in DONE_KINDS:
-        raise Conflict(_("Only a resolved or closed ticket can be reopened."))
-    if ticket.merged_into_id is not None:
-        raise Conflict(_("This ticket was merged into another one."))
-    _set_status(ticket=ticket, actor=actor, status=status_default(StatusKind.OPEN), now=now)
-    return ticket
-
-
-def _ensure_agent(user: User) -> None:
-    if not user.is_active or not (user.can_write or user.is_superuser):
-        message = _("Tickets can only be assigned to active agents.")
-        raise InvalidInput(message, errors={"assignee": message})
-
-
-@transaction.atomic
-def ticket_assign(*, actor: User | None, ticket_id: int, assignee: User | None, now: datetime) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "assign", ticket)
-    if assignee is not None:
-        _ensure_agent(assignee)
-    old = ticket.assignee_id
-    if old == (assignee.pk if assignee else None):
-        return ticket
-    ticket.assignee = assignee
-    _touch(ticket, now, "assignee")
-    event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNED, at=now,
-                 data={"from": old, "to": assignee.pk if assignee else None})
-    return ticket
-
-
-@transaction.atomic
-def ticket_change_team(*, actor: User | None, ticket_id: int, team: Team | None, now: datetime) -> Ticket:
-    """Hand a ticket to another line or department; an assignee outside the new team lets go."""
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    old = ticket.team_id
-    if old == (team.pk if team else None):
-        return ticket
-    ticket.team = team
-    changed = ["team"]
-    old_assignee = ticket.assignee_id
-    if team is not None and old_assignee is not None and not team.members.filter(pk=old_assignee).exists():
-        ticket.assignee = None
-        changed.append("assignee")
-    _touch(ticket, now, *changed)
-    event_record(ticket=ticket, actor=actor, kind=EventKind.TEAM_CHANGED, at=now,
-                 data={"from": old, "to": team.pk if team else None})
-    if "assignee" in changed:
-        event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNED, at=now,
-                     data={"from": old_assignee, "to": None, "reason": "team_changed"})
-    return ticket
-
-
-@transaction.atomic
-def ticket_change_category(
-    *, actor: User | None, ticket_id: int, category: Category | None, now: datetime
-) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    old = ticket.category_id
-    if old == (category.pk if category else None):
-        return ticket
-    ticket.category = category
-    _touch(ticket, now, "category")
-    event_record(ticket=ticket, actor=actor, kind=EventKind.CATEGORY_CHANGED, at=now,
-                 data={"from": old, "to": category.pk if category else None})
-    return ticket
-
-
-@transaction.atomic
-def ticket_change_priority(*, actor: User | None, ticket_id: int, priority: Priority, now: datetime) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    old = ticket.priority
-    if old.pk == priority.pk:
-        return ticket
-    ticket.priority = priority
-    _touch(ticket, now, "priority")
-    event_record(ticket=ticket, actor=actor, kind=EventKind.PRIORITY_CHANGED, at=now,
-                 data={"from": old.code, "to": priority.code})
-    return ticket
-
-
-@transaction.atomic
-def ticket_change_subject(*, actor: User | None, ticket_id: int, subject: str, now: datetime) -> Ticket:
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    subject = " ".join(subject.split())[:500]
-    if not subject:
-        raise InvalidInput(_("A subject is required."))
-    old = ticket.subject
-    if old == subject:
-        return ticket
-    ticket.subject = subject
-    _touch(ticket, now, "subject")
-    event_record(ticket=ticket, actor=actor, kind=EventKind.SUBJECT_CHANGED, at=now,
-                 data={"from": old, "to": subject})
-    return ticket
-
-
-@transaction.atomic
-def ticket_change_request_type(
-    *, actor: User | None, ticket_id: int, request_type: RequestType | None, fields: dict[str, Any] | None = None,
-    now: datetime,
-) -> Ticket:
-    """A new request type brings its own fields; values of fields it does not have are dropped (and logged)."""
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    old = ticket.request_type
-    if (old.pk if old else None) == (request_type.pk if request_type else None) and fields is None:
-        return ticket
-    cleaned = clean_fields(request_type, fields or {})
-    old_fields = ticket.fields
-    ticket.request_type = request_type
-    ticket.fields = cleaned
-    _touch(ticket, now, "request_type", "fields")
-    event_record(ticket=ticket, actor=actor, kind=EventKind.REQUEST_TYPE_CHANGED, at=now,
-                 data={"from": old.code if old else None, "to": request_type.code if request_type else None,
-                       "fields_before": old_fields, "fields_after": cleaned})
-    return ticket
-
-
-@transaction.atomic
-def ticket_set_fields(*, actor: User | None, ticket_id: int, values: dict[str, Any], now: datetime) -> Ticket:
-    """Change some custom field values; fields not named keep their values."""
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "change", ticket)
-    access.ensure_may_set_fields(actor, ticket.request_type_id, values.keys())
-    merged = {**ticket.fields, **values}
-    merged = {code: value for code, value in merged.items() if value not in (None, "", [])}
-    cleaned = clean_fields(ticket.request_type, merged, previous=ticket.fields)
-    changes = {
-        code: {"from": ticket.fields.get(code), "to": cleaned.get(code)}
-        for code in set(ticket.fields) | set(cleaned)
-        if ticket.fields.get(code) != cleaned.get(code)
-    }
-    if not changes:
-        return ticket
-    ticket.fields = cleaned
-    _touch(ticket, now, "fields")
-    event_record(ticket=ticket, actor=actor, kind=EventKind.FIELDS_CHANGED, at=now, data={"changes": changes})
-    return ticket
 
 
 # ---------------------------------------------------------------- people and relations
@@ -811,7 +570,7 @@ def ticket_watch(*, actor: User | None, ticket_id: int, user_id: int, now: datet
     if ticket.watchers.filter(pk=user.pk).exists():
         return ticket
     ticket.watchers.add(user)
-    _touch(ticket, now)
+    ticket_touch(ticket, now)
     event_record(ticket=ticket, actor=actor, kind=EventKind.WATCHER_ADDED, at=now, data={"user": user.pk})
     return ticket
 
@@ -826,92 +585,6 @@ def ticket_unwatch(*, actor: User | None, ticket_id: int, user_id: int, now: dat
     if not ticket.watchers.filter(pk=user_id).exists():
         return ticket
     ticket.watchers.remove(user_id)
-    _touch(ticket, now)
+    ticket_touch(ticket, now)
     event_record(ticket=ticket, actor=actor, kind=EventKind.WATCHER_REMOVED, at=now, data={"user": user_id})
     return ticket
-
-
-def _lock_pair(first_id: int, second_id: int) -> tuple[Ticket, Ticket]:
-    # Always lock in id order, so two opposite merges cannot deadlock.
-    locked = {ticket.pk: ticket for ticket in
-              Ticket.objects.select_for_update().filter(pk__in=sorted({first_id, second_id})).order_by("pk")}
-    if first_id not in locked or second_id not in locked:
-        raise NotFound()
-    return locked[first_id], locked[second_id]
-
-
-@transaction.atomic
-def ticket_link(
-    *, actor: User | None, ticket_id: int, other_id: int, kind: str, now: datetime
-) -> TicketLink:
-    if kind not in LinkKind.values:
-        raise InvalidInput(_("Unknown link kind."))
-    if ticket_id == other_id:
-        raise InvalidInput(_("A ticket cannot be linked to itself."))
-    ticket, other = _lock_pair(ticket_id, other_id)
-    access.ensure_can(actor, "link", ticket)
-    access.ensure_can(actor, "link", other)
-    link, created = TicketLink.objects.get_or_create(
-        from_ticket=ticket, to_ticket=other, kind=kind, defaults={"created_at": now, "created_by": actor}
-    )
-    if created:
-        _touch(ticket, now)
-        event_record(ticket=ticket, actor=actor, kind=EventKind.LINKED, at=now,
-                     data={"kind": kind, "ticket": other.number, "direction": "out"})
-        event_record(ticket=other, actor=actor, kind=EventKind.LINKED, at=now,
-                     data={"kind": kind, "ticket": ticket.number, "direction": "in"})
-    return link
-
-
-@transaction.atomic
-def ticket_merge(*, actor: User | None, source_id: int, target_id: int, now: datetime) -> Ticket:
-    """Move the source's conversation into the target and close the source, pointing at the target."""
-    if source_id == target_id:
-        raise InvalidInput(_("A ticket cannot be merged into itself."))
-    source, target = _lock_pair(source_id, target_id)
-    access.ensure_can(actor, "merge", source)
-    access.ensure_can(actor, "merge", target)
-    if source.merged_into_id is not None:
-        raise Conflict(_("This ticket was already merged."))
-    if target.merged_into_id is not None:
-        raise Conflict(_("The target ticket was itself merged into another one."))
-    moved = Message.objects.filter(ticket=source).update(ticket=target)
-    Attachment.objects.filter(ticket=source).update(ticket=target)
-    new_watchers = [source.requester_id, *source.watchers.values_list("pk", flat=True)]
-    new_watchers = [pk for pk in new_watchers if pk != target.requester_id]
-    if new_watchers:
-        target.watchers.add(*new_watchers)
-    source.merged_into = target
-    _touch(source, now, "merged_into")
-    if source.status.kind != StatusKind.CLOSED:
-        _set_status(ticket=source, actor=actor, status=status_default(StatusKind.CLOSED), now=now)
-    _touch(target, now)
-    event_record(ticket=source, actor=actor, kind=EventKind.MERGED, at=now,
-                 data={"into": target.number, "messages": moved})
-    event_record(ticket=target, actor=actor, kind=EventKind.MERGED_IN, at=now,
-                 data={"from": source.number, "messages": moved})
-    return target
-
-
-@transaction.atomic
-def ticket_rate(*, actor: User, ticket_id: int, score: int, comment: str = "", now: datetime) -> TicketRating:
-    """The requester rates the answer once per resolution; a later reopen and resolve allows a new rating."""
-    ticket = ticket_lock(ticket_id)
-    access.ensure_can(actor, "rate", ticket)
-    # The rules of selectors.may_rate, each with its own answer.
-    if not selectors.is_rater(actor, ticket):
-        raise PermissionDenied(_("Only the requester can rate the answer."))
-    if ticket.status.kind not in DONE_KINDS or ticket.resolved_at is None:
-        raise Conflict(_("A ticket can be rated once it is resolved."))
-    if not 1 <= int(score) <= 5:
-        raise InvalidInput(_("The score is from 1 to 5."), errors={"score": _("Choose 1 to 5.")})
-    if selectors.rating_current(ticket) is not None:
-        raise Conflict(_("This answer has already been rated."))
-    rating = TicketRating.objects.create(
-        ticket=ticket, rated_by=actor, score=int(score), comment=comment.strip()[:5000],
-        resolved_at=ticket.resolved_at, created_at=now,
-    )
-    _touch(ticket, now)
-    event_record(ticket=ticket, actor=actor, kind=EventKind.RATED, at=now,
-                 data={"score": rating.score, "has_comment": bool(rating.comment)})
-    return rating

@@ -24,6 +24,7 @@ from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound, Pe
 from otklik.notifications import topics
 from otklik.notifications.rendering import language_of, render_text
 from otklik.notifications.services import notify_direct
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, StatusKind, Ticket
 from otklik.trackers import hooks
@@ -304,7 +305,7 @@ def _apply_to_link(link: TicketIssueLink, mapping: StatusMapping, data: IssueDat
     with ticket_services.events_via(origin(connection) | {"issue": data.key, "tracker_status": data.status}):
         status = mapping.ticket_status
         if status is not None and status.is_active and status.pk != ticket.status_id:
-            ticket = ticket_services.ticket_change_status(actor=None, ticket_id=ticket.pk, status=status, now=now)
+            ticket = changes.ticket_change_status(actor=None, ticket_id=ticket.pk, status=status, now=now)
         if mapping.reply is not None and mapping.reply.is_active:
             author = _reply_author(connection)
             if author is None:

@@ -36,8 +36,8 @@ from otklik.tickets.selectors import (
     priorities_all,
     statuses_active,
 )
-from otklik.tickets.services import upload_limit
 from otklik.tickets.tags import tag_normalise
+from otklik.tickets.uploads import upload_limit
 from otklik.web.choices import RememberedChoiceField, macro_labels, request_types_active
 from otklik.web.queues import queues
 from otklik.web.renderers import QUICK_SELECT

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from tests.access.world import HANDLED, PERSONAS, TICKETS, VISIBLE, World, internal_field_marker, internal_marker
 
 
@@ -31,7 +31,7 @@ def test_notification_emails_carry_only_what_each_recipient_may_see(
             services.ticket_add_note(actor=agent, ticket_id=ticket.pk, body_text=internal_marker(key) + "-again",
                                      now=now)
             services.ticket_reply(actor=agent, ticket_id=ticket.pk, body_text=f"Answer on {key}", now=now)
-            services.ticket_resolve(actor=agent, ticket_id=ticket.pk, now=now)
+            changes.ticket_resolve(actor=agent, ticket_id=ticket.pk, now=now)
     if not mail.outbox:
         pytest.skip("no notification emails are sent yet")
     by_address = {world.user(persona).email: persona for persona in PERSONAS}

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from otklik.api.tokens import token_create
 from otklik.reports.drill import drill_value
 from otklik.reports.filters import ReportFilters
-from otklik.tickets import services
+from otklik.tickets import changes
 from tests.access.world import HANDLED, PERSONAS, World
 
 PAGES = ("overview", "breakdown", "load", "sla", "specialists", "csat", "forecast")
@@ -33,8 +33,8 @@ def _report_scope(persona: str) -> set[str]:
 @pytest.fixture
 def assigned(world: World, now: datetime) -> World:
     cache.clear()  # API throttle counters outlive the test database
-    services.ticket_assign(actor=None, ticket_id=world.tickets["alice_first"].pk, assignee=world.people.fiona, now=now)
-    services.ticket_assign(actor=None, ticket_id=world.tickets["bob_second"].pk, assignee=world.people.sam, now=now)
+    changes.ticket_assign(actor=None, ticket_id=world.tickets["alice_first"].pk, assignee=world.people.fiona, now=now)
+    changes.ticket_assign(actor=None, ticket_id=world.tickets["bob_second"].pk, assignee=world.people.sam, now=now)
     return world
 
 

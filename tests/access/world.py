@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from otklik.accounts.models import Role, Team, TeamKind, User
 from otklik.testing.personas import PASSWORD, Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Attachment, CustomField, Message, RequestType, Ticket
 
@@ -177,7 +177,7 @@ def build_world(people: Personas, now: datetime, *, with_files: bool = True) -> 
             actor=requester, requester=requester, subject=f"Subject of {key}", body_text=f"Question in {key}",
             request_type=request_type, fields={"asset": public_field_marker(key)}, team=team, now=now,
         )
-        services.ticket_set_fields(
+        changes.ticket_set_fields(
             actor=None, ticket_id=ticket.pk, values={"cost_centre": internal_field_marker(key)}, now=now
         )
         public_files = (InboundAttachment(public_file_name(key), b"public bytes", "text/plain"),) if with_files else ()

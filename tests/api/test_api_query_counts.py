@@ -13,7 +13,7 @@ from otklik.integrations.delivery import deliveries_for_event
 from otklik.integrations.models import WebhookSubscription
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Category, CustomField, Priority, RequestType, Status, TicketEvent
 from otklik.tickets.tags import ticket_change_tags
@@ -51,7 +51,7 @@ def _conversation(people, now, rows: int) -> str:
 def _events(people, now, rows: int) -> str:
     ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
     for index in range(rows - 1):
-        services.ticket_change_status(
+        changes.ticket_change_status(
             actor=people.fiona,
             ticket_id=ticket.pk,
             status=factories.status("open" if index % 2 else "in_progress"),
@@ -74,7 +74,7 @@ def _links(people, now, rows: int) -> str:
     ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
     for _index in range(rows):
         other = factories.ticket(requester=people.alice, team=people.first_line, now=now)
-        services.ticket_link(actor=people.fiona, ticket_id=ticket.pk, other_id=other.pk, kind="related", now=now)
+        changes.ticket_link(actor=people.fiona, ticket_id=ticket.pk, other_id=other.pk, kind="related", now=now)
     return f"/api/v1/tickets/{ticket.number}/links/?limit=100"
 
 

@@ -11,7 +11,7 @@ from otklik.automation.models import AgentAvailability, AssigneeStrategy, Assign
 from otklik.notifications import topics
 from otklik.notifications.models import Notification
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Source, Ticket
 
 
@@ -91,7 +91,6 @@ def test_time_of_day_window_across_midnight(people, now):
 
 
 def test_mailbox_condition_routes_by_the_address_the_request_arrived_at(people, now):
-    from otklik.tickets import services
     from otklik.tickets.inbound import InboundMessage
 
     rule("Billing mailbox", order=10, mailboxes="Billing@Example.com\n", set_team=people.second_line)
@@ -159,7 +158,7 @@ def test_least_loaded_weighs_priority_and_respects_availability(people, agents, 
     critical, low = factories.priority("critical"), factories.priority("low")
     for assignee, priority in ((people.fiona, low), (people.fiona, low), (olga, critical)):
         ticket = factories.ticket(requester=people.alice, priority=priority, actor=people.mia, now=now)
-        services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=assignee, now=now)
+        changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=assignee, now=now)
     # Ivan is away; Grace works only on weekends (the fixture's day is a Monday).
     AgentAvailability.objects.create(user=ivan, is_away=True)
     AgentAvailability.objects.create(user=grace, weekly_hours={
@@ -205,7 +204,7 @@ def test_rules_run_again_when_category_changes(people, agents, now):
     assert ticket.team == people.first_line and ticket.assignee in {people.fiona, *agents}
     first_assignee = ticket.assignee
 
-    services.ticket_change_category(actor=ticket.assignee, ticket_id=ticket.pk, category=network,
+    changes.ticket_change_category(actor=ticket.assignee, ticket_id=ticket.pk, category=network,
                                     now=now + timedelta(minutes=5))
 
     ticket = fresh(ticket)
@@ -219,9 +218,9 @@ def test_rerun_keeps_an_assignee_who_already_belongs_to_the_team(people, agents,
     high = factories.priority("high")
     rule("First line", set_team=people.first_line, assignee_strategy=AssigneeStrategy.ROUND_ROBIN)
     ticket = fresh(factories.ticket(requester=people.alice, now=now))
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=agents[2], now=now)
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=agents[2], now=now)
 
-    services.ticket_change_priority(actor=people.mia, ticket_id=ticket.pk, priority=high, now=now)
+    changes.ticket_change_priority(actor=people.mia, ticket_id=ticket.pk, priority=high, now=now)
 
     assert fresh(ticket).assignee == agents[2]
 

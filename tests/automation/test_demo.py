@@ -9,7 +9,7 @@ from otklik.automation.demo import mark_history_as_read, seed_demo_automation
 from otklik.automation.models import AssignmentRule, ForbiddenWord, TimeRule, Trigger
 from otklik.demodata.seed import seed_reference_data
 from otklik.notifications.models import OutboxCursor
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundMessage
 from otklik.tickets.models import Category, Source, Ticket, TicketEvent
 
@@ -32,7 +32,7 @@ def test_demo_rules_route_email_to_the_first_line_then_the_category_to_a_special
     assert ticket.team.name == "First line" and ticket.assignee.email in first_line
 
     printers = Category.objects.get(name="Printers")
-    services.ticket_change_category(actor=ticket.assignee, ticket_id=ticket.pk, category=printers,
+    changes.ticket_change_category(actor=ticket.assignee, ticket_id=ticket.pk, category=printers,
                                     now=now + timedelta(minutes=10))
 
     ticket = Ticket.objects.select_related("team", "assignee").get(pk=ticket.pk)

@@ -10,7 +10,7 @@ from otklik.automation.timerules import time_rules_run
 from otklik.notifications import topics
 from otklik.notifications.models import Notification
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Ticket
 
 
@@ -23,9 +23,9 @@ def test_resolved_ticket_closes_after_n_days_without_an_answer(people, now):
     quiet = factories.ticket(requester=people.alice, now=now)
     answered = factories.ticket(requester=people.bob, now=now)
     for ticket in (quiet, answered):
-        services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+        changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
     services.ticket_reply(actor=people.bob, ticket_id=answered.pk, body_text="Not fixed", now=now + timedelta(days=1))
-    services.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now + timedelta(days=2))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now + timedelta(days=2))
 
     with time_machine.travel(now + timedelta(days=3) - timedelta(minutes=1), tick=False):
         assert time_rules_tick()
@@ -55,7 +55,7 @@ def test_waiting_for_clarification_reminds_once_then_closes(people, now):
     TimeRule.objects.create(name="Remind after 2 days, close 3 days later", kind=TimeRuleKind.REMIND_THEN_CLOSE,
                             after_days=2, close_after_days=3)
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
                                   status=factories.status("needs_clarification"), now=now)
 
     assert time_rules_run(now=now + timedelta(days=1, hours=23)).reminded == []
@@ -72,11 +72,11 @@ def test_an_answer_starts_a_new_waiting_period(people, now):
     TimeRule.objects.create(name="Remind", kind=TimeRuleKind.REMIND_THEN_CLOSE, after_days=2, close_after_days=2)
     waiting = factories.status("needs_clarification")
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=waiting, now=now)
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=waiting, now=now)
     time_rules_run(now=now + timedelta(days=2))
     services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="Here it is",
                           now=now + timedelta(days=3))
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=waiting,
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=waiting,
                                   now=now + timedelta(days=3, hours=1))
 
     report = time_rules_run(now=now + timedelta(days=4, hours=2))
@@ -105,8 +105,8 @@ def test_unassigned_ticket_is_escalated_to_the_team_lead_once(people, now):
 def test_losing_the_assignee_starts_a_new_unassigned_episode(people, now):
     TimeRule.objects.create(name="Unassigned 30 min", kind=TimeRuleKind.ESCALATE_UNASSIGNED, after_minutes=30)
     ticket = factories.ticket(requester=people.alice, team=people.second_line, actor=people.fiona, now=now)
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.sam, now=now)
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=None, now=now + timedelta(hours=2))
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=None, now=now + timedelta(hours=2))
 
     assert time_rules_run(now=now + timedelta(hours=2, minutes=29)).escalated == []
     assert time_rules_run(now=now + timedelta(hours=2, minutes=30)).escalated == [ticket.pk]
@@ -143,11 +143,11 @@ def test_reminders_and_closing_are_not_starved_by_handled_tickets(people, now, m
     old = []
     for _ in range(2):
         ticket = factories.ticket(requester=people.alice, now=now)
-        services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=waiting, now=now)
+        changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=waiting, now=now)
         old.append(ticket)
     assert sorted(time_rules_run(now=now + timedelta(days=1)).reminded) == sorted(t.pk for t in old)
     newer = factories.ticket(requester=people.bob, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=newer.pk, status=waiting,
+    changes.ticket_change_status(actor=people.fiona, ticket_id=newer.pk, status=waiting,
                                   now=now + timedelta(hours=1))
     assert time_rules_run(now=now + timedelta(days=2)).reminded == [newer.pk]
     # Three are due and a batch takes two: the next run takes the rest, never the same ticket twice.
@@ -160,13 +160,13 @@ def test_auto_close_is_not_starved_by_answered_tickets(people, now, monkeypatch)
     TimeRule.objects.create(name="Close after 1 day", kind=TimeRuleKind.AUTO_CLOSE_RESOLVED, after_days=1)
     for _ in range(2):
         answered = factories.ticket(requester=people.alice, now=now)
-        services.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now)
+        changes.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now)
         services.ticket_reply(actor=people.alice, ticket_id=answered.pk, body_text="Not fixed",
                               now=now + timedelta(minutes=5))
         # The reply reopened it; resolved again, and answered again after that.
-        services.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now + timedelta(minutes=10))
+        changes.ticket_resolve(actor=people.fiona, ticket_id=answered.pk, now=now + timedelta(minutes=10))
         services.ticket_reply(actor=people.alice, ticket_id=answered.pk, body_text="Still not",
                               now=now + timedelta(minutes=15))
     quiet = factories.ticket(requester=people.bob, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=quiet.pk, now=now + timedelta(hours=1))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=quiet.pk, now=now + timedelta(hours=1))
     assert time_rules_run(now=now + timedelta(days=2)).closed == [quiet.pk]

@@ -17,7 +17,7 @@ from otklik.automation.triggers import trigger_preview, triggers_process
 from otklik.notifications import topics
 from otklik.notifications.models import Notification
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Message, Source, Ticket
 
 
@@ -55,7 +55,7 @@ def test_requester_and_agent_replies_are_distinct_events(people, now):
             notify_roles=[NotifyRole.ASSIGNEE], notify_subject="#{{ ticket_number }} answered",
             notify_body="The requester answered.")
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.fiona, now=now)
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.fiona, now=now)
     services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="Which printer?", now=now)
     triggers_process(now=now)
     assert fresh(ticket).status == waiting
@@ -75,7 +75,7 @@ def test_two_triggers_that_undo_each_other_cannot_loop(people, now):
     pong = trigger("Pong", TriggerEvent.STATUS_CHANGED, statuses=[waiting], set_status=open_status)
     ticket = factories.ticket(requester=people.alice, now=now)
 
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=open_status, now=now)
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=open_status, now=now)
     for _ in range(5):
         triggers_process(now=now)
 

@@ -17,7 +17,7 @@ from otklik.chat.models import ChatMessage, Conversation, Dialog
 from otklik.sla.models import Schedule
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import services as ticket_services
+from otklik.tickets import changes
 
 # (who: 0 = Alice, 1 = Bob, 2 = Fiona answering Alice, 3 = Fiona answering Bob; internal; seconds later)
 steps = st.lists(
@@ -126,7 +126,7 @@ def test_my_tickets_in_three_groups_oldest_first(people, chats, now):
     people.first_line.lead = people.mia
     people.first_line.save()
     assert [t.pk for t in selectors.my_open_tickets(people.mia)["leading"]] == [t.pk for t in tickets]
-    ticket_services.ticket_close(actor=people.fiona, ticket_id=tickets[0].pk, now=now + timedelta(days=1))
+    changes.ticket_close(actor=people.fiona, ticket_id=tickets[0].pk, now=now + timedelta(days=1))
     assert [t.pk for t in selectors.my_open_tickets(people.fiona)["doing"]] == [t.pk for t in tickets[1:]]
 
 

@@ -12,7 +12,7 @@ from otklik.integrations.delivery import MAX_ATTEMPTS, deliveries_for_event, del
 from otklik.integrations.models import DeliveryState, SubscriptionScope, WebhookDelivery, WebhookSubscription
 from otklik.integrations.signing import signature_verify
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import CustomField, EventKind, TicketEvent
 
 
@@ -108,7 +108,7 @@ def test_public_subscriptions_never_see_internal_notes_or_staff_fields(people, n
     ticket = factories.ticket(
         requester=people.alice, team=people.first_line, now=now, request_type=request_type, fields={"system": "VPN"}
     )
-    services.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={"ad_group": "vpn-users"}, now=now)
+    changes.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={"ad_group": "vpn-users"}, now=now)
     services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="Password is hunter2", now=now)
     services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="Please reconnect.", now=now)
 

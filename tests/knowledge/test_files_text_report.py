@@ -21,6 +21,7 @@ from otklik.knowledge import selectors, services
 from otklik.knowledge.models import Article, ArticleAttachment, ArticleFeedback, FeedbackKind
 from otklik.testing.personas import Personas
 from otklik.tickets import services as ticket_services
+from otklik.tickets import uploads
 from otklik.tickets.inbound import InboundAttachment
 from tests.knowledge.conftest import Library
 
@@ -76,13 +77,13 @@ def test_files_go_through_the_tickets_one_upload_check(
     people: Personas, library: Library, settings: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[User | None] = []
-    real = ticket_services.attachments_check
+    real = uploads.attachments_check
 
     def spy(files: list[InboundAttachment], uploader: User | None) -> None:
         calls.append(uploader)
         real(files, uploader)
 
-    monkeypatch.setattr(ticket_services, "attachments_check", spy)
+    monkeypatch.setattr(uploads, "attachments_check", spy)
     settings.OTKLIK_MAX_UPLOAD_BYTES = 10
     with pytest.raises(InvalidInput):
         _add(people.adam, library.public)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from otklik.mail import services, tokens
+from otklik.mail import outbound, services, tokens
 from otklik.mail.models import OutboundKind, OutboundMail, OutboundStatus, Outcome
 from otklik.tickets import services as ticket_services
 from otklik.tickets.inbound import InboundAttachment
@@ -23,7 +23,7 @@ def ticket_by_mail(mailbox, deliver):
 
 def _send_all(now):
     for outbound_id in OutboundMail.objects.filter(status=OutboundStatus.PENDING).values_list("pk", flat=True):
-        services.outbound_send(outbound_id=outbound_id, now=now)
+        outbound.outbound_send(outbound_id=outbound_id, now=now)
 
 
 def test_mail_agent_reply_is_mailed_with_every_threading_hook(
@@ -60,7 +60,7 @@ def test_mail_internal_notes_are_never_mailed(ticket_by_mail, people, now, smtp,
     with django_capture_on_commit_callbacks(execute=True):
         note = ticket_services.ticket_add_note(actor=people.fiona, ticket_id=ticket_by_mail.pk,
                                                body_text="Customer is difficult", now=now)
-    refused = services.outbound_enqueue(to=["alice@a.example"], subject="x", body_text=note.body_text,
+    refused = outbound.outbound_enqueue(to=["alice@a.example"], subject="x", body_text=note.body_text,
                                         kind="reply", reply_message_id=note.pk, ticket_id=ticket_by_mail.pk)
 
     assert refused is None
@@ -99,16 +99,16 @@ def test_mail_acknowledgement_is_automatic_and_in_the_requesters_language(
 
 
 def test_mail_subject_tag_is_never_doubled(ticket_by_mail, now):
-    row = services.outbound_enqueue(to=["alice@a.example"], subject=f"Re: Printer [#{ticket_by_mail.number}]",
+    row = outbound.outbound_enqueue(to=["alice@a.example"], subject=f"Re: Printer [#{ticket_by_mail.number}]",
                                     body_text="x", ticket_id=ticket_by_mail.pk, now=now)
 
     assert row is not None and row.subject.count(f"[#{ticket_by_mail.number}]") == 1
 
 
 def test_mail_dedupe_key_sends_once(ticket_by_mail, now):
-    first = services.outbound_enqueue(to=["alice@a.example"], subject="SLA", body_text="x",
+    first = outbound.outbound_enqueue(to=["alice@a.example"], subject="SLA", body_text="x",
                                       ticket_id=ticket_by_mail.pk, dedupe_key="sla_breach:1:2026", now=now)
-    second = services.outbound_enqueue(to=["alice@a.example"], subject="SLA", body_text="x",
+    second = outbound.outbound_enqueue(to=["alice@a.example"], subject="SLA", body_text="x",
                                        ticket_id=ticket_by_mail.pk, dedupe_key="sla_breach:1:2026", now=now)
 
     assert first is not None and second is not None and first.pk == second.pk
@@ -116,7 +116,7 @@ def test_mail_dedupe_key_sends_once(ticket_by_mail, now):
 
 
 def test_mail_automatic_mail_never_goes_to_daemons_no_reply_or_ourselves(ticket_by_mail, now):
-    row = services.outbound_enqueue(
+    row = outbound.outbound_enqueue(
         to=["MAILER-DAEMON@mx.example", "no-reply@shop.example", SUPPORT, "list-request@lists.example"],
         subject="Status", body_text="x", ticket_id=ticket_by_mail.pk, now=now,
     )
@@ -129,12 +129,12 @@ def test_mail_temporary_smtp_failure_is_retried_then_sent(ticket_by_mail, now, s
     smtp.refuse = 1
     row = OutboundMail.objects.get(ticket=ticket_by_mail)
 
-    with pytest.raises(services.OutboundRetry):
-        services.outbound_send(outbound_id=row.pk, now=now)
+    with pytest.raises(outbound.OutboundRetry):
+        outbound.outbound_send(outbound_id=row.pk, now=now)
     row.refresh_from_db()
     assert (row.status, row.attempts) == (OutboundStatus.PENDING, 1)
     assert "451" in row.last_error
-    assert services.outbound_send(outbound_id=row.pk, now=now) == "pending"  # not before the backoff
+    assert outbound.outbound_send(outbound_id=row.pk, now=now) == "pending"  # not before the backoff
 
     later = now + timedelta(minutes=5)
     assert services.pending_work_sweep(now=later) == {"processed": 0, "sent": 1}
@@ -149,19 +149,19 @@ def test_mail_a_burst_of_mail_is_sent_by_one_job(ticket_by_mail, now, smtp, monk
     sends every due row once, leaves a row in its backoff for later, and a second run sends nothing again."""
     OutboundMail.objects.all().delete()
     kicks: list[str] = []
-    monkeypatch.setattr(services, "_kick_outbox", lambda: kicks.append("outbox job"))
+    monkeypatch.setattr(outbound, "_kick_outbox", lambda: kicks.append("outbox job"))
     with django_capture_on_commit_callbacks(execute=True):
-        rows = [services.outbound_enqueue(to=[f"person{index}@c.example"], subject="Status", body_text="x",
+        rows = [outbound.outbound_enqueue(to=[f"person{index}@c.example"], subject="Status", body_text="x",
                                           ticket_id=ticket_by_mail.pk, now=now) for index in range(3)]
     assert kicks == ["outbox job"]  # three mails committed together, one job queued
     waiting = rows[2]
     assert waiting is not None
     OutboundMail.objects.filter(pk=waiting.pk).update(claimed_until=now + timedelta(minutes=2))  # in backoff
 
-    assert services.outbox_send_due(now=now) == (2, 2)
-    assert services.outbox_send_due(now=now) == (0, 0)  # sent once
+    assert outbound.outbox_send_due(now=now) == (2, 2)
+    assert outbound.outbox_send_due(now=now) == (0, 0)  # sent once
     assert sorted(item.rcpt_tos[0] for item in smtp.received) == ["person0@c.example", "person1@c.example"]
-    assert services.outbox_send_due(now=now + timedelta(minutes=3)) == (1, 1)
+    assert outbound.outbox_send_due(now=now + timedelta(minutes=3)) == (1, 1)
     assert OutboundMail.objects.filter(status=OutboundStatus.SENT).count() == 3
 
 
@@ -170,7 +170,7 @@ def test_mail_failed_after_the_last_attempt(ticket_by_mail, now, smtp, settings)
     smtp.refuse = 5
     row = OutboundMail.objects.get(ticket=ticket_by_mail)
 
-    assert services.outbound_send(outbound_id=row.pk, now=now) == OutboundStatus.FAILED
+    assert outbound.outbound_send(outbound_id=row.pk, now=now) == OutboundStatus.FAILED
     assert OutboundMail.objects.get(pk=row.pk).status == OutboundStatus.FAILED
 
 

@@ -6,9 +6,10 @@ import base64
 
 import pytest
 
-from otklik.mail import services, tokens
+from otklik.mail import outbound, services, tokens
 from otklik.mail.models import InboundStatus, OutboundKind, OutboundMail, OutboundStatus, Outcome, UndeliverableAddress
 from otklik.testing import factories
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import LinkKind, Message, StatusKind, Ticket, TicketLink
 from tests.mail.mailtools import SUPPORT, build_mail
@@ -157,7 +158,7 @@ def test_mail_cc_becomes_watcher_and_their_reply_all_joins_the_ticket(mailbox, d
 
 
 def test_mail_requester_reply_resumes_a_ticket_waiting_for_clarification(first, mailbox, deliver, people, now):
-    ticket_services.ticket_change_status(
+    changes.ticket_change_status(
         actor=people.mia, ticket_id=first.ticket_id, status=factories.status("needs_clarification"), now=now)
 
     deliver(build_mail(subject=f"Re: [#{first.ticket.number}]", body="Room 301", message_id="<m11@a.example>",
@@ -167,7 +168,7 @@ def test_mail_requester_reply_resumes_a_ticket_waiting_for_clarification(first, 
 
 
 def test_mail_reply_to_a_closed_ticket_opens_a_linked_follow_up(first, mailbox, deliver, people, now):
-    ticket_services.ticket_close(actor=people.mia, ticket_id=first.ticket_id, now=now)
+    changes.ticket_close(actor=people.mia, ticket_id=first.ticket_id, now=now)
 
     row = deliver(build_mail(subject="Re: printer", body="Broken again", message_id="<m12@a.example>",
                              in_reply_to="<m1@a.example>"), mailbox=mailbox)
@@ -178,7 +179,7 @@ def test_mail_reply_to_a_closed_ticket_opens_a_linked_follow_up(first, mailbox, 
 
 
 def test_mail_auto_reply_never_reopens_never_creates_never_answers(first, mailbox, deliver, people, now):
-    ticket_services.ticket_resolve(actor=people.mia, ticket_id=first.ticket_id, now=now)
+    changes.ticket_resolve(actor=people.mia, ticket_id=first.ticket_id, now=now)
     ours = OutboundMail.objects.get(ticket=first.ticket).message_id
     vacation = deliver(build_mail(subject="Automatic reply: Printer", body="I am on leave until Monday.",
                                   message_id="<oof1@a.example>", in_reply_to=f"<{ours}>",
@@ -231,7 +232,7 @@ def test_mail_bounce_records_the_failed_recipient_on_the_ticket_and_stops_mail_t
     assert "alice@a.example" in note.body_text and "5.1.1" in note.body_text
     assert UndeliverableAddress.objects.filter(email="alice@a.example", status="5.1.1").exists()
     assert Ticket.objects.count() == 1
-    later = services.outbound_enqueue(to=["alice@a.example"], subject="Status", body_text="x",
+    later = outbound.outbound_enqueue(to=["alice@a.example"], subject="Status", body_text="x",
                                       ticket_id=first.ticket_id)
     assert later is not None and later.status == OutboundStatus.SUPPRESSED
 

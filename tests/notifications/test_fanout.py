@@ -9,7 +9,7 @@ from otklik.notifications import topics
 from otklik.notifications.models import Notification, NotificationPreference, NotificationTemplate
 from otklik.notifications.services import notify_direct
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Source, TicketEvent
 
 
@@ -47,7 +47,7 @@ def test_email_requests_are_acknowledged_by_the_email_channel_not_twice(people, 
 
 def test_internal_notes_never_reach_requesters_in_any_channel(people, now, committed, deliver):
     ticket = factories.ticket(requester=people.alice, now=now, watchers=[people.bob, people.mia])
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.sam, now=now)
     deliver()
 
     noted = committed(lambda: services.ticket_add_note(
@@ -83,11 +83,11 @@ def test_status_in_plain_words_clarification_and_resolution_with_rating_link(peo
     deliver()
 
     sent = committed(lambda: (
-        services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+        changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
                                       status=factories.status("needs_clarification"), now=now),
-        services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+        changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                       now=now),
-        services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now),
+        changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now),
     )).mails
 
     assert [message.subject for message in to(sent, "alice@a.example")] == [
@@ -111,7 +111,7 @@ def test_status_in_plain_words_clarification_and_resolution_with_rating_link(peo
 
 def test_requester_is_not_told_about_their_own_actions(people, now, committed, deliver):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
     deliver()
 
     sent = committed(lambda: services.ticket_reply(
@@ -124,11 +124,11 @@ def test_assignee_hears_assignment_and_requester_reply_previous_assignee_hears_r
     people, now, deliver
 ):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.fiona, now=now)
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.fiona, now=now)
     deliver()
     services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="More details here", now=now)
     sent = deliver()
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.sam, now=now)
     deliver()
 
     assert recipients(topics.ASSIGNEE_ASSIGNED) == {"Fiona", "Sam"}
@@ -140,14 +140,14 @@ def test_assignee_hears_assignment_and_requester_reply_previous_assignee_hears_r
 
 def test_self_assignment_is_silent(people, now, deliver):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=now)
     deliver()
     assert recipients(topics.ASSIGNEE_ASSIGNED) == set()
 
 
 def test_sla_events_reach_assignee_and_team_lead(people, now, deliver):
     ticket = factories.ticket(requester=people.alice, team=people.second_line, actor=people.mia, now=now)
-    services.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.mia, now=now)
+    changes.ticket_assign(actor=people.mia, ticket_id=ticket.pk, assignee=people.mia, now=now)
     deliver()
     # The SLA engine records these (otklik.sla.services._announce): metric codes and ISO instants.
     data = {"metric": "resolution", "due_at": "2026-03-02T12:00:00+00:00"}

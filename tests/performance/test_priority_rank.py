@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from otklik.testing import factories
-from otklik.tickets import selectors, services
+from otklik.tickets import changes, selectors
 from otklik.tickets.models import Priority, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def test_rank_follows_priority_changes_and_rank_edits(people, now):
     first = factories.ticket(requester=people.alice, actor=people.fiona, priority=low, now=now)
     second = factories.ticket(requester=people.alice, actor=people.fiona, priority=low, now=now)
     assert Ticket.objects.get(pk=first.pk).priority_rank == 1
-    services.ticket_change_priority(actor=people.fiona, ticket_id=second.pk, priority=high, now=now)
+    changes.ticket_change_priority(actor=people.fiona, ticket_id=second.pk, priority=high, now=now)
     assert Ticket.objects.get(pk=second.pk).priority_rank == 9
     low.rank = 20
     low.save()

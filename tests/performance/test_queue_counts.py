@@ -16,7 +16,7 @@ from otklik.core.errors import DomainError
 from otklik.testing import factories
 from otklik.testing.concurrency import beside_an_open_transaction
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.counts import counts_fold, kept_counts
 from otklik.tickets.models import Status, Ticket, TicketCount
 from otklik.web.queues import queue_counts, queues
@@ -41,8 +41,8 @@ def kept_groups() -> dict[tuple[int | None, int | None, int], int]:
 def test_closed_tickets_count_only_in_all(people, now):
     factories.ticket(requester=people.alice, team=people.first_line, now=now)
     done = factories.ticket(requester=people.alice, team=people.first_line, now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=done.pk, assignee=people.fiona, now=now)
-    services.ticket_close(actor=people.fiona, ticket_id=done.pk, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=done.pk, assignee=people.fiona, now=now)
+    changes.ticket_close(actor=people.fiona, ticket_id=done.pk, now=now)
     counts = queue_counts(people.fiona)
     assert (counts["unassigned"], counts["mine"], counts["all"]) == (1, 0, 2)
 
@@ -73,7 +73,7 @@ def test_kept_counts_follow_writes_that_bypass_the_services(people, now):
 def test_folding_keeps_every_sum_in_fewer_rows(people, now):
     ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
     for assignee in (people.fiona, people.mia, None, people.fiona):
-        services.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=assignee, now=now)
+        changes.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=assignee, now=now)
     before, rows = kept_groups(), TicketCount.objects.count()
     assert counts_fold() == rows
     assert kept_groups() == before == ticket_groups()
@@ -108,11 +108,11 @@ def test_counts_equal_a_recomputation_after_random_changes(people, now, seed):
             continue
         ticket = rng.choice(tickets)
         if action == "assign":
-            services.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=rng.choice(staff), now=moment)
+            changes.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=rng.choice(staff), now=moment)
         elif action == "team":
-            services.ticket_change_team(actor=people.adam, ticket_id=ticket.pk, team=rng.choice(teams), now=moment)
+            changes.ticket_change_team(actor=people.adam, ticket_id=ticket.pk, team=rng.choice(teams), now=moment)
         elif action == "status":
-            services.ticket_change_status(actor=people.adam, ticket_id=ticket.pk, status=rng.choice(statuses),
+            changes.ticket_change_status(actor=people.adam, ticket_id=ticket.pk, status=rng.choice(statuses),
                                           now=moment)
         elif action == "watch":
             services.ticket_watch(actor=people.adam, ticket_id=ticket.pk,
@@ -121,7 +121,7 @@ def test_counts_equal_a_recomputation_after_random_changes(people, now, seed):
             target = rng.choice(tickets)
             # A merge the rules refuse (into itself, closed, already merged) is no step.
             with contextlib.suppress(DomainError):
-                services.ticket_merge(actor=people.adam, source_id=ticket.pk, target_id=target.pk, now=moment)
+                changes.ticket_merge(actor=people.adam, source_id=ticket.pk, target_id=target.pk, now=moment)
     viewers = [people.adam, people.mia, people.fiona, people.sam, nina, people.alice, people.carol]
     for fold in (False, True):
         if fold:

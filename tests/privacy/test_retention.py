@@ -17,7 +17,7 @@ from otklik.privacy.retention import REDACTED, months_before, retention_apply
 from otklik.search.models import SearchEntry
 from otklik.telegram.models import Bot, InboundUpdate, UpdateStatus
 from otklik.testing.personas import PASSWORD, Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Attachment, Message, Ticket
 
@@ -33,7 +33,7 @@ def _history(people: Personas, *, months: list[int]) -> dict[int, Ticket]:
             actor=people.alice, requester=people.alice, subject=f"Secret subject {age}", body_text=f"Secret {age}",
             attachments=(InboundAttachment(f"f{age}.txt", b"secret bytes", "text/plain"),), now=at,
         )
-        services.ticket_close(actor=None, ticket_id=ticket.pk, now=at)
+        changes.ticket_close(actor=None, ticket_id=ticket.pk, now=at)
         InboundMail.objects.create(source="import", raw=b"From: alice", received_at=at, ticket=ticket)
         tickets[age] = ticket
     services.ticket_create(actor=people.bob, requester=people.bob, subject="Open and old", body_text="x",

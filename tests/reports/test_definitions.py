@@ -12,7 +12,7 @@ from otklik.reports.filters import ReportFilters, parse_filters
 from otklik.reports.models import TicketTimes
 from otklik.testing import factories
 from otklik.testing.personas import Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Ticket
 from tests.reports.conftest import Desk, msk
 
@@ -25,7 +25,7 @@ def _ticket(people: Personas, at: datetime, subject: str = "Printer") -> Ticket:
 
 
 def _status(people: Personas, ticket: Ticket, code: str, at: datetime) -> None:
-    services.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status(code), now=at)
+    changes.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status(code), now=at)
 
 
 def _reply(people: Personas, ticket: Ticket, at: datetime) -> None:
@@ -82,7 +82,7 @@ def test_new_closed_open_at_end_and_month_boundaries_in_the_installation_zone(pe
     early_april = _ticket(people, msk(2026, 4, 1, 0, 0), "early April")
     carried = _ticket(people, msk(2026, 2, 27, 12, 0), "February, still open")
     merged = _ticket(people, msk(2026, 3, 10, 12, 0), "duplicate")
-    services.ticket_merge(actor=people.sam, source_id=merged.pk, target_id=carried.pk, now=msk(2026, 3, 10, 13, 0))
+    changes.ticket_merge(actor=people.sam, source_id=merged.pk, target_id=carried.pk, now=msk(2026, 3, 10, 13, 0))
 
     march = ReportFilters(start=date(2026, 3, 1), end=date(2026, 3, 31))
     april = ReportFilters(start=date(2026, 4, 1), end=date(2026, 4, 30))

@@ -19,7 +19,7 @@ from otklik.reports.drill import drill_tickets, drill_value
 from otklik.reports.filters import ReportFilters
 from otklik.testing import factories
 from otklik.testing.personas import Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from tests.reports.conftest import Desk, msk
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def _desk_month(people: Personas, *, copies: int, day: int = 2) -> None:
                 requester=people.alice, subject=f"Case {copy}-{index}", now=at, team=team, actor=people.sam
             )
             agent = people.sam if index % 2 else people.fiona
-            services.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=agent, now=at)
+            changes.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=agent, now=at)
             # Replies after 30 minutes (met) or 3 hours (breached: the reaction target is 60 minutes).
             services.ticket_reply(
                 actor=agent,
@@ -52,8 +52,8 @@ def _desk_month(people: Personas, *, copies: int, day: int = 2) -> None:
             services.ticket_add_note(actor=agent, ticket_id=ticket.pk, body_text="note", now=at + timedelta(hours=4))
             if index == 4:
                 continue  # still open at the end of the month
-            services.ticket_resolve(actor=agent, ticket_id=ticket.pk, now=at + timedelta(hours=5 + 20 * (index % 2)))
-            services.ticket_rate(
+            changes.ticket_resolve(actor=agent, ticket_id=ticket.pk, now=at + timedelta(hours=5 + 20 * (index % 2)))
+            changes.ticket_rate(
                 actor=people.alice,
                 ticket_id=ticket.pk,
                 score=index + 1 + (copy % 2),

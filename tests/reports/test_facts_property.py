@@ -15,7 +15,7 @@ from otklik.reports.facts import desk_calendar, rebuild
 from otklik.reports.models import TicketTimes
 from otklik.testing import factories
 from otklik.testing.personas import Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import DONE_KINDS, Status
 from tests.reports.conftest import Desk, msk
 
@@ -56,7 +56,7 @@ def test_kept_durations_equal_recomputation(people: Personas, desk: Desk,
             elif action == "requester_reply":
                 services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="more", now=moment)
             else:
-                services.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=statuses[action],
+                changes.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=statuses[action],
                                               now=moment)
         except DomainError:
             continue

@@ -33,7 +33,7 @@ from otklik.reports.selectors import breakdown, monthly_trend, second_line, with
 from otklik.sla.models import ClockState, SlaClock
 from otklik.testing import factories
 from otklik.testing.personas import Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import (
     Category,
     EventKind,
@@ -94,40 +94,40 @@ def _act(
     elif kind == "requester_reply":
         services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="more", now=now)
     elif kind in ("open", "needs_clarification", "paused"):
-        services.ticket_change_status(actor=actor, ticket_id=ticket.pk, status=statuses[kind], now=now)
+        changes.ticket_change_status(actor=actor, ticket_id=ticket.pk, status=statuses[kind], now=now)
     elif kind == "resolve":
-        services.ticket_resolve(actor=actor, ticket_id=ticket.pk, now=now)
+        changes.ticket_resolve(actor=actor, ticket_id=ticket.pk, now=now)
     elif kind == "reopen":
-        services.ticket_reopen(actor=actor, ticket_id=ticket.pk, now=now)
+        changes.ticket_reopen(actor=actor, ticket_id=ticket.pk, now=now)
     elif kind == "close":
-        services.ticket_close(actor=actor, ticket_id=ticket.pk, now=now)
+        changes.ticket_close(actor=actor, ticket_id=ticket.pk, now=now)
     elif kind == "merge":
         target = tickets[(index + 1) % len(tickets)]
-        services.ticket_merge(actor=actor, source_id=ticket.pk, target_id=target.pk, now=now)
+        changes.ticket_merge(actor=actor, source_id=ticket.pk, target_id=target.pk, now=now)
     elif kind == "team":
         team = people.first_line if ticket.team_id == people.second_line.pk else people.second_line
-        services.ticket_change_team(actor=actor, ticket_id=ticket.pk, team=team, now=now)
+        changes.ticket_change_team(actor=actor, ticket_id=ticket.pk, team=team, now=now)
     elif kind == "category":
-        services.ticket_change_category(
+        changes.ticket_change_category(
             actor=actor, ticket_id=ticket.pk, category=categories[index % 3] if index % 4 else None, now=now
         )
     elif kind == "assign_lead":  # the second line's manager takes a ticket, whatever its team
-        services.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=lead, now=now)
+        changes.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=lead, now=now)
     elif kind == "assign_sam":
-        services.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=people.sam, now=now)
+        changes.ticket_assign(actor=actor, ticket_id=ticket.pk, assignee=people.sam, now=now)
     elif kind == "request_type":
         kinds = list(RequestType.objects.order_by("pk")) or [factories.request_type("incident")]
-        services.ticket_change_request_type(
+        changes.ticket_change_request_type(
             actor=actor, ticket_id=ticket.pk, request_type=kinds[index % len(kinds)] if index % 3 else None, now=now
         )
     elif kind == "watch_lead":
         services.ticket_watch(actor=actor, ticket_id=ticket.pk, user_id=lead.pk, now=now)
     elif kind == "unroute":
-        services.ticket_change_team(actor=actor, ticket_id=ticket.pk, team=None, now=now)
+        changes.ticket_change_team(actor=actor, ticket_id=ticket.pk, team=None, now=now)
     elif kind == "rate":  # the requester rates a resolved ticket (refused on an open one)
-        services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=index % 5 + 1, now=now)
+        changes.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=index % 5 + 1, now=now)
     elif kind == "priority":
-        services.ticket_change_priority(
+        changes.ticket_change_priority(
             actor=actor, ticket_id=ticket.pk, priority=priorities[index % len(priorities)], now=now
         )
 
@@ -325,7 +325,7 @@ def test_rebuild_command_shows_progress_and_restores_the_rollups(people: Persona
             requester=people.alice, team=people.second_line, now=msk(2026, 3, day, 10, 0), actor=people.sam
         )
         services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="answer", now=msk(2026, 3, day, 11, 0))
-        services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 4, 1, 12, 0))
+        changes.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 4, 1, 12, 0))
     kept = rollups.stored()
     outcomes_kept, work_kept = _outcomes(), _work()
     assert outcomes_kept and work_kept  # the replies stopped reaction clocks; every event had an actor
@@ -346,22 +346,22 @@ def test_rating_copies_follow_the_ticket(people: Personas, desk: Desk) -> None:
         requester=people.alice, team=people.second_line, now=msk(2026, 3, 2, 10, 0), actor=people.sam
     )
     services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="answer", now=msk(2026, 3, 2, 11, 0))
-    services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 12, 0))
-    services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=2, now=msk(2026, 3, 2, 13, 0))
+    changes.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 12, 0))
+    changes.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=2, now=msk(2026, 3, 2, 13, 0))
     assert [row[3] for row in _ratings()] == [2]
     # The report row carries the score for the breakdown by rating, and it survives later events.
     assert _latest_scores()[ticket.pk] == 2
     march = ReportFilters(start=date(2026, 3, 1), end=date(2026, 3, 31))
     assert [(row["key"], row["count"]) for row in breakdown(people.adam, march, "rating")] == [("2", 1)]
-    services.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=msk(2026, 3, 2, 14, 0))
-    services.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 15, 0))
-    services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=5, now=msk(2026, 3, 2, 16, 0))
+    changes.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=msk(2026, 3, 2, 14, 0))
+    changes.ticket_resolve(actor=people.sam, ticket_id=ticket.pk, now=msk(2026, 3, 2, 15, 0))
+    changes.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=5, now=msk(2026, 3, 2, 16, 0))
     assert _latest_scores()[ticket.pk] == 5  # the latest rating counts
     # The rated ticket moves: the copy moves with it (the CSAT per assignee counts the current assignee).
-    services.ticket_change_team(
+    changes.ticket_change_team(
         actor=people.adam, ticket_id=ticket.pk, team=people.first_line, now=msk(2026, 3, 3, 9, 0)
     )
-    services.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=people.sam, now=msk(2026, 3, 3, 9, 5))
+    changes.ticket_assign(actor=people.adam, ticket_id=ticket.pk, assignee=people.sam, now=msk(2026, 3, 3, 9, 5))
     assert _ratings() == _ratings_from_source()
     assert {row[5] for row in _ratings()} == {people.sam.pk}  # the assignee column
     kept = _ratings()

@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from otklik.accounts.models import Organization
 from otklik.core.errors import InvalidInput
 from otklik.testing.personas import Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import Attachment, CustomField, Message, RequestType, Ticket
 from tests.security.hostile import HTML_PAYLOAD, PAYLOADS, active_content
@@ -50,7 +50,7 @@ def hostile(people: Personas, now: datetime) -> dict[str, object]:
             InboundAttachment("../../../../etc/passwd", b"root:x:0:0", "text/plain"),
         ),
     )
-    services.ticket_set_fields(actor=None, ticket_id=ticket.pk, values={"secret": payload[:500]}, now=now)
+    changes.ticket_set_fields(actor=None, ticket_id=ticket.pk, values={"secret": payload[:500]}, now=now)
     reply = services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text=payload, body_html=HTML_PAYLOAD,
                                   attachments=(InboundAttachment(PAYLOADS[0] + ".html", b"<script>x</script>",
                                                                  "text/html"),), now=now)

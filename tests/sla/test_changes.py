@@ -13,7 +13,7 @@ from otklik.sla import services as sla_services
 from otklik.sla import sweep
 from otklik.sla.models import CalendarException, ReplanRun, SlaClock, SlaPolicy
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes
 from otklik.tickets.models import EventKind, Ticket
 
 from .helpers import assert_matches_log, clock
@@ -33,7 +33,7 @@ def access_policy(sla):
 def test_policy_change_rebases_with_the_time_already_used(sla, access_policy, people, now):
     ticket = factories.ticket(requester=people.alice, now=now)  # Standard: resolution 480
     assert clock(ticket, "resolution").policy_id == sla.standard.pk
-    services.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk,
+    changes.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk,
                                         request_type=access_policy.request_types.get(), now=msk(2, 12, 30))
     resolution = clock(ticket, "resolution")
     assert resolution.policy_id == access_policy.pk
@@ -52,10 +52,10 @@ def test_policy_change_rebases_with_the_time_already_used(sla, access_policy, pe
 
 def test_breach_before_a_policy_change_stays_recorded(sla, access_policy, people, now):
     ticket = factories.ticket(requester=people.alice, now=now, request_type=access_policy.request_types.get())
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 12, 20))
     assert clock(ticket, "reaction").breached_at == msk(2, 12, 15)
-    services.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk, request_type=None,
+    changes.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk, request_type=None,
                                         now=msk(2, 12, 25))
     reaction = clock(ticket, "reaction")
     assert reaction.policy_id == sla.standard.pk
@@ -73,14 +73,14 @@ def test_a_policy_without_a_target_cancels_the_clock_and_one_with_a_target_adds_
                                            resolution_minutes=960)
     no_reaction.categories.add(category)
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_category(actor=people.fiona, ticket_id=ticket.pk, category=category, now=msk(2, 12, 10))
+    changes.ticket_change_category(actor=people.fiona, ticket_id=ticket.pk, category=category, now=msk(2, 12, 10))
     assert clock(ticket, "reaction").state == "cancelled"
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 14))
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(2, 15))
     # back to the standard policy: a new reaction cycle is replayed from the ticket's creation
-    services.ticket_change_category(actor=people.fiona, ticket_id=ticket.pk, category=None, now=msk(2, 16))
+    changes.ticket_change_category(actor=people.fiona, ticket_id=ticket.pk, category=None, now=msk(2, 16))
     reaction = clock(ticket, "reaction")
     assert reaction.cycle == 2
     assert reaction.started_at == now
@@ -127,7 +127,7 @@ def test_holiday_added_for_tomorrow_moves_open_deadlines_in_the_background(
 ):
     ticket = factories.ticket(requester=people.alice, now=now)
     done = factories.ticket(requester=people.bob, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=msk(2, 13))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=msk(2, 13))
     stopped_before = SlaClock.objects.get(ticket=done, metric="resolution")
     assert clock(ticket, "resolution").due_at == msk(3, 11)
     with time_machine.travel(msk(2, 13), tick=False), django_capture_on_commit_callbacks(execute=True):
@@ -150,7 +150,7 @@ def test_holiday_added_for_tomorrow_moves_open_deadlines_in_the_background(
 
 def test_calendar_edit_keeps_the_time_already_used(sla, people, now, django_capture_on_commit_callbacks):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 14))
     # retroactive: Monday becomes a day off after the fact; the 2 hours used stay used
     with time_machine.travel(msk(2, 15), tick=False), django_capture_on_commit_callbacks(execute=True):
@@ -158,7 +158,7 @@ def test_calendar_edit_keeps_the_time_already_used(sla, people, now, django_capt
                                          date_from=date(2026, 3, 2), date_to=date(2026, 3, 2))
     resolution = clock(ticket, "resolution")
     assert resolution.consumed_seconds == 2 * 3600
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(2, 16))
     resolution = clock(ticket, "resolution")
     assert resolution.due_at == msk(3, 15)  # Monday is closed now: 6 h from Tuesday 09:00
@@ -171,7 +171,7 @@ def test_an_edit_the_job_has_not_reached_is_applied_before_the_next_event(sla, p
                                      date_from=date(2026, 3, 3), date_to=date(2026, 3, 3))
     # no commit in this test, so no job ran: refresh the policy keys by hand
     sla_services.calendars_refresh(now=msk(2, 12, 30), reason="test")
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 13))
     resolution = clock(ticket, "resolution")
     kinds = list(resolution.events.order_by("id").values_list("kind", flat=True))
@@ -189,7 +189,7 @@ def test_manual_due_time_wins_sticks_through_changes_and_is_audited(sla, access_
     assert resolution.due_at == promised
     assert resolution.manual_due_by_id == people.fiona.pk
     assert resolution.warn_at == msk(5, 11, 30)  # 30 working minutes before the promise
-    services.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk,
+    changes.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk,
                                         request_type=access_policy.request_types.get(), now=msk(2, 12, 10))
     resolution = clock(ticket, "resolution")
     assert resolution.due_at == promised
@@ -217,7 +217,7 @@ def test_manual_due_time_is_refused_without_reason_or_permission(sla, people, no
     with pytest.raises(PermissionDenied):
         sla_services.clock_override_due(actor=people.rita, ticket_id=ticket.pk, metric="resolution",
                                         due_at=msk(5, 12), reason="audit", now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now + timedelta(hours=1))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now + timedelta(hours=1))
     with pytest.raises(Conflict):
         sla_services.clock_override_due(actor=people.fiona, ticket_id=ticket.pk, metric="resolution",
                                         due_at=msk(5, 12), reason="late", now=now + timedelta(hours=2))

@@ -9,7 +9,7 @@ import pytest
 
 from otklik.sla.models import SlaClock
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Ticket
 
 from .helpers import assert_matches_log, clock
@@ -69,7 +69,7 @@ def test_agent_created_ticket_opening_message_is_not_a_reply(sla, people, now):
 
 def test_pausing_status_pauses_both_clocks_and_resume_lays_out_the_rest(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
                                   status=factories.status("needs_clarification"), now=msk(2, 13))
     resolution = clock(ticket, "resolution")
     assert resolution.state == "paused"
@@ -89,9 +89,9 @@ def test_pausing_status_pauses_both_clocks_and_resume_lays_out_the_rest(sla, peo
 
 def test_pause_over_the_weekend_counts_business_time_only(sla, people):
     ticket = factories.ticket(requester=people.alice, now=msk(6, 17))  # Friday 17:00
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(6, 17, 30))
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(9, 9))
     resolution = clock(ticket, "resolution")
     assert resolution.consumed_seconds == 30 * 60
@@ -110,7 +110,7 @@ def test_ticket_created_in_a_pausing_status_starts_paused(sla, people, now, sett
 
 def test_resolve_stops_and_reopen_resumes_resolution_with_its_used_time(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=msk(2, 14))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=msk(2, 14))
     resolution, reaction = clock(ticket, "resolution"), clock(ticket, "reaction")
     assert resolution.state == "stopped" and resolution.met is True
     assert resolution.final_business_seconds == 2 * 3600
@@ -120,7 +120,7 @@ def test_resolve_stops_and_reopen_resumes_resolution_with_its_used_time(sla, peo
     ticket.refresh_from_db()
     assert ticket.sla_next_due_at is None
 
-    services.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=msk(3, 9))
+    changes.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=msk(3, 9))
     resolution, reaction = clock(ticket, "resolution"), clock(ticket, "reaction")
     assert resolution.state == "running"
     assert resolution.reopen_count == 1
@@ -128,7 +128,7 @@ def test_resolve_stops_and_reopen_resumes_resolution_with_its_used_time(sla, peo
     assert resolution.due_at == msk(3, 15)  # 6 h left from Tuesday 09:00
     assert reaction.state == "stopped"  # the reaction clock never restarts
     assert resolution.cycle == 1
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=msk(3, 16))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=msk(3, 16))
     resolution = clock(ticket, "resolution")
     assert resolution.met is False
     assert resolution.breached_at == msk(3, 15)
@@ -139,13 +139,13 @@ def test_resolve_stops_and_reopen_resumes_resolution_with_its_used_time(sla, peo
 
 def test_pause_after_the_deadline_keeps_the_deadline_and_the_breach(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 14))
     reaction = clock(ticket, "reaction")
     assert reaction.state == "paused"
     assert reaction.due_at == msk(2, 13)
     assert reaction.breached_at == msk(2, 13)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(2, 15))
     reaction = clock(ticket, "reaction")
     assert reaction.state == "running" and reaction.due_at == msk(2, 13)
@@ -154,7 +154,7 @@ def test_pause_after_the_deadline_keeps_the_deadline_and_the_breach(sla, people,
 
 def test_pause_exactly_at_the_deadline_is_not_late(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 13))
     reaction = clock(ticket, "reaction")
     assert reaction.breached_at is None
@@ -167,7 +167,7 @@ def test_pause_exactly_at_the_deadline_is_not_late(sla, people, now):
 def test_merge_cancels_the_source_clocks(sla, people, now):
     source = factories.ticket(requester=people.alice, now=now)
     target = factories.ticket(requester=people.alice, now=now)
-    services.ticket_merge(actor=people.fiona, source_id=source.pk, target_id=target.pk, now=msk(2, 12, 30))
+    changes.ticket_merge(actor=people.fiona, source_id=source.pk, target_id=target.pk, now=msk(2, 12, 30))
     assert set(SlaClock.objects.filter(ticket=source).values_list("state", flat=True)) == {"cancelled"}
     assert set(SlaClock.objects.filter(ticket=target).values_list("state", flat=True)) == {"running"}
     assert Ticket.objects.get(pk=source.pk).sla_next_due_at is None

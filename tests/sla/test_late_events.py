@@ -11,7 +11,7 @@ import pytest
 from otklik.core.errors import InvalidInput
 from otklik.sla import sweep
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Message
 
 from .helpers import assert_matches_log, clock
@@ -58,7 +58,7 @@ def test_a_late_call_after_a_later_reply_moves_the_first_response_back(sla, peop
 
 def test_a_late_status_change_pauses_the_clock_from_when_it_happened(sla, people):
     ticket = factories.ticket(requester=people.alice, now=msk(2, 12))
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
                                   status=factories.status("needs_clarification"), happened_at=msk(2, 13),
                                   now=msk(2, 16))
     resolution = clock(ticket, "resolution")
@@ -77,7 +77,7 @@ def test_a_late_status_change_pauses_the_clock_from_when_it_happened(sla, people
 def test_a_late_resolve_stops_the_resolution_clock_in_time(sla, people):
     ticket = factories.ticket(requester=people.alice, now=msk(2, 12))
     # resolved on Tuesday 10:30 (480 min due Tue 11:00) but logged at 11:30
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("resolved"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("resolved"),
                                   happened_at=msk(3, 10, 30), now=msk(3, 11, 30))
     resolution = clock(ticket, "resolution")
     assert (resolution.state, resolution.met, resolution.final_business_seconds) == ("stopped", True, 7.5 * 3600)
@@ -115,7 +115,7 @@ def test_the_ledger_of_a_replayed_clock_shows_what_really_happened(sla, people):
     from otklik.sla import selectors
 
     ticket = factories.ticket(requester=people.alice, now=msk(2, 12))
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
                                   status=factories.status("needs_clarification"), happened_at=msk(2, 13),
                                   now=msk(2, 16))
     detail = selectors.clock_detail(clock(ticket, "resolution"), msk(2, 17))

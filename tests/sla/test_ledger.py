@@ -21,7 +21,7 @@ from otklik.sla.ledger import humanize_working, working_day_seconds
 from otklik.testing import factories
 from otklik.testing.personas import PASSWORD
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.worktime import parse_calendar
 
 from .helpers import clock
@@ -72,9 +72,9 @@ def test_a_long_overdue_clock_is_two_rows_and_a_summary_in_working_days(sla, peo
 def test_pauses_fold_into_their_own_rows_and_repeated_events_add_none(sla, people):
     ticket = factories.ticket(requester=people.alice, team=people.second_line, now=msk(2, 12))
     for day in (3, 4):
-        services.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("paused"),
+        changes.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("paused"),
                                       now=msk(day, 10))
-        services.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("open"),
+        changes.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("open"),
                                       now=msk(day, 11))
     sweep.sla_sweep(now=msk(4, 16))  # warnings and breaches are log entries, not new rows
     resolution = detail(ticket, "resolution", msk(4, 17))

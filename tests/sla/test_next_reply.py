@@ -10,7 +10,7 @@ import pytest
 
 from otklik.sla.models import SlaClock
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 
 from .helpers import assert_matches_log
 
@@ -67,11 +67,11 @@ def test_a_next_reply_cycle_pauses_in_a_pausing_status(next_reply, people):
     ticket = factories.ticket(requester=people.alice, now=msk(2, 12))
     reply(people.fiona, ticket, msk(2, 12, 30))
     reply(people.alice, ticket, msk(2, 14))  # due 16:00
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 14, 30))
     (cycle,) = cycles(ticket)
     assert (cycle.state, cycle.due_at, cycle.consumed_seconds) == ("paused", None, 1800)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(3, 10))
     (cycle,) = cycles(ticket)
     assert (cycle.state, cycle.due_at) == ("running", msk(3, 11, 30))  # 90 min left from Tuesday 10:00
@@ -91,7 +91,7 @@ def test_resolving_stops_the_open_cycle_and_no_target_means_no_cycle(sla, next_r
     ticket = factories.ticket(requester=people.alice, now=msk(2, 12))
     reply(people.fiona, ticket, msk(2, 12, 30))
     reply(people.alice, ticket, msk(2, 13))
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=msk(2, 13, 30))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=msk(2, 13, 30))
     (cycle,) = cycles(ticket)
     assert (cycle.state, cycle.met) == ("stopped", True)
     sla.standard.next_reply_minutes = None

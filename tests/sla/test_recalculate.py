@@ -15,7 +15,7 @@ from otklik.sla.clock import business_used
 from otklik.sla.models import CalendarException, ReplanRun, SlaClock
 from otklik.sla.services import calendars_lookup, state_of
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import EventKind, Ticket
 
 from .helpers import assert_matches_log, clock
@@ -86,7 +86,7 @@ def test_recalculation_is_audited_skips_stopped_clocks_and_is_idempotent(
     ticket = factories.ticket(requester=people.alice, now=now)
     services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="on it", now=msk(2, 12, 30))
     done = factories.ticket(requester=people.bob, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=msk(2, 15))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=msk(2, 15))
     add_monday_off(sla, msk(3, 10), django_capture_on_commit_callbacks)
     stopped = [clock(ticket, "reaction"), clock(done, "reaction"), clock(done, "resolution")]
     before = [snapshot(row) for row in stopped]
@@ -112,7 +112,7 @@ def test_a_paused_clock_gets_its_budget_back_and_resumes_on_the_new_calendar(
     sla, people, now, django_capture_on_commit_callbacks
 ):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 14))
     add_monday_off(sla, msk(3, 10), django_capture_on_commit_callbacks)
     resolution = clock(ticket, "resolution")
@@ -121,7 +121,7 @@ def test_a_paused_clock_gets_its_budget_back_and_resumes_on_the_new_calendar(
     resolution.refresh_from_db()
     assert (resolution.state, resolution.consumed_seconds, resolution.due_at) == ("paused", 0, None)
     assert_matches_log(resolution)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(3, 12))
     resolution.refresh_from_db()
     assert resolution.due_at == msk(4, 11)  # Tuesday 12:00-18:00 and Wednesday 09:00-11:00
@@ -155,7 +155,7 @@ def test_an_event_logged_late_after_a_recalculation_keeps_the_recalculated_calen
     add_monday_off(sla, msk(3, 10), django_capture_on_commit_callbacks)
     recalculate(people, msk(3, 10, 30), django_capture_on_commit_callbacks, schedule_ids=[sla.schedule.pk])
     # at 12:00 the agent logs that she put the ticket on hold at 10:00
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   happened_at=msk(3, 10), now=msk(3, 12))
     resolution = clock(ticket, "resolution")
     assert resolution.state == "paused"

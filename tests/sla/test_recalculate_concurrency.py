@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from otklik.sla import recalculation
 from otklik.sla.models import CalendarException, ReplanKind, ReplanRun
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 
 from .helpers import assert_matches_log, clock
 from .test_clock_lifecycle import msk
@@ -40,7 +40,7 @@ def test_a_ticket_busy_with_a_live_event_is_recalculated_once_free(sla, people, 
                 services.ticket_lock(tickets[0].pk)
                 locked.set()
                 time.sleep(0.6)  # the recalculation meets the lock meanwhile
-                services.ticket_change_status(actor=people.fiona, ticket_id=tickets[0].pk,
+                changes.ticket_change_status(actor=people.fiona, ticket_id=tickets[0].pk,
                                               status=factories.status("paused"), now=msk(3, 10, 45))
         except BaseException as error:  # surfaced below
             errors.append(error)

@@ -13,7 +13,7 @@ from otklik.sla.demo import backfill_clocks
 from otklik.sla.models import SlaClock, SlaClockEvent
 from otklik.sla.services import state_of
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Ticket
 from otklik.worktime import Pause
 
@@ -38,12 +38,12 @@ def drive(ticket: Ticket, people, rng: random.Random, start, steps: int) -> tupl
         done = kind in ("resolved", "closed")
         step = rng.choice(STEPS)
         if step == "pause" and not done and not ticket.status.pauses_sla:
-            services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+            changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
                                           status=factories.status(rng.choice(["paused", "needs_clarification"])),
                                           now=moment)
             paused_since = moment
         elif step == "resume" and ticket.status.pauses_sla:
-            services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+            changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                           now=moment)
             assert paused_since is not None  # a pausing status is only ever entered by the walk's own steps
             pauses.append(Pause(paused_since, moment))
@@ -58,11 +58,11 @@ def drive(ticket: Ticket, people, rng: random.Random, start, steps: int) -> tupl
         elif step == "staff_reply" and not done:
             services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, body_text="s", now=moment)
         elif step == "resolve" and not done:
-            services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=moment)
+            changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=moment)
             if paused_since is None:
                 paused_since = moment
         elif step == "reopen" and done:
-            services.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=moment)
+            changes.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=moment)
             assert paused_since is not None  # set when the walk resolved the ticket
             pauses.append(Pause(paused_since, moment))
             paused_since = None

@@ -11,7 +11,7 @@ import time_machine
 from otklik.sla import selectors, tasks
 from otklik.sla.models import Schedule, SlaClock, SlaPolicy
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import EventKind, TicketEvent
 
 from .test_clock_lifecycle import msk
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def test_outcomes_report_met_breached_and_both_overruns(sla, people, now):
     on_time = factories.ticket(requester=people.alice, now=now)
     services.ticket_reply(actor=people.fiona, ticket_id=on_time.pk, body_text="hi", now=msk(2, 12, 20))
-    services.ticket_resolve(actor=people.fiona, ticket_id=on_time.pk, now=msk(2, 15))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=on_time.pk, now=msk(2, 15))
     late = factories.ticket(requester=people.bob, now=msk(2, 17))
     # due Monday 18:00 (its one working hour is 17:00-18:00), answered Tuesday 10:05
     services.ticket_reply(actor=people.fiona, ticket_id=late.pk, body_text="sorry", now=msk(3, 10, 5))

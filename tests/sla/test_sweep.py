@@ -15,7 +15,7 @@ from otklik.sla import services as sla_services
 from otklik.sla import sweep
 from otklik.sla.models import SlaClock, SlaNotice
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import EventKind, Ticket, TicketEvent
 
 from .helpers import assert_matches_log, clock
@@ -29,7 +29,7 @@ def sla_events(ticket: Ticket, kind: str) -> list[TicketEvent]:
 @pytest.mark.django_db
 def test_warning_then_breach_each_announced_once(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=now, team=people.second_line)
-    services.ticket_assign(actor=people.sam, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.sam, ticket_id=ticket.pk, assignee=people.sam, now=now)
     assert sweep.sla_sweep(now=msk(2, 12, 29)).warned == 0
     first = sweep.sla_sweep(now=msk(2, 12, 30))
     assert (first.warned, first.breached) == (1, 0)  # the reaction clock warns 30 minutes before 13:00
@@ -58,9 +58,9 @@ def test_a_later_deadline_may_warn_again_but_never_breach_twice(sla, people, now
     ticket = factories.ticket(requester=people.alice, now=now)
     sweep.sla_sweep(now=msk(2, 12, 31))
     # a pause after the warning keeps the (spent) warning instant: no second warning
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(2, 12, 40))
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(3, 9))
     reaction = clock(ticket, "reaction")
     assert reaction.due_at == msk(3, 9, 20) and reaction.warned_at == msk(2, 12, 31)
@@ -105,7 +105,7 @@ def test_breached_unassigned_ticket_goes_to_the_responsible_person_when_the_poli
 @pytest.mark.django_db
 def test_paused_and_stopped_clocks_are_not_swept(sla, people, now):
     paused = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=paused.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=paused.pk, status=factories.status("paused"),
                                   now=msk(2, 12, 10))
     answered = factories.ticket(requester=people.alice, now=now)
     services.ticket_reply(actor=people.fiona, ticket_id=answered.pk, body_text="hi", now=msk(2, 12, 10))

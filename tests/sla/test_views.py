@@ -15,7 +15,7 @@ from otklik.sla.models import SlaClock
 from otklik.testing import factories
 from otklik.testing.personas import PASSWORD
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes
 from otklik.tickets.models import Ticket
 
 from .test_clock_lifecycle import msk
@@ -86,9 +86,9 @@ def test_queue_pages_cost_the_same_queries_for_2_and_20_rows(sla, people, now, u
 
 def test_ledger_shows_counted_paused_and_outside_hours_spans_and_takes_an_override(sla, people, now):
     ticket = factories.ticket(requester=people.alice, now=msk(2, 17), team=people.second_line)
-    services.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("paused"),
+    changes.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("paused"),
                                   now=msk(3, 10))
-    services.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("open"),
+    changes.ticket_change_status(actor=people.sam, ticket_id=ticket.pk, status=factories.status("open"),
                                   now=msk(3, 11))
     sam = client_for(people.sam)
     with time_machine.travel(msk(3, 12), tick=False):

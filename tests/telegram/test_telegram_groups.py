@@ -17,6 +17,7 @@ from otklik.chat.models import ChatMessage, Conversation, Dialog, SupportChat
 from otklik.telegram import groups, inbox, outbox
 from otklik.telegram.models import Bot, GroupChat, InboundUpdate, TelegramAccount, UpdateStatus
 from otklik.testing.personas import Personas
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import Source, Ticket
 from tests.telegram.fakebot import FakeBotApi, GroupMember, Sent
@@ -235,7 +236,7 @@ def test_my_in_a_group_answers_privately_by_role(
     now = timezone.now()
     ticket = ticket_services._ticket_create(actor=people.alice, requester=people.alice, subject="Laptop battery",
                                            body_text="Dies fast", source=Source.WEB, team=people.first_line, now=now)
-    ticket_services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=now)
     fiona = office.member(504, people.fiona, private_chat=True)
     said = office.deliver(fiona.text("/my"))
     assert "private message" in _text(said) and "Laptop battery" not in _text(said)

@@ -12,7 +12,7 @@ from otklik.notifications.models import NotificationPreference
 from otklik.notifications.topics import REQUESTER_STATUS_CHANGED
 from otklik.telegram import notify, outbox
 from otklik.telegram.models import OutboundMessage, TelegramAccount
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import Source, StatusKind, Ticket, TicketRating
 from otklik.tickets.services import status_default
@@ -87,11 +87,11 @@ def test_status_news_follow_the_notification_preferences(linked: Chat, people) -
     ticket = _ticket(people)
     _deliver_news(chat)
     NotificationPreference.objects.create(user=people.alice, topic=REQUESTER_STATUS_CHANGED, email=True, in_app=False)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=status_default(StatusKind.ON_HOLD),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=status_default(StatusKind.ON_HOLD),
                                   now=timezone.now())
     assert _deliver_news(chat) == []
     NotificationPreference.objects.filter(user=people.alice).update(in_app=True)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=status_default(StatusKind.OPEN),
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk, status=status_default(StatusKind.OPEN),
                                   now=timezone.now())
     news = _deliver_news(chat)
     assert len(news) == 1 and f"#{ticket.number}" in news[0].text

@@ -14,7 +14,7 @@ from otklik.accounts.models import Role, User
 from otklik.accounts.services import requester_for_email
 from otklik.core.errors import InvalidInput
 from otklik.testing.personas import Personas
-from otklik.tickets import services
+from otklik.tickets import changes, services, uploads
 from otklik.tickets.inbound import InboundMessage
 
 # ---------------------------------------------------------------- requester from an email address
@@ -63,11 +63,11 @@ def test_one_upload_limit_for_forms_services_and_the_api(people: Personas, now: 
     from otklik.api.tokens import token_create
     from otklik.testing import factories
 
-    assert vars(otklik.web.forms)["upload_limit"] is services.upload_limit
+    assert vars(otklik.web.forms)["upload_limit"] is uploads.upload_limit
     settings.OTKLIK_MAX_REQUESTER_UPLOAD_BYTES = 10
     settings.OTKLIK_MAX_UPLOAD_BYTES = 1000
-    assert (services.upload_limit(people.alice), services.upload_limit(None)) == (10, 10)
-    assert services.upload_limit(people.fiona) == 1000
+    assert (uploads.upload_limit(people.alice), uploads.upload_limit(None)) == (10, 10)
+    assert uploads.upload_limit(people.fiona) == 1000
     ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
     client = APIClient()
     token = token_create(actor=people.alice, user=people.alice, name="t", scopes=("read", "write"), now=now)
@@ -151,7 +151,7 @@ def test_may_rate_is_the_one_answer_for_portal_bot_and_service(people: Personas,
     people.org_a.shares_tickets = True
     people.org_a.save()
     ticket = factories.ticket(requester=people.alice, team=people.first_line, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
     ticket.refresh_from_db()
 
     def rate_buttons(user: User) -> bool:
@@ -161,9 +161,9 @@ def test_may_rate_is_the_one_answer_for_portal_bot_and_service(people: Personas,
     # Bob sees the ticket through his organization but did not ask: neither offered nor allowed to rate.
     assert not selectors.may_rate(people.bob, ticket) and not rate_buttons(people.bob)
     with pytest.raises(PermissionDenied):
-        services.ticket_rate(actor=people.bob, ticket_id=ticket.pk, score=5, now=now)
+        changes.ticket_rate(actor=people.bob, ticket_id=ticket.pk, score=5, now=now)
     assert selectors.may_rate(people.alice, ticket) and rate_buttons(people.alice)
-    rating = services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=RATING_LOW_SCORE, now=now)
+    rating = changes.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=RATING_LOW_SCORE, now=now)
     assert rating.is_low
     assert not selectors.may_rate(people.alice, ticket) and not rate_buttons(people.alice)
 

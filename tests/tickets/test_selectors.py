@@ -5,7 +5,7 @@ import pytest
 from otklik.core.errors import NotFound
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import selectors, services
+from otklik.tickets import changes, selectors, services
 from otklik.tickets.selectors import TicketFilters
 from otklik.web.queues import queue_counts
 
@@ -16,7 +16,7 @@ def _make(people, now, count: int) -> None:
     for index in range(count):
         ticket = factories.ticket(requester=people.alice if index % 2 else people.bob, now=now,
                                   subject=f"Printer {index}")
-        services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=now)
+        changes.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=now)
 
 
 @pytest.mark.parametrize("viewer_name", ["fiona", "alice", "mia", "adam"])

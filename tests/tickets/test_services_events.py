@@ -8,7 +8,7 @@ import pytest
 
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment, InboundMessage
 from otklik.tickets.models import EventKind, LinkKind, Message, Ticket, TicketEvent
 
@@ -35,7 +35,7 @@ def test_reply_by_staff_sets_first_response_and_opens(people, now):
 
 def test_requester_reply_wakes_ticket_waiting_for_clarification(people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
+    changes.ticket_change_status(actor=people.fiona, ticket_id=ticket.pk,
                                   status=factories.status("needs_clarification"), now=now)
     services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="Room 305", now=now)
     ticket.refresh_from_db()
@@ -65,27 +65,27 @@ def test_requester_cannot_add_note_and_outsider_gets_not_found(people, now):
 @pytest.mark.parametrize(
     ("action", "expected"),
     [
-        (lambda p, t, n: services.ticket_assign(actor=p.fiona, ticket_id=t.pk, assignee=p.fiona, now=n),
+        (lambda p, t, n: changes.ticket_assign(actor=p.fiona, ticket_id=t.pk, assignee=p.fiona, now=n),
          EventKind.ASSIGNED),
-        (lambda p, t, n: services.ticket_change_team(actor=p.fiona, ticket_id=t.pk, team=p.second_line, now=n),
+        (lambda p, t, n: changes.ticket_change_team(actor=p.fiona, ticket_id=t.pk, team=p.second_line, now=n),
          EventKind.TEAM_CHANGED),
-        (lambda p, t, n: services.ticket_change_category(
+        (lambda p, t, n: changes.ticket_change_category(
             actor=p.fiona, ticket_id=t.pk, category=factories.category("VPN"), now=n), EventKind.CATEGORY_CHANGED),
-        (lambda p, t, n: services.ticket_change_priority(
+        (lambda p, t, n: changes.ticket_change_priority(
             actor=p.fiona, ticket_id=t.pk, priority=factories.priority("critical"), now=n),
          EventKind.PRIORITY_CHANGED),
-        (lambda p, t, n: services.ticket_change_subject(actor=p.fiona, ticket_id=t.pk, subject="VPN", now=n),
+        (lambda p, t, n: changes.ticket_change_subject(actor=p.fiona, ticket_id=t.pk, subject="VPN", now=n),
          EventKind.SUBJECT_CHANGED),
-        (lambda p, t, n: services.ticket_change_request_type(
+        (lambda p, t, n: changes.ticket_change_request_type(
             actor=p.fiona, ticket_id=t.pk, request_type=factories.request_type("vpn"), now=n),
          EventKind.REQUEST_TYPE_CHANGED),
         (lambda p, t, n: services.ticket_watch(actor=p.fiona, ticket_id=t.pk, user_id=p.sam.pk, now=n),
          EventKind.WATCHER_ADDED),
-        (lambda p, t, n: services.ticket_resolve(actor=p.fiona, ticket_id=t.pk, now=n), EventKind.RESOLVED),
-        (lambda p, t, n: services.ticket_close(actor=p.alice, ticket_id=t.pk, now=n), EventKind.CLOSED),
+        (lambda p, t, n: changes.ticket_resolve(actor=p.fiona, ticket_id=t.pk, now=n), EventKind.RESOLVED),
+        (lambda p, t, n: changes.ticket_close(actor=p.alice, ticket_id=t.pk, now=n), EventKind.CLOSED),
         (lambda p, t, n: services.ticket_reply(actor=p.alice, ticket_id=t.pk, body_text="more", now=n),
          EventKind.REPLIED),
-        (lambda p, t, n: services.ticket_change_status(
+        (lambda p, t, n: changes.ticket_change_status(
             actor=p.fiona, ticket_id=t.pk, status=factories.status("paused"), now=n), EventKind.STATUS_CHANGED),
     ],
 )
@@ -106,11 +106,11 @@ def test_field_changes_validate_and_record_from_to(people, now):
     assert "system" in missing.value.errors
     assert Ticket.objects.count() == 0  # nothing half-written
     ticket = factories.ticket(requester=people.alice, request_type=request_type, fields={"system": "VPN"}, now=now)
-    services.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={"count": "3"}, now=now)
+    changes.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={"count": "3"}, now=now)
     event = ticket.events.get(kind=EventKind.FIELDS_CHANGED)
     assert event.data == {"changes": {"count": {"from": None, "to": "3"}}}
     with pytest.raises(InvalidInput):
-        services.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={"system": "Fax"}, now=now)
+        changes.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={"system": "Fax"}, now=now)
 
 
 def test_unwatch_and_link_record_events_on_both_sides(people, now):
@@ -118,17 +118,17 @@ def test_unwatch_and_link_record_events_on_both_sides(people, now):
     second = factories.ticket(requester=people.alice, now=now)
     services.ticket_watch(actor=people.fiona, ticket_id=first.pk, user_id=people.sam.pk, now=now)
     services.ticket_unwatch(actor=people.fiona, ticket_id=first.pk, user_id=people.sam.pk, now=now)
-    services.ticket_link(actor=people.fiona, ticket_id=first.pk, other_id=second.pk, kind=LinkKind.PARENT, now=now)
+    changes.ticket_link(actor=people.fiona, ticket_id=first.pk, other_id=second.pk, kind=LinkKind.PARENT, now=now)
     assert kinds(first)[-3:] == [EventKind.WATCHER_ADDED, EventKind.WATCHER_REMOVED, EventKind.LINKED]
     assert kinds(second)[-1] == EventKind.LINKED
     with pytest.raises(InvalidInput):
-        services.ticket_link(actor=people.fiona, ticket_id=first.pk, other_id=first.pk, kind="related", now=now)
+        changes.ticket_link(actor=people.fiona, ticket_id=first.pk, other_id=first.pk, kind="related", now=now)
 
 
 def test_merge_moves_conversation_and_closes_source(people, now):
     source = factories.ticket(requester=people.bob, now=now, body="from bob")
     target = factories.ticket(requester=people.alice, now=now, body="from alice")
-    services.ticket_merge(actor=people.fiona, source_id=source.pk, target_id=target.pk, now=now)
+    changes.ticket_merge(actor=people.fiona, source_id=source.pk, target_id=target.pk, now=now)
     source.refresh_from_db()
     assert source.merged_into_id == target.pk
     assert source.status.kind == "closed"
@@ -137,27 +137,27 @@ def test_merge_moves_conversation_and_closes_source(people, now):
     assert people.bob in target.watchers.all()
     assert kinds(source)[-1] == EventKind.MERGED and kinds(target)[-1] == EventKind.MERGED_IN
     with pytest.raises(Conflict):
-        services.ticket_merge(actor=people.fiona, source_id=source.pk, target_id=target.pk, now=now)
+        changes.ticket_merge(actor=people.fiona, source_id=source.pk, target_id=target.pk, now=now)
 
 
 def test_reopen_clears_resolution_and_rating_once_per_resolution(people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
-    services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=2, comment="slow", now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+    changes.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=2, comment="slow", now=now)
     with pytest.raises(Conflict):
-        services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=5, now=now)
-    services.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=now)
+        changes.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=5, now=now)
+    changes.ticket_reopen(actor=people.alice, ticket_id=ticket.pk, now=now)
     ticket.refresh_from_db()
     assert ticket.resolved_at is None and ticket.status.kind == "open"
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now + timedelta(hours=1))
-    services.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=5, now=now + timedelta(hours=2))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now + timedelta(hours=1))
+    changes.ticket_rate(actor=people.alice, ticket_id=ticket.pk, score=5, now=now + timedelta(hours=2))
     assert kinds(ticket).count(EventKind.RATED) == 2
     assert kinds(ticket).count(EventKind.REOPENED) == 1
 
 
 def test_closed_ticket_refuses_requester_reply(people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
-    services.ticket_close(actor=people.alice, ticket_id=ticket.pk, now=now)
+    changes.ticket_close(actor=people.alice, ticket_id=ticket.pk, now=now)
     with pytest.raises(Conflict):
         services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="again", now=now)
 
@@ -198,7 +198,7 @@ def test_reply_to_closed_ticket_opens_linked_follow_up(people, now):
     first = services.ticket_ingest(inbound=InboundMessage(
         sender_email="alice@a.example", channel="email", subject="Printer", body_text="broken",
         external_id="<p1@a.example>"), now=now)
-    services.ticket_close(actor=people.fiona, ticket_id=first.ticket.pk, now=now)
+    changes.ticket_close(actor=people.fiona, ticket_id=first.ticket.pk, now=now)
     follow = services.ticket_ingest(inbound=InboundMessage(
         sender_email="alice@a.example", channel="email", subject="Re: Printer", body_text="broken again",
         external_id="<p2@a.example>", references=("<p1@a.example>",)), now=now)

@@ -19,6 +19,7 @@ from otklik.integrations.models import WebhookDelivery, WebhookSubscription
 from otklik.testing import factories
 from otklik.testing.personas import PASSWORD
 from otklik.testing.queries import count_queries
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 from otklik.trackers import services
@@ -108,8 +109,8 @@ def test_admin_tests_a_connection_and_keeps_the_token_write_only(people, fakes, 
 def test_events_via_marks_every_event_recorded_inside(people, now):
     ticket = factories.ticket(requester=people.alice, now=now)
     with ticket_services.events_via({"tracker": 5}):
-        ticket_services.ticket_resolve(actor=None, ticket_id=ticket.pk, now=now)
-    ticket_services.ticket_reopen(actor=None, ticket_id=ticket.pk, now=now)
+        changes.ticket_resolve(actor=None, ticket_id=ticket.pk, now=now)
+    changes.ticket_reopen(actor=None, ticket_id=ticket.pk, now=now)
     marked = TicketEvent.objects.filter(ticket=ticket, data__via__tracker=5).values_list("kind", flat=True)
     assert set(marked) == {EventKind.STATUS_CHANGED, EventKind.RESOLVED}
     assert not TicketEvent.objects.filter(ticket=ticket, kind=EventKind.REOPENED, data__has_key="via").exists()

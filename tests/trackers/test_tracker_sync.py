@@ -8,6 +8,7 @@ from django.utils import timezone
 from otklik.notifications import topics
 from otklik.notifications.models import Notification
 from otklik.testing import factories
+from otklik.tickets import changes
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 from otklik.trackers import services
@@ -37,7 +38,7 @@ def _two_tickets(people):
     first = factories.ticket(requester=people.alice, subject="Checkout fails")
     second = factories.ticket(requester=people.carol, subject="Оплата не проходит")
     for ticket, agent in ((first, people.fiona), (second, people.sam)):
-        ticket_services.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=agent, now=timezone.now())
+        changes.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=agent, now=timezone.now())
     return first, second
 
 
@@ -253,7 +254,7 @@ def test_feedback_label_asks_the_requester_through_the_mapping(
     fake.add("acme/shop#5", "Crash")
     connection = connect(fake)
     ticket = factories.ticket(requester=people.alice)
-    ticket_services.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=people.fiona, now=timezone.now())
+    changes.ticket_assign(actor=None, ticket_id=ticket.pk, assignee=people.fiona, now=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         services.issue_link(actor=people.fiona, ticket_id=ticket.pk, connection_id=connection.pk,
                             reference="5", now=timezone.now())
@@ -305,7 +306,7 @@ def test_a_closed_ticket_is_neither_reopened_nor_written_to(people, fakes, conne
         for ticket in (open_ticket, closed_ticket):
             services.issue_link(actor=people.adam, ticket_id=ticket.pk, connection_id=connection.pk,
                                 reference="77", now=timezone.now())
-    ticket_services.ticket_close(actor=None, ticket_id=closed_ticket.pk, now=timezone.now())
+    changes.ticket_close(actor=None, ticket_id=closed_ticket.pk, now=timezone.now())
     fake.change("77", "Resolved")
     _send(client, connection, fake, "77", django_capture_on_commit_callbacks)
 

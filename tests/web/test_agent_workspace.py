@@ -11,7 +11,7 @@ from django.test import Client
 
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import EventKind, Source, Ticket
 from otklik.tickets.selectors import TicketFilters
 from otklik.web.models import SavedView
@@ -31,17 +31,17 @@ def _tickets(people, now, count, **options):
 
 def test_queue_counts_follow_each_queue(people, now):
     mine, _unassigned, waiting, paused, done, watched = _tickets(people, now, 6)
-    services.ticket_assign(actor=people.fiona, ticket_id=mine.pk, assignee=people.fiona, now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=waiting.pk, assignee=people.sam, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=waiting.pk,
+    changes.ticket_assign(actor=people.fiona, ticket_id=mine.pk, assignee=people.fiona, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=waiting.pk, assignee=people.sam, now=now)
+    changes.ticket_change_status(actor=people.fiona, ticket_id=waiting.pk,
                                   status=factories.status("needs_clarification"), now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=paused.pk, assignee=people.sam, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=paused.pk, status=factories.status("paused"),
+    changes.ticket_assign(actor=people.fiona, ticket_id=paused.pk, assignee=people.sam, now=now)
+    changes.ticket_change_status(actor=people.fiona, ticket_id=paused.pk, status=factories.status("paused"),
                                   now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=done.pk, assignee=people.fiona, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=done.pk, assignee=people.fiona, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now)
     services.ticket_watch(actor=people.fiona, ticket_id=watched.pk, user_id=people.fiona.pk, now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=watched.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=watched.pk, assignee=people.sam, now=now)
 
     counts = queue_counts(people.fiona)
 
@@ -92,7 +92,7 @@ def test_cursor_pages_walk_every_ticket_once_in_order(people, now, sort):
     tickets = _tickets(people, now, 7)
     # Ties: equal priorities and equal update times, the id breaks them.
     for ticket in tickets[:3]:
-        services.ticket_change_priority(actor=people.fiona, ticket_id=ticket.pk, priority=factories.priority("high"),
+        changes.ticket_change_priority(actor=people.fiona, ticket_id=ticket.pk, priority=factories.priority("high"),
                                         now=now)
     Ticket.objects.filter(pk=tickets[4].pk).update(sla_next_due_at=now + timedelta(hours=1))
     Ticket.objects.filter(pk=tickets[5].pk).update(sla_next_due_at=now + timedelta(hours=1))
@@ -134,11 +134,11 @@ def test_next_page_link_continues_the_list(people, now, client_for, settings):
 
 def test_filters(people, now, client_for):
     printer, vpn, phone = _tickets(people, now, 3)
-    services.ticket_change_subject(actor=people.fiona, ticket_id=printer.pk, subject="Printer jam", now=now)
-    services.ticket_change_priority(actor=people.fiona, ticket_id=vpn.pk, priority=factories.priority("critical"),
+    changes.ticket_change_subject(actor=people.fiona, ticket_id=printer.pk, subject="Printer jam", now=now)
+    changes.ticket_change_priority(actor=people.fiona, ticket_id=vpn.pk, priority=factories.priority("critical"),
                                     now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=vpn.pk, assignee=people.fiona, now=now)
-    services.ticket_change_status(actor=people.fiona, ticket_id=vpn.pk, status=factories.status("in_progress"),
+    changes.ticket_assign(actor=people.fiona, ticket_id=vpn.pk, assignee=people.fiona, now=now)
+    changes.ticket_change_status(actor=people.fiona, ticket_id=vpn.pk, status=factories.status("in_progress"),
                                   now=now)
     factories.ticket(requester=people.carol, subject="Carol's", now=now)
     Ticket.objects.filter(pk=phone.pk).update(source=Source.PHONE, created_at=now - timedelta(days=3))

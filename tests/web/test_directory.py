@@ -45,9 +45,9 @@ def test_search_by_name_email_phone_and_organization(people: Personas) -> None:
 
 def test_who_sees_the_directory(people: Personas, otto: User, now: datetime) -> None:
     assigned = factories.ticket(requester=people.carol, now=now)
-    from otklik.tickets import services
+    from otklik.tickets import changes
 
-    services.ticket_assign(actor=people.adam, ticket_id=assigned.pk, assignee=otto, now=now)
+    changes.ticket_assign(actor=people.adam, ticket_id=assigned.pk, assignee=otto, now=now)
     factories.ticket(requester=people.alice, now=now)
     everyone = User.objects.count()
     for staff in (people.fiona, people.sam, people.mia, people.rita, people.adam):

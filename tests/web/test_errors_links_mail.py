@@ -11,7 +11,7 @@ from huey.exceptions import RetryTask
 
 from otklik.cli import run_environment
 from otklik.demodata.seed import DEMO_ACCOUNTS, demo_account_lines
-from otklik.mail import services as mail_services
+from otklik.mail import outbound
 from otklik.mail.models import OutboundMail, OutboundStatus
 from otklik.mail.tasks import outbound_send_task
 from otklik.testing import factories
@@ -75,7 +75,7 @@ def test_a_failing_delivery_retries_in_one_line_and_shows_on_the_reply(people, n
     OutboundMail.objects.filter(pk=row.pk).update(status=OutboundStatus.FAILED, last_error="ConnectionRefused")
     html = client_for(people.fiona).get(f"/tickets/{ticket.number}/").content.decode()
     assert "Not delivered: ConnectionRefused" in html
-    assert mail_services.OutboundRetry is not None
+    assert outbound.OutboundRetry is not None
 
 
 def test_mail_log_is_for_managers_and_admins(people, now, client_for):

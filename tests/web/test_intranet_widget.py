@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes
 
 ORIGIN = "https://intranet.example.com"
 
@@ -13,7 +13,7 @@ def test_shows_only_the_signed_in_persons_open_requests(people, now, client_for,
     settings.OTKLIK_INTRANET_WIDGET_ORIGINS = [ORIGIN]
     mine = factories.ticket(requester=people.alice, subject="Alice laptop", now=now)
     done = factories.ticket(requester=people.alice, subject="Alice old mouse", now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now)
     factories.ticket(requester=people.bob, subject="Bob printer", now=now)  # same organisation
     factories.ticket(requester=people.carol, subject="Carol VPN", now=now)
 

@@ -14,7 +14,7 @@ from otklik.core.errors import InvalidInput, PermissionDenied
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes
 from otklik.web.columns import DEFAULT_COLUMNS, columns_for, columns_set
 
 pytestmark = pytest.mark.django_db
@@ -74,8 +74,8 @@ def test_multi_value_filters(people: Personas, now: datetime, client_for: Callab
     first = factories.ticket(requester=people.alice, subject="One", now=now, team=people.first_line)
     second = factories.ticket(requester=people.alice, subject="Two", now=now, team=people.second_line)
     third = factories.ticket(requester=people.alice, subject="Three", now=now)
-    services.ticket_assign(actor=people.adam, ticket_id=first.pk, assignee=people.sam, now=now)
-    services.ticket_assign(actor=people.adam, ticket_id=second.pk, assignee=people.fiona, now=now)
+    changes.ticket_assign(actor=people.adam, ticket_id=first.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.adam, ticket_id=second.pk, assignee=people.fiona, now=now)
     adam = client_for(people.adam)
 
     def numbers(**params: str | list[str]) -> set[int]:

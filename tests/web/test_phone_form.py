@@ -83,7 +83,7 @@ def test_a_new_caller_gets_their_phone_and_bad_input_writes_nothing(
                                                   "source": "phone", "requester_phone": "no digits"})
     assert response.status_code == 200 and "requester_phone" in response.context["form"].errors
     assert not User.objects.filter(email="olga@b.example").exists()
-    # The one upload check (tickets.services.attachments_check) refuses a file over the limit.
+    # The one upload check (tickets.uploads.attachments_check) refuses a file over the limit.
     settings.OTKLIK_MAX_UPLOAD_BYTES = 5
     response = fiona.post(reverse("ticket_new"), {
         "requester_email": "nina@b.example", "subject": "Big", "source": "phone",

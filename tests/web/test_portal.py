@@ -11,7 +11,7 @@ from django.test import Client
 
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import CustomField, SubmitRule, Ticket, TicketRating
 from otklik.web.links import ticket_magic_link
@@ -131,7 +131,7 @@ def test_reply_close_reopen_and_rate_once(people, now, client_for):
     alice = client_for(people.alice)
     alice.post(f"/portal/requests/{ticket.number}/reply/", {"body": "Any news?"})
     assert ticket.messages.filter(body_text="Any news?", is_internal=False).exists()
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
     page = alice.get(f"/tickets/{ticket.number}/").content.decode()
     assert "Rate the answer" in page
     response = alice.post(f"/portal/requests/{ticket.number}/rate/", {"score": "2", "comment": "Still broken"},

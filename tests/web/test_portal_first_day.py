@@ -17,7 +17,7 @@ from otklik.core.errors import InvalidInput
 from otklik.mail.models import OutboundMail
 from otklik.testing import factories
 from otklik.testing.personas import PASSWORD
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import CustomField, DateRule, FieldKind, Ticket
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def test_my_requests_open_first_with_filter_and_search(people, now, client_for):
     done = factories.ticket(requester=people.alice, subject="Old printer", now=now + timedelta(minutes=5))
-    services.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now + timedelta(minutes=6))
+    changes.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now + timedelta(minutes=6))
     waiting = factories.ticket(requester=people.alice, subject="VPN", body="Оранжевая лампа", now=now)
     alice = client_for(people.alice)
     rows = list(alice.get("/portal/").context["page"])
@@ -41,7 +41,7 @@ def test_my_requests_open_first_with_filter_and_search(people, now, client_for):
 
 def test_a_rated_answer_is_not_asked_to_be_rated_again(people, now, client_for):
     ticket = factories.ticket(requester=people.alice, subject="VPN", now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
     alice = client_for(people.alice)
     assert "check and rate" in alice.get("/portal/").content.decode()
     alice.post(f"/portal/requests/{ticket.number}/rate/", {"score": 5})
@@ -64,7 +64,7 @@ def test_date_fields_follow_their_past_or_future_rule(people, now):
                                     request_type=access, fields={"needed_by": future}, now=now)
     # Once set, the date stays valid when other fields change later, even after it has passed.
     Ticket.objects.filter(pk=ticket.pk).update(fields={"needed_by": "2020-01-01"})
-    services.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={}, now=now)
+    changes.ticket_set_fields(actor=people.fiona, ticket_id=ticket.pk, values={}, now=now)
 
 
 def test_portal_form_offers_only_allowed_dates_and_shows_dates_in_the_locale(people, now, client_for):

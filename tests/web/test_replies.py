@@ -13,7 +13,7 @@ from otklik.accounts.models import User
 from otklik.accounts.services import user_set_signature
 from otklik.core.errors import InvalidInput
 from otklik.mail.models import OutboundMail
-from otklik.mail.services import reply_mail_from_event
+from otklik.mail.outbound import reply_mail_from_event
 from otklik.testing import factories
 from otklik.testing.personas import Personas
 from otklik.tickets import services

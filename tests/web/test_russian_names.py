@@ -12,7 +12,7 @@ from otklik.demodata.seed import seed_reference_data
 from otklik.sla.models import SlaPolicy
 from otklik.testing import factories
 from otklik.testing.personas import PASSWORD
-from otklik.tickets import services
+from otklik.tickets import changes
 from otklik.tickets.models import Category
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_category_paths_and_team_names_in_russian(people, now):
     printers = Category.objects.create(name="Printers", name_ru="Принтеры", parent=hardware)
     Team.objects.filter(pk=people.first_line.pk).update(name_ru="Первая линия")
     ticket = factories.ticket(requester=people.alice, subject="Printer", team=people.first_line, now=now)
-    services.ticket_change_category(actor=people.fiona, ticket_id=ticket.pk, category=printers, now=now)
+    changes.ticket_change_category(actor=people.fiona, ticket_id=ticket.pk, category=printers, now=now)
     with translation.override("ru"):
         assert str(printers) == "Оборудование > Принтеры"
     with translation.override("en"):

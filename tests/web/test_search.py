@@ -10,7 +10,7 @@ from otklik.search.models import SearchEntry
 from otklik.search.selectors import search
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -61,10 +61,10 @@ def test_replies_subject_changes_and_merges_follow_the_index(people, now, ticket
     printers, vpn, _hidden = tickets
     services.ticket_reply(actor=people.fiona, ticket_id=vpn.pk, body_text="Reinstalled the client", now=now)
     assert _numbers(people.fiona, "reinstalled") == [vpn.number]
-    services.ticket_change_subject(actor=people.fiona, ticket_id=printers.pk, subject="Toner is empty", now=now)
+    changes.ticket_change_subject(actor=people.fiona, ticket_id=printers.pk, subject="Toner is empty", now=now)
     assert _numbers(people.fiona, "toner") == [printers.number]
     assert _numbers(people.fiona, "этаже") == []
-    services.ticket_merge(actor=people.fiona, source_id=vpn.pk, target_id=printers.pk, now=now)
+    changes.ticket_merge(actor=people.fiona, source_id=vpn.pk, target_id=printers.pk, now=now)
     assert _numbers(people.fiona, "reinstalled") == [printers.number]
 
 
@@ -148,6 +148,6 @@ def test_a_search_past_the_statement_timeout_is_stopped_with_a_clear_message(peo
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the stored vector")
 def test_the_stored_vector_follows_every_write(people, now, tickets):
     printers, _vpn, _hidden = tickets
-    services.ticket_change_subject(actor=people.fiona, ticket_id=printers.pk, subject="Сканер сломан", now=now)
+    changes.ticket_change_subject(actor=people.fiona, ticket_id=printers.pk, subject="Сканер сломан", now=now)
     assert _numbers(people.fiona, "сканер") == [printers.number]
     assert printers.number not in _numbers(people.fiona, "принтеры третьем")

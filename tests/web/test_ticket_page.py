@@ -9,7 +9,7 @@ from django.db import connection
 from otklik.automation.models import CannedReply
 from otklik.testing import factories
 from otklik.testing.queries import count_queries
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.tickets.models import EventKind, Message, Ticket, TicketLink
 from otklik.web.canned import fill_placeholders
@@ -60,7 +60,7 @@ def test_page_costs_the_same_queries_for_2_and_20_messages(people, now, ticket, 
             attachments=[InboundAttachment(filename=f"{index}.txt", content=b"x")],
         )
         services.ticket_watch(actor=people.fiona, ticket_id=ticket.pk, user_id=people.fiona.pk, now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.sam, now=now)
     assert fiona.get(url).status_code == 200  # warm again: the changes above dropped remembered lists
     twenty = count_queries(lambda: fiona.get(url))
     response = fiona.get(url)
@@ -75,7 +75,7 @@ def test_links_are_read_only_for_a_ticket_that_has_some(people, now, ticket, cli
     assert fiona.get(url).status_code == 200
     assert count_queries(lambda: fiona.get(url)) == TICKET_PAGE_QUERIES[connection.vendor]
     other = factories.ticket(requester=people.alice, subject="Printer on fire", now=now)
-    services.ticket_link(actor=people.fiona, ticket_id=ticket.pk, other_id=other.pk, kind="related", now=now)
+    changes.ticket_link(actor=people.fiona, ticket_id=ticket.pk, other_id=other.pk, kind="related", now=now)
     page = fiona.get(url).content.decode()
     assert f"#{other.number}</a> Printer on fire" in page
     assert count_queries(lambda: fiona.get(url)) == TICKET_PAGE_QUERIES[connection.vendor] + 1
@@ -83,7 +83,7 @@ def test_links_are_read_only_for_a_ticket_that_has_some(people, now, ticket, cli
 
 def test_notes_are_unmistakable_and_history_is_in_words(people, now, ticket, client_for):
     services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="Only for us", now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.sam, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.sam, now=now)
     html = client_for(people.fiona).get(f"/tickets/{ticket.number}/").content.decode()
     assert "timeline-note" in html and "Internal note — not visible to the requester" in html
     assert "Assignee: nobody → Sam" in html
@@ -201,7 +201,7 @@ def test_requester_and_other_tickets_card_shows_only_visible_tickets(people, now
 
 
 def test_history_hides_nothing_from_staff_but_the_events_the_messages_show(people, now, ticket, client_for):
-    services.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=ticket.pk, now=now)
     html = client_for(people.fiona).get(f"/tickets/{ticket.number}/").content.decode()
     assert "Status: New → Resolved" in html
     assert ticket.events.filter(kind=EventKind.RESOLVED).exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.models import CustomField, FieldKind, Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def typed(people, now):
     laptop = factories.request_type("laptop", name="New laptop")
     CustomField.objects.create(request_type=laptop, code="model", label="Model", required=True)
     ticket = factories.ticket(requester=people.alice, subject="CRM access", now=now)
-    services.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk, request_type=access,
+    changes.ticket_change_request_type(actor=people.fiona, ticket_id=ticket.pk, request_type=access,
                                         fields={"system": "CRM"}, now=now)
     return ticket, access, laptop
 

@@ -14,7 +14,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes, services
 from otklik.tickets.inbound import InboundAttachment
 from otklik.web.views.ticket import timeline_context
 
@@ -38,7 +38,7 @@ def hostile_ticket(people, now):
                               team=people.first_line, actor=people.fiona, now=now,
                               attachments=[InboundAttachment(filename=f"shot {EVIL}.png", content=PNG,
                                                              content_type="image/png")])
-    services.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=step(1))
+    changes.ticket_assign(actor=people.fiona, ticket_id=ticket.pk, assignee=people.fiona, now=step(1))
     services.ticket_reply(actor=people.fiona, ticket_id=ticket.pk, now=step(2), markdown=True,
                           body_text=f"**Hi** [link](https://example.com/?a=1&b=2)\n\n{EVIL}",
                           cc=["cc@example.com", "x&y@example.com"],
@@ -47,7 +47,7 @@ def hostile_ticket(people, now):
                              attachments=[InboundAttachment(filename="secret&.txt", content=b"s")])
     services.ticket_reply(actor=people.alice, ticket_id=ticket.pk, body_text="thanks\r\nstill", channel="email",
                           now=step(4))
-    services.ticket_change_subject(actor=people.fiona, ticket_id=ticket.pk, subject=f"renamed {EVIL}", now=step(5))
+    changes.ticket_change_subject(actor=people.fiona, ticket_id=ticket.pk, subject=f"renamed {EVIL}", now=step(5))
     services.ticket_watch(actor=people.fiona, ticket_id=ticket.pk, user_id=people.sam.pk, now=step(6))
     services.ticket_reply(actor=None, ticket_id=ticket.pk, body_text="from the system", now=step(7))
     services.ticket_reply(actor=people.sam, ticket_id=ticket.pk, body_text="plain\nstaff reply", now=step(8))

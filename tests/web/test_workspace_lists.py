@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from otklik.api.tokens import token_create
 from otklik.testing import factories
-from otklik.tickets import services
+from otklik.tickets import changes
 from otklik.tickets.selectors import TicketFilters
 from otklik.web import selectors
 
@@ -28,9 +28,9 @@ def _tickets(people, now, count, **options):
 
 def test_an_agent_lands_on_their_open_work_never_on_closed_tickets(people, now, client_for):
     mine, _other, done = _tickets(people, now, 3)
-    services.ticket_assign(actor=people.fiona, ticket_id=mine.pk, assignee=people.fiona, now=now)
-    services.ticket_assign(actor=people.fiona, ticket_id=done.pk, assignee=people.fiona, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=mine.pk, assignee=people.fiona, now=now)
+    changes.ticket_assign(actor=people.fiona, ticket_id=done.pk, assignee=people.fiona, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=done.pk, now=now)
     response = client_for(people.fiona).get("/")
     assert response.context["queue_key"] == "mine"
     assert [ticket.pk for ticket in response.context["page"].rows] == [mine.pk]
@@ -40,7 +40,7 @@ def test_without_own_work_an_agent_lands_on_unassigned_tickets_of_their_team(peo
     ours = factories.ticket(requester=people.alice, subject="Ours", team=people.first_line, now=now)
     factories.ticket(requester=people.alice, subject="Nobody's", now=now)
     closed = factories.ticket(requester=people.alice, subject="Closed", team=people.first_line, now=now)
-    services.ticket_resolve(actor=people.fiona, ticket_id=closed.pk, now=now)
+    changes.ticket_resolve(actor=people.fiona, ticket_id=closed.pk, now=now)
     response = client_for(people.fiona).get("/")
     assert response.context["queue_key"] == "team_unassigned"
     assert [ticket.pk for ticket in response.context["page"].rows] == [ours.pk]

@@ -11,7 +11,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse_lazy
 
-from otklik.mail.services import outbound_enqueue
+from otklik.mail.outbound import outbound_enqueue
 from otklik.web.forms import style_fields
 
 

@@ -28,11 +28,11 @@ from otklik.search.filters import with_text_matches
 from otklik.search.selectors import SearchTooSlow
 from otklik.search.selectors import search as full_text_search
 from otklik.sla.selectors import attach_clocks
+from otklik.tickets import changes, services
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets import services
 from otklik.tickets.models import Ticket
 from otklik.tickets.selectors import TicketFilters
-from otklik.tickets.services import upload_limit
+from otklik.tickets.uploads import upload_limit
 from otklik.web import selectors
 from otklik.web import services as web_services
 from otklik.web.columns import column_choices, columns_for, columns_set
@@ -226,14 +226,14 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     for ticket_id in data["tickets"] if data["action"] != "macro" else ():
         try:
             if data["action"] == "assign":
-                services.ticket_assign(actor=viewer, ticket_id=ticket_id, assignee=data["assignee"], now=now)
+                changes.ticket_assign(actor=viewer, ticket_id=ticket_id, assignee=data["assignee"], now=now)
             elif data["action"] == "status":
-                services.ticket_change_status(actor=viewer, ticket_id=ticket_id, status=data["status"], now=now)
+                changes.ticket_change_status(actor=viewer, ticket_id=ticket_id, status=data["status"], now=now)
             elif data["action"] == "priority":
-                services.ticket_change_priority(actor=viewer, ticket_id=ticket_id, priority=data["priority"],
+                changes.ticket_change_priority(actor=viewer, ticket_id=ticket_id, priority=data["priority"],
                                                 now=now)
             elif data["action"] == "team":
-                services.ticket_change_team(actor=viewer, ticket_id=ticket_id, team=data["team"], now=now)
+                changes.ticket_change_team(actor=viewer, ticket_id=ticket_id, team=data["team"], now=now)
             done += 1
         except DomainError:
             refused += 1
@@ -296,7 +296,7 @@ def _file_phone_call(request: HttpRequest, form: OnBehalfForm) -> Ticket | None:
                 source=data["source"], now=timezone.now(), **options,
             )
             if data["assign_to_me"]:
-                services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=viewer, now=timezone.now())
+                changes.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=viewer, now=timezone.now())
     except DomainError as error:
         report_error(request, error)
         add_service_field_errors(form, getattr(error, "errors", {}))

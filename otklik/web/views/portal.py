@@ -21,8 +21,8 @@ from otklik.accounts.models import User
 from otklik.core.errors import DomainError, NotFound
 from otklik.search.selectors import search
 from otklik.sla.selectors import promised_reply_by
+from otklik.tickets import changes, services, uploads
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets import services
 from otklik.tickets.models import DONE_KINDS, StatusKind, Ticket, TicketRating
 from otklik.web import selectors
 from otklik.web.forms import (
@@ -129,7 +129,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("portal_created", number=ticket.number)
     return render(request, "web/portal/submit.html", {
         "form": form, "request_type": request_type,
-        "upload_limit_mb": round(services.upload_limit(user) / 1024 / 1024, 1),
+        "upload_limit_mb": round(uploads.upload_limit(user) / 1024 / 1024, 1),
     })
 
 
@@ -184,7 +184,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
 def close(request: HttpRequest, number: int) -> HttpResponse:
     viewer, ticket = portal_viewer(request, number)
     try:
-        services.ticket_close(actor=viewer, ticket_id=ticket.pk, now=timezone.now())
+        changes.ticket_close(actor=viewer, ticket_id=ticket.pk, now=timezone.now())
     except DomainError as error:
         report_error(request, error, ticket=number)
     else:
@@ -196,7 +196,7 @@ def close(request: HttpRequest, number: int) -> HttpResponse:
 def reopen(request: HttpRequest, number: int) -> HttpResponse:
     viewer, ticket = portal_viewer(request, number)
     try:
-        services.ticket_reopen(actor=viewer, ticket_id=ticket.pk, now=timezone.now())
+        changes.ticket_reopen(actor=viewer, ticket_id=ticket.pk, now=timezone.now())
     except DomainError as error:
         report_error(request, error, ticket=number)
     else:
@@ -212,7 +212,7 @@ def rate(request: HttpRequest, number: int) -> HttpResponse:
         messages.error(request, _("Choose a score from 1 to 5."))
         return redirect("ticket", number=number)
     try:
-        rating = services.ticket_rate(actor=viewer, ticket_id=ticket.pk, score=form.cleaned_data["score"],
+        rating = changes.ticket_rate(actor=viewer, ticket_id=ticket.pk, score=form.cleaned_data["score"],
                                       comment=form.cleaned_data["comment"], now=timezone.now())
     except DomainError as error:
         report_error(request, error, ticket=number)

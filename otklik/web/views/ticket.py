@@ -29,8 +29,8 @@ from otklik.core.errors import DomainError, InvalidInput, NotFound
 from otklik.core.text import markdown_to_html
 from otklik.mail.models import OutboundKind, OutboundMail
 from otklik.notifications.rendering import language_of
+from otklik.tickets import changes, services
 from otklik.tickets import selectors as ticket_selectors
-from otklik.tickets import services
 from otklik.tickets.models import (
     Attachment,
     Category,
@@ -268,21 +268,21 @@ def ticket_update(request: HttpRequest, number: int) -> HttpResponse:
     now = timezone.now()
     try:
         if field == "status":
-            services.ticket_change_status(actor=viewer, ticket_id=ticket.pk, status=_lookup(Status, value), now=now)
+            changes.ticket_change_status(actor=viewer, ticket_id=ticket.pk, status=_lookup(Status, value), now=now)
         elif field == "priority":
-            services.ticket_change_priority(actor=viewer, ticket_id=ticket.pk, priority=_lookup(Priority, value),
+            changes.ticket_change_priority(actor=viewer, ticket_id=ticket.pk, priority=_lookup(Priority, value),
                                             now=now)
         elif field == "team":
-            services.ticket_change_team(actor=viewer, ticket_id=ticket.pk,
+            changes.ticket_change_team(actor=viewer, ticket_id=ticket.pk,
                                         team=_lookup(Team, value, allow_empty=True), now=now)
         elif field == "assignee":
             assignee = viewer if value == "me" else _lookup(User, value, allow_empty=True)
-            services.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=assignee, now=now)
+            changes.ticket_assign(actor=viewer, ticket_id=ticket.pk, assignee=assignee, now=now)
         elif field == "category":
-            services.ticket_change_category(actor=viewer, ticket_id=ticket.pk,
+            changes.ticket_change_category(actor=viewer, ticket_id=ticket.pk,
                                             category=_lookup(Category, value, allow_empty=True), now=now)
         elif field == "subject":
-            services.ticket_change_subject(actor=viewer, ticket_id=ticket.pk, subject=value, now=now)
+            changes.ticket_change_subject(actor=viewer, ticket_id=ticket.pk, subject=value, now=now)
         else:
             raise InvalidInput(_("Unknown field."))
     except DomainError as error:
@@ -308,11 +308,11 @@ def ticket_fields(request: HttpRequest, number: int) -> HttpResponse:
         if form.type_changed():
             # The new type's fields: the values typed for them, or kept from the old type by code.
             values = {code: value for code, value in form.values().items() if value is not None}
-            services.ticket_change_request_type(actor=viewer, ticket_id=ticket.pk,
+            changes.ticket_change_request_type(actor=viewer, ticket_id=ticket.pk,
                                                 request_type=form.cleaned_data["request_type"],
                                                 fields=values, now=now)
         else:
-            services.ticket_set_fields(actor=viewer, ticket_id=ticket.pk, values=form.values(), now=now)
+            changes.ticket_set_fields(actor=viewer, ticket_id=ticket.pk, values=form.values(), now=now)
     except DomainError as error:
         field_errors = getattr(error, "errors", {}) or {}
         if field_errors:  # said beside each field; a banner would only repeat it
@@ -417,7 +417,7 @@ def ticket_link(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket_for(viewer, number)
     try:
         other = _other(viewer, request.POST.get("other", ""))
-        services.ticket_link(actor=viewer, ticket_id=ticket.pk, other_id=other.pk,
+        changes.ticket_link(actor=viewer, ticket_id=ticket.pk, other_id=other.pk,
                              kind=request.POST.get("kind", ""), now=timezone.now())
     except DomainError as error:
         report_error(request, error, ticket=ticket.number)
@@ -436,7 +436,7 @@ def ticket_merge(request: HttpRequest, number: int) -> HttpResponse:
         target = _other(viewer, raw)
         if request.POST.get("confirm") != "yes":
             raise InvalidInput(_("Tick the box to confirm the merge."))
-        services.ticket_merge(actor=viewer, source_id=ticket.pk, target_id=target.pk, now=timezone.now())
+        changes.ticket_merge(actor=viewer, source_id=ticket.pk, target_id=target.pk, now=timezone.now())
     except DomainError as error:
         logger.info("merge refused: %s %s ticket=%s target=%r", error.code, error.message, ticket.number, raw)
         # Shown under the number field, where the agent is looking, with what they typed kept.
