@@ -27,14 +27,7 @@ from otklik.core.errors import InvalidInput
 from otklik.core.wakeups import wake_on_commit
 from otklik.mail import conf, tokens
 from otklik.mail.classify import LOOP_HEADER, may_answer_automatically
-from otklik.mail.models import (
-    InboundMail,
-    Mailbox,
-    OutboundKind,
-    OutboundMail,
-    OutboundStatus,
-    UndeliverableAddress,
-)
+from otklik.mail.models import InboundMail, Mailbox, OutboundKind, OutboundMail, OutboundStatus, UndeliverableAddress
 from otklik.tickets.models import Attachment, Message, Source, Ticket
 
 logger = logging.getLogger(__name__)

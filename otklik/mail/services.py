@@ -42,13 +42,7 @@ from otklik.mail.models import (
     Outcome,
     UndeliverableAddress,
 )
-from otklik.mail.outbound import (
-    mail_language,
-    outbound_write,
-    outbox_send_due,
-    own_addresses,
-    thread_chain,
-)
+from otklik.mail.outbound import mail_language, outbound_write, outbox_send_due, own_addresses, thread_chain
 from otklik.mail.parsing import ParsedMail, content_fingerprint, parse_mail, synthetic_message_id
 from otklik.tickets import services as ticket_services
 from otklik.tickets import uploads

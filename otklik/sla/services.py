@@ -35,13 +35,7 @@ from otklik.sla.clock import (
     snapshot_calendars,
 )
 from otklik.sla.history import NEXT_REPLY, REACTION, RESOLUTION, StatusBook, StatusInfo, TicketHistoryItem, clock_moves
-from otklik.sla.models import (
-    ReplanRun,
-    ReplanState,
-    SlaClock,
-    SlaClockEvent,
-    SlaPolicy,
-)
+from otklik.sla.models import ReplanRun, ReplanState, SlaClock, SlaClockEvent, SlaPolicy
 from otklik.sla.policies import TicketFacts, policy_for
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import EventKind, Status, Ticket, TicketEvent

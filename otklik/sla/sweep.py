@@ -18,16 +18,8 @@ from django.db.models import F, Q
 from otklik.accounts.models import Team, User
 from otklik.core.errors import DomainError
 from otklik.sla import targets
-from otklik.sla.clock import (
-    RUNNING,
-)
-from otklik.sla.models import (
-    NoticeKind,
-    SlaClock,
-    SlaClockEvent,
-    SlaNotice,
-    SlaPolicy,
-)
+from otklik.sla.clock import RUNNING
+from otklik.sla.models import NoticeKind, SlaClock, SlaClockEvent, SlaNotice, SlaPolicy
 from otklik.sla.services import lock_skipping
 from otklik.tickets import changes
 from otklik.tickets import services as ticket_services

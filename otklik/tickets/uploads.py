@@ -15,11 +15,7 @@ from otklik.core.errors import InvalidInput
 from otklik.core.text import safe_filename
 from otklik.core.uploads import stored_file_fields
 from otklik.tickets.inbound import InboundAttachment
-from otklik.tickets.models import (
-    Attachment,
-    Message,
-    Ticket,
-)
+from otklik.tickets.models import Attachment, Message, Ticket
 
 
 def upload_limit(uploader: User | None) -> int:
