@@ -81,6 +81,22 @@ def _remembered[Answer](key: tuple[Any, ...], compute: Callable[[], Answer]) -> 
     return memo[key]  # type: ignore[no-any-return]
 
 
+def _tell(key: tuple[Any, ...], answer: Any) -> None:
+    """Give the request's memory an answer a read has just found (nothing outside a remembering request)."""
+    memo = _request_memo.get()
+    if memo is not None:
+        memo[key] = answer
+
+
+# The memory's keys of the two per-ticket answers, written by the reads that find them and read by the checks.
+def _visible_key(viewer: User, ticket_id: int) -> tuple[Any, ...]:
+    return ("visible", viewer.pk, ticket_id)
+
+
+def _handles_key(viewer: User, ticket_id: int) -> tuple[Any, ...]:
+    return ("handles", viewer.pk, ticket_id)
+
+
 def _team_kinds(viewer: User) -> list[tuple[int, str]]:
     return _remembered(("teams", viewer.pk), lambda: list(viewer.teams.values_list("pk", "kind")))
 
@@ -294,7 +310,7 @@ def handles(viewer: User | None, ticket: Ticket) -> bool:
         return True
     if ticket.assignee_id == viewer.pk:
         return True
-    return _remembered(("handles", viewer.pk, ticket.pk),
+    return _remembered(_handles_key(viewer, ticket.pk),
                        lambda: tickets_handled_by(viewer).filter(pk=ticket.pk).exists())
 
 
@@ -319,9 +335,8 @@ def remember_handles(viewer: User, ticket: Ticket) -> None:
     """A ticket read through `with_handles(viewer, ...)` tells the request's memory its answer. SQL's NULL
     (`assignee_id = me` on a ticket without assignee, OR-ed with false parts) is no, as in a WHERE."""
     answer = getattr(ticket, "viewer_handles", _NOT_READ)
-    memo = _request_memo.get()
-    if memo is not None and answer is not _NOT_READ:
-        memo[("handles", viewer.pk, ticket.pk)] = bool(answer)
+    if answer is not _NOT_READ:
+        _tell(_handles_key(viewer, ticket.pk), bool(answer))
 
 
 def people_visible_to(viewer: User | None) -> QuerySet[User]:
@@ -367,15 +382,13 @@ def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
 def remember_visible(viewer: User, ticket_id: int) -> None:
     """A read that found the ticket through `tickets_visible_to(viewer)` tells the request's memory, so
     the page's panels that ask `is_visible` again get the answer without compiling the scope once more."""
-    memo = _request_memo.get()
-    if memo is not None:
-        memo[("visible", viewer.pk, ticket_id)] = True
+    _tell(_visible_key(viewer, ticket_id), True)
 
 
 def is_visible(viewer: User | None, ticket_id: int) -> bool:
     if viewer is None:
         return False
-    return _remembered(("visible", viewer.pk, ticket_id),
+    return _remembered(_visible_key(viewer, ticket_id),
                        lambda: tickets_visible_to(viewer).filter(pk=ticket_id).exists())
 
 
