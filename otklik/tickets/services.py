@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
@@ -48,11 +49,16 @@ logger = logging.getLogger(__name__)
 # ---------------------------------------------------------------- helpers
 
 
+def _locked_tickets() -> QuerySet[Ticket]:
+    """Ticket rows locked until the surrounding transaction ends: only the ticket row is locked, and its
+    status comes along (every change reads it)."""
+    return Ticket.objects.select_for_update(of=("self",)).select_related("status")
+
+
 def ticket_lock(ticket_id: int) -> Ticket:
     """The ticket row, locked until the surrounding transaction ends."""
     try:
-        # Its status comes along (every change reads it); only the ticket row is locked.
-        return Ticket.objects.select_for_update(of=("self",)).select_related("status").get(pk=ticket_id)
+        return _locked_tickets().get(pk=ticket_id)
     except Ticket.DoesNotExist as exc:
         raise NotFound() from exc
 
@@ -314,7 +320,7 @@ def _thread_target(inbound: InboundMessage) -> Ticket | None:
             )
     if target_id is None:
         return None
-    target = Ticket.objects.select_for_update(of=("self",)).select_related("status").filter(pk=target_id).first()
+    target = _locked_tickets().filter(pk=target_id).first()  # a target gone since is no target, not NotFound
     while target is not None and target.merged_into_id is not None:
         target = ticket_lock(target.merged_into_id)
     return target
