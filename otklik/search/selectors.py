@@ -5,15 +5,18 @@ Visibility is decided by `tickets_visible_to` (which tickets) and by the rule of
 
 PostgreSQL ranks the stored vectors of a capped window of matching rows (newest tickets first) instead of
 every match. For requesters the visibility clause is part of that SQL (their scope is small); for staff
-only the window's tickets are checked, and when too few of them are the viewer's the search runs again
-inside the scope. Headlines are computed for the shown rows only. A search running past the web
-statement timeout is stopped with `SearchTooSlow`.
+only the window's tickets are checked, and when fewer than a page of them are the viewer's the search runs
+again inside the scope. Staff searches first read up to CANDIDATES + 1 matches from the GIN index: few
+matches are ranked all, many are walked newest first. Headlines are computed for the shown rows only. A
+search running past the web statement timeout is stopped with `SearchTooSlow`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +46,10 @@ MAX_ROWS = 300
 # Matching rows ranked per search on PostgreSQL, newest tickets first: a word in a fifth of a million
 # tickets ranks this many rows, not 200,000 (see docs/performance.md).
 CANDIDATES = int(getattr(settings, "OTKLIK_SEARCH_CANDIDATES", 2000))
+# A staff window holding at least this many of the viewer's tickets (a page of results) is enough; with
+# fewer, the search runs again inside their scope. Not the caller's limit: lists ask for up to a thousand
+# tickets, more than a window of MAX_ROWS rows can hold, and would search twice every time.
+ENOUGH_VISIBLE = 50
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,14 @@ class SearchTooSlow(DomainError):
 
 
 @dataclass(frozen=True)
+class Found:
+    """A search's hits, and whether it stopped at its cap (`more`: other matches may exist)."""
+
+    hits: list[Hit]
+    more: bool
+
+
+@dataclass(frozen=True)
 class _Row:
     entry_id: int
     ticket_id: int
@@ -94,9 +109,14 @@ class _Row:
 
 def search(viewer: User, text: str, *, limit: int = 50) -> list[Hit]:
     """Best-ranked tickets first, one hit (its best-matching row) per ticket."""
+    return search_found(viewer, text, limit=limit).hits
+
+
+def search_found(viewer: User, text: str, *, limit: int = 50) -> Found:
+    """`search`, saying also whether it stopped at its cap (MAX_ROWS ranked rows or `limit` tickets)."""
     text = " ".join(text.split())[:300]
     if not text or not _WORD.search(text):
-        return []
+        return Found([], more=False)
     if connection.vendor != "postgresql":
         return _search_sqlite(viewer, text, limit)
     try:
@@ -135,7 +155,24 @@ def _scopes(viewer: User) -> tuple[str, list[Any]] | None:
 
 
 def _candidates(text: str, clause: str, params: list[Any]) -> list[_Row]:
-    """The newest CANDIDATES matching rows, ranked on their stored vectors (never the whole match set)."""
+    """Staff: the newest CANDIDATES matching rows inside `clause`, ranked on their stored vectors (never the
+    whole match set).
+
+    Few matches are read through the GIN index and ranked all; many are walked newest first. The planner
+    cannot tell which from its statistics: for a word it has no figure for it walked every search row
+    (1.4 s at a million tickets) and for a word of a few percent of the rows it read every match from the
+    GIN index (0.8 s) where the walk needs a quarter of that (docs/performance.md, "Search at 1M")."""
+    few = _matches_if_few(text)
+    if few is not None:
+        return _ranked(text, few, clause, params)
+    # Unscoped, the matches are known to be many: walk the newest rows. A scope (the fallback) is left to
+    # the planner, which must combine it with the walk.
+    return _newest_ranked(text, clause, params, walk=not clause)
+
+
+def _newest_ranked(text: str, clause: str, params: list[Any], *, walk: bool = False) -> list[_Row]:
+    """The newest CANDIDATES matching rows inside `clause`, best rank first; `walk`: newest rows first,
+    never from the GIN index (for a word known to match many rows)."""
     # Only Django-compiled subqueries are inlined in `clause`; every value is a query parameter.
     sql = (
         "SELECT c.id, c.ticket_id, ts_rank(c.vector, c.q) AS rank, c.is_internal FROM ("  # noqa: S608
@@ -145,40 +182,90 @@ def _candidates(text: str, clause: str, params: list[Any]) -> list[_Row]:
         " ORDER BY e.ticket_id DESC, e.id DESC LIMIT %s) c"
         " ORDER BY rank DESC, c.ticket_id DESC LIMIT %s"
     )
-    with connection.cursor() as cursor:
+    planner = _planner_without("enable_bitmapscan", "enable_seqscan") if walk else nullcontext()
+    with planner, connection.cursor() as cursor:
         cursor.execute(sql, [text, *params, CANDIDATES, MAX_ROWS])
         return [_Row(int(a), int(b), float(c), bool(d)) for a, b, c, d in cursor.fetchall()]
 
 
-def _search_postgres(viewer: User, text: str, limit: int) -> list[Hit]:
+def _matches_if_few(text: str) -> list[int] | None:
+    """The ids of every matching row when there are at most CANDIDATES of them; None when there are more.
+
+    Read from the GIN index and stopped at CANDIDATES + 1 rows, so a common word costs a bounded read."""
+    with _planner_without("enable_indexscan", "enable_seqscan"), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id FROM search_searchentry e"
+            " WHERE e.vector @@ websearch_to_tsquery('russian'::regconfig, %s) LIMIT %s",
+            [text, CANDIDATES + 1],
+        )
+        ids = [int(row[0]) for row in cursor.fetchall()]
+    return ids if len(ids) <= CANDIDATES else None
+
+
+def _ranked(text: str, ids: list[int], clause: str, params: list[Any]) -> list[_Row]:
+    """The rows `ids` inside `clause`, best rank first (the order of `_candidates`)."""
+    if not ids:
+        return []
+    sql = (
+        "SELECT e.id, e.ticket_id, ts_rank(e.vector, q) AS rank, e.is_internal"  # noqa: S608
+        " FROM search_searchentry e, websearch_to_tsquery('russian'::regconfig, %s) q"
+        f" WHERE e.id = ANY(%s){clause}"
+        " ORDER BY rank DESC, e.ticket_id DESC, e.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [text, ids, *params, MAX_ROWS])
+        return [_Row(int(a), int(b), float(c), bool(d)) for a, b, c, d in cursor.fetchall()]
+
+
+@contextmanager
+def _planner_without(*methods: str) -> Iterator[None]:
+    """Plan the statements inside without these scan methods (names of planner settings, never input), for
+    this transaction only, then as before."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join("current_setting(%s), set_config(%s, 'off', true)" for _name in methods),
+                       [name for name in methods for _twice in range(2)])
+        before = cursor.fetchone()[0::2]
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _name in methods),
+                           [value for pair in zip(methods, before, strict=True) for value in pair])
+
+
+def _search_postgres(viewer: User, text: str, limit: int) -> Found:
     if not can_see_internal(viewer):
         # A requester sees few tickets: their scope in SQL is selective.
         scope = _scopes(viewer)
-        return _hits(text, _candidates(text, *scope), limit) if scope else []
+        return _hits(text, _newest_ranked(text, *scope), limit) if scope else Found([], more=False)
     # Staff see many: take the newest matches first and check visibility only for those hits.
     rows = _candidates(text, "", [])
     if not rows:
-        return []
+        return Found([], more=False)
     ticket_ids = {row.ticket_id for row in rows}
     visible = set(tickets_visible_to(viewer).filter(pk__in=ticket_ids).values_list("pk", flat=True))
     handled = set(tickets_handled_by(viewer).filter(pk__in=visible).values_list("pk", flat=True))
     allowed = [row for row in rows if row.ticket_id in visible and (not row.is_internal or row.ticket_id in handled)]
-    if len({row.ticket_id for row in allowed}) < limit and len(rows) == min(CANDIDATES, MAX_ROWS):
+    enough = min(limit, ENOUGH_VISIBLE)
+    if len({row.ticket_id for row in allowed}) < enough and len(rows) == min(CANDIDATES, MAX_ROWS):
         # The capped window held too few of this viewer's tickets: search again inside their scope.
         scope = _scopes(viewer)
         allowed = _candidates(text, *scope) if scope else []
-    return _hits(text, allowed, limit)
+    found = _hits(text, allowed, limit)
+    # A full window may have left matches out, even when visibility then dropped some of its rows.
+    return Found(found.hits, more=found.more or len(rows) == MAX_ROWS)
 
 
-def _hits(text: str, rows: list[_Row], limit: int) -> list[Hit]:
+def _hits(text: str, rows: list[_Row], limit: int) -> Found:
     best: dict[int, _Row] = {}
     for row in rows:
         if row.ticket_id not in best:
             best[row.ticket_id] = row
         if len(best) >= limit:
             break
+    more = len(best) >= limit or len(rows) == MAX_ROWS
     if not best:
-        return []
+        return Found([], more=more)
     # Headlines parse the text again: only for the rows shown.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -188,18 +275,18 @@ def _hits(text: str, rows: list[_Row], limit: int) -> list[Hit]:
             [text, [row.entry_id for row in best.values()]],
         )
         snippets = dict(cursor.fetchall())
-    return [
+    return Found([
         Hit(ticket_id=row.ticket_id, rank=row.rank, snippet=_highlight(snippets.get(row.entry_id) or ""),
             in_note=row.is_internal)
         for row in best.values()
-    ]
+    ], more=more)
 
 
-def _search_sqlite(viewer: User, text: str, limit: int) -> list[Hit]:
+def _search_sqlite(viewer: User, text: str, limit: int) -> Found:
     scope = _scopes(viewer)
     query = _fts5_query(text)
     if scope is None or not query:
-        return []
+        return Found([], more=False)
     clause, scope_params = scope
     sql = (
         "SELECT e.ticket_id, -bm25(search_entry_fts) AS rank,"  # noqa: S608
@@ -218,4 +305,4 @@ def _search_sqlite(viewer: User, text: str, limit: int) -> list[Hit]:
                                   in_note=bool(in_note))
         if len(best) >= limit:
             break
-    return list(best.values())
+    return Found(list(best.values()), more=len(best) >= limit or len(rows) == MAX_ROWS)

@@ -151,3 +151,72 @@ def test_the_stored_vector_follows_every_write(people, now, tickets):
     changes.ticket_change_subject(actor=people.fiona, ticket_id=printers.pk, subject="Сканер сломан", now=now)
     assert _numbers(people.fiona, "сканер") == [printers.number]
     assert printers.number not in _numbers(people.fiona, "принтеры третьем")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the staff window")
+def test_staff_window_with_enough_of_their_tickets_is_not_searched_again(people, now, monkeypatch):
+    """Lists ask for up to a thousand tickets; a window holding a page of the viewer's is enough."""
+    from otklik.search import selectors
+
+    for index in range(4):
+        factories.ticket(requester=people.alice, subject=f"Сканер {index}", team=people.first_line, now=now)
+    monkeypatch.setattr(selectors, "CANDIDATES", 3)
+    monkeypatch.setattr(selectors, "MAX_ROWS", 3)
+    monkeypatch.setattr(selectors, "ENOUGH_VISIBLE", 2)
+
+    def scoped(viewer):
+        raise AssertionError("searched again inside the scope")
+
+    monkeypatch.setattr(selectors, "_scopes", scoped)
+    found = selectors.search_found(people.fiona, "сканер", limit=1000)
+    assert len(found.hits) == 3 and found.more
+
+
+def test_search_page_says_more_when_the_search_stopped_at_its_cap(people, now, client_for, monkeypatch):
+    from otklik.search import selectors
+
+    for index in range(3):
+        factories.ticket(requester=people.alice, subject=f"Сканер {index}", team=people.first_line, now=now)
+    fiona = client_for(people.fiona)
+    page = fiona.get("/search/", {"q": "сканер"}).content.decode()
+    assert "3 tickets found" in page and "More than" not in page
+    monkeypatch.setattr(selectors, "MAX_ROWS", 2)
+    page = fiona.get("/search/", {"q": "сканер"}).content.decode()
+    assert "More than 2 tickets found" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the two plans of the staff search")
+def test_few_matches_read_from_the_index_rank_as_the_newest_first_walk(people, now, monkeypatch):
+    """Every match ranked from the GIN index, or the newest ones walked: the same hits in the same order."""
+    from otklik.search import selectors
+
+    for index in range(6):
+        ticket = factories.ticket(requester=people.alice, subject=f"Сканер {index} сканер" * (index % 3 + 1),
+                                  team=people.first_line if index % 2 else people.second_line, now=now)
+        services.ticket_add_note(actor=people.adam, ticket_id=ticket.pk, body_text=f"сканер заметка {index}", now=now)
+
+    def hits(viewer):
+        return [(hit.ticket_id, hit.in_note, str(hit.snippet)) for hit in search(viewer, "сканер")]
+
+    read = {viewer.pk: hits(viewer) for viewer in (people.fiona, people.sam, people.adam)}
+    assert all(read.values())
+    monkeypatch.setattr(selectors, "_matches_if_few", lambda text: None)
+    assert {viewer.pk: hits(viewer) for viewer in (people.fiona, people.sam, people.adam)} == read
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: planner settings")
+def test_the_planner_settings_a_search_changes_are_restored(people, tickets):
+    def setting(name):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SHOW {name}")
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_bitmapscan = off")
+    try:
+        assert search(people.fiona, "принтер")
+        assert [setting(name) for name in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")] == [
+            "on", "on", "off"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_bitmapscan")

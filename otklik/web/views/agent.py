@@ -25,8 +25,7 @@ from otklik.core.errors import DomainError, NotFound
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.filters import with_text_matches
-from otklik.search.selectors import SearchTooSlow
-from otklik.search.selectors import search as full_text_search
+from otklik.search.selectors import Found, SearchTooSlow, search_found
 from otklik.sla.selectors import attach_clocks
 from otklik.tickets import changes, services
 from otklik.tickets import selectors as ticket_selectors
@@ -338,11 +337,12 @@ def search(request: HttpRequest) -> HttpResponse:
             return redirect("ticket", number=found)
     # Every hit's id (cheap), one page of tickets read: the count is the number of tickets found.
     try:
-        hits = full_text_search(viewer, text, limit=SEARCH_LIMIT) if text else []
+        matches = search_found(viewer, text, limit=SEARCH_LIMIT) if text else Found([], more=False)
     except SearchTooSlow as error:
-        hits, stopped = [], error.message
+        matches, stopped = Found([], more=False), error.message
     else:
         stopped = ""
+    hits = matches.hits
     size = int(getattr(settings, "OTKLIK_LIST_PAGE_SIZE", 50))
     pages = max((len(hits) + size - 1) // size, 1)
     raw_page = request.GET.get("page", "1")
@@ -362,5 +362,5 @@ def search(request: HttpRequest) -> HttpResponse:
         "people": people, "organizations": organizations,
         "q": text, "results": results, "total": len(hits), "page_number": page_number, "pages": pages,
         "first_number": (page_number - 1) * size + 1, "last_number": (page_number - 1) * size + len(shown),
-        "at_limit": len(hits) >= SEARCH_LIMIT, "stopped": stopped,
+        "at_limit": matches.more, "stopped": stopped,
     })
