@@ -84,8 +84,9 @@ class _Facts:
                 .select_related("user").order_by("user_id"))
         for row in rows:
             facts.watchers[row.ticket_id].append(row.user)
-        message_ids = {_int(event.data.get("message")) for event, _ticket in wanted
-                       if event.kind in {EventKind.REPLIED, EventKind.NOTE_ADDED}} - {None}
+        message_ids = {message_id for event, _ticket in wanted
+                       if event.kind in {EventKind.REPLIED, EventKind.NOTE_ADDED}
+                       and (message_id := _int(event.data.get("message"))) is not None}
         if message_ids:
             facts.messages = {message.pk: message for message in Message.objects.filter(pk__in=message_ids)}
             for message in facts.messages.values():

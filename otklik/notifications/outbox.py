@@ -116,7 +116,8 @@ def _claim(consumer: str, reasons: dict[int, str]) -> set[int]:
     rows, params = [], []
     for event_id, reason in reasons.items():
         rows.append("(%s, %s, %s, %s, %s)")
-        params += [consumer, event_id, ReceiptState.SKIPPED if reason else ReceiptState.DONE, reason, processed_at]
+        state = ReceiptState.SKIPPED if reason else ReceiptState.DONE
+        params += [consumer, event_id, state.value, reason, processed_at]
     with connection.cursor() as sql:
         sql.execute(
             f"INSERT INTO {table} (consumer, event_id, state, error, processed_at) VALUES {', '.join(rows)} "  # noqa: S608  (our table name; values are parameters)
