@@ -70,6 +70,8 @@ class _Facts:
     people: dict[int, User] = field(default_factory=dict)
     # (ticket, actor, instant) of public staff replies, for status changes recorded with one.
     staff_replies: set[tuple[int, int | None, datetime]] = field(default_factory=set)
+    # (watcher, ticket) where the watcher handles the ticket (`access.handles`), for notes.
+    handled: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
     def read(cls, pairs: list[tuple[TicketEvent, Ticket]]) -> _Facts:
@@ -107,7 +109,19 @@ class _Facts:
                 ticket_id__in={event.ticket_id for event in with_reply}, kind=EventKind.REPLIED,
                 created_at__in={event.created_at for event in with_reply}, data__by="staff",
             ).values_list("ticket_id", "actor_id", "created_at"))
+        facts.handled = _watchers_handling(facts, [ticket for event, ticket in wanted
+                                                   if event.kind == EventKind.NOTE_ADDED])
         return facts
+
+
+def _watchers_handling(facts: _Facts, tickets: list[Ticket]) -> set[tuple[int, int]]:
+    """Which watchers of these tickets handle them: `access.handled_ticket_ids`, one query per person."""
+    asked: dict[int, tuple[User, set[int]]] = {}
+    for ticket in tickets:
+        for watcher in facts.watchers[ticket.pk]:
+            asked.setdefault(watcher.pk, (watcher, set()))[1].add(ticket.pk)
+    return {(watcher.pk, ticket_id) for watcher, ticket_ids in asked.values()
+            for ticket_id in access.handled_ticket_ids(watcher, ticket_ids)}
 
 
 def _message(event: TicketEvent, facts: _Facts) -> Message | None:
@@ -145,7 +159,7 @@ def _note_added(event: TicketEvent, ticket: Ticket, facts: _Facts, out: _Builder
     out.add(ticket.assignee, topics.STAFF_NOTE_ADDED, staff_only=True)
     for watcher in facts.watchers[ticket.pk]:
         # A note is news only for staff who handle this ticket, not for every staff member who watches it.
-        if access.handles(watcher, ticket):
+        if (watcher.pk, ticket.pk) in facts.handled:
             out.add(watcher, topics.STAFF_NOTE_ADDED, staff_only=True)
     return message
 
