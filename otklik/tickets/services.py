@@ -311,8 +311,8 @@ def ticket_create_on_behalf(
 
 
 def _thread_target(inbound: InboundMessage, locked: Ticket | None = None) -> Ticket | None:
-    """The ticket the message answers, locked (the reply writes it; its status comes along), merges followed.
-    `locked`: the caller's locked read of `inbound.ticket_id` (`tickets_locked`), not read again."""
+    """The ticket the message answers, locked (the reply writes it; its status comes along), merges followed;
+    `locked` (the caller's locked read of `inbound.ticket_id`) is not read again; a target gone is None."""
     target_id = inbound.ticket_id
     if target_id is None:
         references = [ref for ref in inbound.references if ref]
@@ -323,7 +323,6 @@ def _thread_target(inbound: InboundMessage, locked: Ticket | None = None) -> Tic
             )
     if target_id is None:
         return None
-    # A target gone since is no target, not NotFound.
     target = locked if locked is not None and locked.pk == target_id else tickets_locked().filter(pk=target_id).first()
     while target is not None and target.merged_into_id is not None:
         target = ticket_lock(target.merged_into_id)
@@ -341,7 +340,7 @@ def ticket_ingest(
     `savepoint=False`: the caller's transaction is rolled back as a whole when ingest fails (the mail
     adapter's is), so no savepoint is opened; a caller that catches ingest's errors and goes on keeps the default.
     `locked_target`: the ticket `inbound.ticket_id` names, read by the caller through `tickets_locked()` in
-    this transaction (the mail adapter's threading read), so it is not locked a second time."""
+    this transaction (the mail adapter's threading read): not locked twice."""
     with transaction.atomic(savepoint=savepoint):
         return _ingest(inbound=inbound, now=now, external_id_unused=external_id_unused, locked_target=locked_target)
 

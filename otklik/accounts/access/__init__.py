@@ -393,22 +393,18 @@ def is_visible(viewer: User | None, ticket_id: int) -> bool:
 
 
 def visible_pairs(pairs: Iterable[tuple[User, Ticket]]) -> set[tuple[int, int]]:
-    """Of these (viewer, ticket) pairs, the (viewer id, ticket id) of those `is_visible` says yes to, for a
-    batch (notifications): a ticket's own requester and a viewer who sees everything are answered from the
-    rows (the requester scope's first part; `tickets_visible_to`'s everything), the rest with one query per
-    viewer. An inactive viewer sees nothing."""
+    """The (viewer id, ticket id) of the pairs `is_visible` says yes to, for a batch (notifications): the
+    ticket's own requester (the requester scope's first part) and admins from the rows, others one query each."""
     answer: set[tuple[int, int]] = set()
     asked: dict[int, tuple[User, set[int]]] = {}
     for viewer, ticket in pairs:
-        if not _is_active_person(viewer):
-            continue
-        if _sees_everything(viewer) or ticket.requester_id == viewer.pk:
+        if _is_active_person(viewer) and (_sees_everything(viewer) or ticket.requester_id == viewer.pk):
             answer.add((viewer.pk, ticket.pk))
-        else:
+        elif _is_active_person(viewer):
             asked.setdefault(viewer.pk, (viewer, set()))[1].add(ticket.pk)
-    for viewer, ticket_ids in asked.values():
-        found = tickets_visible_to(viewer).filter(pk__in=ticket_ids).values_list("pk", flat=True)
-        answer.update((viewer.pk, ticket_id) for ticket_id in found)
+    for viewer, ids in asked.values():
+        found = tickets_visible_to(viewer).filter(pk__in=ids).values_list("pk", flat=True)
+        answer.update((viewer.pk, pk) for pk in found)
     return answer
 
 
