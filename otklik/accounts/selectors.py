@@ -21,6 +21,23 @@ def teams_all() -> list[Team]:
     """Every team in the model's order (by name), kept in the cache until a team is saved or deleted."""
     return lookups.remembered("accounts.teams", lambda: list(Team.objects.all()))
 
+
+lookups.depends_on("accounts.organization_domains", Organization)
+
+
+def _organizations_by_domain() -> dict[str, Organization]:
+    by_domain: dict[str, Organization] = {}
+    for organization in Organization.objects.exclude(domain=""):  # in the model's order, as `first()` takes
+        by_domain.setdefault(organization.domain.lower(), organization)
+    return by_domain
+
+
+def organization_for_email_domain(domain: str) -> Organization | None:
+    """The organization a new sender from this email domain joins (its `domain`, any case; the first in the
+    model's order when two share one). The organizations with a domain are kept in the cache until one is
+    saved or deleted, so a burst of new senders reads them once."""
+    return lookups.remembered("accounts.organization_domains", _organizations_by_domain).get(domain.lower())
+
 # Spaces, dashes, dots and brackets people type in phone numbers differently each time.
 _PHONE_NOISE = (" ", "-", "(", ")", ".")
 _NOT_DIGIT = re.compile(r"\D")

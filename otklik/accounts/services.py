@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from otklik.accounts import access
-from otklik.accounts.models import Organization, Role, User
+from otklik.accounts.models import Role, User
+from otklik.accounts.selectors import organization_for_email_domain
 from otklik.core.errors import InvalidInput
 
 
@@ -16,7 +17,6 @@ def user_set_language(*, user: User, language: str) -> None:
     user.language = language
 
 
-@transaction.atomic
 def requester_for_email(
     email: str, *, name: str = "", first_name: str = "", last_name: str = "", error_field: str = "email"
 ) -> User:
@@ -25,7 +25,10 @@ def requester_for_email(
     The one way every channel finds or creates a requester (an emailer, a Cc'd person, a phone caller typed
     in by an agent, a Telegram-only person): the address is matched case-insensitively, and a new person
     joins the organization whose email domain matches. `name` is split at its first space; `first_name`
-    and `last_name` give the parts directly. `error_field` names the caller's input in the error."""
+    and `last_name` give the parts directly. `error_field` names the caller's input in the error.
+
+    Inside a caller's transaction it opens no savepoint (the only write is one INSERT; a failure fails the
+    caller's work, which is rolled back whole); outside one, the INSERT is its own transaction."""
     email = email.strip().lower()
     if not email or "@" not in email:
         raise InvalidInput(_("A valid email address is required."), errors={error_field: _("Enter a valid email.")})
@@ -34,11 +37,13 @@ def requester_for_email(
         return user
     if name:
         first_name, _sep, last_name = " ".join(name.split()).partition(" ")
+    organization = organization_for_email_domain(email.rsplit("@", 1)[1])
     # No password given: create_user stores an unusable one (no sign-in by password until they set one).
-    return User.objects.create_user(
-        email=email, first_name=first_name.strip()[:150], last_name=last_name.strip()[:150], role=Role.REQUESTER,
-        organization=Organization.objects.filter(domain__iexact=email.rsplit("@", 1)[1]).first(),
-    )
+    with transaction.atomic(savepoint=False):
+        return User.objects.create_user(
+            email=email, first_name=first_name.strip()[:150], last_name=last_name.strip()[:150],
+            role=Role.REQUESTER, organization=organization,
+        )
 
 
 

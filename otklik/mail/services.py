@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -210,8 +210,10 @@ def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
             spam_value=mailbox.spam_value if mailbox else "YES",
         )
     details["classification"] = {"kind": classification.kind.value, "reasons": list(classification.reasons)}
+    # A person's message is written to the ticket it answers in this transaction: read it locked, once.
+    human = classification.kind == MailKind.HUMAN
     target, rule, id_in_use = thread_target(parsed, sender=parsed.from_email, include_enclosed=classification.kind
-                                             == MailKind.BOUNCE, own_id=row.message_id)
+                                             == MailKind.BOUNCE, own_id=row.message_id, lock=human)
     row.thread_rule = rule
 
     if classification.kind == MailKind.OWN_LOOP:
@@ -283,27 +285,30 @@ def thread_evidence(parsed: ParsedMail, *, include_enclosed: bool = False) -> Th
     )
 
 
-def _tickets_by_number(numbers: Iterable[int]) -> dict[int, Ticket]:
+def _tickets_by_number(tickets: QuerySet[Ticket], numbers: Iterable[int]) -> dict[int, Ticket]:
     wanted = set(numbers)
-    return {ticket.number: ticket for ticket in Ticket.objects.filter(number__in=wanted)} if wanted else {}
+    return {ticket.number: ticket for ticket in tickets.filter(number__in=wanted)} if wanted else {}
 
 
 def thread_target(
-    parsed: ParsedMail, *, sender: str, include_enclosed: bool = False, own_id: str = ""
+    parsed: ParsedMail, *, sender: str, include_enclosed: bool = False, own_id: str = "", lock: bool = False
 ) -> tuple[Ticket | None, str, bool | None]:
     """The ticket, the rule that found it, and whether a ticket message already carries `own_id` (the
     message's own Message-ID), answered by the known-ids query when it runs (None when it did not).
 
     Strongest evidence first: signed token, our Message-ID, any known Message-ID, the [#N] tag of a
-    participant. Never the subject text alone. Each kind of evidence is looked up in one query."""
+    participant. Never the subject text alone. Each kind of evidence is looked up in one query.
+    `lock`: the tickets are read locked (`tickets_locked`), for a message that ingest then writes to the
+    ticket in the same transaction, so ingest need not lock it again."""
+    tickets = ticket_services.tickets_locked() if lock else Ticket.objects.all()
     evidence = thread_evidence(parsed, include_enclosed=include_enclosed)
     if evidence.token_numbers:
-        by_token = _tickets_by_number(evidence.token_numbers)
+        by_token = _tickets_by_number(tickets, evidence.token_numbers)
         for token_number in evidence.token_numbers:
             if token_number in by_token:
                 return by_token[token_number], "token", None
     ids = evidence.message_ids
-    found = _tickets_by_number(number for number in evidence.id_numbers if number is not None)
+    found = _tickets_by_number(tickets, (number for number in evidence.id_numbers if number is not None))
     for message_id, number in zip(ids, evidence.id_numbers, strict=True):
         if number is not None:
             if number in found:
@@ -326,10 +331,10 @@ def thread_target(
                 known.setdefault(message_id, ticket_id)
         for message_id in ids:
             if message_id in known:
-                return Ticket.objects.filter(pk=known[message_id]).first(), "known_message_id", in_use
+                return tickets.filter(pk=known[message_id]).first(), "known_message_id", in_use
     if sender:
         for number in evidence.subject_numbers:
-            ticket = Ticket.objects.filter(number=number).first()
+            ticket = tickets.filter(number=number).first()
             if ticket is not None and _participant(ticket, sender):
                 return ticket, "subject_tag", in_use
     return None, "new", in_use
@@ -425,7 +430,7 @@ def _ingest_human(
     # The id was just read as unused in this transaction (ingest need not ask again); a failure rolls back
     # this whole transaction (the row stays "received"), so ingest opens no savepoint of its own.
     result = ticket_services.ticket_ingest(inbound=inbound, now=now, external_id_unused=not id_in_use,
-                                           savepoint=False)
+                                           savepoint=False, locked_target=target)
     row.ticket = result.ticket
     row.ticket_message = result.message
     row.outcome = result.outcome

@@ -1,10 +1,14 @@
 """Reading committed TicketEvents as an outbox, once per consumer, with any number of workers.
 
 A worker locks a batch of unread events with `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers take
-different batches on PostgreSQL) and claims each one by inserting an OutboxReceipt: the receipt's unique
-key is the real guarantee, so even a worker that read a stale snapshot cannot handle an event twice.
-The handler runs in the same transaction as the receipt, so its rows (notifications, trigger effects)
-commit together with the claim, or not at all.
+different batches on PostgreSQL) and claims them by inserting OutboxReceipts, the whole batch in one
+statement that answers which rows it inserted: the receipt's unique key is the real guarantee, so even a
+worker that read a stale snapshot cannot handle an event twice. The handler runs in the same transaction
+as the receipts, so its rows (notifications, trigger effects) commit together with the claim, or not at all.
+
+A consumer gives either a handler per event (each in its own savepoint: one broken event is marked failed
+and the others go on) or a handler for the whole batch (one savepoint for the batch; when it fails, the
+batch is rolled back and its events are handled one by one, so a broken event is still marked alone).
 
 The cursor only moves over events whose receipts are older than a grace period: an event id taken by a
 transaction that commits late can appear below events already handled, and is still picked up.
@@ -16,7 +20,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -30,6 +34,7 @@ CURSOR_GRACE = timedelta(minutes=10)
 MAX_EVENT_AGE = timedelta(days=3)
 
 EventHandler = Callable[[TicketEvent], None]
+BatchHandler = Callable[[list[TicketEvent]], None]
 
 
 def _pending(consumer: str, position: int, limit: int) -> list[TicketEvent]:
@@ -44,12 +49,17 @@ def _pending(consumer: str, position: int, limit: int) -> list[TicketEvent]:
 
 
 def outbox_run(
-    *, consumer: str, handler: EventHandler, now: datetime, batch_size: int = 200, max_batches: int = 50
+    *, consumer: str, handler: EventHandler, now: datetime, batch_size: int = 200, max_batches: int = 50,
+    batch_handler: BatchHandler | None = None,
 ) -> int:
-    """Handle unread events in id order; returns how many this worker handled. Safe to run concurrently."""
+    """Handle unread events in id order; returns how many this worker handled. Safe to run concurrently.
+
+    With `batch_handler`, the events of a batch are handed over together (one savepoint); `handler` is then
+    the fallback that handles them one by one when the batch fails."""
     handled = 0
     for _batch in range(max_batches):
-        done_in_batch = _run_batch(consumer=consumer, handler=handler, now=now, batch_size=batch_size)
+        done_in_batch = _run_batch(consumer=consumer, handler=handler, batch_handler=batch_handler, now=now,
+                                   batch_size=batch_size)
         handled += done_in_batch
         if done_in_batch < batch_size:
             break
@@ -57,44 +67,64 @@ def outbox_run(
     return handled
 
 
-def _run_batch(*, consumer: str, handler: EventHandler, now: datetime, batch_size: int) -> int:
+def _skip_reason(event: TicketEvent, now: datetime) -> str:
+    if event.created_at < now - MAX_EVENT_AGE:
+        return "older than the outbox age limit"
+    if "imported" in event.data:
+        # History brought in from another help desk: it happened there, nobody is told again.
+        return "imported history"
+    return ""
+
+
+def _run_batch(
+    *, consumer: str, handler: EventHandler, batch_handler: BatchHandler | None, now: datetime, batch_size: int
+) -> int:
     cursor, _created = OutboxCursor.objects.get_or_create(consumer=consumer)
-    handled = 0
     with transaction.atomic():
         events = _pending(consumer, cursor.position, batch_size)
-        for event in events:
-            receipt = _claim(consumer, event)
-            if receipt is None:
-                continue  # another worker claimed it between our read and our insert
-            handled += 1
-            if event.created_at < now - MAX_EVENT_AGE:
-                receipt.state = ReceiptState.SKIPPED
-                receipt.error = "older than the outbox age limit"
-                receipt.save(update_fields=["state", "error"])
-                continue
-            if "imported" in event.data:
-                # History brought in from another help desk: it happened there, nobody is told again.
-                receipt.state = ReceiptState.SKIPPED
-                receipt.error = "imported history"
-                receipt.save(update_fields=["state", "error"])
-                continue
+        reasons = {event.pk: _skip_reason(event, now) for event in events}
+        claimed = _claim(consumer, reasons)  # events another worker claimed since our read are left out
+        todo = [event for event in events if event.pk in claimed and not reasons[event.pk]]
+        if batch_handler is not None and todo:
+            try:
+                with transaction.atomic():
+                    batch_handler(todo)
+                return len(claimed)
+            except Exception:  # handled one by one below, so only the broken event is marked failed
+                logger.warning("outbox %s: a batch of %s events failed; handling them one by one", consumer,
+                               len(todo), exc_info=True)
+        for event in todo:
             try:
                 with transaction.atomic():
                     handler(event)
             except Exception as exc:  # one broken event must not stop the others: it is marked and logged
                 logger.exception("outbox %s: event %s (%s) failed", consumer, event.pk, event.kind)
-                receipt.state = ReceiptState.FAILED
-                receipt.error = f"{type(exc).__name__}: {exc}"[:2000]
-                receipt.save(update_fields=["state", "error"])
-    return handled
+                OutboxReceipt.objects.filter(consumer=consumer, event_id=event.pk).update(
+                    state=ReceiptState.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+    return len(claimed)
 
 
-def _claim(consumer: str, event: TicketEvent) -> OutboxReceipt | None:
-    try:
-        with transaction.atomic():
-            return OutboxReceipt.objects.create(consumer=consumer, event=event, processed_at=timezone.now())
-    except IntegrityError:
-        return None
+def _claim(consumer: str, reasons: dict[int, str]) -> set[int]:
+    """Insert the receipts of these events in one statement (skipped ones already marked skipped, with the
+    reason); the answer is the events whose receipt this statement inserted, i.e. the ones this worker owns.
+    A receipt that exists already (another worker's) is left alone: the unique key decides, not the read."""
+    if not reasons:
+        return set()
+    table = connection.ops.quote_name(OutboxReceipt._meta.db_table)
+    processed_at = OutboxReceipt._meta.get_field("processed_at").get_db_prep_value(
+        timezone.now(), connection, prepared=False)
+    rows, params = [], []
+    for event_id, reason in reasons.items():
+        rows.append("(%s, %s, %s, %s, %s)")
+        state = ReceiptState.SKIPPED if reason else ReceiptState.DONE
+        params += [consumer, event_id, state.value, reason, processed_at]
+    with connection.cursor() as sql:
+        sql.execute(
+            f"INSERT INTO {table} (consumer, event_id, state, error, processed_at) VALUES {', '.join(rows)} "  # noqa: S608  (our table name; values are parameters)
+            "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
+            params,
+        )
+        return {row[0] for row in sql.fetchall()}
 
 
 def cursor_advance(consumer: str) -> int:

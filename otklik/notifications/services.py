@@ -16,7 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from otklik.core.errors import InvalidInput, NotFound
 from otklik.mail.outbound import outbound_enqueue
 from otklik.notifications import links, topics
 from otklik.notifications.defaults import SLA_TARGET_WORDS
-from otklik.notifications.fanout import notices_for_event
+from otklik.notifications.fanout import notices_for_events
 from otklik.notifications.models import Notification, NotificationPreference
 from otklik.notifications.outbox import outbox_run
 from otklik.notifications.rendering import Rendered, TemplateBook, language_of
@@ -51,6 +51,8 @@ class Notice:
     message: Message | None = None
     actor: User | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    # When the in-app row says it happened (the event's instant); else the delivery's `now`.
+    at: datetime | None = None
 
 
 @dataclass
@@ -100,15 +102,24 @@ def _message_text(message: Message | None, recipient: User) -> str:
     return message.body_text.strip() or strip_tags(message.body_html).strip()
 
 
-def _status_label(code: object) -> str:
-    if not isinstance(code, str):
-        return ""
-    status = Status.objects.filter(code=code).first()
-    return status.label if status else code
+class _Statuses:
+    """The statuses by code, read once (on first use) for every notice a delivery renders."""
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, Status] | None = None
+
+    def label(self, code: object) -> str:
+        if not isinstance(code, str):
+            return ""
+        if self._by_code is None:
+            self._by_code = {status.code: status for status in Status.objects.all()}
+        status = self._by_code.get(code)
+        return status.label if status else code
 
 
-def notice_context(notice: Notice) -> dict[str, str]:
+def notice_context(notice: Notice, statuses: _Statuses | None = None) -> dict[str, str]:
     """Plain strings for the template, in the active (the recipient's) language."""
+    statuses = statuses or _Statuses()
     recipient = notice.recipient
     context: dict[str, str] = {
         "site_name": SITE_NAME,
@@ -134,9 +145,9 @@ def notice_context(notice: Notice) -> dict[str, str]:
         data = notice.event.data
         if notice.event.kind == "status_changed":
             # The status the event moved to, not today's: the notice describes that moment.
-            context["status"] = _status_label(data.get("to")) or context.get("status", "")
+            context["status"] = statuses.label(data.get("to")) or context.get("status", "")
             context["status_kind"] = str(data.get("to_kind") or context.get("status_kind", ""))
-            context["previous_status"] = _status_label(data.get("from"))
+            context["previous_status"] = statuses.label(data.get("from"))
         metric = str(data.get("metric") or data.get("target") or "")
         context["sla_target"] = SLA_TARGET_WORDS.get(metric, {}).get(translation.get_language() or "en", metric)
         context["due_at"] = _local_time(data.get("due_at"), recipient)
@@ -150,15 +161,27 @@ def notice_context(notice: Notice) -> dict[str, str]:
 # ---------------------------------------------------------------- delivery
 
 
-def _may_receive(notice: Notice) -> bool:
+def _may_receive_before_access(notice: Notice) -> bool:
     recipient = notice.recipient
     if not recipient.is_active:
         return False
     topic = TOPICS[notice.topic]
     is_staff = recipient.is_staff_member or recipient.is_superuser
-    if topic.audience == Audience.STAFF and not is_staff:
-        return False
-    return notice.ticket is None or access.is_visible(recipient, notice.ticket.pk)
+    return not (topic.audience == Audience.STAFF and not is_staff)
+
+
+def _receivers(notices: Sequence[Notice]) -> list[bool]:
+    """For each notice: the recipient is active, a staff topic goes to staff, and the recipient may see the
+    ticket (`access.visible_pairs`, for the whole delivery at once)."""
+    first = [_may_receive_before_access(notice) for notice in notices]
+    visible = access.visible_pairs(
+        (notice.recipient, notice.ticket) for notice, ok in zip(notices, first, strict=True)
+        if ok and notice.ticket is not None
+    )
+    return [
+        ok and (notice.ticket is None or (notice.recipient.pk, notice.ticket.pk) in visible)
+        for notice, ok in zip(notices, first, strict=True)
+    ]
 
 
 def _preferences(user_ids: Iterable[int], topic_codes: Iterable[str]) -> dict[tuple[int, str], tuple[bool, bool]]:
@@ -202,36 +225,59 @@ def _send_email(notice: Notice, rendered: Rendered) -> None:
 
 def notices_deliver(notices: Sequence[Notice], *, now: datetime) -> DeliveryReport:
     """Deliver through every channel the recipient keeps on. Call inside a transaction: the in-app rows and
-    the mail queue entries commit with the work that produced them."""
+    the mail queue entries commit with the work that produced them.
+
+    One read each for the templates, the preferences, the recipients' access and the keys delivered before,
+    and one insert for every in-app row, however many notices."""
     report = DeliveryReport()
     if not notices:
         return report
     book = TemplateBook()
+    statuses = _Statuses()
     preferences = _preferences((n.recipient.pk for n in notices), (n.topic for n in notices))
-    for notice in notices:
-        if not _may_receive(notice):
+    receives = _receivers(notices)
+    delivered_before = _delivered_before(
+        notice for notice, ok in zip(notices, receives, strict=True)
+        if ok and preferences.get((notice.recipient.pk, notice.topic), (True, True))[1]
+    )
+    rows: list[Notification] = []
+    for notice, ok in zip(notices, receives, strict=True):
+        if not ok:
             report.refused += 1
             continue
         wants_email, wants_in_app = preferences.get((notice.recipient.pk, notice.topic), (True, True))
+        key = (notice.recipient.pk, notice.dedupe_key[:200])
+        if wants_in_app and key in delivered_before:
+            continue  # delivered before: neither the bell nor the mail repeats it
         language = language_of(notice.recipient)
         with translation.override(language):
-            rendered = book.render(notice.topic, language, notice_context(notice))
+            rendered = book.render(notice.topic, language, notice_context(notice, statuses))
         if wants_in_app:
-            try:
-                with transaction.atomic():
-                    Notification.objects.create(
-                        recipient=notice.recipient, topic=notice.topic, ticket=notice.ticket, event=notice.event,
-                        title=rendered.subject, body=rendered.body_text[:5000],
-                        url=links.ticket_path(notice.ticket) if notice.ticket else "",
-                        dedupe_key=notice.dedupe_key[:200], created_at=now,
-                    )
-            except IntegrityError:
-                continue  # delivered before: neither the bell nor the mail repeats it
+            delivered_before.add(key)
+            rows.append(Notification(
+                recipient=notice.recipient, topic=notice.topic, ticket=notice.ticket, event=notice.event,
+                title=rendered.subject, body=rendered.body_text[:5000],
+                url=links.ticket_path(notice.ticket) if notice.ticket else "",
+                dedupe_key=key[1], created_at=notice.at or now,
+            ))
             report.in_app += 1
         if wants_email and notice.recipient.email and not _mailed_by_the_email_channel(notice):
             _send_email(notice, rendered)
             report.email += 1
+    # A row another producer wrote since the read above is kept, not doubled (its mail is deduplicated by
+    # the outbox's own key).
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return report
+
+
+def _delivered_before(notices: Iterable[Notice]) -> set[tuple[int, str]]:
+    wanted = {(notice.recipient.pk, notice.dedupe_key[:200]) for notice in notices}
+    if not wanted:
+        return set()
+    rows = Notification.objects.filter(
+        recipient_id__in={pk for pk, _key in wanted}, dedupe_key__in={key for _pk, key in wanted}
+    ).values_list("recipient_id", "dedupe_key")
+    return {row for row in rows if row in wanted}
 
 
 def notify_direct(
@@ -251,28 +297,34 @@ def notify_direct(
     return notices_deliver(notices, now=now)
 
 
-def _handle_event(event: TicketEvent) -> None:
-    ticket = (
-        Ticket.objects.select_related("requester", "assignee", "team__lead", "status", "priority")
-        .filter(pk=event.ticket_id)
-        .first()
-    )
-    if ticket is None:
-        return
-    fanned = notices_for_event(event, ticket)
+def _handle_events(events: list[TicketEvent]) -> None:
+    """Fan out and deliver a batch of events: their tickets, the facts the fan-out asks about, the actors
+    and the delivery are read once for the batch."""
+    tickets = Ticket.objects.select_related("requester", "assignee", "team__lead", "status", "priority").in_bulk(
+        {event.ticket_id for event in events})
+    pairs = [(event, tickets[event.ticket_id]) for event in events if event.ticket_id in tickets]
+    fanned = notices_for_events(pairs)
+    actor_ids = {event.actor_id for event, _ticket in pairs if event.actor_id and fanned[event.pk].recipients}
+    actors = User.objects.in_bulk(actor_ids) if actor_ids else {}
     notices = [
         Notice(
-            recipient=item.user, topic=item.topic, ticket=ticket, event=event, message=fanned.message,
-            actor=event.actor, dedupe_key=f"event:{event.pk}",
+            recipient=item.user, topic=item.topic, ticket=ticket, event=event, message=fanned[event.pk].message,
+            actor=actors.get(event.actor_id) if event.actor_id else None, dedupe_key=f"event:{event.pk}",
+            at=event.created_at,
         )
-        for item in fanned.recipients
+        for event, ticket in pairs
+        for item in fanned[event.pk].recipients
     ]
-    notices_deliver(notices, now=event.created_at)
+    notices_deliver(notices, now=timezone.now())
+
+
+def _handle_event(event: TicketEvent) -> None:
+    _handle_events([event])
 
 
 def notifications_process(*, now: datetime) -> int:
     """Fan out every committed event not handled yet; safe with any number of concurrent workers."""
-    return outbox_run(consumer=OUTBOX_CONSUMER, handler=_handle_event, now=now)
+    return outbox_run(consumer=OUTBOX_CONSUMER, handler=_handle_event, batch_handler=_handle_events, now=now)
 
 
 # ---------------------------------------------------------------- the person's side

@@ -49,16 +49,18 @@ logger = logging.getLogger(__name__)
 # ---------------------------------------------------------------- helpers
 
 
-def _locked_tickets() -> QuerySet[Ticket]:
+def tickets_locked() -> QuerySet[Ticket]:
     """Ticket rows locked until the surrounding transaction ends: only the ticket row is locked, and its
-    status comes along (every change reads it)."""
+    status comes along (every change reads it). A channel adapter that finds the ticket a message answers
+    reads it through this, in the transaction that then ingests the message, and hands it to ingest."""
     return Ticket.objects.select_for_update(of=("self",)).select_related("status")
+
 
 
 def ticket_lock(ticket_id: int) -> Ticket:
     """The ticket row, locked until the surrounding transaction ends."""
     try:
-        return _locked_tickets().get(pk=ticket_id)
+        return tickets_locked().get(pk=ticket_id)
     except Ticket.DoesNotExist as exc:
         raise NotFound() from exc
 
@@ -308,8 +310,9 @@ def ticket_create_on_behalf(
     )
 
 
-def _thread_target(inbound: InboundMessage) -> Ticket | None:
-    """The ticket the message answers, locked (the reply writes it; its status comes along), merges followed."""
+def _thread_target(inbound: InboundMessage, locked: Ticket | None = None) -> Ticket | None:
+    """The ticket the message answers, locked (the reply writes it; its status comes along), merges followed;
+    `locked` (the caller's locked read of `inbound.ticket_id`) is not read again; a target gone is None."""
     target_id = inbound.ticket_id
     if target_id is None:
         references = [ref for ref in inbound.references if ref]
@@ -320,26 +323,31 @@ def _thread_target(inbound: InboundMessage) -> Ticket | None:
             )
     if target_id is None:
         return None
-    target = _locked_tickets().filter(pk=target_id).first()  # a target gone since is no target, not NotFound
+    target = locked if locked is not None and locked.pk == target_id else tickets_locked().filter(pk=target_id).first()
     while target is not None and target.merged_into_id is not None:
         target = ticket_lock(target.merged_into_id)
     return target
 
 
 def ticket_ingest(
-    *, inbound: InboundMessage, now: datetime, external_id_unused: bool = False, savepoint: bool = True
+    *, inbound: InboundMessage, now: datetime, external_id_unused: bool = False, savepoint: bool = True,
+    locked_target: Ticket | None = None,
 ) -> IngestResult:
     """Find-or-create: a duplicate changes nothing, a reply joins its ticket, anything else opens one.
 
     `external_id_unused`: the caller read, in this transaction, that no message of the channel carries
     `inbound.external_id` (the mail adapter asks while threading), so the duplicate check is not asked twice.
     `savepoint=False`: the caller's transaction is rolled back as a whole when ingest fails (the mail
-    adapter's is), so no savepoint is opened; a caller that catches ingest's errors and goes on keeps the default."""
+    adapter's is), so no savepoint is opened; a caller that catches ingest's errors and goes on keeps the default.
+    `locked_target`: the ticket `inbound.ticket_id` names, read by the caller through `tickets_locked()` in
+    this transaction (the mail adapter's threading read): not locked twice."""
     with transaction.atomic(savepoint=savepoint):
-        return _ingest(inbound=inbound, now=now, external_id_unused=external_id_unused)
+        return _ingest(inbound=inbound, now=now, external_id_unused=external_id_unused, locked_target=locked_target)
 
 
-def _ingest(*, inbound: InboundMessage, now: datetime, external_id_unused: bool) -> IngestResult:
+def _ingest(
+    *, inbound: InboundMessage, now: datetime, external_id_unused: bool, locked_target: Ticket | None = None
+) -> IngestResult:
     if inbound.external_id and not external_id_unused:
         existing = Message.objects.filter(external_id=inbound.external_id[:998], channel=inbound.channel).first()
         if existing is not None:
@@ -348,7 +356,7 @@ def _ingest(*, inbound: InboundMessage, now: datetime, external_id_unused: bool)
     watchers = [
         requester_for_email(email) for email in inbound.watcher_emails if email.lower() != sender.email
     ]
-    target = _thread_target(inbound)
+    target = _thread_target(inbound, locked_target)
     replying = target is not None and target.status.kind != StatusKind.CLOSED
     if target is not None and replying:
         try:

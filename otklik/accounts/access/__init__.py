@@ -392,6 +392,22 @@ def is_visible(viewer: User | None, ticket_id: int) -> bool:
                        lambda: tickets_visible_to(viewer).filter(pk=ticket_id).exists())
 
 
+def visible_pairs(pairs: Iterable[tuple[User, Ticket]]) -> set[tuple[int, int]]:
+    """The (viewer id, ticket id) of the pairs `is_visible` says yes to, for a batch (notifications): the
+    ticket's own requester (the requester scope's first part) and admins from the rows, others one query each."""
+    answer: set[tuple[int, int]] = set()
+    asked: dict[int, tuple[User, set[int]]] = {}
+    for viewer, ticket in pairs:
+        if _is_active_person(viewer) and (_sees_everything(viewer) or ticket.requester_id == viewer.pk):
+            answer.add((viewer.pk, ticket.pk))
+        elif _is_active_person(viewer):
+            asked.setdefault(viewer.pk, (viewer, set()))[1].add(ticket.pk)
+    for viewer, ids in asked.values():
+        found = tickets_visible_to(viewer).filter(pk__in=ids).values_list("pk", flat=True)
+        answer.update((viewer.pk, pk) for pk in found)
+    return answer
+
+
 def messages_visible_to(viewer: User | None, ticket: Ticket) -> QuerySet[Message]:
     """The ticket's messages the viewer may read; none at all when the ticket itself is not visible."""
     messages = ticket.messages.all()
