@@ -306,7 +306,9 @@ def portal_tickets(user: User, scope: str) -> QuerySet[Ticket]:
     tickets = tickets_visible_to(user).select_related("status", "priority", "requester")
     if scope == "organization" and user.organization_id is not None:
         return tickets.filter(organization_id=user.organization_id).exclude(requester_id=user.pk)
-    return tickets.filter(Q(requester_id=user.pk) | Q(watchers=user.pk)).distinct()
+    # Watched tickets by a subquery, not a join: no DISTINCT over every column of the page and its count.
+    watched = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
+    return tickets.filter(Q(requester_id=user.pk) | Q(pk__in=watched))
 
 
 def intranet_requests(user: User, limit: int = 10) -> list[Ticket]:
