@@ -116,6 +116,17 @@ def test_shared_organization_tab(people, now, client_for):
     assert "Bob&#x27;s request" not in client_for(people.carol).get("/portal/?scope=organization").content.decode()
 
 
+def test_my_requests_lists_watched_tickets_once(people, now, client_for):
+    own = factories.ticket(requester=people.alice, subject="Alice's own request", now=now)
+    watched = factories.ticket(requester=people.bob, subject="Bob's watched request", now=now)
+    factories.ticket(requester=people.bob, subject="Bob's other request", now=now)
+    for ticket in (own, watched):  # watching her own request too: it must not be listed twice
+        services.ticket_watch(actor=people.adam, ticket_id=ticket.pk, user_id=people.alice.pk, now=now)
+    page = client_for(people.alice).get("/portal/").content.decode()
+    assert page.count("Alice&#x27;s own request") == 1 and page.count("Bob&#x27;s watched request") == 1
+    assert "Bob&#x27;s other request" not in page
+
+
 def test_list_costs_the_same_queries_for_2_and_20_requests(people, now, client_for):
     alice = client_for(people.alice)
     for _ in range(2):
