@@ -60,8 +60,10 @@ def test_the_list_forms_options_are_the_loops_options(people: Personas, language
             tag, reference = _both(field.choices, form[name].value())
             assert tag == reference, name
         for name in ("action", "assignee", "status", "priority", "team", "macro"):
-            field = bulk.fields[name]
-            assert isinstance(field, forms.ChoiceField)
-            tag, reference = _both(field.choices, None)
+            bulk_field = bulk.fields[name]
+            assert isinstance(bulk_field, forms.ChoiceField)
+            tag, reference = _both(bulk_field.choices, None)
             assert tag == reference, name
-        assert 'value="open" selected' in _both(form.fields["status"].choices, form["status"].value())[0]
+        status = form.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        assert 'value="open" selected' in _both(status.choices, form["status"].value())[0]
