@@ -15,7 +15,9 @@ delay with which a configuration change reaches the other processes. Writes that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +30,24 @@ _MISSING = object()
 _generation = [0]
 # model label -> keys to drop when one of its rows changes
 _DEPENDENTS: dict[str, set[str]] = {}
+
+
+# The answers one read-only request has taken from the cache (`answers_for_request`): a local-memory or
+# Redis cache unpickles a fresh copy on every get, and the queue and ticket pages ask for the same answers
+# two or three times (the configuration by id: ~0.45 ms to unpickle at the demo's size).
+_request_answers: ContextVar[dict[str, Any] | None] = ContextVar("otklik_lookup_answers", default=None)
+
+
+@contextmanager
+def answers_for_request() -> Iterator[None]:
+    """Within this block each answer is taken from the cache once and then shared by its callers (who read
+    it, never change it). For safe requests only (the access memory's middleware opens it with its own):
+    a write must see the configuration it changes, which `forget` drops here too."""
+    token = _request_answers.set({})
+    try:
+        yield
+    finally:
+        _request_answers.reset(token)
 
 
 def _seconds() -> int:
@@ -44,17 +64,24 @@ def remembered[T](key: str, compute: Callable[[], T]) -> T:
     if seconds <= 0:
         return compute()
     name = _key(key)
+    answers = _request_answers.get()
+    if answers is not None and name in answers:
+        return answers[name]  # type: ignore[no-any-return]
     found = cache.get(name, _MISSING)
-    if found is not _MISSING:
-        return found  # type: ignore[no-any-return]
-    value = compute()
-    cache.set(name, value, timeout=seconds)
-    return value
+    if found is _MISSING:
+        found = compute()
+        cache.set(name, found, timeout=seconds)
+    if answers is not None:
+        answers[name] = found
+    return found  # type: ignore[no-any-return]
 
 
 def forget(*keys: str) -> None:
     """Drop answers now and again at commit (an answer read inside this transaction may be re-cached)."""
     names = [_key(key) for key in keys]
+    answers = _request_answers.get()
+    for name in names if answers is not None else ():
+        answers.pop(name, None)  # type: ignore[union-attr]
     cache.delete_many(names)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: cache.delete_many(names))

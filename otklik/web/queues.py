@@ -132,13 +132,24 @@ def queue_counts(viewer: User) -> dict[str, int]:
                 if queue.holds(viewer, row.kind, row.team_id, row.assignee_id):
                     counts[queue.key] += row.n
     if not scope.everything:
-        _add(counts, scope.rest, kept, viewer)
+        _add_by_key(counts, scope.rest, kept, viewer)
     by_ids = [queue for queue in queues() if queue.ids is not None]
     if by_ids:
         first, *others = [queue.ids(viewer) for queue in by_ids if queue.ids is not None]
         held = tickets_visible_to(viewer).filter(pk__in=first.union(*others, all=True))
         _add(counts, held, by_ids, viewer)
     return counts
+
+
+def _add_by_key(counts: dict[str, int], tickets: QuerySet[Ticket], chosen: list[Queue], viewer: User) -> None:
+    """Count `tickets` per kept key (team, assignee, status kind) in one grouped query and add each group
+    to the queues that hold it (`Queue.holds`, as for the kept counts): Django compiles one GROUP BY
+    instead of a `FILTER` per queue (issue #16, queue page round 3)."""
+    groups = tickets.order_by().values_list("team_id", "assignee_id", "status__kind").annotate(n=Count("pk"))
+    for team_id, assignee_id, kind, n in groups:
+        for queue in chosen:
+            if queue.holds(viewer, kind, team_id, assignee_id):
+                counts[queue.key] += n
 
 
 def _add(counts: dict[str, int], tickets: QuerySet[Ticket], chosen: list[Queue], viewer: User) -> None:

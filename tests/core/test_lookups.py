@@ -110,3 +110,23 @@ def test_two_factor_state_is_remembered_and_follows_devices_rules_and_policy(peo
     assert two_factor.state_for(fiona).enrolled is True
     device.delete()
     assert two_factor.state_for(fiona).enrolled is False
+
+
+def test_a_read_only_request_takes_each_answer_from_the_cache_once(people):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from otklik.core import lookups
+
+    selectors.configuration_by_id()  # remembered in the cache
+    with mock.patch.object(cache, "get", wraps=cache.get) as read, lookups.answers_for_request():
+        first = selectors.configuration_by_id()
+        assert selectors.configuration_by_id() is first  # shared within the request, not unpickled again
+        assert read.call_count == 1
+        # A change inside the block (as a write would make) is seen at once.
+        Status.objects.create(code="intake2", name="Intake", kind=StatusKind.NEW, order=99)
+        assert selectors.configuration_by_id() is not first
+        assert "intake2" in {status.code for status in selectors.configuration_by_id()["status"].values()}
+    # Outside a request each call reads the cache again (a fresh copy).
+    assert selectors.configuration_by_id() is not selectors.configuration_by_id()

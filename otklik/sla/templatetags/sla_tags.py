@@ -6,10 +6,13 @@ only `ticket.sla_next_due_at` when the page did not prefetch them.
 
 from __future__ import annotations
 
+import html
+from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from otklik.accounts.access import handles
 from otklik.sla import selectors
@@ -40,6 +43,36 @@ def sla_badge(context: template.Context, ticket: Ticket) -> dict[str, Any]:
         status = "late" if due < now else "running"
     text, past = selectors.countdown(due, now)
     return {"status": status, "due": due, "countdown": text, "past": past, "ticket": ticket}
+
+
+_BADGE_CLASSES = {"late": "text-bg-danger", "due_soon": "text-bg-warning", "paused": "text-bg-secondary"}
+
+
+def sla_badge_html(status: str, due: datetime | None, countdown: str) -> str:
+    """What `sla/badge.html` renders for `sla_badge`'s answer (translations of literal texts unescaped, as the
+    template engine leaves them; values escaped), written in Python for lists: the queue page
+    shows 50 badges on every reload, and the template engine's context and nodes cost more per badge than
+    the badge itself (issue #16, queue page round 3). The template stays the reference
+    (`tests/sla/test_badge_html.py` requires the same HTML for every state, in English and Russian)."""
+    if not status:
+        return ""
+    css = _BADGE_CLASSES.get(status, "text-bg-light border")
+    title = ""
+    if due:
+        shown = timezone.localtime(due) if timezone.is_aware(due) else due
+        title = (f' title="{gettext("SLA due")} '
+                 f'{html.escape(formats.date_format(shown, "Y-m-d H:i T"))}"')
+    if status == "late":
+        text = (gettext("late by %(countdown)s") % {"countdown": html.escape(countdown)} if countdown
+                else gettext("late"))
+    elif status == "paused":
+        text = f'<i class="bi bi-pause-circle" aria-hidden="true"></i> {gettext("SLA paused")}'
+    elif countdown:
+        text = gettext("due in %(countdown)s") % {"countdown": html.escape(countdown)}
+    else:
+        text = ""
+    return (f'<span class="badge sla-badge {css}" data-sla-status="{html.escape(status)}"{title}>'
+            f"{text}</span>")
 
 
 @register.inclusion_tag("sla/panel.html", takes_context=True)

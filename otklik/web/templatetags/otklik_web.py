@@ -10,7 +10,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -197,8 +197,10 @@ def _cell_titled(value: object) -> str:
     return f'<span title="{shown}">{shown or "—"}</span>'
 
 
-def _cell(ticket: Ticket, column: str, columns: list[str]) -> str:
-    """One list cell's HTML (a column of tickets.selectors' list rows; every relation is attached)."""
+def _cell(ticket: Ticket, column: str, columns: list[str], memo: dict[Any, str]) -> str:
+    """One list cell's HTML (a column of tickets.selectors' list rows; every relation is attached). `memo`
+    keeps the cells that depend on one configuration row or person only (a status badge, a team's name),
+    which a page of 50 rows repeats: written once per page."""
     if column == "requester":
         requester, organization = _e(ticket.requester), ticket.organization
         title = f"{requester} · {_e(organization)}" if organization else requester
@@ -206,6 +208,35 @@ def _cell(ticket: Ticket, column: str, columns: list[str]) -> str:
         if organization and "organization" not in columns:
             cell += f'<span class="small text-body-secondary d-block text-truncate">{_e(organization)}</span>'
         return cell
+    if column in ("created", "updated"):
+        return _cell_time(ticket.created_at if column == "created" else ticket.updated_at)
+    key: tuple[str, int | str | None]
+    if column == "organization":
+        key = (column, ticket.organization_id)
+    elif column == "status":
+        key = (column, ticket.status_id)
+    elif column == "priority":
+        key = (column, ticket.priority_id)
+    elif column == "team":
+        key = (column, ticket.team_id)
+    elif column == "assignee":
+        key = (column, ticket.assignee_id)
+    elif column == "category":
+        key = (column, ticket.category_id)
+    elif column == "request_type":
+        key = (column, ticket.request_type_id)
+    elif column == "source":
+        key = (column, ticket.source)
+    else:
+        return ""
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _cell_of_row(ticket, column)
+    return found
+
+
+def _cell_of_row(ticket: Ticket, column: str) -> str:
+    """The cells that show one related row (or the source): the same for every ticket of that row."""
     if column == "organization":
         return _cell_titled(ticket.organization)
     if column == "status":
@@ -220,16 +251,12 @@ def _cell(ticket: Ticket, column: str, columns: list[str]) -> str:
         return _cell_titled(ticket.category.path_label if ticket.category else "")
     if column == "request_type":
         return _e((ticket.request_type.label if ticket.request_type else "") or "—")
-    if column == "source":
-        return _e(source_label(ticket.source))
-    if column in ("created", "updated"):
-        return _cell_time(ticket.created_at if column == "created" else ticket.updated_at)
-    return ""
+    return _e(source_label(ticket.source))
 
 
-def _list_cells(ticket: Ticket, columns: list[str]) -> str:
+def _list_cells(ticket: Ticket, columns: list[str], memo: dict[Any, str]) -> str:
     """A row's chosen columns, each `<td>` with its responsive class."""
-    return "".join(f'<td class="{COLUMN_CLASSES.get(column, "")}">{_cell(ticket, column, columns)}\n</td>'
+    return "".join(f'<td class="{COLUMN_CLASSES.get(column, "")}">{_cell(ticket, column, columns, memo)}\n</td>'
                    for column in columns)
 
 
@@ -242,23 +269,26 @@ def list_rows(context: template.Context, tickets: list[Ticket]) -> SafeString:
     (`columns`), with a bulk-selection box when the agent may write (`can_write`); each link carries the
     list (`row_suffix`). Built in Python, one call per page: the queue page renders 50 rows on every
     reload, and the template engine spent more CPU on them, node by node, than the page's queries took
-    (issue #16, round 8). The SLA badge stays its own template (`sla/badge.html`, the SLA app's)."""
-    from otklik.sla.templatetags.sla_tags import sla_badge
+    (issue #16, round 8). The SLA badge is the SLA app's own (`sla_badge` decides, `sla_badge_html` writes
+    what its template `sla/badge.html` writes)."""
+    from otklik.sla.templatetags.sla_tags import sla_badge, sla_badge_html
 
     columns: list[str] = context.get("columns") or []
     can_write, suffix = bool(context.get("can_write")), _e(context.get("row_suffix") or "")
-    badge = context.template.engine.get_template("sla/badge.html") if context.template else None
     # The ticket URL reversed once, each row's number put in its place (50 reverses cost more than the rows).
     pattern = _e(reverse("ticket", kwargs={"number": _URL_NUMBER}))
+    memo: dict[Any, str] = {}
+    select = _("Select ticket %(number)s")
     rows = []
     for ticket in tickets:
         number = _e(formats.localize(ticket.number))
         url = pattern.replace(str(_URL_NUMBER), str(ticket.number)) + suffix
-        label = _e(_("Select ticket %(number)s") % {"number": number})
+        label = _e(select % {"number": number})
         pk = _e(formats.localize(ticket.pk))
         check = (f'<input class="form-check-input" type="checkbox" name="tickets" value="{pk}" form="bulk-form"'
                  f' data-bulk-check aria-label="{label}">' if can_write else "")
-        sla = badge.render(context.new(sla_badge(context, ticket))) if badge is not None else ""
+        badge = sla_badge(context, ticket)
+        sla = sla_badge_html(badge["status"], badge["due"], badge["countdown"]) + "\n"  # the template's last line
         tags = "".join(f' <span class="badge rounded-pill text-bg-light border fw-normal" data-tag>{_e(name)}</span>'
                        for name in (tag.name for tag in ticket.tags.all()))
         rows.append(
@@ -266,7 +296,7 @@ def list_rows(context: template.Context, tickets: list[Ticket]) -> SafeString:
             f'<td>{check}</td>\n'
             f'<td><a href="{url}">{number}</a></td>\n'
             f'<td class="subject"><a class="link-body-emphasis text-decoration-none" href="{url}">{_e(ticket.subject)}'
-            f'</a>\n{sla}{tags}</td>\n{_list_cells(ticket, columns)}\n</tr>\n')
+            f'</a>\n{sla}{tags}</td>\n{_list_cells(ticket, columns, memo)}\n</tr>\n')
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped by _e or is escaped template output
 
 
@@ -283,6 +313,39 @@ def timeline_rows(context: template.Context, items: list[Any]) -> SafeString:
         delivery=lambda delivery: delivery_template.render(context.new({"delivery": delivery})),
     )
     return mark_safe(html_items)  # noqa: S308 - every value is escaped in web.timeline or is template output
+
+
+def _shown(value: object) -> str:
+    """A value as `{{ value }}` writes it: localized, then escaped unless already safe."""
+    return str(conditional_escape(str(formats.localize(value))))
+
+
+@register.simple_tag
+def choice_options(choices: Any, selected: Any = None, *, one: bool = False, plain: bool = False,
+                   skip_empty: bool = False) -> SafeString:
+    """`<option>`s of a form field's `choices`, as the list page's loops wrote them:
+    `<option value="{{ value }}" {% if value|stringformat:'s' in selected %}selected{% endif %}>{{ label }}</option>`
+    (`one`: `selected` is one value, compared as text: `selected|stringformat:'s' == value|stringformat:'s'`;
+    `plain`: `<option value="{{ value }}">{{ label }}</option>`, no selection mark, as the bulk bar's lists;
+    `skip_empty`: plain, with `{% if value %}` around each option).
+    Built in Python: the queue page writes nine such lists (a hundred options and more) on every reload."""
+    chosen: Any
+    if one or isinstance(selected, str):  # a text: `in` asks for a part of it, as the template's `in` does
+        chosen = (lambda text: text == str(selected)) if one else (lambda text: text in selected)
+    else:
+        try:
+            chosen = {str(item) for item in selected}.__contains__ if selected is not None else set().__contains__
+        except TypeError:  # the template's `in` on what is not a collection: nothing selected
+            chosen = set().__contains__
+    parts = []
+    for value, label in choices:
+        if plain or skip_empty:
+            if value or not skip_empty:
+                parts.append(f'<option value="{_shown(value)}">{_shown(label)}</option>')
+            continue
+        mark = "selected" if chosen(str(value)) else ""
+        parts.append(f'<option value="{_shown(value)}" {mark}>{_shown(label)}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped by _shown
 
 
 @register.simple_tag
