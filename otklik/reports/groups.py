@@ -166,13 +166,44 @@ def rebuild_groups() -> tuple[int, int]:
                                 **values)
                     for key, values in sorted(sums_of(rows, dim, fdim).items()) if not fdim or key[2]]
             GroupRollup.objects.bulk_create(sums, batch_size=2000)
+            written[0] += len(sums)
+            if connection.vendor == "postgresql":
+                written[1] += _insert_histograms(rows, dim, fdim)
+                continue
             buckets = [GroupHistogram(fdim=fdim, fvalue=key[2], month=key[0], team_key=key[1], dim=dim, value=key[3],
                                       metric=key[4], bucket=key[5], n=n)
                        for key, n in sorted(histograms_of(rows, dim, fdim).items()) if not fdim or key[2]]
             GroupHistogram.objects.bulk_create(buckets, batch_size=2000)
-            written[0] += len(sums)
             written[1] += len(buckets)
     return written[0], written[1]
+
+
+def _insert_histograms(rows: QuerySet[TicketTimes], dim: str, fdim: str) -> int:
+    """PostgreSQL: `histograms_of` written by the server itself (INSERT ... SELECT), the same keys as
+    `histograms_of` gives (the local month as a date: the truncation is of the local time; no team as 0, values
+    as text, none as ""): millions of
+    rows at 1M tickets never pass through Python."""
+    column = DIMENSIONS[dim]
+    measured = _sliced(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
+    if fdim:  # a row without a value of the slice's dimension is in no slice of it (`slices.row_slices`)
+        measured = measured.filter(**{f"{SLICES[fdim]}__isnull": False})
+        if TicketTimes._meta.get_field(SLICES[fdim]).get_internal_type() == "CharField":
+            measured = measured.exclude(**{SLICES[fdim]: ""})
+    table = GroupHistogram._meta.db_table
+    total = 0
+    for metric, (field, _working) in DURATIONS.items():
+        inner, params = (measured.filter(**{f"{field}__isnull": False}).values("m", "team_id", "sv", column, field)
+                         .query.sql_with_params())
+        # The inner query is Django's own SQL with its parameters; names come from the models and DIMENSIONS.
+        sql = (f"INSERT INTO {table} (fdim, fvalue, month, team_key, dim, value, metric, bucket, n) "  # noqa: S608
+               f"SELECT %s, coalesce(r.sv::text, ''), r.m::date, coalesce(r.team_id, 0), %s, "
+               f"coalesce(r.{column}::text, ''), %s, "
+               f"(%s::bigint[])[greatest(1, width_bucket(r.{field}, %s::bigint[]))], count(*) "
+               f"FROM ({inner}) r GROUP BY 2, 3, 4, 6, 8")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [fdim, dim, metric, list(THRESHOLDS), list(THRESHOLDS), *params])
+            total += cursor.rowcount
+    return total
 
 
 def nonzero_rows(model: type[Model], key: tuple[str, ...], measures: tuple[str, ...],

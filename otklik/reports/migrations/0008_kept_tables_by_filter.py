@@ -94,13 +94,6 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, default="", max_length=40),
         ),
         migrations.AddIndex(
-            model_name="grouphistogram",
-            index=models.Index(
-                fields=["fdim", "fvalue", "dim", "month", "team_key", "value", "metric", "bucket", "n"],
-                name="report_group_histogram_slice",
-            ),
-        ),
-        migrations.AddIndex(
             model_name="grouprollup",
             index=models.Index(fields=["fdim", "fvalue", "dim", "month", "team_key"], name="report_group_slice_dim"),
         ),
@@ -113,7 +106,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="grouphistogram",
             constraint=models.UniqueConstraint(
-                fields=("fdim", "fvalue", "month", "team_key", "dim", "value", "metric", "bucket"),
+                fields=("fdim", "fvalue", "dim", "month", "team_key", "value", "metric", "bucket"),
                 name="report_group_histogram_slice_key",
             ),
         ),
