@@ -29,7 +29,7 @@ from django.utils import timezone
 from otklik.reports.buckets import THRESHOLDS, bucket_of, histogram_percentile
 from otklik.reports.filters import ReportFilters, zone
 from otklik.reports.models import GroupHistogram, GroupRollup, TicketTimes
-from otklik.reports.slices import GROUP_SLICES, SLICES, row_slices
+from otklik.reports.slices import GROUP_SLICES, SLICES, UNSLICED_GROUPS, row_slices
 from otklik.tickets.models import Priority, Status
 
 Deltas = dict[tuple[Any, ...], dict[str, int]]
@@ -74,6 +74,8 @@ def contribution(times: TicketTimes | None) -> tuple[Deltas, Deltas]:
                  if getattr(times, field) is not None]
     for fdim, fvalue in row_slices(times, GROUP_SLICES):
         for dim, column in DIMENSIONS.items():
+            if fdim and dim in UNSLICED_GROUPS:
+                continue
             value = _value(getattr(times, column))
             sums[(fdim, fvalue, month, team, dim, value)] = dict(measures)
             for metric, bucket in durations:
@@ -162,6 +164,8 @@ def rebuild_groups() -> tuple[int, int]:
     written = [0, 0]
     for fdim in ("", *GROUP_SLICES):
         for dim in DIMENSIONS:
+            if fdim and dim in UNSLICED_GROUPS:
+                continue
             sums = [GroupRollup(fdim=fdim, fvalue=key[2], month=key[0], team_key=key[1], dim=dim, value=key[3],
                                 **values)
                     for key, values in sorted(sums_of(rows, dim, fdim).items()) if not fdim or key[2]]
