@@ -56,10 +56,11 @@ def main() -> None:
     parser.add_argument("--viewers", default="admin,manager",
                         help="Comma-separated: admin, manager (the one with the most teams), agent (the one "
                              "assigned the most tickets: agents see their own figures, read from the report rows).")
-    parser.add_argument("--filter", default="",
+    parser.add_argument("--filter", action="append", default=[],
                         choices=["", "priority", "organization", "source", "category", "request_type"],
-                        help="Add a filter on the most common value of this field: filters other than the team "
-                             "read the report rows, not the kept monthly tables.")
+                        help="Add a filter on the most common value of this field (repeat it for two filters at "
+                             "once): one such filter reads its slice of the kept hourly counts, histograms and "
+                             "groups (docs/reports.md), two read the report rows.")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings.base")
@@ -91,16 +92,16 @@ def main() -> None:
         year_start = date(index // 12, index % 12 + 1, 1)
         periods = {"month": ReportFilters(start=last_month_end.replace(day=1), end=last_month_end),
                    "year": ReportFilters(start=year_start, end=last_month_end)}
-    if args.filter:
+    for name in filter(None, args.filter):
         field = {"priority": "priority__code", "organization": "organization_id", "source": "source",
-                 "category": "category_id", "request_type": "request_type_id"}[args.filter]
+                 "category": "category_id", "request_type": "request_type_id"}[name]
         value = (Ticket.objects.order_by().values(field).annotate(n=Count("pk")).order_by("-n")
                  .values_list(field, flat=True).exclude(**{f"{field}__isnull": True}).first())
         extra = {"priority": {"priority_codes": (value,)}, "organization": {"organization_id": value},
                  "source": {"sources": (value,)}, "category": {"category_id": value},
-                 "request_type": {"request_type_id": value}}[args.filter]
-        periods = {name: replace(filters, **extra) for name, filters in periods.items()}
-        print(f"filter: {args.filter} = {value}")
+                 "request_type": {"request_type_id": value}}[name]
+        periods = {period: replace(filters, **extra) for period, filters in periods.items()}
+        print(f"filter: {name} = {value}")
     candidates = {
         "admin": lambda: User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first(),
         "manager": lambda: (User.objects.filter(role=Role.MANAGER, is_active=True).annotate(n=Count("teams"))

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Model, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, Model, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncHour, TruncMonth
 from django.utils import timezone
 
@@ -40,11 +40,12 @@ from otklik.reports.models import (
     HourlyCount,
     TicketTimes,
 )
+from otklik.reports.slices import SLICES, filter_slice, row_slices, slice_value
 
 Deltas = dict[tuple[Any, ...], dict[str, int]]
-HOURLY_KEY = ("day", "hour", "team_key")
+HOURLY_KEY = ("fdim", "fvalue", "day", "hour", "team_key")
 HOURLY_MEASURES = ("new", "closed")
-HISTOGRAM_KEY = ("month", "team_key", "metric", "bucket")
+HISTOGRAM_KEY = ("fdim", "fvalue", "month", "team_key", "metric", "bucket")
 HISTOGRAM_MEASURES = ("n",)
 # metric: (the moment that places a duration in a month, the duration)
 METRICS = {"first_response": ("first_response_at", "first_response_seconds"),
@@ -82,20 +83,19 @@ def contribution(times: TicketTimes | None) -> tuple[Deltas, Deltas]:
     if times is None or times.merged or times.created_at is None:
         return hourly, histogram
     team = times.team_id or 0
-
-    def hour(at: datetime, measure: str) -> None:
-        local = _local(at)
-        row = hourly.setdefault((local.date(), local.hour, team), dict.fromkeys(HOURLY_MEASURES, 0))
-        row[measure] += 1
-
-    hour(times.created_at, "new")
-    if times.resolved_at is not None:
-        hour(times.resolved_at, "closed")
-    for metric, (moment, field) in METRICS.items():
-        at, seconds = getattr(times, moment), getattr(times, field)
-        if at is not None and seconds is not None:
-            key = (month_key(at), team, metric, bucket_of(seconds))
-            histogram[key] = {"n": histogram.get(key, {"n": 0})["n"] + 1}
+    created = _local(times.created_at)
+    resolved = None if times.resolved_at is None else _local(times.resolved_at)
+    durations = [(metric, month_key(getattr(times, moment)), bucket_of(getattr(times, field)))
+                 for metric, (moment, field) in METRICS.items()
+                 if getattr(times, moment) is not None and getattr(times, field) is not None]
+    for fdim, fvalue in row_slices(times, SLICES):
+        for local, measure in ((created, "new"), (resolved, "closed")):
+            if local is not None:
+                row = hourly.setdefault((fdim, fvalue, local.date(), local.hour, team),
+                                        dict.fromkeys(HOURLY_MEASURES, 0))
+                row[measure] += 1
+        for metric, month, bucket in durations:
+            histogram[(fdim, fvalue, month, team, metric, bucket)] = {"n": 1}
     return hourly, histogram
 
 
@@ -220,40 +220,53 @@ def upsert_added(changes: Sequence[Part], *, only_if: tuple[str, list[Any]] | No
 # ---------------------------------------------------------------- from report rows (rebuild, edges, the rest)
 
 
-def histogram_of(rows: QuerySet[TicketTimes], metric: str) -> dict[tuple[date, int, int], int]:
-    """Per (local month of the metric's moment, team key, bucket): how many of these rows have the duration."""
+def _sliced(rows: QuerySet[TicketTimes], dim: str) -> QuerySet[TicketTimes]:
+    """The rows with their value of the slice's dimension as `sv` ("" for the whole desk: one group)."""
+    return rows.annotate(sv=F(SLICES[dim]) if dim else Value(None, output_field=IntegerField()))
+
+
+def histogram_of(rows: QuerySet[TicketTimes], metric: str, dim: str = "",
+                 ) -> dict[tuple[date, int, str, int], int]:
+    """Per (local month of the metric's moment, team key, value of the slice's dimension `dim` ("" by
+    default: none), bucket): how many of these rows have the duration."""
     moment, field = METRICS[metric]
-    rows = (rows.order_by().filter(**{f"{moment}__isnull": False, f"{field}__isnull": False})
-            .annotate(m=TruncMonth(moment, tzinfo=zone())))
-    found: Counter[tuple[date, int, int]] = Counter()
+    rows = _sliced(rows.order_by().filter(**{f"{moment}__isnull": False, f"{field}__isnull": False})
+                   .annotate(m=TruncMonth(moment, tzinfo=zone())), dim)
+    found: Counter[tuple[date, int, str, int]] = Counter()
     if connection.vendor == "postgresql":
-        inner, params = rows.values("m", "team_id", field).query.sql_with_params()
+        inner, params = rows.values("m", "team_id", "sv", field).query.sql_with_params()
         # The inner query is Django's own SQL with its parameters; the bucket bounds are a parameter too.
-        sql = (f"SELECT r.m, r.team_id, (%s::bigint[])[greatest(1, width_bucket(r.{field}, %s::bigint[]))], "  # noqa: S608
-               f"count(*) FROM ({inner}) r GROUP BY 1, 2, 3")
+        sql = (f"SELECT r.m, r.team_id, r.sv, "  # noqa: S608
+               f"(%s::bigint[])[greatest(1, width_bucket(r.{field}, %s::bigint[]))], "
+               f"count(*) FROM ({inner}) r GROUP BY 1, 2, 3, 4")
         with connection.cursor() as cursor:
             cursor.execute(sql, [list(THRESHOLDS), list(THRESHOLDS), *params])
-            for month, team, bucket, n in cursor.fetchall():
-                found[(month_key(month), team or 0, bucket)] += n
+            for month, team, value, bucket, n in cursor.fetchall():
+                found[(month_key(month), team or 0, slice_value(value), bucket)] += n
         return dict(found)
-    for month, team, seconds in rows.values_list("m", "team_id", field).iterator(chunk_size=5000):
-        found[(month_key(month), team or 0, bucket_of(seconds))] += 1
+    for month, team, value, seconds in rows.values_list("m", "team_id", "sv", field).iterator(chunk_size=5000):
+        found[(month_key(month), team or 0, slice_value(value), bucket_of(seconds))] += 1
     return dict(found)
 
 
-def hourly_of(rows: QuerySet[TicketTimes], filters: ReportFilters | None = None,
-              ) -> tuple[dict[tuple[date, int, int], int], dict[tuple[date, int, int], int]]:
-    """New and closed per (local day, local hour, team key) of these rows (in the period, when given)."""
+HourKey = tuple[date, int, int, str]
+
+
+def hourly_of(rows: QuerySet[TicketTimes], filters: ReportFilters | None = None, dim: str = "",
+              ) -> tuple[dict[HourKey, int], dict[HourKey, int]]:
+    """New and closed per (local day, local hour, team key, value of the slice's dimension `dim` ("" by
+    default: none)) of these rows (in the period, when given)."""
     tz = zone()
-    found: list[dict[tuple[date, int, int], int]] = []
+    found: list[dict[HourKey, int]] = []
     for moment in ("created_at", "resolved_at"):
         window = (Q(**{f"{moment}__gte": filters.since, f"{moment}__lt": filters.until}) if filters
                   else Q(**{f"{moment}__isnull": False}))
-        counts: Counter[tuple[date, int, int]] = Counter()
-        for at, team, n in (rows.order_by().filter(window).annotate(h=TruncHour(moment, tzinfo=tz))
-                            .values("h", "team_id").annotate(n=Count("pk")).values_list("h", "team_id", "n")):
+        counts: Counter[HourKey] = Counter()
+        for at, team, value, n in (_sliced(rows.order_by().filter(window), dim)
+                                   .annotate(h=TruncHour(moment, tzinfo=tz)).values("h", "team_id", "sv")
+                                   .annotate(n=Count("pk")).values_list("h", "team_id", "sv", "n")):
             local = _local(at)
-            counts[(local.date(), local.hour, team or 0)] += n
+            counts[(local.date(), local.hour, team or 0, slice_value(value))] += n
         found.append(dict(counts))
     return found[0], found[1]
 
@@ -282,11 +295,17 @@ def rebuild_cube() -> tuple[int, int]:
     """Recompute the hourly counts, the histograms and the breakdown groups from the report rows; returns (hour
     rows, bucket and group rows)."""
     rows = TicketTimes.objects.filter(merged=False, created_at__isnull=False)
-    new, closed = hourly_of(rows)
-    hours = [HourlyCount(day=key[0], hour=key[1], team_key=key[2], new=new.get(key, 0), closed=closed.get(key, 0))
-             for key in sorted(set(new) | set(closed))]
-    buckets = [DurationHistogram(month=key[0], team_key=key[1], metric=metric, bucket=key[2], n=n)
-               for metric in METRICS for key, n in sorted(histogram_of(rows, metric).items())]
+    hours: list[HourlyCount] = []
+    buckets: list[DurationHistogram] = []
+    for fdim in ("", *SLICES):
+        new, closed = hourly_of(rows, dim=fdim)
+        hours += [HourlyCount(fdim=fdim, fvalue=key[3], day=key[0], hour=key[1], team_key=key[2],
+                              new=new.get(key, 0), closed=closed.get(key, 0))
+                  for key in sorted(set(new) | set(closed)) if not fdim or key[3]]
+        buckets += [DurationHistogram(fdim=fdim, fvalue=key[2], month=key[0], team_key=key[1], metric=metric,
+                                      bucket=key[3], n=n)
+                    for metric in METRICS for key, n in sorted(histogram_of(rows, metric, fdim).items())
+                    if not fdim or key[2]]
     with transaction.atomic():
         HourlyCount.objects.all().delete()
         DurationHistogram.objects.all().delete()
@@ -305,12 +324,12 @@ def assignees_stored() -> dict[tuple[Any, ...], dict[str, int]]:
     return groups.nonzero_rows(AssigneeMonth, ASSIGNEE_KEY, ASSIGNEE_MEASURES)
 
 
-def stored() -> tuple[dict[tuple[date, int, int], tuple[int, int]], dict[tuple[date, int, str, int], int]]:
+def stored() -> tuple[dict[tuple[Any, ...], tuple[int, int]], dict[tuple[Any, ...], int]]:
     """The kept rows, without rows that went back to zero (tests, checks)."""
-    hours = {(row.day, row.hour, row.team_key): (row.new, row.closed) for row in HourlyCount.objects.all()
-             if row.new or row.closed}
-    buckets = {(row.month, row.team_key, row.metric, row.bucket): row.n for row in DurationHistogram.objects.all()
-               if row.n}
+    hours = {(row.fdim, row.fvalue, row.day, row.hour, row.team_key): (row.new, row.closed)
+             for row in HourlyCount.objects.all() if row.new or row.closed}
+    buckets = {(row.fdim, row.fvalue, row.month, row.team_key, row.metric, row.bucket): row.n
+               for row in DurationHistogram.objects.all() if row.n}
     return hours, buckets
 
 
@@ -330,15 +349,25 @@ def is_long(filters: ReportFilters) -> bool:
 class CubeSource:
     teams: Q  # the viewer's teams (and filters) on `team_key`
     rest: QuerySet[TicketTimes] | None  # report rows in scope outside those teams (assigned, watched)
+    slice: Q  # the kept rows of the filters' slice (`reports.slices`), on the sliced tables
+
+    @property
+    def kept(self) -> Q:
+        """The condition on a sliced kept table: the viewer's teams, in the filters' slice."""
+        return self.teams & self.slice
 
 
-def cube_source(viewer: User, filters: ReportFilters) -> CubeSource | None:
+def cube_source(viewer: User, filters: ReportFilters, *, slices: Collection[str] = ()) -> CubeSource | None:
     """Where the kept counts can answer exactly: the viewer sees everything or whole teams (their personal
-    tickets outside them are added from the report rows), and the only filter is the team. None: they cannot."""
-    if (is_own_figures_only(viewer) or filters.category_id is not None or filters.priority_codes
-            or filters.sources or filters.organization_id is not None or filters.request_type_id is not None
-            or filters.assignee_id is not None):
+    tickets outside them are added from the report rows), and the filters are the team and at most one
+    dimension of `slices` (the sliced tables' dimensions, `reports.slices`; none for the tables kept per team
+    only). None: they cannot."""
+    if is_own_figures_only(viewer):
         return None
+    found = filter_slice(filters)
+    if found is None or (found[0] and found[0] not in slices):
+        return None
+    fdim, fvalues = found
     parts_ = scope_parts(viewer)
     teams, rest = Q(), None
     if parts_ is not None:
@@ -348,23 +377,23 @@ def cube_source(viewer: User, filters: ReportFilters) -> CubeSource | None:
         rest = scoped_rows(viewer, filters).exclude(parts_.teams_condition())
     if filters.team_ids:
         teams &= Q(team_key__in=filters.team_ids)
-    return CubeSource(teams, rest)
+    return CubeSource(teams, rest, Q(fdim=fdim, fvalue__in=fvalues) if fdim else Q(fdim="", fvalue=""))
 
 
 def day_counts(source: CubeSource, filters: ReportFilters) -> tuple[dict[tuple[date, int], int], dict[date, int]]:
     """New per (local day, local hour) and closed per local day of the period, from the kept counts."""
     new: Counter[tuple[date, int]] = Counter()
     closed: Counter[date] = Counter()
-    rows = (HourlyCount.objects.filter(source.teams, day__gte=filters.start, day__lte=filters.end).order_by()
+    rows = (HourlyCount.objects.filter(source.kept, day__gte=filters.start, day__lte=filters.end).order_by()
             .values("day", "hour").annotate(s_new=Sum("new"), s_closed=Sum("closed")))
     for row in rows:
         new[(row["day"], row["hour"])] += row["s_new"] or 0
         closed[row["day"]] += row["s_closed"] or 0
     if source.rest is not None:
         rest_new, rest_closed = hourly_of(source.rest, filters)
-        for (day, hour, _team), n in rest_new.items():
+        for (day, hour, _team, _value), n in rest_new.items():
             new[(day, hour)] += n
-        for (day, _hour, _team), n in rest_closed.items():
+        for (day, _hour, _team, _value), n in rest_closed.items():
             closed[day] += n
     return dict(new), dict(closed)
 
@@ -388,15 +417,15 @@ def histogram(source: CubeSource, scoped: QuerySet[TicketTimes], filters: Report
     edges = Q(**{f"{moment}__gte": filters.since, f"{moment}__lt": filters.until})
     if months is not None:
         inside = filters.with_period(*months)
-        for bucket, n in (DurationHistogram.objects.filter(source.teams, metric=metric, month__gte=months[0],
+        for bucket, n in (DurationHistogram.objects.filter(source.kept, metric=metric, month__gte=months[0],
                                                            month__lte=months[1])
                           .order_by().values("bucket").annotate(s=Sum("n")).values_list("bucket", "s")):
             found[bucket] += n
         if source.rest is not None:
             rest = source.rest.filter(**{f"{moment}__gte": inside.since, f"{moment}__lt": inside.until})
-            for (_month, _team, bucket), n in histogram_of(rest, metric).items():
+            for (_month, _team, _value, bucket), n in histogram_of(rest, metric).items():
                 found[bucket] += n
         edges &= ~Q(**{f"{moment}__gte": inside.since, f"{moment}__lt": inside.until})
-    for (_month, _team, bucket), n in histogram_of(scoped.filter(edges), metric).items():
+    for (_month, _team, _value, bucket), n in histogram_of(scoped.filter(edges), metric).items():
         found[bucket] += n
     return dict(found)

@@ -25,6 +25,7 @@ from otklik.accounts.models import User
 from otklik.reports.cube import cube_source, day_counts
 from otklik.reports.facts import desk_calendar
 from otklik.reports.filters import ReportFilters, day_start, scoped_rows, zone
+from otklik.reports.slices import SLICES
 from otklik.reports.stats import report_session
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def forecast(viewer: User, filters: ReportFilters, *, weeks: int = 6, today: dat
 def _forecast(viewer: User, filters: ReportFilters, *, weeks: int, today: date) -> dict[str, Any]:
     first, last = today - timedelta(days=HISTORY_DAYS), today - timedelta(days=1)
     period = filters.with_period(first, last)
-    source = cube_source(viewer, period)
+    source = cube_source(viewer, period, slices=SLICES)
     counts: dict[date, int] = {}
     if source is not None:  # the kept hourly counts (exact, a few thousand rows instead of half a million)
         for (day, _hour), n in day_counts(source, period)[0].items():

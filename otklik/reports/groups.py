@@ -22,13 +22,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Model, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, Model, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from otklik.reports.buckets import THRESHOLDS, bucket_of, histogram_percentile
 from otklik.reports.filters import ReportFilters, zone
 from otklik.reports.models import GroupHistogram, GroupRollup, TicketTimes
+from otklik.reports.slices import GROUP_SLICES, SLICES, UNSLICED_GROUPS, row_slices
 from otklik.tickets.models import Priority, Status
 
 Deltas = dict[tuple[Any, ...], dict[str, int]]
@@ -36,10 +37,10 @@ Deltas = dict[tuple[Any, ...], dict[str, int]]
 DIMENSIONS = {"assignee": "assignee_id", "team": "team_id", "category": "category_id", "priority": "priority_id",
               "status": "status_id", "source": "source", "request_type": "request_type_id",
               "organization": "organization_id", "rating": "latest_score"}
-GROUP_KEY = ("month", "team_key", "dim", "value")
+GROUP_KEY = ("fdim", "fvalue", "month", "team_key", "dim", "value")
 GROUP_MEASURES = ("count", "resolved", "fr_n", "fr_sum", "fr_w_n", "fr_w_sum", "res_n", "res_sum", "res_w_n",
                   "res_w_sum", "replies", "reopened")
-HISTOGRAM_KEY = ("month", "team_key", "dim", "value", "metric", "bucket")
+HISTOGRAM_KEY = ("fdim", "fvalue", "month", "team_key", "dim", "value", "metric", "bucket")
 DURATIONS = {"fr": ("first_response_seconds", "first_response_working_seconds"),
              "res": ("resolution_seconds", "resolution_working_seconds")}
 
@@ -69,13 +70,16 @@ def contribution(times: TicketTimes | None) -> tuple[Deltas, Deltas]:
     month = times.created_at.astimezone(zone()).date().replace(day=1)
     team = times.team_id or 0
     measures = row_measures(times)
-    for dim, column in DIMENSIONS.items():
-        value = _value(getattr(times, column))
-        sums[(month, team, dim, value)] = dict(measures)
-        for metric, (field, _working) in DURATIONS.items():
-            seconds = getattr(times, field)
-            if seconds is not None:
-                buckets[(month, team, dim, value, metric, bucket_of(seconds))] = {"n": 1}
+    durations = [(metric, bucket_of(getattr(times, field))) for metric, (field, _working) in DURATIONS.items()
+                 if getattr(times, field) is not None]
+    for fdim, fvalue in row_slices(times, GROUP_SLICES):
+        for dim, column in DIMENSIONS.items():
+            if fdim and dim in UNSLICED_GROUPS:
+                continue
+            value = _value(getattr(times, column))
+            sums[(fdim, fvalue, month, team, dim, value)] = dict(measures)
+            for metric, bucket in durations:
+                buckets[(fdim, fvalue, month, team, dim, value, metric, bucket)] = {"n": 1}
     return sums, buckets
 
 
@@ -98,8 +102,15 @@ def month_key(value: date | datetime) -> date:
     return value.replace(day=1)
 
 
-def sums_of(rows: QuerySet[TicketTimes], dim: str) -> dict[tuple[date, int, str], dict[str, int]]:
-    """Per (local month of creation, team key, value): the group sums of these rows."""
+def _sliced(rows: QuerySet[TicketTimes], fdim: str) -> QuerySet[TicketTimes]:
+    """The rows with their value of the slice's dimension as `sv` (none for the whole desk: one group)."""
+    return rows.annotate(sv=F(SLICES[fdim]) if fdim else Value(None, output_field=IntegerField()))
+
+
+def sums_of(rows: QuerySet[TicketTimes], dim: str, fdim: str = "",
+            ) -> dict[tuple[date, int, str, str], dict[str, int]]:
+    """Per (local month of creation, team key, value of the slice's dimension `fdim` ("" by default: none),
+    value): the group sums of these rows."""
     column = DIMENSIONS[dim]
     resolved = Q(resolved_at__isnull=False)
     measures: dict[str, Any] = {
@@ -108,53 +119,95 @@ def sums_of(rows: QuerySet[TicketTimes], dim: str) -> dict[tuple[date, int, str]
     for prefix, (field, working) in DURATIONS.items():
         measures |= {f"{prefix}_n": Count(field), f"{prefix}_sum": Sum(field), f"{prefix}_w_n": Count(working),
                      f"{prefix}_w_sum": Sum(working)}
-    found: dict[tuple[date, int, str], dict[str, int]] = {}
-    for row in (rows.order_by().annotate(m=TruncMonth("created_at", tzinfo=zone())).values("m", "team_id", column)
-                .annotate(**measures)):
-        key = (month_key(row["m"]), row["team_id"] or 0, _value(row[column]))
+    found: dict[tuple[date, int, str, str], dict[str, int]] = {}
+    for row in (_sliced(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
+                .values("m", "team_id", "sv", column).annotate(**measures)):
+        key = (month_key(row["m"]), row["team_id"] or 0, _value(row["sv"]), _value(row[column]))
         slot = found.setdefault(key, dict.fromkeys(GROUP_MEASURES, 0))
         for name in GROUP_MEASURES:
             slot[name] += int(row[name] or 0)
     return found
 
 
-def histograms_of(rows: QuerySet[TicketTimes], dim: str) -> dict[tuple[date, int, str, str, int], int]:
-    """Per (local month of creation, team key, value, metric, bucket): how many of these rows."""
+def histograms_of(rows: QuerySet[TicketTimes], dim: str, fdim: str = "",
+                  ) -> dict[tuple[date, int, str, str, str, int], int]:
+    """Per (local month of creation, team key, value of the slice's dimension `fdim` ("" by default: none),
+    value, metric, bucket): how many of these rows."""
     column = DIMENSIONS[dim]
-    found: Counter[tuple[date, int, str, str, int]] = Counter()
-    rows = rows.order_by().annotate(m=TruncMonth("created_at", tzinfo=zone()))
+    found: Counter[tuple[date, int, str, str, str, int]] = Counter()
+    rows = _sliced(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
     for metric, (field, _working) in DURATIONS.items():
         measured = rows.filter(**{f"{field}__isnull": False})
         if connection.vendor == "postgresql":
-            inner, params = measured.values("m", "team_id", column, field).query.sql_with_params()
+            inner, params = measured.values("m", "team_id", "sv", column, field).query.sql_with_params()
             # The inner query is Django's own SQL with its parameters; the bucket bounds are a parameter too.
-            sql = (f"SELECT r.m, r.team_id, r.{column}, "  # noqa: S608
+            sql = (f"SELECT r.m, r.team_id, r.sv, r.{column}, "  # noqa: S608
                    f"(%s::bigint[])[greatest(1, width_bucket(r.{field}, %s::bigint[]))], count(*) "
-                   f"FROM ({inner}) r GROUP BY 1, 2, 3, 4")
+                   f"FROM ({inner}) r GROUP BY 1, 2, 3, 4, 5")
             with connection.cursor() as cursor:
                 cursor.execute(sql, [list(THRESHOLDS), list(THRESHOLDS), *params])
-                for month, team, value, bucket, n in cursor.fetchall():
-                    found[(month_key(month), team or 0, _value(value), metric, bucket)] += n
+                for month, team, fvalue, value, bucket, n in cursor.fetchall():
+                    found[(month_key(month), team or 0, _value(fvalue), _value(value), metric, bucket)] += n
             continue
-        for month, team, value, seconds in measured.values_list("m", "team_id", column, field).iterator(
+        for month, team, fvalue, value, seconds in measured.values_list("m", "team_id", "sv", column, field).iterator(
                 chunk_size=5000):
-            found[(month_key(month), team or 0, _value(value), metric, bucket_of(seconds))] += 1
+            found[(month_key(month), team or 0, _value(fvalue), _value(value), metric, bucket_of(seconds))] += 1
     return dict(found)
 
 
 def rebuild_groups() -> tuple[int, int]:
-    """Recompute the group sums and histograms from the report rows; returns (sum rows, bucket rows)."""
+    """Recompute the group sums and histograms from the report rows (inside the caller's transaction); returns
+    (sum rows, bucket rows). One slice and dimension at a time, so memory stays that of one at 1M tickets."""
     rows = TicketTimes.objects.filter(merged=False, created_at__isnull=False)
-    sums = [GroupRollup(month=key[0], team_key=key[1], dim=dim, value=key[2], **values)
-            for dim in DIMENSIONS for key, values in sorted(sums_of(rows, dim).items())]
-    buckets = [GroupHistogram(month=key[0], team_key=key[1], dim=dim, value=key[2], metric=key[3], bucket=key[4],
-                              n=n)
-               for dim in DIMENSIONS for key, n in sorted(histograms_of(rows, dim).items())]
     GroupRollup.objects.all().delete()
     GroupHistogram.objects.all().delete()
-    GroupRollup.objects.bulk_create(sums, batch_size=2000)
-    GroupHistogram.objects.bulk_create(buckets, batch_size=2000)
-    return len(sums), len(buckets)
+    written = [0, 0]
+    for fdim in ("", *GROUP_SLICES):
+        for dim in DIMENSIONS:
+            if fdim and dim in UNSLICED_GROUPS:
+                continue
+            sums = [GroupRollup(fdim=fdim, fvalue=key[2], month=key[0], team_key=key[1], dim=dim, value=key[3],
+                                **values)
+                    for key, values in sorted(sums_of(rows, dim, fdim).items()) if not fdim or key[2]]
+            GroupRollup.objects.bulk_create(sums, batch_size=2000)
+            written[0] += len(sums)
+            if connection.vendor == "postgresql":
+                written[1] += _insert_histograms(rows, dim, fdim)
+                continue
+            buckets = [GroupHistogram(fdim=fdim, fvalue=key[2], month=key[0], team_key=key[1], dim=dim, value=key[3],
+                                      metric=key[4], bucket=key[5], n=n)
+                       for key, n in sorted(histograms_of(rows, dim, fdim).items()) if not fdim or key[2]]
+            GroupHistogram.objects.bulk_create(buckets, batch_size=2000)
+            written[1] += len(buckets)
+    return written[0], written[1]
+
+
+def _insert_histograms(rows: QuerySet[TicketTimes], dim: str, fdim: str) -> int:
+    """PostgreSQL: `histograms_of` written by the server itself (INSERT ... SELECT), the same keys as
+    `histograms_of` gives (the local month as a date: the truncation is of the local time; no team as 0, values
+    as text, none as ""): millions of
+    rows at 1M tickets never pass through Python."""
+    column = DIMENSIONS[dim]
+    measured = _sliced(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
+    if fdim:  # a row without a value of the slice's dimension is in no slice of it (`slices.row_slices`)
+        measured = measured.filter(**{f"{SLICES[fdim]}__isnull": False})
+        if TicketTimes._meta.get_field(SLICES[fdim]).get_internal_type() == "CharField":
+            measured = measured.exclude(**{SLICES[fdim]: ""})
+    table = GroupHistogram._meta.db_table
+    total = 0
+    for metric, (field, _working) in DURATIONS.items():
+        inner, params = (measured.filter(**{f"{field}__isnull": False}).values("m", "team_id", "sv", column, field)
+                         .query.sql_with_params())
+        # The inner query is Django's own SQL with its parameters; names come from the models and DIMENSIONS.
+        sql = (f"INSERT INTO {table} (fdim, fvalue, month, team_key, dim, value, metric, bucket, n) "  # noqa: S608
+               f"SELECT %s, coalesce(r.sv::text, ''), r.m::date, coalesce(r.team_id, 0), %s, "
+               f"coalesce(r.{column}::text, ''), %s, "
+               f"(%s::bigint[])[greatest(1, width_bucket(r.{field}, %s::bigint[]))], count(*) "
+               f"FROM ({inner}) r GROUP BY 2, 3, 4, 6, 8")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [fdim, dim, metric, list(THRESHOLDS), list(THRESHOLDS), *params])
+            total += cursor.rowcount
+    return total
 
 
 def nonzero_rows(model: type[Model], key: tuple[str, ...], measures: tuple[str, ...],
@@ -189,7 +242,7 @@ def _raw_key(dim: str, value: str, codes: dict[str, dict[int, str]]) -> Hashable
     return int(value)
 
 
-def long_breakdown(teams: Q, rest: QuerySet[TicketTimes] | None, scoped: QuerySet[TicketTimes],
+def long_breakdown(kept_rows: Q, rest: QuerySet[TicketTimes] | None, scoped: QuerySet[TicketTimes],
                    filters: ReportFilters, months: tuple[date, date] | None, dim: str,
                    ) -> tuple[dict[Hashable, dict[str, Any]], dict[Hashable, dict[str, Counter[int]]]]:
     """Per breakdown value (as the per-row breakdown keys it): the exact sums and the two histograms of the
@@ -200,12 +253,12 @@ def long_breakdown(teams: Q, rest: QuerySet[TicketTimes] | None, scoped: QuerySe
     raw_parts = []
     if months is not None:
         inside = filters.with_period(*months)
-        kept = GroupRollup.objects.filter(teams, dim=dim, month__gte=months[0], month__lte=months[1]).order_by()
+        kept = GroupRollup.objects.filter(kept_rows, dim=dim, month__gte=months[0], month__lte=months[1]).order_by()
         totals: dict[str, Any] = {f"s_{name}": Sum(name) for name in GROUP_MEASURES}
         for row in kept.values("value").annotate(**totals).values_list("value", *totals):
             for name, total in zip(GROUP_MEASURES, row[1:], strict=True):
                 sums[row[0]][name] += int(total or 0)
-        kept_buckets = GroupHistogram.objects.filter(teams, dim=dim, month__gte=months[0], month__lte=months[1])
+        kept_buckets = GroupHistogram.objects.filter(kept_rows, dim=dim, month__gte=months[0], month__lte=months[1])
         for value, metric, bucket, n in (kept_buckets.order_by().values("value", "metric", "bucket")
                                          .annotate(s=Sum("n")).values_list("value", "metric", "bucket", "s")):
             buckets[value][metric][bucket] += n
@@ -215,10 +268,10 @@ def long_breakdown(teams: Q, rest: QuerySet[TicketTimes] | None, scoped: QuerySe
         created &= ~inside_window
     raw_parts.append(scoped.filter(created))
     for part in raw_parts:
-        for (_m, _team, value), values in sums_of(part, dim).items():
+        for (_m, _team, _fvalue, value), values in sums_of(part, dim).items():
             for name in GROUP_MEASURES:
                 sums[value][name] += values[name]
-        for (_m, _team, value, metric, bucket), n in histograms_of(part, dim).items():
+        for (_m, _team, _fvalue, value, metric, bucket), n in histograms_of(part, dim).items():
             buckets[value][metric][bucket] += n
     codes = {"priority": dict(Priority.objects.values_list("pk", "code")),
              "status": dict(Status.objects.values_list("pk", "code"))}

@@ -27,6 +27,7 @@ from otklik.reports.groups import GROUP_MEASURES, finished, long_breakdown
 from otklik.reports.models import TicketTimes
 from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
 from otklik.reports.quality import csat_tickets, sla_tickets
+from otklik.reports.slices import GROUP_SLICES, SLICES, UNSLICED_GROUPS
 from otklik.reports.stats import PercentileCont, interpolated, percentiles, report_session, streamed_values
 from otklik.tickets.models import Category, Priority, RequestType, Source, Status, Ticket, TicketRating
 
@@ -211,9 +212,10 @@ def breakdown(viewer: User, filters: ReportFilters, by: str) -> list[dict[str, A
     rows_qs = scoped_rows(viewer, filters).filter(metric_condition("new", filters)).order_by()
     field = GROUP_FIELDS[by]
     medians: dict[Hashable, list[float | None]]
-    source = cube_source(viewer, filters) if is_long(filters) else None
+    slices = () if by in UNSLICED_GROUPS else GROUP_SLICES
+    source = cube_source(viewer, filters, slices=slices) if is_long(filters) else None
     if source is not None:  # the kept group sums and histograms: exact counts and sums, medians within 2 %
-        found, histograms = long_breakdown(source.teams, source.rest, scoped_rows(viewer, filters), filters,
+        found, histograms = long_breakdown(source.kept, source.rest, scoped_rows(viewer, filters), filters,
                                            whole_months_inside(filters), by)
         if by == "category":
             return _category_rows(*_category_kept(found, histograms))
@@ -448,7 +450,7 @@ def _from_histogram(found: dict[int, int]) -> Distribution:
 def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     tz = zone()
     tickets = scoped_rows(viewer, filters).order_by()
-    source = cube_source(viewer, filters)
+    source = cube_source(viewer, filters, slices=SLICES)
     # New per local hour (the heatmap and new per day) and closed per day: from the kept hourly counts where
     # they answer exactly, else from the report rows (one truncation per row, split into day and hour here).
     closed: dict[date, int] | None = None

@@ -14,8 +14,8 @@ from otklik.testing.personas import Personas
 
 def _totals() -> tuple[int, int, int]:
     return (MonthlyRollup.objects.aggregate(n=Sum("new"))["n"] or 0,
-            HourlyCount.objects.aggregate(n=Sum("new"))["n"] or 0,
-            GroupRollup.objects.filter(dim="team").aggregate(n=Sum("count"))["n"] or 0)
+            HourlyCount.objects.filter(fdim="").aggregate(n=Sum("new"))["n"] or 0,
+            GroupRollup.objects.filter(fdim="", dim="team").aggregate(n=Sum("count"))["n"] or 0)
 
 
 def test_a_second_insert_of_the_same_ticket_adds_nothing(people: Personas, now: datetime) -> None:

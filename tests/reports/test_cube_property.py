@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import UTC, date, datetime
+from itertools import product
 from typing import Any
 
 import pytest
@@ -29,11 +30,19 @@ from otklik.reports.buckets import (
 from otklik.reports.facts import rebuild_all
 from otklik.reports.filters import ReportFilters, zone
 from otklik.reports.models import DurationHistogram, HourlyCount
+from otklik.reports.slices import GROUP_SLICES, SLICES, UNSLICED_GROUPS
 from otklik.reports.stats import interpolated
 from otklik.testing.personas import Personas
-from otklik.tickets.models import Ticket, TicketRating
+from otklik.tickets.models import RequestType, Ticket, TicketRating
 from tests.reports.conftest import Desk
-from tests.reports.test_rollups_property import ACTION, play
+from tests.reports.test_rollups_property import ACTION, Played, play
+
+
+def _slices(ticket: Ticket, dims: Any) -> list[tuple[str, str]]:
+    """The whole desk and the ticket's value of each sliced filter dimension it has one of (`reports.slices`)."""
+    columns = {"priority": ticket.priority_id, "source": ticket.source, "request_type": ticket.request_type_id,
+               "category": ticket.category_id, "organization": ticket.organization_id}
+    return [("", ""), *((dim, str(columns[dim])) for dim in dims if columns[dim] not in (None, ""))]
 
 
 def _recomputed() -> tuple[dict[Any, tuple[int, int]], dict[Any, int]]:
@@ -45,17 +54,18 @@ def _recomputed() -> tuple[dict[Any, tuple[int, int]], dict[Any, int]]:
     for ticket in Ticket.objects.filter(merged_into__isnull=True, report_times__isnull=False).select_related(
             "report_times"):
         team = ticket.team_id or 0
-        local = timezone.localtime(ticket.created_at, tz)
-        new[(local.date(), local.hour, team)] += 1
-        if ticket.resolved_at is not None:
-            local = timezone.localtime(ticket.resolved_at, tz)
-            closed[(local.date(), local.hour, team)] += 1
-        for metric, at, seconds in (
-                ("first_response", ticket.first_response_at, ticket.report_times.first_response_seconds),
-                ("resolution", ticket.resolved_at, ticket.report_times.resolution_seconds)):
-            if at is not None and seconds is not None:
-                month = timezone.localtime(at, tz).date().replace(day=1)
-                buckets[(month, team, metric, bucket_of(seconds))] += 1
+        for cut in _slices(ticket, SLICES):
+            local = timezone.localtime(ticket.created_at, tz)
+            new[(*cut, local.date(), local.hour, team)] += 1
+            if ticket.resolved_at is not None:
+                local = timezone.localtime(ticket.resolved_at, tz)
+                closed[(*cut, local.date(), local.hour, team)] += 1
+            for metric, at, seconds in (
+                    ("first_response", ticket.first_response_at, ticket.report_times.first_response_seconds),
+                    ("resolution", ticket.resolved_at, ticket.report_times.resolution_seconds)):
+                if at is not None and seconds is not None:
+                    month = timezone.localtime(at, tz).date().replace(day=1)
+                    buckets[(*cut, month, team, metric, bucket_of(seconds))] += 1
     hours = {key: (new[key], closed[key]) for key in set(new) | set(closed)}
     return hours, dict(buckets)
 
@@ -77,9 +87,11 @@ def _recomputed_groups() -> tuple[dict[Any, dict[str, int]], dict[Any, int]]:
                                          ("res", times.resolution_seconds, times.resolution_working_seconds)):
             measures |= {f"{prefix}_n": int(seconds is not None), f"{prefix}_sum": seconds or 0,
                          f"{prefix}_w_n": int(working is not None), f"{prefix}_w_sum": working or 0}
-        for dim, column in groups.DIMENSIONS.items():
+        for cut, (dim, column) in product(_slices(ticket, GROUP_SLICES), groups.DIMENSIONS.items()):
+            if cut[0] and dim in UNSLICED_GROUPS:
+                continue
             raw = latest.get(ticket.pk) if dim == "rating" else getattr(ticket, column)
-            key = (month, ticket.team_id or 0, dim, "" if raw is None else str(raw))
+            key = (*cut, month, ticket.team_id or 0, dim, "" if raw is None else str(raw))
             slot = sums.setdefault(key, dict.fromkeys(groups.GROUP_MEASURES, 0))
             for name, value in measures.items():
                 slot[name] += value
@@ -91,7 +103,7 @@ def _recomputed_groups() -> tuple[dict[Any, dict[str, int]], dict[Any, int]]:
 
 def _raw_load(viewer: User, filters: ReportFilters, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     with monkeypatch.context() as patch:
-        patch.setattr(selectors, "cube_source", lambda *_args: None)
+        patch.setattr(selectors, "cube_source", lambda *_args, **_kw: None)
         return selectors.load(viewer, filters)
 
 
@@ -153,13 +165,56 @@ def test_hourly_counts_and_histograms_equal_recomputation(people: Personas, desk
         for filters, _long in periods[2:]:  # the breakdowns of long periods read the kept group rows
             for by in ("team", "category", "assignee", "status", "priority", "source", "rating"):
                 with monkeypatch.context() as patch:
-                    patch.setattr(selectors, "cube_source", lambda *_args: None)
+                    patch.setattr(selectors, "cube_source", lambda *_args, **_kw: None)
                     raw_rows = selectors.breakdown(viewer, filters, by)
                 _assert_same_rows(selectors.breakdown(viewer, filters, by), raw_rows)
         with monkeypatch.context() as patch:
-            patch.setattr(forecast, "cube_source", lambda *_args: None)
+            patch.setattr(forecast, "cube_source", lambda *_args, **_kw: None)
             raw = forecast._forecast(viewer, periods[0][0], weeks=4, today=date(2026, 6, 1))
         assert forecast._forecast(viewer, periods[0][0], weeks=4, today=date(2026, 6, 1))["history"] == raw["history"]
+
+
+def _filtered(played: Played, team: int, start: date, end: date) -> list[ReportFilters]:
+    """One filter per sliced dimension (a category with its subtree), one with a team too, and two filters
+    at once (which read the report rows)."""
+    kinds = list(RequestType.objects.values_list("pk", flat=True)[:1])
+    source = Ticket.objects.values_list("source", flat=True).first() or "web"
+    return [ReportFilters(start=start, end=end, priority_codes=("high", "normal")),
+            ReportFilters(start=start, end=end, sources=(source,)),
+            ReportFilters(start=start, end=end, category_id=played.hardware.pk),
+            ReportFilters(start=start, end=end, request_type_id=kinds[0] if kinds else 0),
+            ReportFilters(start=start, end=end, organization_id=0),
+            ReportFilters(start=start, end=end, priority_codes=("normal",), team_ids=(team,)),
+            ReportFilters(start=start, end=end, priority_codes=("high",), category_id=played.hardware.pk)]
+
+
+@pytest.mark.django_db
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=st.lists(ACTION, min_size=1, max_size=14))
+def test_filtered_reports_from_the_slices_equal_the_report_rows(people: Personas, desk: Desk,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                actions: list[tuple[str, int, int]]) -> None:
+    """A filter on one dimension reads its slice of the kept rows: the load report, the breakdowns and the
+    forecast equal the same reports read from the report rows, for the admin and a manager with tickets
+    outside their team (whose personal rest is added from the rows)."""
+    played = play(people, actions)
+    for viewer in (people.adam, played.lead):
+        for start, end, long in ((date(2026, 2, 1), date(2026, 2, 28), False),
+                                 (date(2026, 1, 20), date(2026, 5, 10), True)):
+            for filters in _filtered(played, people.second_line.pk, start, end):
+                _assert_same_load(selectors.load(viewer, filters), _raw_load(viewer, filters, monkeypatch),
+                                  approximate=long)
+                if long:
+                    for by in ("category", "priority", "assignee", "source", "organization"):
+                        with monkeypatch.context() as patch:
+                            patch.setattr(selectors, "cube_source", lambda *_args, **_kw: None)
+                            raw_rows = selectors.breakdown(viewer, filters, by)
+                        _assert_same_rows(selectors.breakdown(viewer, filters, by), raw_rows)
+        for filters in _filtered(played, people.second_line.pk, date(2026, 1, 1), date(2026, 1, 31))[:3]:
+            with monkeypatch.context() as patch:
+                patch.setattr(forecast, "cube_source", lambda *_args, **_kw: None)
+                raw = forecast._forecast(viewer, filters, weeks=4, today=date(2026, 6, 1))
+            assert forecast._forecast(viewer, filters, weeks=4, today=date(2026, 6, 1))["history"] == raw["history"]
 
 
 @pytest.mark.django_db
@@ -171,7 +226,14 @@ def test_kept_rows_serve_only_scopes_they_can_express(people: Personas, desk: De
     for narrowed in (ReportFilters(start=month.start, end=month.end, priority_codes=("high",)),
                      ReportFilters(start=month.start, end=month.end, sources=("email",)),
                      ReportFilters(start=month.start, end=month.end, assignee_id=people.sam.pk)):
-        assert cube.cube_source(people.adam, narrowed) is None
+        assert cube.cube_source(people.adam, narrowed) is None  # the tables kept per team only
+        assert cube.cube_source(people.adam, narrowed, slices=SLICES) is not None or narrowed.assignee_id
+    # Two filter dimensions at once, or one the tables are not sliced by: the report rows.
+    both = ReportFilters(start=month.start, end=month.end, priority_codes=("high",), sources=("email",))
+    assert cube.cube_source(people.adam, both, slices=SLICES) is None
+    category = ReportFilters(start=month.start, end=month.end, category_id=1)
+    assert cube.cube_source(people.adam, category, slices=SLICES) is not None
+    assert cube.cube_source(people.adam, category, slices=GROUP_SLICES) is None
     lead = User.objects.create_user(email="lead2@otklik.test", password="x", role=Role.MANAGER)
     people.second_line.members.add(lead)
     source = cube.cube_source(lead, month)
@@ -185,8 +247,14 @@ def test_a_new_ticket_counts_in_its_local_hour(people: Personas, desk: Desk) -> 
     # 23:30 in Moscow on 31 March is 20:30 UTC: it belongs to 31 March, hour 23, of the second line.
     factories.ticket(requester=people.alice, team=people.second_line, now=datetime(2026, 3, 31, 20, 30, tzinfo=UTC),
                      actor=people.sam)
-    assert list(HourlyCount.objects.values_list("day", "hour", "team_key", "new", "closed")) == [
+    assert list(HourlyCount.objects.filter(fdim="").values_list("day", "hour", "team_key", "new", "closed")) == [
         (date(2026, 3, 31), 23, people.second_line.pk, 1, 0)]
+    ticket = Ticket.objects.get()
+    # Again under its organization, priority and source (not under a category or request type: it has none).
+    assert sorted(HourlyCount.objects.exclude(fdim="").values_list("fdim", "fvalue", "day", "hour", "new")) == [
+        ("organization", str(ticket.organization_id), date(2026, 3, 31), 23, 1),
+        ("priority", str(ticket.priority_id), date(2026, 3, 31), 23, 1),
+        ("source", ticket.source, date(2026, 3, 31), 23, 1)]
     assert not DurationHistogram.objects.exists()
 
 
