@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, Model, Q, QuerySet, Sum, Value
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour, TruncMonth
 from django.utils import timezone
 
@@ -40,7 +40,7 @@ from otklik.reports.models import (
     HourlyCount,
     TicketTimes,
 )
-from otklik.reports.slices import SLICES, filter_slice, row_slices, slice_value
+from otklik.reports.slices import SLICES, filter_slice, key_text, row_slices, with_slice_value
 
 Deltas = dict[tuple[Any, ...], dict[str, int]]
 HOURLY_KEY = ("fdim", "fvalue", "day", "hour", "team_key")
@@ -220,17 +220,12 @@ def upsert_added(changes: Sequence[Part], *, only_if: tuple[str, list[Any]] | No
 # ---------------------------------------------------------------- from report rows (rebuild, edges, the rest)
 
 
-def _sliced(rows: QuerySet[TicketTimes], dim: str) -> QuerySet[TicketTimes]:
-    """The rows with their value of the slice's dimension as `sv` ("" for the whole desk: one group)."""
-    return rows.annotate(sv=F(SLICES[dim]) if dim else Value(None, output_field=IntegerField()))
-
-
 def histogram_of(rows: QuerySet[TicketTimes], metric: str, dim: str = "",
                  ) -> dict[tuple[date, int, str, int], int]:
     """Per (local month of the metric's moment, team key, value of the slice's dimension `dim` ("" by
     default: none), bucket): how many of these rows have the duration."""
     moment, field = METRICS[metric]
-    rows = _sliced(rows.order_by().filter(**{f"{moment}__isnull": False, f"{field}__isnull": False})
+    rows = with_slice_value(rows.order_by().filter(**{f"{moment}__isnull": False, f"{field}__isnull": False})
                    .annotate(m=TruncMonth(moment, tzinfo=zone())), dim)
     found: Counter[tuple[date, int, str, int]] = Counter()
     if connection.vendor == "postgresql":
@@ -242,10 +237,10 @@ def histogram_of(rows: QuerySet[TicketTimes], metric: str, dim: str = "",
         with connection.cursor() as cursor:
             cursor.execute(sql, [list(THRESHOLDS), list(THRESHOLDS), *params])
             for month, team, value, bucket, n in cursor.fetchall():
-                found[(month_key(month), team or 0, slice_value(value), bucket)] += n
+                found[(month_key(month), team or 0, key_text(value), bucket)] += n
         return dict(found)
     for month, team, value, seconds in rows.values_list("m", "team_id", "sv", field).iterator(chunk_size=5000):
-        found[(month_key(month), team or 0, slice_value(value), bucket_of(seconds))] += 1
+        found[(month_key(month), team or 0, key_text(value), bucket_of(seconds))] += 1
     return dict(found)
 
 
@@ -262,11 +257,11 @@ def hourly_of(rows: QuerySet[TicketTimes], filters: ReportFilters | None = None,
         window = (Q(**{f"{moment}__gte": filters.since, f"{moment}__lt": filters.until}) if filters
                   else Q(**{f"{moment}__isnull": False}))
         counts: Counter[HourKey] = Counter()
-        for at, team, value, n in (_sliced(rows.order_by().filter(window), dim)
+        for at, team, value, n in (with_slice_value(rows.order_by().filter(window), dim)
                                    .annotate(h=TruncHour(moment, tzinfo=tz)).values("h", "team_id", "sv")
                                    .annotate(n=Count("pk")).values_list("h", "team_id", "sv", "n")):
             local = _local(at)
-            counts[(local.date(), local.hour, team or 0, slice_value(value))] += n
+            counts[(local.date(), local.hour, team or 0, key_text(value))] += n
         found.append(dict(counts))
     return found[0], found[1]
 

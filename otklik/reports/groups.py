@@ -22,14 +22,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Model, Q, QuerySet, Sum, Value
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from otklik.reports.buckets import THRESHOLDS, bucket_of, histogram_percentile
 from otklik.reports.filters import ReportFilters, zone
 from otklik.reports.models import GroupHistogram, GroupRollup, TicketTimes
-from otklik.reports.slices import GROUP_SLICES, SLICES, UNSLICED_GROUPS, row_slices
+from otklik.reports.slices import GROUP_SLICES, SLICES, UNSLICED_GROUPS, key_text, row_slices, with_slice_value
 from otklik.tickets.models import Priority, Status
 
 Deltas = dict[tuple[Any, ...], dict[str, int]]
@@ -43,10 +43,6 @@ GROUP_MEASURES = ("count", "resolved", "fr_n", "fr_sum", "fr_w_n", "fr_w_sum", "
 HISTOGRAM_KEY = ("fdim", "fvalue", "month", "team_key", "dim", "value", "metric", "bucket")
 DURATIONS = {"fr": ("first_response_seconds", "first_response_working_seconds"),
              "res": ("resolution_seconds", "resolution_working_seconds")}
-
-
-def _value(raw: Any) -> str:
-    return "" if raw is None else str(raw)
 
 
 def row_measures(times: TicketTimes) -> dict[str, int]:
@@ -76,7 +72,7 @@ def contribution(times: TicketTimes | None) -> tuple[Deltas, Deltas]:
         for dim, column in DIMENSIONS.items():
             if fdim and dim in UNSLICED_GROUPS:
                 continue
-            value = _value(getattr(times, column))
+            value = key_text(getattr(times, column))
             sums[(fdim, fvalue, month, team, dim, value)] = dict(measures)
             for metric, bucket in durations:
                 buckets[(fdim, fvalue, month, team, dim, value, metric, bucket)] = {"n": 1}
@@ -102,11 +98,6 @@ def month_key(value: date | datetime) -> date:
     return value.replace(day=1)
 
 
-def _sliced(rows: QuerySet[TicketTimes], fdim: str) -> QuerySet[TicketTimes]:
-    """The rows with their value of the slice's dimension as `sv` (none for the whole desk: one group)."""
-    return rows.annotate(sv=F(SLICES[fdim]) if fdim else Value(None, output_field=IntegerField()))
-
-
 def sums_of(rows: QuerySet[TicketTimes], dim: str, fdim: str = "",
             ) -> dict[tuple[date, int, str, str], dict[str, int]]:
     """Per (local month of creation, team key, value of the slice's dimension `fdim` ("" by default: none),
@@ -120,9 +111,9 @@ def sums_of(rows: QuerySet[TicketTimes], dim: str, fdim: str = "",
         measures |= {f"{prefix}_n": Count(field), f"{prefix}_sum": Sum(field), f"{prefix}_w_n": Count(working),
                      f"{prefix}_w_sum": Sum(working)}
     found: dict[tuple[date, int, str, str], dict[str, int]] = {}
-    for row in (_sliced(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
+    for row in (with_slice_value(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
                 .values("m", "team_id", "sv", column).annotate(**measures)):
-        key = (month_key(row["m"]), row["team_id"] or 0, _value(row["sv"]), _value(row[column]))
+        key = (month_key(row["m"]), row["team_id"] or 0, key_text(row["sv"]), key_text(row[column]))
         slot = found.setdefault(key, dict.fromkeys(GROUP_MEASURES, 0))
         for name in GROUP_MEASURES:
             slot[name] += int(row[name] or 0)
@@ -135,7 +126,7 @@ def histograms_of(rows: QuerySet[TicketTimes], dim: str, fdim: str = "",
     value, metric, bucket): how many of these rows."""
     column = DIMENSIONS[dim]
     found: Counter[tuple[date, int, str, str, str, int]] = Counter()
-    rows = _sliced(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
+    rows = with_slice_value(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
     for metric, (field, _working) in DURATIONS.items():
         measured = rows.filter(**{f"{field}__isnull": False})
         if connection.vendor == "postgresql":
@@ -147,11 +138,11 @@ def histograms_of(rows: QuerySet[TicketTimes], dim: str, fdim: str = "",
             with connection.cursor() as cursor:
                 cursor.execute(sql, [list(THRESHOLDS), list(THRESHOLDS), *params])
                 for month, team, fvalue, value, bucket, n in cursor.fetchall():
-                    found[(month_key(month), team or 0, _value(fvalue), _value(value), metric, bucket)] += n
+                    found[(month_key(month), team or 0, key_text(fvalue), key_text(value), metric, bucket)] += n
             continue
         for month, team, fvalue, value, seconds in measured.values_list("m", "team_id", "sv", column, field).iterator(
                 chunk_size=5000):
-            found[(month_key(month), team or 0, _value(fvalue), _value(value), metric, bucket_of(seconds))] += 1
+            found[(month_key(month), team or 0, key_text(fvalue), key_text(value), metric, bucket_of(seconds))] += 1
     return dict(found)
 
 
@@ -188,7 +179,7 @@ def _insert_histograms(rows: QuerySet[TicketTimes], dim: str, fdim: str) -> int:
     as text, none as ""): millions of
     rows at 1M tickets never pass through Python."""
     column = DIMENSIONS[dim]
-    measured = _sliced(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
+    measured = with_slice_value(rows.order_by(), fdim).annotate(m=TruncMonth("created_at", tzinfo=zone()))
     if fdim:  # a row without a value of the slice's dimension is in no slice of it (`slices.row_slices`)
         measured = measured.filter(**{f"{SLICES[fdim]}__isnull": False})
         if TicketTimes._meta.get_field(SLICES[fdim]).get_internal_type() == "CharField":

@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from django.db.models import F, IntegerField, QuerySet, Value
+
 from otklik.reports.filters import ReportFilters, category_subtree
+from otklik.reports.models import TicketTimes
 from otklik.tickets.models import Priority
 
 WHOLE = ("", "")  # the whole desk: no filter but the team
@@ -29,15 +32,22 @@ GROUP_SLICES = ("priority", "source", "request_type")
 UNSLICED_GROUPS = ("organization",)
 
 
-def slice_value(raw: Any) -> str:
+def key_text(raw: Any) -> str:
+    """A value as the kept tables store it in a text key (a slice's `fvalue`, a breakdown's `value`): "" for none."""
     return "" if raw is None else str(raw)
+
+
+def with_slice_value(rows: QuerySet[TicketTimes], dim: str) -> QuerySet[TicketTimes]:
+    """The report rows with their value of the slice's dimension `dim` as `sv` (none for the whole desk, `dim`
+    "": one group)."""
+    return rows.annotate(sv=F(SLICES[dim]) if dim else Value(None, output_field=IntegerField()))
 
 
 def row_slices(row: Any, dims: Collection[str]) -> list[tuple[str, str]]:
     """The slices one report row counts in: the whole desk, and its value of each dimension it has one of."""
     found = [WHOLE]
     for dim in dims:
-        value = slice_value(getattr(row, SLICES[dim]))
+        value = key_text(getattr(row, SLICES[dim]))
         if value:
             found.append((dim, value))
     return found
