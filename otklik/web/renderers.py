@@ -23,30 +23,30 @@ def _text(value: Any) -> str:
     return str(conditional_escape(value if isinstance(value, str) else f"{value!s}"))
 
 
-def _shown(value: Any) -> str:
-    """`{{ value }}`: localised, then escaped unless already safe."""
+def shown(value: Any) -> str:
+    """`{{ value }}`: localised, then escaped unless already safe (as the template engine writes a variable)."""
     value = localize(value)
     return str(conditional_escape(value if isinstance(value, str) else str(value)))
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
     """Django's `attrs.html`: ` name="value"`, a bare ` name` for True, nothing for False."""
-    return "".join(f" {_shown(name)}" + ("" if value is True else f'="{_text(value)}"')
+    return "".join(f" {shown(name)}" + ("" if value is True else f'="{_text(value)}"')
                    for name, value in attrs.items() if value is not False)
 
 
 def select_html(widget: dict[str, Any]) -> str | None:
     """The select of a widget context as Django's templates write it; None when an option has its own
     template (left to the templates)."""
-    parts = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{shown(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
+            parts.append(f'\n  <optgroup label="{shown(group_name)}">')
         for option in group_choices:
             if option["template_name"] != OPTION:
                 return None
             parts.append(f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-                         f'{_shown(option["label"])}</option>\n')  # the option template's last line
+                         f'{shown(option["label"])}</option>\n')  # the option template's last line
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")  # (the renderer strips the template's last newline)

@@ -10,13 +10,14 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from otklik.accounts.access import person_label
 from otklik.accounts.models import User
 from otklik.tickets.models import EventKind, LinkKind, Priority, Source, Status, StatusKind, Ticket, TicketEvent
+from otklik.web.renderers import shown
 
 register = template.Library()
 
@@ -197,6 +198,13 @@ def _cell_titled(value: object) -> str:
     return f'<span title="{shown}">{shown or "—"}</span>'
 
 
+# The columns whose cell shows one related row (or the source), by the ticket attribute that names it: their
+# cells are the same for every ticket of that row.
+_ROW_CELLS = {"organization": "organization_id", "status": "status_id", "priority": "priority_id",
+              "team": "team_id", "assignee": "assignee_id", "category": "category_id",
+              "request_type": "request_type_id", "source": "source"}
+
+
 def _cell(ticket: Ticket, column: str, columns: list[str], memo: dict[Any, str]) -> str:
     """One list cell's HTML (a column of tickets.selectors' list rows; every relation is attached). `memo`
     keeps the cells that depend on one configuration row or person only (a status badge, a team's name),
@@ -210,25 +218,10 @@ def _cell(ticket: Ticket, column: str, columns: list[str], memo: dict[Any, str])
         return cell
     if column in ("created", "updated"):
         return _cell_time(ticket.created_at if column == "created" else ticket.updated_at)
-    key: tuple[str, int | str | None]
-    if column == "organization":
-        key = (column, ticket.organization_id)
-    elif column == "status":
-        key = (column, ticket.status_id)
-    elif column == "priority":
-        key = (column, ticket.priority_id)
-    elif column == "team":
-        key = (column, ticket.team_id)
-    elif column == "assignee":
-        key = (column, ticket.assignee_id)
-    elif column == "category":
-        key = (column, ticket.category_id)
-    elif column == "request_type":
-        key = (column, ticket.request_type_id)
-    elif column == "source":
-        key = (column, ticket.source)
-    else:
+    attribute = _ROW_CELLS.get(column)
+    if attribute is None:
         return ""
+    key = (column, getattr(ticket, attribute))
     found = memo.get(key)
     if found is None:
         found = memo[key] = _cell_of_row(ticket, column)
@@ -315,11 +308,6 @@ def timeline_rows(context: template.Context, items: list[Any]) -> SafeString:
     return mark_safe(html_items)  # noqa: S308 - every value is escaped in web.timeline or is template output
 
 
-def _shown(value: object) -> str:
-    """A value as `{{ value }}` writes it: localized, then escaped unless already safe."""
-    return str(conditional_escape(str(formats.localize(value))))
-
-
 @register.simple_tag
 def choice_options(choices: Any, selected: Any = None, *, one: bool = False, plain: bool = False,
                    skip_empty: bool = False) -> SafeString:
@@ -341,11 +329,11 @@ def choice_options(choices: Any, selected: Any = None, *, one: bool = False, pla
     for value, label in choices:
         if plain or skip_empty:
             if value or not skip_empty:
-                parts.append(f'<option value="{_shown(value)}">{_shown(label)}</option>')
+                parts.append(f'<option value="{shown(value)}">{shown(label)}</option>')
             continue
         mark = "selected" if chosen(str(value)) else ""
-        parts.append(f'<option value="{_shown(value)}" {mark}>{_shown(label)}</option>')
-    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped by _shown
+        parts.append(f'<option value="{shown(value)}" {mark}>{shown(label)}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped by shown
 
 
 @register.simple_tag
