@@ -154,15 +154,14 @@ def _scopes(viewer: User) -> tuple[str, list[Any]] | None:
     return f"{visible_clause}{notes_clause}", [*visible, *notes_params]
 
 
-def _candidates(text: str, clause: str, params: list[Any]) -> list[_Row]:
+def _candidates(text: str, few: list[int] | None, clause: str, params: list[Any]) -> list[_Row]:
     """Staff: the newest CANDIDATES matching rows inside `clause`, ranked on their stored vectors (never the
-    whole match set).
+    whole match set); `few`: `_matches_if_few(text)`, asked once per search.
 
     Few matches are read through the GIN index and ranked all; many are walked newest first. The planner
     cannot tell which from its statistics: for a word it has no figure for it walked every search row
     (1.4 s at a million tickets) and for a word of a few percent of the rows it read every match from the
     GIN index (0.8 s) where the walk needs a quarter of that (docs/performance.md, "Search at 1M")."""
-    few = _matches_if_few(text)
     if few is not None:
         return _ranked(text, few, clause, params)
     # Unscoped, the matches are known to be many: walk the newest rows. A scope (the fallback) is left to
@@ -182,10 +181,8 @@ def _newest_ranked(text: str, clause: str, params: list[Any], *, walk: bool = Fa
         " ORDER BY e.ticket_id DESC, e.id DESC LIMIT %s) c"
         " ORDER BY rank DESC, c.ticket_id DESC LIMIT %s"
     )
-    planner = _planner_without("enable_bitmapscan", "enable_seqscan") if walk else nullcontext()
-    with planner, connection.cursor() as cursor:
-        cursor.execute(sql, [text, *params, CANDIDATES, MAX_ROWS])
-        return [_Row(int(a), int(b), float(c), bool(d)) for a, b, c, d in cursor.fetchall()]
+    with _planner_without("enable_bitmapscan", "enable_seqscan") if walk else nullcontext():
+        return _read_rows(sql, [text, *params, CANDIDATES, MAX_ROWS])
 
 
 def _matches_if_few(text: str) -> list[int] | None:
@@ -212,8 +209,13 @@ def _ranked(text: str, ids: list[int], clause: str, params: list[Any]) -> list[_
         f" WHERE e.id = ANY(%s){clause}"
         " ORDER BY rank DESC, e.ticket_id DESC, e.id DESC LIMIT %s"
     )
+    return _read_rows(sql, [text, ids, *params, MAX_ROWS])
+
+
+def _read_rows(sql: str, params: list[Any]) -> list[_Row]:
+    """Ranked search rows: (entry id, ticket id, rank, internal) per row of `sql`."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [text, ids, *params, MAX_ROWS])
+        cursor.execute(sql, params)
         return [_Row(int(a), int(b), float(c), bool(d)) for a, b, c, d in cursor.fetchall()]
 
 
@@ -239,7 +241,8 @@ def _search_postgres(viewer: User, text: str, limit: int) -> Found:
         scope = _scopes(viewer)
         return _hits(text, _newest_ranked(text, *scope), limit) if scope else Found([], more=False)
     # Staff see many: take the newest matches first and check visibility only for those hits.
-    rows = _candidates(text, "", [])
+    few = _matches_if_few(text)
+    rows = _candidates(text, few, "", [])
     if not rows:
         return Found([], more=False)
     ticket_ids = {row.ticket_id for row in rows}
@@ -250,7 +253,7 @@ def _search_postgres(viewer: User, text: str, limit: int) -> Found:
     if len({row.ticket_id for row in allowed}) < enough and len(rows) == min(CANDIDATES, MAX_ROWS):
         # The capped window held too few of this viewer's tickets: search again inside their scope.
         scope = _scopes(viewer)
-        allowed = _candidates(text, *scope) if scope else []
+        allowed = _candidates(text, few, *scope) if scope else []
     found = _hits(text, allowed, limit)
     # A full window may have left matches out, even when visibility then dropped some of its rows.
     return Found(found.hits, more=found.more or len(rows) == MAX_ROWS)
