@@ -56,7 +56,6 @@ def tickets_locked() -> QuerySet[Ticket]:
     return Ticket.objects.select_for_update(of=("self",)).select_related("status")
 
 
-
 def ticket_lock(ticket_id: int) -> Ticket:
     """The ticket row, locked until the surrounding transaction ends."""
     try:
