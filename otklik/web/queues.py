@@ -9,7 +9,7 @@ by one query inside the viewer's scope. Other parts add their own queues with `r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -127,10 +127,8 @@ def queue_counts(viewer: User) -> dict[str, int]:
     counts = {queue.key: 0 for queue in queues()}
     kept = [queue for queue in queues() if queue.ids is None]
     if scope.everything or scope.kept is not None:
-        for row in kept_counts(scope.kept):
-            for queue in kept:
-                if queue.holds(viewer, row.kind, row.team_id, row.assignee_id):
-                    counts[queue.key] += row.n
+        _add_groups(counts, ((row.kind, row.team_id, row.assignee_id, row.n) for row in kept_counts(scope.kept)),
+                    kept, viewer)
     if not scope.everything:
         _add_by_key(counts, scope.rest, kept, viewer)
     by_ids = [queue for queue in queues() if queue.ids is not None]
@@ -145,8 +143,14 @@ def _add_by_key(counts: dict[str, int], tickets: QuerySet[Ticket], chosen: list[
     """Count `tickets` per kept key (team, assignee, status kind) in one grouped query and add each group
     to the queues that hold it (`Queue.holds`, as for the kept counts): Django compiles one GROUP BY
     instead of a `FILTER` per queue (issue #16, queue page round 3)."""
-    groups = tickets.order_by().values_list("team_id", "assignee_id", "status__kind").annotate(n=Count("pk"))
-    for team_id, assignee_id, kind, n in groups:
+    groups = tickets.order_by().values_list("status__kind", "team_id", "assignee_id").annotate(n=Count("pk"))
+    _add_groups(counts, groups, chosen, viewer)
+
+
+def _add_groups(counts: dict[str, int], groups: Iterable[tuple[str | None, int | None, int | None, int]],
+                chosen: list[Queue], viewer: User) -> None:
+    """Add each (status kind, team, assignee, how many) group to the queues that hold it (`Queue.holds`)."""
+    for kind, team_id, assignee_id, n in groups:
         for queue in chosen:
             if queue.holds(viewer, kind, team_id, assignee_id):
                 counts[queue.key] += n
