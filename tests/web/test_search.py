@@ -200,7 +200,7 @@ def test_few_matches_read_from_the_index_rank_as_the_newest_first_walk(people, n
 
     read = {viewer.pk: hits(viewer) for viewer in (people.fiona, people.sam, people.adam)}
     assert all(read.values())
-    monkeypatch.setattr(selectors, "_matches_if_few", lambda text: None)
+    monkeypatch.setattr(selectors, "_matches_if_few", lambda text, public=False: None)
     assert {viewer.pk: hits(viewer) for viewer in (people.fiona, people.sam, people.adam)} == read
 
 
@@ -220,3 +220,48 @@ def test_the_planner_settings_a_search_changes_are_restored(people, tickets):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET enable_bitmapscan")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the two plans of the requester search")
+def test_requesters_few_public_matches_rank_as_the_walk_inside_their_scope(people, now, monkeypatch):
+    """A requester's few public matches ranked from the public index, or the newest rows of their scope walked:
+    the same hits in the same order, and never a note or another organization's ticket."""
+    from otklik.search import selectors
+
+    people.org_a.shares_tickets = True
+    people.org_a.save()
+    for index, requester in enumerate([people.alice, people.bob, people.carol] * 2):
+        ticket = factories.ticket(requester=requester, subject=f"Сканер {index} " + "сканер " * (index % 3),
+                                  body=f"Сканер в комнате {index}", team=people.first_line, now=now)
+        services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text=f"сканер заметка {index}", now=now)
+
+    def hits(viewer):
+        return [(hit.ticket_id, hit.in_note, str(hit.snippet)) for hit in search(viewer, "сканер")]
+
+    monkeypatch.setattr(selectors, "SMALL_SCOPE", 1)  # Alice's and Bob's shared scope is large
+    requesters = (people.alice, people.bob, people.carol)
+    read = {viewer.pk: hits(viewer) for viewer in requesters}
+    assert [len(read[viewer.pk]) for viewer in requesters] == [4, 4, 2]
+    assert not any(in_note for found in read.values() for _ticket, in_note, _snippet in found)
+    monkeypatch.setattr(selectors, "_matches_if_few", lambda text, public=False: None)
+    assert {viewer.pk: hits(viewer) for viewer in requesters} == read
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: the requester's index check")
+def test_a_word_only_in_notes_ends_a_requesters_search_at_the_index(people, now, monkeypatch):
+    """No public row matches: a large scope is not walked at all (it was, row by row, at a million)."""
+    from otklik.search import selectors
+
+    people.org_a.shares_tickets = True
+    people.org_a.save()
+    ticket = factories.ticket(requester=people.alice, subject="Сканер", team=people.first_line, now=now)
+    services.ticket_add_note(actor=people.fiona, ticket_id=ticket.pk, body_text="картридж 4711", now=now)
+
+    def walked(*args, **kwargs):
+        raise AssertionError("walked the scope")
+
+    monkeypatch.setattr(selectors, "SMALL_SCOPE", 0)
+    monkeypatch.setattr(selectors, "_newest_ranked", walked)
+    assert search(people.bob, "4711") == [] and search(people.alice, "картридж") == []
+    assert [hit.ticket_id for hit in search(people.bob, "сканер")] == [ticket.pk]
+    assert [hit.ticket_id for hit in search(people.fiona, "4711")] == [ticket.pk]
