@@ -42,7 +42,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def fresh_lookups() -> None:
-    """Each test's database starts from scratch, so remembered configuration (otklik.core.lookups) must too."""
+    """Each test's database starts from scratch, so remembered configuration (otklik.core.lookups) must too.
+
+    A per-process cache is also emptied: the answers of earlier tests in this worker would otherwise fill it
+    until Django's local-memory cache culls a third of its keys at random, today's answers among them, and
+    the query-count pins would then fail by chance (seen as 9 against 11 on the ticket page under load)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
     from otklik.core import lookups
 
     lookups.forget_all()
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()

@@ -9,6 +9,10 @@ os.environ.setdefault("OTKLIK_JOBS_IMMEDIATE", "1")
 from otklik.settings.base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Remembered configuration (otklik.core.lookups) lives for the whole of a test (each test starts with an
+# empty cache, tests/conftest.py): the 5-second default of a cache without Redis ran out in the middle of
+# query-count tests on a loaded machine and failed them by chance.
+OTKLIK_LOOKUP_CACHE_SECONDS = int(os.environ.get("OTKLIK_LOOKUP_CACHE_SECONDS", "300"))
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
