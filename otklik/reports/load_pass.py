@@ -96,7 +96,9 @@ def load_rows(rows_qs: QuerySet[TicketTimes], filters: ReportFilters, uppers: Se
     # Built from Django's SQL and fixed parts; every value is a parameter.
     sql = LOAD_SQL.format(rows=inner_named, no_buckets=no_buckets, resolution_buckets=resolution_sql,
                           first_buckets=first_sql)
-    params = {**names, **resolution_params, **first_params, "zone": str(zone()), "since": filters.since,
+    # The zone's name as Django's own truncations send it (an offset's sign turned round for PostgreSQL).
+    zone_name = connection.ops._prepare_tzname_delta(str(zone()))  # type: ignore[attr-defined]
+    params = {**names, **resolution_params, **first_params, "zone": zone_name, "since": filters.since,
               "until": filters.until}
     hours: dict[tuple[date, int], int] = {}
     closed: dict[date, int] = {}
