@@ -24,6 +24,7 @@ from otklik.reports.buckets import histogram_percentile, report_buckets
 from otklik.reports.cube import cube_source, day_counts, histogram, is_long, whole_months_inside
 from otklik.reports.filters import ReportFilters, category_subtree, scoped_rows, scoped_tickets, zone
 from otklik.reports.groups import GROUP_MEASURES, finished, long_breakdown
+from otklik.reports.load_pass import load_rows
 from otklik.reports.models import TicketTimes
 from otklik.reports.monthly import SUMS, average, month_sums, second_line_sums
 from otklik.reports.quality import csat_tickets, sla_tickets
@@ -268,9 +269,10 @@ SELECT m.root, count(*), count(*) FILTER (WHERE r.resolved_at IS NOT NULL),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY r.first_response_seconds),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY r.resolution_seconds)
 FROM ({rows}) r JOIN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS p(root, member)) m
-     ON m.member = r.category_id
+     ON m.member = coalesce(r.category_id, {none})
 GROUP BY m.root
 """
+NO_CATEGORY = -1  # the "(none)" row's root and member in CATEGORY_SQL: no category id is negative
 CATEGORY_NAMES = ("count", "resolved", "fr", "fr_w", "res", "res_w", "replies", "reopened")
 
 
@@ -287,20 +289,18 @@ def _category_rollup(rows_qs: QuerySet[TicketTimes]) -> list[dict[str, Any]]:
                                        "first_response_working_seconds", "resolution_seconds",
                                        "resolution_working_seconds", "staff_replies", "reopen_count",
                                        ).query.sql_with_params()
+        # The rows without a category join their own "(none)" root in the same pass (it was three more passes
+        # over the period's rows: its sums and its two medians).
         pairs = [(root, member) for root, members in subtrees.items() for member in members]
+        pairs.append((NO_CATEGORY, NO_CATEGORY))
         with connection.cursor() as cursor:
             # The inner query is Django's own SQL with its parameters; the pairs are parameters too.
-            cursor.execute(CATEGORY_SQL.format(rows=inner),
+            cursor.execute(CATEGORY_SQL.format(rows=inner, none=NO_CATEGORY),
                            [*params, [root for root, _m in pairs], [member for _r, member in pairs]])
             found = cursor.fetchall()
-        grouped = {row[0]: dict(zip(CATEGORY_NAMES, row[1:9], strict=True)) for row in found}
-        medians = {row[0]: [row[9], row[10]] for row in found}
-        none_rows = rows_qs.filter(category__isnull=True)
-        none = none_rows.aggregate(**AGGREGATES)
-        if none["count"]:
-            grouped[None] = none
-            medians[None] = (percentiles(none_rows, "first_response_seconds", [0.5]).get(None, [None])
-                             + percentiles(none_rows, "resolution_seconds", [0.5]).get(None, [None]))
+        keys = {row[0]: None if row[0] == NO_CATEGORY else row[0] for row in found}
+        grouped = {keys[row[0]]: dict(zip(CATEGORY_NAMES, row[1:9], strict=True)) for row in found}
+        medians = {keys[row[0]]: [row[9], row[10]] for row in found}
     else:
         grouped, medians = _category_streamed(rows_qs, subtrees)
     return _category_rows(grouped, medians, subtrees, paths)
@@ -454,8 +454,18 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
     # New per local hour (the heatmap and new per day) and closed per day: from the kept hourly counts where
     # they answer exactly, else from the report rows (one truncation per row, split into day and hour here).
     closed: dict[date, int] | None = None
+    resolution: Distribution | None = None
+    first: Distribution | None = None
     if source is not None:
         hours, closed = day_counts(source, filters)
+    elif connection.vendor == "postgresql" and is_long(filters):
+        # A long period from the report rows: its three readings in one pass (each was a scan of the table).
+        once = load_rows(tickets, filters, [upper for _name, upper in HISTOGRAM_BUCKETS])
+        hours, closed = once.hours, once.closed
+        first, resolution = (Distribution([{"bucket": name, "count": count} for (name, _upper), count
+                                           in zip(HISTOGRAM_BUCKETS, spread.counts, strict=True)],
+                                          spread.p50, spread.p90)
+                             for spread in (once.first_response, once.resolution))
     else:
         hours = {}
         for moment, count in (tickets.filter(metric_condition("new", filters))
@@ -470,8 +480,6 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
         heatmap[day.isoweekday() - 1][hour] += count
     resolved = tickets.filter(metric_condition("closed", filters))
     responded = tickets.filter(metric_condition("responded", filters))
-    resolution: Distribution | None = None
-    first: Distribution | None = None
     if source is not None and is_long(filters):
         first = _from_histogram(histogram(source, tickets, filters, "first_response"))
         resolution = _from_histogram(histogram(source, tickets, filters, "resolution"))

@@ -17,6 +17,14 @@ from django.utils.translation import gettext_lazy as _
 
 django_stubs_ext.monkeypatch()
 
+# One BLAS thread per process, read by OpenBLAS when numpy or scipy first loads it (the forecast imports them
+# lazily, after the settings). The forecast's fits are L-BFGS-B over nine parameters: OpenBLAS's threads only
+# wait for each other there, and on a busy machine that made a fit 10-20x slower (0.3-0.9 s of CPU instead of
+# 40 ms, the same numbers; docs/performance.md, "Reports, round 10"). Web and job processes already run in
+# parallel as processes. An operator's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("OTKLIK_DATA_DIR", BASE_DIR.parent / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)

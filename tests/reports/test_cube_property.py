@@ -12,6 +12,7 @@ from itertools import product
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -215,6 +216,31 @@ def test_filtered_reports_from_the_slices_equal_the_report_rows(people: Personas
                 patch.setattr(forecast, "cube_source", lambda *_args, **_kw: None)
                 raw = forecast._forecast(viewer, filters, weeks=4, today=date(2026, 6, 1))
             assert forecast._forecast(viewer, filters, weeks=4, today=date(2026, 6, 1))["history"] == raw["history"]
+
+
+@pytest.mark.django_db
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=st.lists(ACTION, min_size=1, max_size=14))
+def test_long_load_from_the_rows_in_one_pass_equals_its_three_statements(
+        people: Personas, desk: Desk, monkeypatch: pytest.MonkeyPatch, actions: list[tuple[str, int, int]]) -> None:
+    """On PostgreSQL the load report of a long period that the kept rows cannot answer reads the report rows
+    once (`reports.load_pass`): every day, heatmap cell, bucket count and percentile equals the per-statement
+    reading that shorter periods use, for an admin, a manager, an agent, with two filters at once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-pass reading is PostgreSQL's (elsewhere the long period uses the per-statement one)")
+    played = play(people, actions)
+    periods = [ReportFilters(start=date(2026, 1, 1), end=date(2026, 6, 30)),
+               ReportFilters(start=date(2026, 1, 20), end=date(2026, 5, 10), priority_codes=("high", "normal"),
+                             category_id=played.hardware.pk)]
+    for viewer in (people.adam, played.lead, people.sam):
+        for filters in periods:
+            with monkeypatch.context() as patch:
+                patch.setattr(selectors, "cube_source", lambda *_args, **_kw: None)
+                one_pass = selectors.load(viewer, filters)
+                patch.setattr(selectors, "is_long", lambda _filters: False)
+                patch.setattr(selectors, "load_rows", None)  # never called on the per-statement path
+                per_statement = selectors.load(viewer, filters)
+            _assert_same_load(one_pass, per_statement, approximate=False)
 
 
 @pytest.mark.django_db

@@ -78,3 +78,13 @@ def test_agents_forecast_only_their_own_tickets(people: Personas, desk: Desk) ->
     _fill(people)
     result = forecast(people.sam, ReportFilters(start=TODAY, end=TODAY), weeks=4, today=TODAY)
     assert sum(row["count"] for row in result["history"]) == 0  # none is assigned to Sam
+
+
+def test_blas_runs_one_thread_per_process() -> None:
+    """The settings ask OpenBLAS for one thread before numpy or scipy loads it: the fits' nine-parameter
+    optimizer only waited for OpenBLAS's own threads (10-20x slower on a busy machine; docs/performance.md,
+    "Reports, round 10"). An operator's own value is kept, so this checks the default is there, not its value."""
+    import os
+
+    assert os.environ.get("OPENBLAS_NUM_THREADS")
+    assert os.environ.get("OMP_NUM_THREADS")
