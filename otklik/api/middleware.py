@@ -23,10 +23,16 @@ from rest_framework.authentication import get_authorization_header
 
 from otklik.api.authentication import KEYWORDS, ApiTokenAuthentication
 
+# Where otklik/urls.py mounts the API: a cheap first test, so pages elsewhere are not resolved twice. Were the
+# API moved, the cookie would simply be kept again (the behaviour before this middleware), never dropped wrongly.
+API_PREFIX = "/api/"
+
 
 def authenticates_by_token_first(request: HttpRequest) -> bool:
     """Whether the view this request goes to reads an `Authorization: Bearer|Token …` header before, and
     instead of, the session (the token answers or the request is refused)."""
+    if not request.path_info.startswith(API_PREFIX):
+        return False
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
     except Resolver404:

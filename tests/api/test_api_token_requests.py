@@ -119,3 +119,10 @@ def test_pages_that_do_not_take_tokens_keep_the_session(people: Personas, now: d
 
     assert client.get("/api/tokens/").status_code == 200
     assert _client(_secret(people.alice, now)).get("/api/tokens/").status_code == 302
+
+
+def test_a_token_header_on_a_web_page_leaves_the_session_alone(people: Personas, now: datetime) -> None:
+    client = _client(_secret(people.fiona, now), signed_in=people.fiona)
+
+    assert client.get("/").status_code == 200  # the agent's queue, signed in by the session
+    assert _client(_secret(people.fiona, now)).get("/").status_code == 302  # no session: to the sign-in page
