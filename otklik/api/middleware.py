@@ -14,12 +14,14 @@ with a token never is; a session-authenticated write still needs its CSRF token 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 from rest_framework.authentication import get_authorization_header
+from rest_framework.request import Request
 
 from otklik.api.authentication import KEYWORDS, ApiTokenAuthentication
 
@@ -38,12 +40,13 @@ def authenticates_by_token_first(request: HttpRequest) -> bool:
     except Resolver404:
         return False
     view_class = getattr(match.func, "cls", None)  # set by APIView.as_view()
-    classes = getattr(view_class, "authentication_classes", None) or ()
+    classes: Sequence[type] = getattr(view_class, "authentication_classes", None) or ()
     return bool(classes) and issubclass(classes[0], ApiTokenAuthentication)
 
 
 def carries_api_token(request: HttpRequest) -> bool:
-    header = get_authorization_header(request).split()
+    # DRF's own reading of the header (it only looks at request.META), so both agree on what is a token.
+    header = get_authorization_header(cast(Request, request)).split()
     return bool(header) and header[0].lower() in KEYWORDS
 
 
