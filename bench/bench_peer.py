@@ -507,6 +507,32 @@ def start_server(command: list[str], cwd: Path, env: dict[str, str], port: int) 
     raise SystemExit(f"server did not listen on 127.0.0.1:{port} within 60 s")
 
 
+def worker_cpu_seconds(process: subprocess.Popen[bytes]) -> dict[int, float]:
+    """CPU seconds so far of each worker process of a server (the children of uvicorn's supervisor)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == process.pid:  # fields after the name: state, ppid, ..., utime (12th), stime
+            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
+def worker_split(before: dict[int, float], after: dict[int, float]) -> str:
+    """How a workload's server CPU fell on the worker processes, e.g. '97/3%'. uvicorn --workers shares one
+    listening socket: a worker that wakes first accepts every connection waiting, so a burst of keep-alive
+    connections can land on one process while the other idles (throughput then is one process's)."""
+    used = [after[pid] - before.get(pid, 0.0) for pid in sorted(after)]
+    total = sum(used)
+    shares = [round(100 * value / total) for value in used if total and value / total >= 0.005]
+    return "/".join(str(share) for share in shares) + "%" if shares else "-"
+
+
 def stop_server(process: subprocess.Popen[bytes]) -> None:
     """Stop the server's own process group (uvicorn's supervisor and its workers), nothing else."""
     if process.poll() is not None:
@@ -662,6 +688,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         processes.append(start_server([str(Path(sys.executable).parent / "uvicorn"), "otklik.asgi:application",
                                        "--port", str(our_port), *uvicorn], REPO, our_env, our_port))
 
+        servers = {"peer": processes[0], "otklik": processes[1]}
         peer_errors: list[str] = []
         our_errors: list[str] = []
         sides = {
@@ -695,14 +722,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             for key, label, connections in workloads:
                 for side in order:
                     base_url, headers, cookies, actions = sides[side]
+                    cpu_before = worker_cpu_seconds(servers[side])
                     got = asyncio.run(run_load(base_url, headers, cookies, actions[key], connections, args.seconds))
+                    split = worker_split(cpu_before, worker_cpu_seconds(servers[side]))
                     total = pooled[(key, side)]
                     total.done += got.done
                     total.errors += got.errors
                     total.seconds += got.seconds
                     total.latencies += got.latencies
                     total.first_error = total.first_error or got.first_error
-                    print(f"  round {round_number + 1} {side:6} {label:44} {describe(got)}", flush=True)
+                    print(f"  round {round_number + 1} {side:6} {label:44} {describe(got)}  workers' CPU {split}",
+                          flush=True)
             for side in order if email else []:
                 got, figures = run_mail_round(side, count=mail_batch, run=f"{int(time.time())}r{round_number}",
                                               folder=folder, peer_python=peer_python, peer_env=peer_env,

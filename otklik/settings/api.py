@@ -6,6 +6,12 @@ from typing import Any
 
 def configure(settings: dict[str, Any]) -> None:
     """Add or adjust settings of this part; called once at the end of base.py."""
+    # An API call that brings a token is not also signed in by a session cookie sent along (see the module).
+    middleware: list[str] = settings["MIDDLEWARE"]
+    sessions = "django.contrib.sessions.middleware.SessionMiddleware"
+    without_session = "otklik.api.middleware.TokenRequestsWithoutSessionMiddleware"
+    if without_session not in middleware:
+        middleware.insert(middleware.index(sessions), without_session)
     settings["REST_FRAMEWORK"] = {
         "DEFAULT_AUTHENTICATION_CLASSES": [
             "otklik.api.authentication.ApiTokenAuthentication",

@@ -94,3 +94,10 @@ def test_mail_workload_is_half_requests_half_replies_to_them(tmp_path: Path) -> 
         assert reply["From"].split("<")[1] == request["From"].split("<")[1]
         assert reply["Subject"] == f"Re: {request['Subject']}"
     assert len({message["Message-ID"] for message in messages}) == 6
+
+
+def test_worker_split_says_how_the_server_cpu_fell_on_its_workers() -> None:
+    # One worker took every connection (its CPU grew), the other and the idle helper process did not.
+    assert bench_peer.worker_split({10: 1.0, 11: 2.0, 12: 0.0}, {10: 4.0, 11: 2.0, 12: 0.0}) == "100%"
+    assert bench_peer.worker_split({10: 1.0, 11: 2.0}, {10: 2.5, 11: 3.5}) == "50/50%"
+    assert bench_peer.worker_split({10: 1.0}, {10: 1.0}) == "-"
