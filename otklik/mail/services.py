@@ -323,12 +323,6 @@ def _process(row: InboundMail, *, raw: bytes, now: datetime, as_human: bool) -> 
 # ---------------------------------------------------------------- threading
 
 
-@dataclass(frozen=True)
-class _Evidence:
-    ticket: Ticket | None
-    rule: str
-
-
 def _participant(ticket: Ticket, email: str) -> bool:
     from otklik.accounts import access
 
@@ -555,8 +549,6 @@ def _acknowledge(row: InboundMail, ticket: Ticket, first: Message, *, sender: st
         reply_message=None, now=now, mailbox=mailbox, attachment_ids=(), contested=False,
         thread=thread_chain([(first.created_at, first.external_id)] if first.external_id else [], []),
     )
-
-
 
 
 # ---------------------------------------------------------------- bounces
