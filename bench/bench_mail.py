@@ -1,11 +1,12 @@
 """Email intake throughput: raw .eml file -> stored row -> parsed, classified, threaded -> ticket.
 
     .venv/bin/python bench/bench_mail.py [--messages 600] [--backend sqlite|postgres|both]
-                                         [--profile parse|ingest|drain]
+                                         [--profile parse|ingest|drain] [--one-by-one]
 
 It prints three figures per backend: parse-and-classify (parsing, charsets, bodies and quotes,
 classification, the threading evidence in the headers; no database), raw to ticket (store the raw bytes,
-then parse, dedupe, thread and ingest, every message committed; jobs queued as in production), and end to
+then parse, dedupe, thread and ingest; in batches as the importer and the IMAP fetch do, or with
+--one-by-one each message in transactions of its own as the MTA pipe does; jobs queued as in production), and end to
 end, which adds draining the queued jobs in this process as a worker would (notification and trigger
 dispatchers, acknowledgement sends). --profile prints cProfile statistics for one stage.
 
@@ -19,6 +20,7 @@ duplicates. Acknowledgements are sent through the job queue into Django's in-mem
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -88,7 +90,7 @@ def generate(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def run_one(database_url: str, count: int, profile: str = "") -> dict[str, object]:
+def run_one(database_url: str, count: int, profile: str = "", one_by_one: bool = False) -> dict[str, object]:
     data_dir = tempfile.mkdtemp(prefix="otklik-bench-mail-")
     os.environ.update({
         "DATABASE_URL": database_url, "OTKLIK_DATA_DIR": data_dir, "OTKLIK_JOBS_IMMEDIATE": "0",
@@ -104,7 +106,7 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
     from django.db import connection
     from django.utils import timezone
 
-    from otklik.mail import services
+    from otklik.mail import conf, services
     from otklik.mail.bodies import build_body
     from otklik.mail.classify import classify
     from otklik.mail.models import InboundMail, InboundSource, Mailbox, OutboundMail, OutboundStatus
@@ -137,8 +139,10 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
     if profiler is not None and profile == "parse":
         profiler.disable()
 
-    # Stage 2, raw to ticket: store the raw bytes (own commit), then parse, classify, dedupe, thread and
-    # ingest (one transaction). Jobs (dispatchers, acknowledgements) are queued, as in production.
+    # Stage 2, raw to ticket: store the raw bytes (committed first), then parse, classify, dedupe, thread and
+    # ingest: by default in batches as `otklik mail import` and the IMAP fetch do (a batch stored in one
+    # commit, then processed in one transaction, a savepoint per message); --one-by-one: two commits per
+    # message, as the MTA pipe does. Jobs (dispatchers, acknowledgements) are queued, as in production.
     statements = [0]
 
     def counted(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
@@ -150,11 +154,16 @@ def run_one(database_url: str, count: int, profile: str = "") -> dict[str, objec
     counting = connection.execute_wrapper(counted)
     counting.__enter__()
     started, ingest_cpu = time.perf_counter(), time.process_time()
-    for raw in raw_messages:
-        now = timezone.now()
-        row, _created = services.inbound_store(raw=raw, source=InboundSource.IMPORT, mailbox=mailbox,
-                                               now=now, enqueue=False)
-        services.inbound_process(inbound_id=row.pk, now=now)
+    if one_by_one:  # the MTA pipe's way: each message stored, then processed, in a transaction of its own
+        for raw in raw_messages:
+            now = timezone.now()
+            row, _created = services.inbound_store(raw=raw, source=InboundSource.IMPORT, mailbox=mailbox,
+                                                   now=now, enqueue=False)
+            services.inbound_process(inbound_id=row.pk, now=now)
+    else:  # what `otklik mail import` and an IMAP fetch do: a batch stored in one commit, processed in one
+        for batch in itertools.batched(raw_messages, conf.process_batch()):
+            services.inbound_intake(raws=[(raw, "") for raw in batch], source=InboundSource.IMPORT,
+                                    mailbox=mailbox, now=timezone.now())
     elapsed, ingest_cpu = time.perf_counter() - started, time.process_time() - ingest_cpu
     ingest_statements, statements[0] = statements[0], 0
     if profiler is not None and profile == "ingest":
@@ -228,10 +237,13 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--profile", choices=["parse", "ingest", "drain"], default="",
                         help="cProfile one stage; the statistics go to stderr")
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="store and process each message in transactions of its own (the MTA pipe's way) "
+                             "instead of in batches (the importer's and the IMAP fetch's way)")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.run:
-        print(json.dumps(run_one(options.run, options.messages, options.profile)))
+        print(json.dumps(run_one(options.run, options.messages, options.profile, options.one_by_one)))
         return
     targets = []
     if options.backend in {"sqlite", "both"}:
@@ -242,7 +254,8 @@ def main() -> None:
         for label, url in targets:
             result = subprocess.run(  # noqa: S603  (our own interpreter and script)
                 [sys.executable, __file__, "--run", url, "--messages", str(options.messages),
-                 *(["--profile", options.profile] if options.profile else [])],
+                 *(["--profile", options.profile] if options.profile else []),
+                 *(["--one-by-one"] if options.one_by_one else [])],
                 capture_output=True, text=True, cwd=ROOT, check=False,
             )
             if options.profile:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import itertools
 import json
 import logging
 import os
@@ -259,7 +260,7 @@ def otklik_mail_run(database_url: str, folder: Path) -> dict[str, Any]:
 
     from otklik.automation.tasks import triggers_sweep
     from otklik.core.models import WakeUp
-    from otklik.mail import services
+    from otklik.mail import conf, services
     from otklik.mail.models import InboundSource, Mailbox
     from otklik.notifications.tasks import notifications_sweep
     from otklik.tickets.models import Message, Ticket
@@ -276,11 +277,12 @@ def otklik_mail_run(database_url: str, folder: Path) -> dict[str, Any]:
     tickets, messages = Ticket.objects.count(), Message.objects.count()
     paths = sorted(folder.iterdir())
     started = time.perf_counter()
-    for path in paths:
-        now = timezone.now()
-        row, _created = services.inbound_store(raw=path.read_bytes(), source=InboundSource.IMPORT,
-                                               mailbox=mailbox, now=now, enqueue=False)
-        services.inbound_process(inbound_id=row.pk, now=now)
+    # What `otklik mail import` does with a folder (and an IMAP fetch with what it fetched), as
+    # django-helpdesk's get_email takes its folder: a batch of files stored in one commit, then processed in
+    # one transaction with a savepoint per message (`services.inbound_intake`).
+    for batch in itertools.batched(paths, conf.process_batch()):
+        services.inbound_intake(raws=[(path.read_bytes(), str(path)) for path in batch],
+                                source=InboundSource.IMPORT, mailbox=mailbox, now=timezone.now())
     intake = time.perf_counter() - started
     huey, jobs = settings.HUEY, 0
     while (task := huey.dequeue()) is not None:

@@ -33,5 +33,9 @@ def poll_batch() -> int:
     return int(str(_get("OTKLIK_MAIL_POLL_BATCH", 200)))
 
 
+def process_batch() -> int:
+    return int(str(_get("OTKLIK_MAIL_PROCESS_BATCH", 50)))
+
+
 def max_raw_bytes() -> int:
     return int(str(_get("OTKLIK_MAIL_MAX_RAW_BYTES", 50 * 1024 * 1024)))

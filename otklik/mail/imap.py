@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import ssl
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -64,6 +65,12 @@ def _post_action(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None:
         client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
 
 
+def _enqueue_processing(inbound_ids: list[int]) -> None:
+    from otklik.mail.tasks import inbound_process_batch_task
+
+    inbound_process_batch_task(inbound_ids)
+
+
 def mailbox_poll(*, mailbox_id: int, now: datetime, client: Any = None) -> int:
     """Fetch new mail of one mailbox; returns how many messages were stored. Errors are recorded on the
     mailbox (shown in the admin) and never stop other mailboxes."""
@@ -91,20 +98,28 @@ def mailbox_poll(*, mailbox_id: int, now: datetime, client: Any = None) -> int:
         for start in range(0, len(uids), 20):
             batch = uids[start : start + 20]
             fetched = client.fetch(batch, ["BODY.PEEK[]"])
-            for uid in batch:
-                data = fetched.get(uid, {})
-                raw = data.get(b"BODY[]")
-                if raw is None:
-                    logger.warning("mailbox %s: uid %s vanished before it was fetched", mailbox.pk, uid)
-                    continue
-                with transaction.atomic():
-                    _row, created = inbound_store(
+            # One commit for the fetched messages and the fetch state; then one job processes them together
+            # (`inbound_process_batch_task`: one transaction for the batch, not one per message).
+            with transaction.atomic():
+                new_rows: list[int] = []
+                for uid in batch:
+                    data = fetched.get(uid, {})
+                    raw = data.get(b"BODY[]")
+                    if raw is None:
+                        logger.warning("mailbox %s: uid %s vanished before it was fetched", mailbox.pk, uid)
+                        continue
+                    row, created = inbound_store(
                         raw=bytes(raw), source=InboundSource.IMAP, mailbox=mailbox, uidvalidity=uidvalidity,
-                        uid=uid, now=now,
+                        uid=uid, now=now, enqueue=False,
                     )
-                    Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
-                stored += int(created)
-                done.append(uid)
+                    if created:
+                        new_rows.append(row.pk)
+                    done.append(uid)
+                if done:
+                    Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=done[-1]).update(last_uid=done[-1])
+                if new_rows:
+                    transaction.on_commit(partial(_enqueue_processing, new_rows))
+            stored += len(new_rows)
         # Only after the rows are committed: a failure here is harmless, the next run skips by UID.
         try:
             _post_action(client, mailbox, done)

@@ -9,9 +9,10 @@ transaction: a crash anywhere leaves the row "received" and the next run process
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -29,7 +30,7 @@ from django.utils.translation import gettext as _
 from otklik.accounts.models import User
 from otklik.core import lookups
 from otklik.core.errors import InvalidInput
-from otklik.mail import tokens
+from otklik.mail import conf, tokens
 from otklik.mail.bodies import build_body
 from otklik.mail.classify import Classification, MailKind, classify
 from otklik.mail.models import (
@@ -110,43 +111,129 @@ def _enqueue_processing(inbound_id: int) -> None:
 def inbound_process(
     *, inbound_id: int, now: datetime, reprocess: bool = False, as_human: bool = False
 ) -> InboundMail:
-    """Parse, classify, dedupe, thread and ingest one stored message, exactly once.
+    """Parse, classify, dedupe, thread and ingest one stored message, exactly once, in its own transaction.
 
     reprocess: run a quarantined (or parked automated) message again, after a fix.
     as_human: an admin decided the classifier was wrong; process it as a person's message.
     Never raises for a bad message: it is quarantined with the reason. Database outages do raise,
-    so the job is retried.
+    so the job is retried. Several stored messages at once: `inbound_process_batch`.
     """
     try:
         with transaction.atomic():
             # The mailbox (its settings) comes with the locked row; only the row itself is locked.
-            row = (
-                InboundMail.objects.select_for_update(of=("self",))
-                .select_related("mailbox", "mailbox__request_type").filter(pk=inbound_id).first()
-            )
+            row = _inbound_rows().filter(pk=inbound_id).first()
             if row is None:
                 raise InvalidInput(_("No such inbound message."))
             if row.status != InboundStatus.RECEIVED and not reprocess:
                 return row
-            row.attempts += 1
-            _process(row, now=now, as_human=as_human)
-            row.status = InboundStatus.PROCESSED
-            row.processed_at = now
-            row.save(update_fields=_PROCESSED_FIELDS)  # not the raw bytes: they never change
+            _process_row(row, raw=bytes(row.raw), now=now, as_human=as_human)
             return row
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, MailRejected | InvalidInput) else f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, InvalidInput):
-            reason = exc.message
-        logger.warning("inbound mail %s quarantined: %s", inbound_id, reason, exc_info=not isinstance(
-            exc, MailRejected | InvalidInput))
-        InboundMail.objects.filter(pk=inbound_id).update(
-            status=InboundStatus.QUARANTINED, outcome=Outcome.FAILED, reason=reason[:5000],
-            attempts=F("attempts") + 1, processed_at=now,
-        )
-        return InboundMail.objects.get(pk=inbound_id)
+        return _quarantine(inbound_id, exc, now=now)
+
+
+def inbound_process_batch(*, inbound_ids: Sequence[int], now: datetime) -> list[InboundMail]:
+    """Process several stored messages in one transaction, each in its own savepoint, in the order they
+    were stored; the processed rows in that order.
+
+    What a fetch or an import hands over comes in bursts: one commit for the burst instead of one per
+    message. Each message is still all or nothing: one that fails is rolled back to its savepoint and
+    quarantined with the reason (its raw bytes stay, as they were committed before), and the others
+    commit. (After a fallback, described below, the rows found already processed are returned too.)
+    Rows another worker holds are skipped (that worker processes them) and rows already processed
+    are left alone, so running a batch twice, or a batch and `inbound_process` together, processes each
+    message once. A database error (outage, deadlock) rolls the whole batch back, so nothing of it is
+    written and every row is still "received"; the messages are then taken one by one, each in its own
+    transaction, as `inbound_process` does (an outage raises from there and the job is retried)."""
+    wanted = sorted(set(inbound_ids))
+    if not wanted:
+        return []
+    try:
+        with transaction.atomic():
+            rows = list(
+                _inbound_rows(skip_locked=True).filter(pk__in=wanted, status=InboundStatus.RECEIVED)
+                .defer("raw").order_by("pk")
+            )
+            return [_process_in_savepoint(row, raw=raw, now=now) for row, raw in _with_raw_bytes(rows)]
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("inbound mail batch %s..%s rolled back (%s): one message at a time", wanted[0], wanted[-1],
+                       type(exc).__name__)
+        return [inbound_process(inbound_id=inbound_id, now=now) for inbound_id in wanted]
+
+
+def inbound_intake(
+    *, raws: Sequence[tuple[bytes, str]], source: str, now: datetime, mailbox: Mailbox | None = None,
+    address: str = "",
+) -> list[InboundMail]:
+    """Store a burst of raw messages (bytes, file name) in one commit, then process them as one batch:
+    the importer's way, the rows in the order given. Nothing is lost if the process dies between the two:
+    the stored rows are "received" and the sweep processes them."""
+    with transaction.atomic():
+        stored = InboundMail.objects.bulk_create([
+            InboundMail(mailbox=mailbox, address=(address or (mailbox.email_address if mailbox else ""))[:254],
+                        source=source, filename=filename[:500], raw=raw, size=len(raw), received_at=now,
+                        fingerprint=content_fingerprint(raw))
+            for raw, filename in raws
+        ])
+    processed = {row.pk: row for row in inbound_process_batch(inbound_ids=[row.pk for row in stored], now=now)}
+    return [processed.get(row.pk) or InboundMail.objects.get(pk=row.pk) for row in stored]
+
+
+def _inbound_rows(*, skip_locked: bool = False) -> QuerySet[InboundMail]:
+    """Stored rows locked for processing, with their mailbox (its settings); only the rows are locked."""
+    return InboundMail.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
+        "mailbox", "mailbox__request_type")
+
+
+# Raw bytes read together for a batch, at most this much at a time (a batch of large messages is read in parts).
+RAW_BYTES_PER_READ = 8 * 1024 * 1024
+
+
+def _with_raw_bytes(rows: list[InboundMail]) -> Iterator[tuple[InboundMail, bytes]]:
+    group: list[InboundMail] = []
+    size = 0
+    for index, row in enumerate(rows):
+        group.append(row)
+        size += row.size
+        if size >= RAW_BYTES_PER_READ or index == len(rows) - 1:
+            raws = dict(InboundMail.objects.filter(pk__in=[item.pk for item in group]).values_list("pk", "raw"))
+            yield from ((item, bytes(raws[item.pk])) for item in group)
+            group, size = [], 0
+
+
+def _process_row(row: InboundMail, *, raw: bytes, now: datetime, as_human: bool) -> None:
+    row.attempts += 1
+    _process(row, raw=raw, now=now, as_human=as_human)
+    row.status = InboundStatus.PROCESSED
+    row.processed_at = now
+    row.save(update_fields=_PROCESSED_FIELDS)  # not the raw bytes: they never change
+
+
+def _process_in_savepoint(row: InboundMail, *, raw: bytes, now: datetime) -> InboundMail:
+    try:
+        with transaction.atomic():
+            _process_row(row, raw=raw, now=now, as_human=False)
+        return row
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        return _quarantine(row.pk, exc, now=now)
+
+
+def _quarantine(inbound_id: int, exc: Exception, *, now: datetime) -> InboundMail:
+    """Mark a message that could not be processed failed, with the reason; its raw bytes stay."""
+    reason = str(exc) if isinstance(exc, MailRejected | InvalidInput) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, InvalidInput):
+        reason = exc.message
+    logger.warning("inbound mail %s quarantined: %s", inbound_id, reason, exc_info=not isinstance(
+        exc, MailRejected | InvalidInput))
+    InboundMail.objects.filter(pk=inbound_id).update(
+        status=InboundStatus.QUARANTINED, outcome=Outcome.FAILED, reason=reason[:5000],
+        attempts=F("attempts") + 1, processed_at=now,
+    )
+    return InboundMail.objects.get(pk=inbound_id)
 
 
 # What processing writes back to the stored row (everything except what inbound_store kept).
@@ -172,8 +259,7 @@ def inbound_reprocess(*, inbound_id: int, now: datetime, as_human: bool = False)
 lookups.depends_on("mail.mailbox_addresses", Mailbox)
 
 
-def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
-    raw = bytes(row.raw)
+def _process(row: InboundMail, *, raw: bytes, now: datetime, as_human: bool) -> None:
     parsed = parse_mail(raw)
     fingerprint = row.fingerprint or content_fingerprint(raw)
     row.fingerprint = fingerprint
@@ -235,12 +321,6 @@ def _process(row: InboundMail, *, now: datetime, as_human: bool) -> None:
 
 
 # ---------------------------------------------------------------- threading
-
-
-@dataclass(frozen=True)
-class _Evidence:
-    ticket: Ticket | None
-    rule: str
 
 
 def _participant(ticket: Ticket, email: str) -> bool:
@@ -428,7 +508,8 @@ def _ingest_human(
         mailbox=mailbox.email_address if mailbox else "",
     )
     # The id was just read as unused in this transaction (ingest need not ask again); a failure rolls back
-    # this whole transaction (the row stays "received"), so ingest opens no savepoint of its own.
+    # this message's whole transaction, or its savepoint in a batch (the row stays "received" or is
+    # quarantined), so ingest opens no savepoint of its own.
     result = ticket_services.ticket_ingest(inbound=inbound, now=now, external_id_unused=not id_in_use,
                                            savepoint=False, locked_target=target)
     row.ticket = result.ticket
@@ -468,8 +549,6 @@ def _acknowledge(row: InboundMail, ticket: Ticket, first: Message, *, sender: st
         reply_message=None, now=now, mailbox=mailbox, attachment_ids=(), contested=False,
         thread=thread_chain([(first.created_at, first.external_id)] if first.external_id else [], []),
     )
-
-
 
 
 # ---------------------------------------------------------------- bounces
@@ -519,8 +598,8 @@ def pending_work_sweep(*, now: datetime, older_than: timedelta = timedelta(minut
         InboundMail.objects.filter(status=InboundStatus.RECEIVED, received_at__lte=now - older_than)
         .order_by("received_at", "pk").values_list("pk", flat=True)[:500]
     )
-    for inbound_id in stale:
-        inbound_process(inbound_id=inbound_id, now=now)
+    for batch in itertools.batched(stale, conf.process_batch()):
+        inbound_process_batch(inbound_ids=batch, now=now)
     _tried, sent = outbox_send_due(now=now, created_before=now - older_than)
     return {"processed": len(stale), "sent": sent}
 

@@ -36,6 +36,13 @@ def inbound_process_task(inbound_id: int) -> str:
     return str(services.inbound_process(inbound_id=inbound_id, now=timezone.now()).status)
 
 
+@db_task(retries=5, retry_delay=30)
+def inbound_process_batch_task(inbound_ids: list[int]) -> int:
+    """Process the messages one fetch stored, in one transaction (`inbound_process_batch`); a database
+    outage raises and Huey retries; rows processed meanwhile (by the sweep) are left alone."""
+    return len(services.inbound_process_batch(inbound_ids=inbound_ids, now=timezone.now()))
+
+
 @db_task(retries=6, retry_delay=120)
 def outbound_send_task(outbound_id: int) -> str:
     """Send one outbox row; a temporary failure is retried after the row's back-off. (New mail is sent by

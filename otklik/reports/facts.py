@@ -186,15 +186,23 @@ def refresh_ticket(ticket: Ticket, *, durations: bool = True) -> TicketTimes:
     return _refresh(ticket, durations=durations)[1]
 
 
+# What `_refresh` hands ticket_facts when it computes no duration (the calendar is then never asked).
+_UNUSED_DESK = DeskCalendar("", None)
+
+
 def _refresh(ticket: Ticket, *, durations: bool, rated: bool = False) -> tuple[TicketTimes | None, TicketTimes]:
     """`refresh_ticket`, also returning the row as it was before (None: the ticket had none). The latest
     rating's score is kept from the old row, and read again only after a rating (`rated`)."""
     fresh = Ticket.objects.only(*rollups.TICKET_FIELDS).get(pk=ticket.pk)
     old = TicketTimes.objects.filter(ticket_id=ticket.pk).first()
     if durations or old is None:
-        pauses, kinds = status_maps()
+        # ticket_facts reads the statuses only for a resolved ticket (its stopped spans) and the calendar only
+        # for a duration it computes (first response, resolution): a requester's reply to a ticket nobody has
+        # answered yet needs neither, and the three reads they cost are left out (same row either way).
+        pauses, kinds = status_maps() if fresh.resolved_at is not None else ({}, {})
+        timed = fresh.first_response_at is not None or fresh.resolved_at is not None
         times = ticket_facts(fresh, _histories([fresh.pk]).get(fresh.pk, []), pauses=pauses, kinds=kinds,
-                             desk=desk_calendar())
+                             desk=desk_calendar() if timed else _UNUSED_DESK)
     else:
         times = TicketTimes(**{field.attname: getattr(old, field.attname)
                                for field in TicketTimes._meta.concrete_fields})

@@ -23,5 +23,8 @@ def configure(settings: dict[str, Any]) -> None:
     settings.setdefault("OTKLIK_MAIL_SEND_REPLIES", env("OTKLIK_MAIL_SEND_REPLIES", "1") not in {"0", "false", "no"})
     # Messages fetched per IMAP poll of one mailbox (the rest waits for the next minute).
     settings.setdefault("OTKLIK_MAIL_POLL_BATCH", int(env("OTKLIK_MAIL_POLL_BATCH", "200")))
+    # Stored messages processed in one transaction (one savepoint each): a fetch or an import commits once
+    # per batch instead of once per message; the tickets a batch answers stay locked until it commits.
+    settings.setdefault("OTKLIK_MAIL_PROCESS_BATCH", int(env("OTKLIK_MAIL_PROCESS_BATCH", "50")))
     # Raw messages larger than this are refused by the MTA pipe and the importer (IMAP keeps them on the server).
     settings.setdefault("OTKLIK_MAIL_MAX_RAW_BYTES", int(env("OTKLIK_MAIL_MAX_RAW_BYTES", str(50 * 1024 * 1024))))

@@ -41,7 +41,9 @@ STORE = {"postgresql": 3, "sqlite": 3}
 # remembered email domains, where it was an organization read more: 27 → 24 on SQLite).
 NEW_REQUEST = {"postgresql": 17, "sqlite": 23}
 NEW_SENDER_EXTRA = 1
-REPLY_BY_MESSAGE_ID = {"postgresql": 25, "sqlite": 28}
+# Issue #16, round 4: the reports facts of a reply to a ticket neither answered nor resolved read neither the
+# statuses nor the desk's calendar (the SLA policy and the schedule), which only durations use (-3 reply).
+REPLY_BY_MESSAGE_ID = {"postgresql": 22, "sqlite": 25}
 DUPLICATE = {"postgresql": 5, "sqlite": 5}
 AUTO_REPLY = {"postgresql": 5, "sqlite": 5}
 

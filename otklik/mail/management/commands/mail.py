@@ -115,24 +115,45 @@ class Command(BaseCommand):
 
     def handle_import(self, options: dict[str, Any]) -> None:
         mailbox, address = self._target(options)
+        # Stored and processed a batch at a time (`services.inbound_intake`: one commit for the stored batch,
+        # one for its processing; a batch holds at most process_batch() files and about RAW_BYTES_PER_READ);
+        # the results are printed in the order of the files.
+        pending: list[tuple[str, dict[str, Any] | None]] = []  # (file, result, or None until processed)
+        readable: list[tuple[bytes, str]] = []
+        size = 0
+
+        def flush() -> None:
+            nonlocal size
+            rows = iter(services.inbound_intake(raws=readable, source=InboundSource.IMPORT, mailbox=mailbox,
+                                                address=address, now=timezone.now()))
+            for name, result in pending:
+                self._print_result(result or self._result(name, next(rows)), options["json"])
+            pending.clear()
+            readable.clear()
+            size = 0
+
         for name in options["files"]:
-            path = Path(name)
             try:
-                raw = path.read_bytes()
+                raw = Path(name).read_bytes()
             except OSError as exc:
-                result = self._result(name, None, f"cannot read the file: {exc.strerror or exc}")
-            else:
-                if len(raw) > conf.max_raw_bytes():
-                    result = self._result(name, None, f"larger than {conf.max_raw_bytes()} bytes")
-                else:
-                    row = self._one(raw, source=InboundSource.IMPORT, mailbox=mailbox, address=address,
-                                    filename=str(path))
-                    result = self._result(name, row)
-            if options["json"]:
-                self.stdout.write(json.dumps(result, ensure_ascii=False))
-            else:
-                ticket = f"#{result['ticket']}" if result["ticket"] else "-"
-                self.stdout.write(f"{name}: {result['outcome']} {ticket} {result['reason']}".rstrip())
+                pending.append((name, self._result(name, None, f"cannot read the file: {exc.strerror or exc}")))
+                continue
+            if len(raw) > conf.max_raw_bytes():
+                pending.append((name, self._result(name, None, f"larger than {conf.max_raw_bytes()} bytes")))
+                continue
+            pending.append((name, None))
+            readable.append((raw, str(Path(name))))
+            size += len(raw)
+            if len(readable) >= conf.process_batch() or size >= services.RAW_BYTES_PER_READ:
+                flush()
+        flush()
+
+    def _print_result(self, result: dict[str, Any], as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+        else:
+            ticket = f"#{result['ticket']}" if result["ticket"] else "-"
+            self.stdout.write(f"{result['file']}: {result['outcome']} {ticket} {result['reason']}".rstrip())
 
     def handle_pipe(self, options: dict[str, Any]) -> None:
         mailbox, address = self._target(options)
