@@ -106,7 +106,7 @@ def run_one(database_url: str, count: int, profile: str = "", one_by_one: bool =
     from django.db import connection
     from django.utils import timezone
 
-    from otklik.mail import conf, services
+    from otklik.mail import conf, services, threads
     from otklik.mail.bodies import build_body
     from otklik.mail.classify import classify
     from otklik.mail.models import InboundMail, InboundSource, Mailbox, OutboundMail, OutboundStatus
@@ -134,7 +134,7 @@ def run_one(database_url: str, count: int, profile: str = "", one_by_one: bool =
         parsed = parse_mail(raw)
         classify(parsed, own_addresses=ours, own_message_id=False)
         build_body(text=parsed.text, html=parsed.html, cid_urls={}, quoted_label="Show quoted text")
-        services.thread_evidence(parsed)
+        threads.thread_evidence(parsed)
     parse_elapsed, parse_cpu = time.perf_counter() - parse_started, time.process_time() - parse_cpu
     if profiler is not None and profile == "parse":
         profiler.disable()
