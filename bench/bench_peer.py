@@ -9,7 +9,10 @@ What it does, all on this machine (127.0.0.1 only):
 2. loads N tickets with 4 messages each (description + 3 follow-ups, the texts of Otklik's generator)
    into database peer_helpdesk through django-helpdesk's ORM, and N tickets into peer_otklik through
    bench/generate.py (4 messages per ticket on average);
-3. serves each with uvicorn, --workers processes each, ASGI, a database connection per request (see main);
+3. serves each with uvicorn, --workers processes each, ASGI, a database connection per request (see main):
+   one single-process server per worker on its own port, the client's connections spread over them in
+   turn (a proxy's upstreams do the same); --shared-socket serves with `uvicorn --workers` instead, whose
+   processes share one socket and often leave all the load on one of them (docs/performance.md);
 4. runs each workload for --seconds against one server, then the other, alternating who goes first,
    for --rounds rounds, and prints throughput, median and p95 latency and the Otklik/peer ratio;
 5. email intake: the same generated raw messages (half new requests, half replies threaded by In-Reply-To)
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import logging
@@ -375,6 +379,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="uncounted seconds per workload before round 1")
     parser.add_argument("--concurrency", type=int, default=8, help="connections for the create workload")
     parser.add_argument("--workers", type=int, default=2, help="server processes for each desk")
+    parser.add_argument("--shared-socket", action="store_true",
+                        help="serve with uvicorn --workers (one shared socket) instead of one port per worker")
     parser.add_argument("--peer-version", default="2.6.1", help="django-helpdesk version from PyPI")
     parser.add_argument("--peer-dir", type=Path, help="build/reuse the peer here instead of a temporary folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -494,6 +500,16 @@ def prepare_otklik(database_url: str) -> dict[str, Any]:
     }
 
 
+def free_ports(count: int, taken: Sequence[int] = ()) -> list[int]:
+    """`count` free ports on 127.0.0.1, none of them in `taken` nor twice."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports and port not in taken:
+            ports.append(port)
+    return ports
+
+
 def start_server(command: list[str], cwd: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)  # noqa: S603
     deadline = time.monotonic() + 60
@@ -509,9 +525,11 @@ def start_server(command: list[str], cwd: Path, env: dict[str, str], port: int) 
     raise SystemExit(f"server did not listen on 127.0.0.1:{port} within 60 s")
 
 
-def worker_cpu_seconds(process: subprocess.Popen[bytes]) -> dict[int, float]:
-    """CPU seconds so far of each worker process of a server (the children of uvicorn's supervisor)."""
+def worker_cpu_seconds(processes: Sequence[subprocess.Popen[bytes]]) -> dict[int, float]:
+    """CPU seconds so far of each worker process of a desk's servers: the children of uvicorn's supervisor
+    (--shared-socket), or each single-process server itself."""
     tick = os.sysconf("SC_CLK_TCK")
+    pids = {process.pid for process in processes}
     seconds: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -520,7 +538,8 @@ def worker_cpu_seconds(process: subprocess.Popen[bytes]) -> dict[int, float]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == process.pid:  # fields after the name: state, ppid, ..., utime (12th), stime
+        # fields after the name: state, ppid, ..., utime (12th), stime
+        if int(fields[1]) in pids or (len(pids) > 1 and int(entry.name) in pids):
             seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
     return seconds
 
@@ -550,20 +569,23 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 Action = Callable[[Any], Awaitable[bool]]
 
 
-async def run_load(base_url: str, headers: dict[str, str], cookies: dict[str, str], action: Action,
+async def run_load(base_urls: Sequence[str], headers: dict[str, str], cookies: dict[str, str], action: Action,
                    connections: int, seconds: float) -> Result:
+    """`connections` clients in turn over the servers of `base_urls` (each a connection of its own)."""
     import httpx
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Otklik's settings log every request at INFO
     result = Result()
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, cookies=cookies, limits=limits,
-                                 timeout=60) as client:
-        await asyncio.gather(*(action(client) for _ in range(connections)))  # warm-up, not counted
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(httpx.AsyncClient(
+            base_url=base_urls[index % len(base_urls)], headers=headers, cookies=cookies, limits=limits, timeout=60))
+            for index in range(connections)]
+        await asyncio.gather(*(action(client) for client in clients))  # warm-up, not counted
         started = time.perf_counter()
         deadline = started + seconds
 
-        async def worker() -> None:
+        async def worker(client: Any) -> None:
             while time.perf_counter() < deadline:
                 at = time.perf_counter()
                 try:
@@ -576,7 +598,7 @@ async def run_load(base_url: str, headers: dict[str, str], cookies: dict[str, st
                 else:
                     result.errors += 1
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
+        await asyncio.gather(*(worker(client) for client in clients))
         result.seconds = time.perf_counter() - started
     return result
 
@@ -676,10 +698,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         peer_version = subprocess.run([str(peer_python), "-c", "import django; print(django.get_version())"],  # noqa: S603
                                       check=True, capture_output=True, text=True).stdout.strip()
 
-        peer_port, our_port = free_port(), free_port()
-        uvicorn = ["--host", "127.0.0.1", "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"]
-        processes.append(start_server([str(folder / "venv" / "bin" / "uvicorn"), "peerproj.asgi:application",
-                                       "--port", str(peer_port), *uvicorn], folder, peer_env, peer_port))
+        # One port per worker process (each a single-process uvicorn), or one port for `uvicorn --workers`.
+        per_desk = 1 if args.shared_socket else args.workers
+        uvicorn = ["--host", "127.0.0.1", "--workers", str(args.workers if args.shared_socket else 1),
+                   "--no-access-log", "--log-level", "warning"]
+        peer_ports = free_ports(per_desk)
+        peer_servers = [start_server([str(folder / "venv" / "bin" / "uvicorn"), "peerproj.asgi:application",
+                                      "--port", str(port), *uvicorn], folder, peer_env, port) for port in peer_ports]
+        processes.extend(peer_servers)
         # Under ASGI Django runs each request's sync code in a fresh thread, so persistent connections
         # (Otklik's default 60 s) are stranded per thread until PostgreSQL refuses clients: both desks
         # connect per request, as Django's documentation says for ASGI without a pool.
@@ -687,16 +713,18 @@ def main(argv: Sequence[str] | None = None) -> None:
                    "OTKLIK_DB_CONN_MAX_AGE": "0",
                    "OTKLIK_JOBS_IMMEDIATE": "0"}
         our_env.pop("DJANGO_SETTINGS_MODULE", None)
-        processes.append(start_server([str(Path(sys.executable).parent / "uvicorn"), "otklik.asgi:application",
-                                       "--port", str(our_port), *uvicorn], REPO, our_env, our_port))
+        our_ports = free_ports(per_desk, taken=peer_ports)
+        our_servers = [start_server([str(Path(sys.executable).parent / "uvicorn"), "otklik.asgi:application",
+                                     "--port", str(port), *uvicorn], REPO, our_env, port) for port in our_ports]
+        processes.extend(our_servers)
 
-        servers = {"peer": processes[0], "otklik": processes[1]}
+        servers = {"peer": peer_servers, "otklik": our_servers}
         peer_errors: list[str] = []
         our_errors: list[str] = []
         sides = {
-            "peer": (f"http://127.0.0.1:{peer_port}", {"Authorization": f"Token {peer['token']}"},
+            "peer": ([f"http://127.0.0.1:{port}" for port in peer_ports], {"Authorization": f"Token {peer['token']}"},
                      {"sessionid": peer["session"]}, peer_actions(peer, peer_errors)),
-            "otklik": (f"http://127.0.0.1:{our_port}", {"Authorization": f"Bearer {ours['token']}"},
+            "otklik": ([f"http://127.0.0.1:{port}" for port in our_ports], {"Authorization": f"Bearer {ours['token']}"},
                        {ours["cookie"]: ours["session"]}, otklik_actions(ours, our_errors)),
         }
         workloads = [(key, label, connections) for key, label, connections in [
@@ -714,8 +742,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         # here, not in round 1: enough connections that both desks' workers all get requests.
         for key, _, _ in workloads:
             for side in sides:
-                base_url, headers, cookies, actions = sides[side]
-                asyncio.run(run_load(base_url, headers, cookies, actions[key], 4 * args.workers, args.warmup))
+                base_urls, headers, cookies, actions = sides[side]
+                asyncio.run(run_load(base_urls, headers, cookies, actions[key], 4 * args.workers, args.warmup))
         peer_errors.clear()
         our_errors.clear()
         load_start = os.getloadavg()[0]
@@ -723,9 +751,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             order = ["peer", "otklik"] if round_number % 2 == 0 else ["otklik", "peer"]
             for key, label, connections in workloads:
                 for side in order:
-                    base_url, headers, cookies, actions = sides[side]
+                    base_urls, headers, cookies, actions = sides[side]
                     cpu_before = worker_cpu_seconds(servers[side])
-                    got = asyncio.run(run_load(base_url, headers, cookies, actions[key], connections, args.seconds))
+                    got = asyncio.run(run_load(base_urls, headers, cookies, actions[key], connections, args.seconds))
                     split = worker_split(cpu_before, worker_cpu_seconds(servers[side]))
                     total = pooled[(key, side)]
                     total.done += got.done
@@ -750,10 +778,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                       flush=True)
         rows = [(label, pooled[(key, "peer")], pooled[(key, "otklik")]) for key, label, _ in
                 [*workloads, *([("email", mail_label, 0)] if email else [])]]
+        serving = (f"uvicorn --workers {args.workers} each" if args.shared_socket
+                   else f"{args.workers} single-process uvicorns each, one port per worker")
         print()
         print(f"django-helpdesk {args.peer_version} (Django {peer_version}): {peer['tickets']:,} tickets, "
               f"{peer['followups']:,} follow-ups; Otklik: {ours['tickets']:,} tickets; PostgreSQL on 127.0.0.1; "
-              f"uvicorn --workers {args.workers} each; {args.rounds} rounds x {args.seconds:g} s per workload; "
+              f"{serving}; {args.rounds} rounds x {args.seconds:g} s per workload; "
               f"load average {load_start:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(format_table(rows))
         if args.markdown:

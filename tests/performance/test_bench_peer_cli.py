@@ -101,3 +101,26 @@ def test_worker_split_says_how_the_server_cpu_fell_on_its_workers() -> None:
     assert bench_peer.worker_split({10: 1.0, 11: 2.0, 12: 0.0}, {10: 4.0, 11: 2.0, 12: 0.0}) == "100%"
     assert bench_peer.worker_split({10: 1.0, 11: 2.0}, {10: 2.5, 11: 3.5}) == "50/50%"
     assert bench_peer.worker_split({10: 1.0}, {10: 1.0}) == "-"
+
+
+def test_connections_are_spread_over_the_servers_in_turn() -> None:
+    """One port per worker: each connection keeps to one server, and the servers get equal shares."""
+    used: list[str] = []
+
+    async def action(client: object) -> bool:
+        used.append(str(client.base_url).rstrip("/"))  # type: ignore[attr-defined]
+        await bench_peer.asyncio.sleep(0)  # a request's wait: the connections take turns
+        return True
+
+    urls = ["http://127.0.0.1:1", "http://127.0.0.1:2"]
+    result = bench_peer.asyncio.run(bench_peer.run_load(urls, {}, {}, action, 4, 0.05))
+    assert result.done > 8 and result.errors == 0
+    assert sorted(used[:4]) == sorted(urls * 2)  # the warm-up: two connections to each server
+    timed = used[4:]
+    assert abs(timed.count(urls[0]) - timed.count(urls[1])) <= 2 and set(timed) == set(urls)
+
+
+def test_free_ports_are_distinct_and_not_taken() -> None:
+    taken = bench_peer.free_ports(2)
+    more = bench_peer.free_ports(3, taken=taken)
+    assert len(set(taken)) == 2 and len(set(more)) == 3 and not set(taken) & set(more)
