@@ -78,11 +78,9 @@ def inbound_store(
             return existing, False
     try:
         with transaction.atomic():
-            row = InboundMail.objects.create(
-                mailbox=mailbox, address=(address or (mailbox.email_address if mailbox else ""))[:254],
-                source=source, uidvalidity=uidvalidity, uid=uid, filename=filename[:500], raw=raw, size=len(raw),
-                received_at=now, fingerprint=content_fingerprint(raw),
-            )
+            row = _new_inbound(raw=raw, source=source, now=now, mailbox=mailbox, address=address, filename=filename,
+                               uidvalidity=uidvalidity, uid=uid)
+            row.save(force_insert=True)
             if enqueue:
                 transaction.on_commit(partial(_enqueue_processing, row.pk))
     except IntegrityError:
@@ -92,6 +90,16 @@ def inbound_store(
             raise
         return existing, False
     return row, True
+
+
+def _new_inbound(*, raw: bytes, source: str, now: datetime, mailbox: Mailbox | None, address: str, filename: str,
+                 uidvalidity: int | None = None, uid: int | None = None) -> InboundMail:
+    """The stored row of a raw message, not saved yet (`inbound_store` saves one, `inbound_intake` a burst)."""
+    return InboundMail(
+        mailbox=mailbox, address=(address or (mailbox.email_address if mailbox else ""))[:254], source=source,
+        uidvalidity=uidvalidity, uid=uid, filename=filename[:500], raw=raw, size=len(raw), received_at=now,
+        fingerprint=content_fingerprint(raw),
+    )
 
 
 def _enqueue_processing(inbound_id: int) -> None:
@@ -167,9 +175,7 @@ def inbound_intake(
     the stored rows are "received" and the sweep processes them."""
     with transaction.atomic():
         stored = InboundMail.objects.bulk_create([
-            InboundMail(mailbox=mailbox, address=(address or (mailbox.email_address if mailbox else ""))[:254],
-                        source=source, filename=filename[:500], raw=raw, size=len(raw), received_at=now,
-                        fingerprint=content_fingerprint(raw))
+            _new_inbound(raw=raw, source=source, now=now, mailbox=mailbox, address=address, filename=filename)
             for raw, filename in raws
         ])
     processed = {row.pk: row for row in inbound_process_batch(inbound_ids=[row.pk for row in stored], now=now)}
