@@ -74,3 +74,15 @@ def report_buckets(histogram: Mapping[int, int]) -> list[int]:
     for lower, n in histogram.items():
         counts[bisect_right(REPORT_BOUNDS, lower)] += n
     return counts
+
+
+def bucket_bounds(uppers: Iterable[int | None]) -> list[tuple[int, int | None]]:
+    """(lower, upper) of each of the load report's buckets, given their upper bounds: the lower bound inclusive,
+    the upper exclusive, None for the open-ended last one."""
+    bounds: list[tuple[int, int | None]] = []
+    lower = 0
+    for upper in uppers:
+        bounds.append((lower, upper))
+        if upper is not None:
+            lower = upper
+    return bounds

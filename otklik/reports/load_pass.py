@@ -17,6 +17,7 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from otklik.reports.buckets import bucket_bounds
 from otklik.reports.filters import ReportFilters, zone
 from otklik.reports.models import TicketTimes
 
@@ -63,8 +64,9 @@ class LoadRows:
 def _buckets(column: str, uppers: Sequence[int | None]) -> tuple[str, dict[str, int]]:
     """count(*) per bucket of `column` (lower bound inclusive, upper exclusive; the last one open-ended), as the
     per-statement readings count them, with their bounds as named parameters."""
-    parts, params, lower = [], {}, 0
-    for index, upper in enumerate(uppers):
+    parts: list[str] = []
+    params: dict[str, int] = {}
+    for index, (lower, upper) in enumerate(bucket_bounds(uppers)):
         name = f"{column.replace('.', '_')}_{index}"
         params[f"{name}_lo"] = lower
         if upper is None:
@@ -72,7 +74,6 @@ def _buckets(column: str, uppers: Sequence[int | None]) -> tuple[str, dict[str, 
         else:
             parts.append(f"count(*) FILTER (WHERE {column} >= %({name}_lo)s AND {column} < %({name}_hi)s)")
             params[f"{name}_hi"] = upper
-            lower = upper
     return ", ".join(parts), params
 
 

@@ -7,7 +7,7 @@ behind a number shows the same total. Pages, the API and the exports all call th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Organization, Team, User
 from otklik.core.errors import InvalidInput
-from otklik.reports.buckets import histogram_percentile, report_buckets
+from otklik.reports.buckets import bucket_bounds, histogram_percentile, report_buckets
 from otklik.reports.cube import cube_source, day_counts, histogram, is_long, whole_months_inside
 from otklik.reports.filters import ReportFilters, category_subtree, scoped_rows, scoped_tickets, zone
 from otklik.reports.groups import GROUP_MEASURES, finished, long_breakdown
@@ -44,6 +44,7 @@ HISTOGRAM_BUCKETS = (  # upper bounds in seconds; the last bucket is open-ended
     ("1h", 3600), ("4h", 4 * 3600), ("8h", 8 * 3600), ("1d", 86400), ("3d", 3 * 86400), ("7d", 7 * 86400),
     ("more", None),
 )
+HISTOGRAM_BOUNDS = bucket_bounds(upper for _name, upper in HISTOGRAM_BUCKETS)  # (lower, upper) of each
 
 
 def _window(filters: ReportFilters, field: str) -> Q:
@@ -381,12 +382,10 @@ class Distribution:
 
 def _distribution(tickets: QuerySet[Any], field: str) -> Distribution:
     aggregates: dict[str, Any] = {}
-    lower = 0
-    for name, upper in HISTOGRAM_BUCKETS:
+    for (name, _upper), (lower, upper) in zip(HISTOGRAM_BUCKETS, HISTOGRAM_BOUNDS, strict=True):
         condition = Q(**{f"{field}__gte": lower})
         if upper is not None:
             condition &= Q(**{f"{field}__lt": upper})
-            lower = upper
         aggregates[name] = Count("pk", filter=condition)
     if connection.vendor == "postgresql":
         # The buckets and the percentiles in one pass over the period's rows.
@@ -396,7 +395,13 @@ def _distribution(tickets: QuerySet[Any], field: str) -> Distribution:
     else:
         counts = tickets.aggregate(**aggregates)
         p50, p90 = percentiles(tickets, field, [0.5, 0.9]).get(None, [None, None])
-    return Distribution([{"bucket": name, "count": counts[name]} for name, _upper in HISTOGRAM_BUCKETS], p50, p90)
+    return _distribution_of([counts[name] for name, _upper in HISTOGRAM_BUCKETS], p50, p90)
+
+
+def _distribution_of(counts: Iterable[int], p50: float | None, p90: float | None) -> Distribution:
+    """A Distribution from its bucket counts in the order of HISTOGRAM_BUCKETS."""
+    return Distribution([{"bucket": name, "count": count} for (name, _upper), count
+                         in zip(HISTOGRAM_BUCKETS, counts, strict=True)], p50, p90)
 
 
 DAYS_AND_DISTRIBUTION_SQL = """
@@ -412,38 +417,31 @@ def _days_and_distribution(rows_qs: QuerySet[TicketTimes], moment: str, field: s
     grouping sets: per day, and all days together for the buckets and the percentiles)."""
     inner, params = (rows_qs.annotate(d=TruncDate(moment, tzinfo=zone()), x=F(field)).values("d", "x")
                      .query.sql_with_params())
-    buckets, bucket_params, lower = [], [], 0
-    for _name, upper in HISTOGRAM_BUCKETS:
+    buckets: list[str] = []
+    bucket_params: list[int] = []
+    for lower, upper in HISTOGRAM_BOUNDS:
         if upper is None:
             buckets.append("count(*) FILTER (WHERE r.x >= %s)")
             bucket_params.append(lower)
         else:
             buckets.append("count(*) FILTER (WHERE r.x >= %s AND r.x < %s)")
             bucket_params += [lower, upper]
-            lower = upper
     per_day: dict[date, int] = {}
-    distribution = Distribution([{"bucket": name, "count": 0} for name, _upper in HISTOGRAM_BUCKETS], None, None)
+    distribution = _distribution_of([0] * len(HISTOGRAM_BUCKETS), None, None)
     with connection.cursor() as cursor:
         # The inner query is Django's own SQL with its parameters; the bucket bounds are parameters too.
         cursor.execute(DAYS_AND_DISTRIBUTION_SQL.format(rows=inner, buckets=", ".join(buckets)),
                        [*bucket_params, *params])
         for row in cursor.fetchall():
             if row[0]:  # the grand total
-                counts = row[3:3 + len(HISTOGRAM_BUCKETS)]
-                distribution = Distribution(
-                    [{"bucket": name, "count": count} for (name, _upper), count in zip(HISTOGRAM_BUCKETS, counts,
-                                                                                       strict=True)],
-                    row[-2], row[-1])
+                distribution = _distribution_of(row[3:3 + len(HISTOGRAM_BUCKETS)], row[-2], row[-1])
             else:
                 per_day[row[1]] = row[2]
     return per_day, distribution
 
 
 def _from_histogram(found: dict[int, int]) -> Distribution:
-    counts = report_buckets(found)
-    return Distribution([{"bucket": name, "count": count} for (name, _upper), count in zip(HISTOGRAM_BUCKETS, counts,
-                                                                                           strict=True)],
-                        histogram_percentile(found, 0.5), histogram_percentile(found, 0.9))
+    return _distribution_of(report_buckets(found), histogram_percentile(found, 0.5), histogram_percentile(found, 0.9))
 
 
 @report_session
@@ -462,9 +460,7 @@ def load(viewer: User, filters: ReportFilters) -> dict[str, Any]:
         # A long period from the report rows: its three readings in one pass (each was a scan of the table).
         once = load_rows(tickets, filters, [upper for _name, upper in HISTOGRAM_BUCKETS])
         hours, closed = once.hours, once.closed
-        first, resolution = (Distribution([{"bucket": name, "count": count} for (name, _upper), count
-                                           in zip(HISTOGRAM_BUCKETS, spread.counts, strict=True)],
-                                          spread.p50, spread.p90)
+        first, resolution = (_distribution_of(spread.counts, spread.p50, spread.p90)
                              for spread in (once.first_response, once.resolution))
     else:
         hours = {}
