@@ -44,9 +44,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def fresh_lookups() -> None:
     """Each test's database starts from scratch, so remembered configuration (otklik.core.lookups) must too.
 
-    A per-process cache is also emptied: the answers of earlier tests in this worker would otherwise fill it
-    until Django's local-memory cache culls a third of its keys at random, today's answers among them, and
-    the query-count pins would then fail by chance (seen as 9 against 11 on the ticket page under load)."""
+    A per-process cache is also emptied: the answers of earlier tests in this worker (kept 300 s, settings/test.py)
+    would otherwise fill it, and once full Django's local-memory cache culls a third of its keys, the most
+    recently used first (`OrderedDict.popitem()`): this test's own answers, so query-count pins would fail by
+    chance."""
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
