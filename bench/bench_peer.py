@@ -18,9 +18,10 @@ What it does, all on this machine (127.0.0.1 only):
 5. email intake: the same generated raw messages (half new requests, half replies threaded by In-Reply-To)
    go to each desk in one process: django-helpdesk through the code of its `get_email` command for a
    'local' queue (a folder of .eml files: `helpdesk.email.extract_email_metadata` per file, in name order,
-   notifications sent inline to a dummy mail backend); Otklik through `inbound_store` + `inbound_process`,
-   then the jobs that queued (notification and trigger dispatchers, acknowledgement sends) drained in the
-   same process, so both sides are timed to the same point: ticket written and notifications out;
+   notifications sent inline to a dummy mail backend); Otklik through `inbound_intake` in batches (what
+   `otklik mail import` does with a folder: stored in one commit, then processed a batch at a time), then
+   the jobs that queued (notification and trigger dispatchers, acknowledgement sends) drained in the same
+   process, so both sides are timed to the same point: ticket written and notifications out;
 6. stops its servers and removes the temporary folder (unless --keep or --peer-dir).
 
 The databases are reused when they already hold at least N tickets (creates during a run add rows);
