@@ -33,7 +33,8 @@ from psycopg.errors import QueryCanceled
 from otklik.accounts.access import can_see_internal, scope_is_personal, tickets_handled_by, tickets_visible_to
 from otklik.accounts.models import User
 from otklik.core.errors import DomainError
-from otklik.core.sql import row_in
+from otklik.core.sql import key_in, row_in
+from otklik.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -263,8 +264,8 @@ def _search_postgres(viewer: User, text: str, limit: int) -> Found:
     if not rows:
         return Found([], more=False)
     ticket_ids = {row.ticket_id for row in rows}
-    visible = set(tickets_visible_to(viewer).filter(pk__in=ticket_ids).values_list("pk", flat=True))
-    handled = set(tickets_handled_by(viewer).filter(pk__in=visible).values_list("pk", flat=True))
+    visible = set(tickets_visible_to(viewer).order_by().filter(key_in(Ticket, ticket_ids)).values_list("pk", flat=True))
+    handled = set(tickets_handled_by(viewer).order_by().filter(key_in(Ticket, visible)).values_list("pk", flat=True))
     allowed = [row for row in rows if row.ticket_id in visible and (not row.is_internal or row.ticket_id in handled)]
     enough = min(limit, ENOUGH_VISIBLE)
     if len({row.ticket_id for row in allowed}) < enough and len(rows) == min(CANDIDATES, MAX_ROWS):

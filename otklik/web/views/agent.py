@@ -22,6 +22,7 @@ from otklik.accounts.selectors import organizations_search, people_search
 from otklik.accounts.services import requester_for_email, user_set_phone
 from otklik.automation.macros import macro_apply_bulk
 from otklik.core.errors import DomainError, NotFound
+from otklik.core.sql import key_in
 from otklik.reports.drill import drill_tickets
 from otklik.reports.exports import FORMATS, streamed, tickets_table
 from otklik.search.filters import with_text_matches
@@ -348,11 +349,10 @@ def search(request: HttpRequest) -> HttpResponse:
     raw_page = request.GET.get("page", "1")
     page_number = min(max(int(raw_page), 1), pages) if raw_page.isdigit() and len(raw_page) < 6 else 1
     shown = hits[(page_number - 1) * size: page_number * size]
+    shown_tickets = tickets_visible_to(viewer).filter(key_in(Ticket, [hit.ticket_id for hit in shown]))
     tickets = {
         ticket.pk: ticket
-        for ticket in tickets_visible_to(viewer).filter(pk__in=[hit.ticket_id for hit in shown]).select_related(
-            "status", "priority", "requester", "assignee", "team"
-        )
+        for ticket in shown_tickets.select_related("status", "priority", "requester", "assignee", "team")
     }
     results = [(hit, tickets[hit.ticket_id]) for hit in shown if hit.ticket_id in tickets]
     # The same box finds people and organizations (the directory's own rule decides whom the viewer sees).

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.models import User
 from otklik.core.errors import DomainError, NotFound
+from otklik.core.sql import key_in
 from otklik.search.selectors import search
 from otklik.sla.selectors import promised_reply_by
 from otklik.tickets import changes, services, uploads
@@ -75,7 +76,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     if text:
         number = text.lstrip("#")
         # The subject, the number, or what the full-text index finds in the messages this person may read.
-        matched = Q(subject__icontains=text) | Q(pk__in=[hit.ticket_id for hit in search(user, text, limit=500)])
+        matched = Q(subject__icontains=text) | key_in(Ticket, [hit.ticket_id for hit in search(user, text, limit=500)])
         if number.isdigit():
             matched |= Q(number=int(number))
         tickets = tickets.filter(matched)
