@@ -177,6 +177,14 @@ class StaffTeamScope:
         scope = self.personal | Q(team_id__in=list(self.team_ids))
         return scope | Q(team__isnull=True) if self.unrouted else scope
 
+    def holds(self, *, viewer_id: int, team_id: int | None, assignee_id: int | None, watched: bool) -> bool:
+        """`condition()` decided for one ticket from its columns (a row already read): the same parts."""
+        if assignee_id is not None and assignee_id == viewer_id:
+            return True
+        if watched and self.watched is not None:
+            return True
+        return team_id in self.team_ids or (self.unrouted and team_id is None)
+
     def teams_condition(self) -> Q:
         """The whole-team part as a ticket condition (matches nothing when there are no teams)."""
         condition = Q(team_id__in=self.team_ids) if self.team_ids else Q(pk__in=[])
@@ -328,7 +336,31 @@ def with_handles(viewer: User | None, tickets: QuerySet[Ticket]) -> QuerySet[Tic
     return tickets.annotate(viewer_handles=ExpressionWrapper(staff, output_field=BooleanField()))
 
 
+def row_answers(viewer: User | None, ticket: Ticket, *, watched: bool) -> tuple[bool, bool]:
+    """Whether the viewer may see a ticket row already read, and whether they handle it: the conditions of
+    `tickets_visible_to` and `tickets_handled_by` decided from the row's columns, for a page that reads one
+    ticket by its number (compiling the scope's SQL cost most of that read). `watched`: whether the viewer
+    watches the ticket, read in the same statement. tests/access/test_access_row_answers.py holds both
+    answers equal to the SQL's for every persona, ticket and relation of the matrix."""
+    if viewer is None or not _is_active_person(viewer):
+        return False, False
+    if _sees_everything(viewer):
+        return True, True
+    staff = staff_scope_by_team(viewer) if _is_staff(viewer) else None
+    handled = staff is not None and staff.holds(viewer_id=viewer.pk, team_id=ticket.team_id,
+                                                assignee_id=ticket.assignee_id, watched=watched)
+    visible = handled or ticket.requester_id == viewer.pk or watched or (
+        _shares_organization(viewer) and ticket.organization_id == viewer.organization_id)
+    return visible, handled
+
+
 _NOT_READ = object()
+
+
+def remember_answers(viewer: User, ticket_id: int, *, handled: bool) -> None:
+    """A read that found a visible ticket and decided `handles` for it (`row_answers`) tells the request's memory."""
+    _tell(_visible_key(viewer, ticket_id), True)
+    _tell(_handles_key(viewer, ticket_id), handled)
 
 
 def remember_handles(viewer: User, ticket: Ticket) -> None:
