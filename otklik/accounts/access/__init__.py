@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.apps import apps
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Role, TeamKind, User
@@ -322,20 +322,6 @@ def handles(viewer: User | None, ticket: Ticket) -> bool:
                        lambda: tickets_handled_by(viewer).filter(pk=ticket.pk).exists())
 
 
-def with_handles(viewer: User | None, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """`tickets` with `viewer_handles`, the answer of `handles(viewer, ticket)` for each row, decided in the
-    same statement by the same rule (`tickets_handled_by`'s condition): a page that reads its ticket and
-    then asks `handles` (the ticket page: which page, which panels) needs no second query once
-    `remember_handles` has told the request's memory. Viewers `handles` answers without a query (not
-    staff, or every ticket) get no annotation."""
-    if viewer is None or not can_see_internal(viewer) or _sees_everything(viewer):
-        return tickets
-    staff = _staff_scope(viewer)
-    if staff is None:  # every ticket: answered above already
-        return tickets
-    return tickets.annotate(viewer_handles=ExpressionWrapper(staff, output_field=BooleanField()))
-
-
 def row_answers(viewer: User | None, ticket: Ticket, *, watched: bool) -> tuple[bool, bool]:
     """Whether the viewer may see a ticket row already read, and whether they handle it: the conditions of
     `tickets_visible_to` and `tickets_handled_by` decided from the row's columns, for a page that reads one
@@ -354,21 +340,10 @@ def row_answers(viewer: User | None, ticket: Ticket, *, watched: bool) -> tuple[
     return visible, handled
 
 
-_NOT_READ = object()
-
-
 def remember_answers(viewer: User, ticket_id: int, *, handled: bool) -> None:
     """A read that found a visible ticket and decided `handles` for it (`row_answers`) tells the request's memory."""
     _tell(_visible_key(viewer, ticket_id), True)
     _tell(_handles_key(viewer, ticket_id), handled)
-
-
-def remember_handles(viewer: User, ticket: Ticket) -> None:
-    """A ticket read through `with_handles(viewer, ...)` tells the request's memory its answer. SQL's NULL
-    (`assignee_id = me` on a ticket without assignee, OR-ed with false parts) is no, as in a WHERE."""
-    answer = getattr(ticket, "viewer_handles", _NOT_READ)
-    if answer is not _NOT_READ:
-        _tell(_handles_key(viewer, ticket.pk), bool(answer))
 
 
 def people_visible_to(viewer: User | None) -> QuerySet[User]:
