@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from otklik.accounts import access
 from otklik.accounts.access import messages_visible_to, tickets_visible_to
@@ -216,16 +216,25 @@ def ticket_read_by_number(viewer: User, number: int, *, related: Iterable[str] =
     """One visible ticket for a read (a page, the API's GET), in one statement; NotFound for absent and
     forbidden alike.
 
-    Only `related` is joined: PostgreSQL spends more time planning a 9-table join than running it, on
-    every view. The same statement answers `access.handles` for this viewer (`access.with_handles`), and
-    both answers go to the request's memory, so the checks that follow (`is_visible`, `handles`,
-    `visible_fields`) read nothing. `annotations`: what the caller's page asks of the row besides."""
-    tickets = access.with_handles(viewer, tickets_visible_to(viewer).select_related(*related))
-    ticket = (tickets.annotate(**annotations) if annotations else tickets).filter(number=number).first()
+    The row is read by its number alone, with whether the viewer watches it, and the viewer's scope is
+    decided on its columns (`access.row_answers`: the rules of `tickets_visible_to` and `tickets_handled_by`),
+    so the statement carries no scope: Django compiled the scope's OR of subqueries on every view (most of
+    the read's CPU), and PostgreSQL planned it. Both answers go to the request's memory, so the checks that
+    follow (`is_visible`, `handles`, `visible_fields`) read nothing. Only `related` is joined: PostgreSQL
+    spends more time planning a 9-table join than running it. `annotations`: what the caller's page asks
+    of the row besides."""
+    # Numbers are unique: no order to compile (`first()` would sort by the model's ordering).
+    tickets = Ticket.objects.select_related(*related).filter(number=number).order_by()
+    if viewer is not None and not access.sees_everything(viewer):  # everything: no need to ask
+        annotations = {**annotations, "viewer_watches": Exists(
+            Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=viewer.pk))}
+    ticket = next(iter((tickets.annotate(**annotations) if annotations else tickets)[:1]), None)
     if ticket is None:
         raise NotFound()
-    access.remember_visible(viewer, ticket.pk)
-    access.remember_handles(viewer, ticket)
+    visible, handled = access.row_answers(viewer, ticket, watched=bool(getattr(ticket, "viewer_watches", False)))
+    if not visible:
+        raise NotFound()
+    access.remember_answers(viewer, ticket.pk, handled=handled)
     attach_configuration([ticket])
     return ticket
 

@@ -1,5 +1,6 @@
-"""`access.with_handles` answers `handles` in the ticket's own read, for every persona and ticket of the
-matrix, exactly as the separate question does; and the page trusts it only within one read-only request."""
+"""The ticket's read by number answers visibility and `handles` for every persona and ticket of the matrix
+exactly as the separate questions do (`access.row_answers`, tests/access/test_access_row_answers.py); and the
+page trusts those answers only within one read-only request."""
 
 from __future__ import annotations
 
@@ -7,23 +8,10 @@ import pytest
 
 from otklik.accounts import access
 from otklik.core.errors import NotFound
-from otklik.tickets.models import Ticket
 from otklik.tickets.selectors import ticket_read_by_number
 from tests.access.world import PERSONAS, TICKETS, World
 
 pytestmark = pytest.mark.django_db
-
-
-def test_the_annotation_is_the_rule_for_every_persona_and_ticket(bare_world: World) -> None:
-    for persona in PERSONAS:
-        viewer = bare_world.user(persona)
-        for key in TICKETS:
-            ticket = bare_world.ticket(key)
-            expected = access.handles(viewer, ticket)  # outside a request: asked of the database
-            row = access.with_handles(viewer, Ticket.objects.filter(pk=ticket.pk)).get()
-            # No annotation where `handles` answers without a query (requesters, administrators); SQL's
-            # NULL (no assignee, no other part true) is no, as in the WHERE of `tickets_handled_by`.
-            assert bool(getattr(row, "viewer_handles", expected)) == expected, (persona, key)
 
 
 def test_a_read_by_number_remembers_visibility_and_handles_for_the_request(

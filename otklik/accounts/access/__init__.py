@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.apps import apps
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import Role, TeamKind, User
@@ -177,6 +177,14 @@ class StaffTeamScope:
         scope = self.personal | Q(team_id__in=list(self.team_ids))
         return scope | Q(team__isnull=True) if self.unrouted else scope
 
+    def holds(self, *, viewer_id: int, team_id: int | None, assignee_id: int | None, watched: bool) -> bool:
+        """`condition()` decided for one ticket from its columns (a row already read): the same parts."""
+        if assignee_id is not None and assignee_id == viewer_id:
+            return True
+        if watched and self.watched is not None:
+            return True
+        return team_id in self.team_ids or (self.unrouted and team_id is None)
+
     def teams_condition(self) -> Q:
         """The whole-team part as a ticket condition (matches nothing when there are no teams)."""
         condition = Q(team_id__in=self.team_ids) if self.team_ids else Q(pk__in=[])
@@ -314,29 +322,28 @@ def handles(viewer: User | None, ticket: Ticket) -> bool:
                        lambda: tickets_handled_by(viewer).filter(pk=ticket.pk).exists())
 
 
-def with_handles(viewer: User | None, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """`tickets` with `viewer_handles`, the answer of `handles(viewer, ticket)` for each row, decided in the
-    same statement by the same rule (`tickets_handled_by`'s condition): a page that reads its ticket and
-    then asks `handles` (the ticket page: which page, which panels) needs no second query once
-    `remember_handles` has told the request's memory. Viewers `handles` answers without a query (not
-    staff, or every ticket) get no annotation."""
-    if viewer is None or not can_see_internal(viewer) or _sees_everything(viewer):
-        return tickets
-    staff = _staff_scope(viewer)
-    if staff is None:  # every ticket: answered above already
-        return tickets
-    return tickets.annotate(viewer_handles=ExpressionWrapper(staff, output_field=BooleanField()))
+def row_answers(viewer: User | None, ticket: Ticket, *, watched: bool) -> tuple[bool, bool]:
+    """Whether the viewer may see a ticket row already read, and whether they handle it: the conditions of
+    `tickets_visible_to` and `tickets_handled_by` decided from the row's columns, for a page that reads one
+    ticket by its number (compiling the scope's SQL cost most of that read). `watched`: whether the viewer
+    watches the ticket, read in the same statement. tests/access/test_access_row_answers.py holds both
+    answers equal to the SQL's for every persona, ticket and relation of the matrix."""
+    if viewer is None or not _is_active_person(viewer):
+        return False, False
+    if _sees_everything(viewer):
+        return True, True
+    staff = staff_scope_by_team(viewer) if _is_staff(viewer) else None
+    handled = staff is not None and staff.holds(viewer_id=viewer.pk, team_id=ticket.team_id,
+                                                assignee_id=ticket.assignee_id, watched=watched)
+    visible = handled or ticket.requester_id == viewer.pk or watched or (
+        _shares_organization(viewer) and ticket.organization_id == viewer.organization_id)
+    return visible, handled
 
 
-_NOT_READ = object()
-
-
-def remember_handles(viewer: User, ticket: Ticket) -> None:
-    """A ticket read through `with_handles(viewer, ...)` tells the request's memory its answer. SQL's NULL
-    (`assignee_id = me` on a ticket without assignee, OR-ed with false parts) is no, as in a WHERE."""
-    answer = getattr(ticket, "viewer_handles", _NOT_READ)
-    if answer is not _NOT_READ:
-        _tell(_handles_key(viewer, ticket.pk), bool(answer))
+def remember_answers(viewer: User, ticket_id: int, *, handled: bool) -> None:
+    """A read that found a visible ticket and decided `handles` for it (`row_answers`) tells the request's memory."""
+    _tell(_visible_key(viewer, ticket_id), True)
+    _tell(_handles_key(viewer, ticket_id), handled)
 
 
 def people_visible_to(viewer: User | None) -> QuerySet[User]:

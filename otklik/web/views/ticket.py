@@ -143,7 +143,8 @@ def timeline_context(viewer: User, ticket: Ticket, header: dict[str, Any] | None
         event_qs = event_qs.filter(created_at__gte=message_list[0].created_at)
     if anchor is not None:  # the history from the anchor message on is on the page already
         event_qs = event_qs.filter(created_at__lt=anchor)
-    events = [event for event in event_qs if event.kind not in HIDDEN_EVENTS]
+    # The kinds shown otherwise are left in the database: a ticket's history is mostly replies and notes.
+    events = list(event_qs.exclude(kind__in=HIDDEN_EVENTS))
     timeline = sorted(
         [TimelineItem(at=m.created_at, message=m) for m in message_list]
         + [TimelineItem(at=e.created_at, event=e) for e in events],
