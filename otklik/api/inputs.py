@@ -28,12 +28,12 @@ def _fresh(field: Field[Any, Any, Any, Any]) -> Field[Any, Any, Any, Any]:
     return type(field)(*(fresh(arg) for arg in args), **{key: fresh(value) for key, value in kwargs.items()})
 
 
+# (A comment, not a docstring: the inputs inherit docstrings, and the schema would show this one.)
+# An input's fields are made anew per request without deep-copying the declared ones. DRF deep-copies each
+# declared field for every serializer instance (`Field.__deepcopy__`), querysets and choices included; that was
+# most of an API create's input validation (issue #16, creates round 5). The fields are the same classes made
+# from the same arguments, so validation and its messages are too.
 class Input(serializers.Serializer[Any]):
-    """An input's fields made anew per request without deep-copying the declared ones.
-
-    DRF deep-copies each declared field for every serializer instance (`Field.__deepcopy__`), querysets
-    and choices included; that was most of an API create's input validation (issue #16, creates round 5).
-    The fields are the same classes made from the same arguments, so validation and its messages are too."""
 
     def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
         return {name: _fresh(field) for name, field in self._declared_fields.items()}
