@@ -89,7 +89,9 @@ def request_type_configured(code: str) -> RequestType | None:
     its custom fields, category, default priority and team attached from the same cache: what a new ticket
     takes from its type, with no query. Whether the submitter may use it is `request_type_may_submit`'s."""
     found = configuration_by_id()
-    request_type = next((row for row in found["request_type"].values() if row.code == code and row.is_active), None)
+    request_type: RequestType | None = next(
+        (row for row in found["request_type"].values() if row.code == code and row.is_active), None
+    )
     if request_type is None:
         return None
     teams = {team.pk: team for team in teams_all()}
