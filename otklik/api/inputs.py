@@ -5,13 +5,38 @@ They only parse; the services decide (permissions, state rules, custom field val
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import Field
 
 from otklik.accounts.models import Role, Team, User
 from otklik.api.serializers import MAX_BODY, FieldValuesField, id_field
 from otklik.tickets.models import Category, LinkKind, Priority, RequestType, Source, Status, StatusKind
+
+
+def _fresh(field: Field[Any, Any, Any, Any]) -> Field[Any, Any, Any, Any]:
+    """A new field made from the arguments `field` was declared with: field arguments (a list's child, a
+    many-relation's child) are copied, anything else is shared, querysets above all (DRF asks `.all()` of a
+    relation's queryset before it reads, so the declared one is never evaluated)."""
+    def fresh(value: Any) -> Any:
+        return copy.deepcopy(value) if isinstance(value, Field) else value
+
+    args: Any = field._args  # type: ignore[attr-defined]  # kept by Field.__new__ for exactly this
+    kwargs: dict[str, Any] = field._kwargs  # type: ignore[attr-defined]
+    return type(field)(*(fresh(arg) for arg in args), **{key: fresh(value) for key, value in kwargs.items()})
+
+
+# (A comment, not a docstring: the inputs inherit docstrings, and the schema would show this one.)
+# An input's fields are made anew per request without deep-copying the declared ones. DRF deep-copies each
+# declared field for every serializer instance (`Field.__deepcopy__`), querysets and choices included; that was
+# most of an API create's input validation (issue #16, creates round 5). The fields are the same classes made
+# from the same arguments, so validation and its messages are too.
+class Input(serializers.Serializer[Any]):
+
+    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
+        return {name: _fresh(field) for name, field in self._declared_fields.items()}
 
 
 def body_field(**kwargs: Any) -> serializers.CharField:
@@ -20,7 +45,7 @@ def body_field(**kwargs: Any) -> serializers.CharField:
     )
 
 
-class TicketCreateInput(serializers.Serializer[Any]):
+class TicketCreateInput(Input):
     subject = serializers.CharField(max_length=500)
     body_text = body_field()
     body_html = body_field(help_text="Sanitised on arrival.")
@@ -55,7 +80,7 @@ class TicketCreateInput(serializers.Serializer[Any]):
     )
 
 
-class TicketUpdateInput(serializers.Serializer[Any]):
+class TicketUpdateInput(Input):
     subject = serializers.CharField(max_length=500, required=False)
     status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all(), required=False)
     priority = serializers.SlugRelatedField(slug_field="code", queryset=Priority.objects.all(), required=False)
@@ -90,7 +115,7 @@ def happened_at_field() -> serializers.DateTimeField:
     )
 
 
-class ReplyInput(serializers.Serializer[Any]):
+class ReplyInput(Input):
     body_text = body_field()
     body_html = body_field()
     status = serializers.SlugRelatedField(
@@ -107,45 +132,45 @@ class ReplyInput(serializers.Serializer[Any]):
     )
 
 
-class NoteInput(serializers.Serializer[Any]):
+class NoteInput(Input):
     body_text = body_field()
     body_html = body_field()
 
 
-class AttachmentUploadInput(serializers.Serializer[Any]):
+class AttachmentUploadInput(Input):
     file = serializers.FileField(max_length=255, allow_empty_file=True)
     body_text = body_field(help_text="Optional text of the reply or note that carries the file.")
     internal = serializers.BooleanField(default=False, help_text="Staff: attach to an internal note.")
 
 
-class StatusInput(serializers.Serializer[Any]):
+class StatusInput(Input):
     status = serializers.SlugRelatedField(slug_field="code", queryset=Status.objects.all())
     happened_at = happened_at_field()
 
 
-class AssignInput(serializers.Serializer[Any]):
+class AssignInput(Input):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True)
 
 
-class MergeInput(serializers.Serializer[Any]):
+class MergeInput(Input):
     into = id_field(help_text="Number of the ticket that receives this one's conversation.")
 
 
-class LinkInput(serializers.Serializer[Any]):
+class LinkInput(Input):
     ticket = id_field(help_text="Number of the other ticket.")
     kind = serializers.ChoiceField(LinkKind.choices)
 
 
-class RateInput(serializers.Serializer[Any]):
+class RateInput(Input):
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
 
-class WatcherInput(serializers.Serializer[Any]):
+class WatcherInput(Input):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
 
-class TicketListQuery(serializers.Serializer[Any]):
+class TicketListQuery(Input):
     """The agent UI's filters, as query parameters; repeat a parameter to give several values."""
 
     SORT_CHOICES = (
@@ -183,7 +208,7 @@ class TicketListQuery(serializers.Serializer[Any]):
                                      help_text="Download the whole filtered list as a streamed file.")
 
 
-class DirectoryQuery(serializers.Serializer[Any]):
+class DirectoryQuery(Input):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
     role = serializers.ChoiceField(Role.choices, required=False)
     organization = id_field(required=False)

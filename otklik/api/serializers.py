@@ -275,19 +275,27 @@ class TicketSerializer(ModelSerializer[Ticket]):
         staff_ids: set[int] | None = self.context.get("staff_ticket_ids")
         if staff_ids is None:
             return visible_fields(_viewer(self), ticket)
-        # A page of tickets: the same rule as access.visible_fields, decided for the page in one query.
-        if ticket.pk in staff_ids or ticket.request_type is None:
-            return dict(ticket.fields or {})
-        hidden = {field.code for field in ticket.request_type.fields.all() if field.internal_only}
-        return {code: value for code, value in (ticket.fields or {}).items() if code not in hidden}
-
+        return ticket_field_values(ticket, staff=ticket.pk in staff_ids)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def tag_names(self, ticket: Ticket) -> list[str]:
-        # Labels are the support team's words: shown like internal fields, to staff who handle the ticket.
         staff_ids: set[int] | None = self.context.get("staff_ticket_ids")
-        staff = ticket.pk in staff_ids if staff_ids is not None else handles(_viewer(self), ticket)
-        return [tag.name for tag in ticket.tags.all()] if staff else []
+        return ticket_tag_names(ticket, staff=ticket.pk in staff_ids if staff_ids is not None
+                                else handles(_viewer(self), ticket))
+
+
+def ticket_field_values(ticket: Ticket, *, staff: bool) -> dict[str, Any]:
+    """A visible ticket's custom field values, `staff` deciding for it (the rule of `access.visible_fields`,
+    decided for a page of tickets in one query, `selectors.staff_ticket_ids`)."""
+    if staff or ticket.request_type is None:
+        return dict(ticket.fields or {})
+    hidden = {field.code for field in ticket.request_type.fields.all() if field.internal_only}
+    return {code: value for code, value in (ticket.fields or {}).items() if code not in hidden}
+
+
+def ticket_tag_names(ticket: Ticket, *, staff: bool) -> list[str]:
+    # Labels are the support team's words: shown like internal fields, to staff who handle the ticket.
+    return [tag.name for tag in ticket.tags.all()] if staff else []
 
 
 class AttachmentSerializer(ModelSerializer[Attachment]):

@@ -7,11 +7,15 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+from django.db.models.expressions import Col
 from django.utils.translation import gettext as _
 
-from otklik.accounts.models import Role, User
+from otklik.accounts.models import Organization, Role, User
 from otklik.api.models import ApiToken, Scope
 from otklik.core.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -86,15 +90,97 @@ def token_create(
 
 
 def token_find_active(secret: str, *, now: datetime) -> ApiToken | None:
-    """The live token for a presented secret, with its owner; None for unknown, revoked or expired."""
+    """The live token for a presented secret, with its owner and the owner's organization (one statement,
+    read afresh on every request: a revoked or expired token, a deactivated owner or a changed role counts
+    at once); None for unknown, revoked or expired."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = ApiToken.objects.select_related("user", "user__organization").filter(digest=token_digest(secret)).first()
+    token = _token_with_owner(token_digest(secret))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
     return token
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One model's columns in the token read: where they sit in the row and how each value is converted."""
+
+    model: type[Model]
+    attnames: tuple[str, ...]
+    start: int
+    converters: tuple[tuple[int, tuple[Any, ...], Col], ...]
+
+
+# The token read's SQL and row layout per database alias: the same statement as
+# `ApiToken.objects.select_related("user", "user__organization").filter(digest=...)`, written once, because
+# compiling that three-table query was most of an API request's authentication (issue #16, creates round 5).
+_TOKEN_READS: dict[str, tuple[str, tuple[_Part, ...]]] = {}
+
+
+def _token_read(alias: str, connection: BaseDatabaseWrapper) -> tuple[str, tuple[_Part, ...]]:
+    built = _TOKEN_READS.get(alias)
+    if built is not None:
+        return built
+    quote = connection.ops.quote_name
+    tables = (("t", ApiToken), ("u", User), ("o", Organization))
+    columns: list[str] = []
+    parts: list[_Part] = []
+    for table_alias, model in tables:
+        fields = list(model._meta.concrete_fields)
+        converters = []
+        for index, field in enumerate(fields):
+            # What Django's compiler applies to a selected column (SQLCompiler.get_converters).
+            selected = field.get_col(table_alias)
+            found = [*connection.ops.get_db_converters(selected), *selected.get_db_converters(connection)]
+            if found:
+                converters.append((index, tuple(found), selected))
+        parts.append(_Part(model, tuple(field.attname for field in fields), len(columns), tuple(converters)))
+        columns += [f"{table_alias}.{quote(cast(str, field.column))}" for field in fields]
+
+    def column(model: type[Model], name: str) -> str:
+        return quote(cast(str, cast(Field[Any, Any], model._meta.get_field(name)).column))
+
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "  # noqa: S608 (names only)
+        f"INNER JOIN {quote(User._meta.db_table)} u ON u.{column(User, 'id')} = t.{column(ApiToken, 'user')} "
+        f"LEFT OUTER JOIN {quote(Organization._meta.db_table)} o "
+        f"ON o.{column(Organization, 'id')} = u.{column(User, 'organization')} "
+        f"WHERE t.{column(ApiToken, 'digest')} = %s"
+    )
+    built = _TOKEN_READS[alias] = (sql, tuple(parts))
+    return built
+
+
+def _token_with_owner(digest: str) -> ApiToken | None:
+    alias = router.db_for_read(ApiToken)
+    connection = connections[alias]
+    sql, parts = _token_read(alias, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token_part, user_part, organization_part = parts
+    token = cast(ApiToken, _instance(token_part, row, alias, connection))
+    user = cast(User, _instance(user_part, row, alias, connection))
+    # As select_related leaves them: the owner and their organization (or its absence) are already known.
+    ApiToken._meta.get_field("user").set_cached_value(token, user)
+    User._meta.get_field("organization").set_cached_value(
+        user, _instance(organization_part, row, alias, connection) if user.organization_id is not None else None
+    )
+    return token
+
+
+def _instance(part: _Part, row: tuple[Any, ...], alias: str, connection: BaseDatabaseWrapper) -> Model:
+    values = list(row[part.start:part.start + len(part.attnames)])
+    for index, converters, column in part.converters:
+        value = values[index]
+        for converter in converters:
+            value = converter(value, column, connection)
+        values[index] = value
+    return part.model.from_db(alias, part.attnames, values)
 
 
 def token_mark_used(token: ApiToken, *, now: datetime) -> None:

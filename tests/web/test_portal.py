@@ -196,3 +196,31 @@ def test_granted_session_expires_with_the_link(people, now, settings):
     assert visitor.get(f"/tickets/{ticket.number}/").status_code == 200
     with time_machine.travel(timedelta(days=1, minutes=1)):
         assert visitor.get(f"/tickets/{ticket.number}/").status_code == 302
+
+
+def test_a_changed_request_type_counts_on_the_next_submit(people, printer, client_for):
+    """The form's request type comes from the cached configuration (creates round 5): a change of the type, its
+    fields or its routing is seen by the very next submit, and a switched-off type is gone at once."""
+    alice = client_for(people.alice)
+    form = {"subject": "Paper jam", "body": "It blinks", "field_room": "305"}
+    assert alice.post("/portal/new/printer/", form).status_code == 302
+    category = factories.category("Printers")
+
+    printer.team = people.second_line
+    printer.category = category
+    printer.save()
+    CustomField.objects.create(request_type=printer, code="floor", label="Floor", required=True, order=3)
+
+    refused = alice.post("/portal/new/printer/", form)
+    assert refused.status_code == 200 and "field_floor" in refused.context["form"].errors
+    assert alice.post("/portal/new/printer/", {**form, "field_floor": "3"}).status_code == 302
+    latest = Ticket.objects.order_by("-id").first()
+    assert latest is not None
+    assert (latest.team, latest.category, latest.fields) == (people.second_line, category,
+                                                             {"room": "305", "floor": "3"})
+
+    printer.is_active = False
+    printer.save()
+    assert alice.get("/portal/new/printer/").status_code == 404
+    assert alice.post("/portal/new/printer/", {**form, "field_floor": "3"}).status_code == 404
+    assert Ticket.objects.count() == 2

@@ -106,12 +106,10 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @login_required
 def submit(request: HttpRequest, code: str) -> HttpResponse:
     user = current_user(request)
-    request_type = (
-        # The rows a new ticket takes from its type come with it: no query each while creating.
-        selectors.request_types_for(user).filter(code=code).select_related("category", "default_priority", "team")
-        .prefetch_related("fields").first()
-    )
-    if request_type is None:
+    # From the cached configuration, with the rows a new ticket takes from its type (no query each while
+    # creating), then the one submit rule: the same answer as finding it in `request_types_for(user)`.
+    request_type = ticket_selectors.request_type_configured(code)
+    if request_type is None or not ticket_selectors.request_type_may_submit(user, request_type):
         raise Http404()
     form = PortalRequestForm(request.POST or None, request.FILES or None, request_type=request_type,
                              requester=user, language=get_language() or "")
