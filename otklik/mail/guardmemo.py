@@ -8,6 +8,11 @@ acknowledgement queued, an address found undeliverable by a bounce) is added, an
 message that wrote it is rolled back to its savepoint. An address, a moment or a window the memo was not
 read for is asked of the database as before. The memo sees other processes' commits as of the batch's
 start (the batch is well under a second of work), where the per-message reads saw them as of each message.
+
+What a message writes is kept or dropped with the message's savepoint, not with savepoints inside it: a
+nested savepoint rolling back a queued mail after `outbound_write` returned would leave it counted. No code
+on the intake path does that (its one mail is the acknowledgement, written last; notifications and triggers
+run after the commit), and a new writer there must keep it so.
 """
 
 from __future__ import annotations
