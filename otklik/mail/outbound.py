@@ -25,7 +25,7 @@ from otklik.accounts.models import User
 from otklik.core import lookups
 from otklik.core.errors import InvalidInput
 from otklik.core.wakeups import wake_on_commit
-from otklik.mail import conf, tokens
+from otklik.mail import conf, guardmemo, tokens
 from otklik.mail.classify import LOOP_HEADER, may_answer_automatically
 from otklik.mail.models import InboundMail, Mailbox, OutboundKind, OutboundMail, OutboundStatus, UndeliverableAddress
 from otklik.tickets.models import Attachment, Message, Source, Ticket
@@ -78,8 +78,11 @@ def _mailbox_for(ticket: Ticket | None, mailbox_id: int | None) -> Mailbox | Non
 def _recipients_guard(addresses: Iterable[str], *, automatic: bool, ours: set[str]) -> tuple[list[str], list[str]]:
     kept: list[str] = []
     dropped: list[str] = []
-    undeliverable = set(
-        UndeliverableAddress.objects.filter(email__in=[a.lower() for a in addresses]).values_list("email", flat=True)
+    lowered_all = [a.lower() for a in addresses]
+    memo = guardmemo.current()  # a batch of inbound mail read these once for its senders
+    known = memo.undeliverable_among(lowered_all) if memo is not None else None
+    undeliverable = known if known is not None else set(
+        UndeliverableAddress.objects.filter(email__in=lowered_all).values_list("email", flat=True)
     )
     for address in addresses:
         cleaned = (address or "").strip()
@@ -240,6 +243,8 @@ def outbound_write(
         if existing is None:
             raise
         return existing
+    if (memo := guardmemo.current()) is not None:  # the batch's loop guard counts this row from now on
+        memo.note_sent(recipient_key, kind=kind, automatic=automatic, status=row.status, at=now)
     if suppressed:
         logger.info("outbound %s %s to %s held back: %s", kind, row.pk, recipient_key, suppressed)
     else:
@@ -251,8 +256,26 @@ def outbound_write(
 
 def _rate_limit(*, kind: str, recipient: str, mailbox: Mailbox | None, now: datetime) -> str:
     """The loop guard: one acknowledgement per sender per window, a cap on all automatic mail."""
-    live = [OutboundStatus.PENDING, OutboundStatus.SENT]
     minutes = mailbox.acknowledgement_window_minutes if mailbox else 60
+    memo = guardmemo.current()  # a batch of inbound mail read these once for its senders
+    known = memo.counts(recipient, now=now, minutes=minutes) if memo is not None else None
+    if known is not None:
+        acknowledgements, sent = known
+    else:
+        acknowledgements, sent = _rate_counts(recipient=recipient, now=now, minutes=minutes)
+    if kind == OutboundKind.ACKNOWLEDGEMENT and acknowledgements:
+        return _("An acknowledgement was already sent to %(address)s within %(minutes)s minutes.") % {
+            "address": recipient, "minutes": minutes}
+    cap = conf.automatic_per_hour()
+    if sent >= cap:
+        return _("%(address)s already got %(count)s automatic messages this hour.") % {
+            "address": recipient, "count": sent}
+    return ""
+
+
+def _rate_counts(*, recipient: str, now: datetime, minutes: int) -> tuple[int, int]:
+    """(acknowledgements within `minutes`, automatic mail within the hour) to this address: live rows only."""
+    live = [OutboundStatus.PENDING, OutboundStatus.SENT]
     hour_ago = now - timedelta(hours=1)
     # Both limits in one query: the window's acknowledgements and the hour's automatic mail to this address.
     counts = OutboundMail.objects.filter(
@@ -262,15 +285,7 @@ def _rate_limit(*, kind: str, recipient: str, mailbox: Mailbox | None, now: date
                                               created_at__gte=now - timedelta(minutes=minutes))),
         automatic=Count("pk", filter=Q(auto_generated=True, created_at__gte=hour_ago)),
     )
-    if kind == OutboundKind.ACKNOWLEDGEMENT and counts["acknowledgements"]:
-        return _("An acknowledgement was already sent to %(address)s within %(minutes)s minutes.") % {
-            "address": recipient, "minutes": minutes}
-    cap = conf.automatic_per_hour()
-    sent = counts["automatic"]
-    if sent >= cap:
-        return _("%(address)s already got %(count)s automatic messages this hour.") % {
-            "address": recipient, "count": sent}
-    return ""
+    return counts["acknowledgements"], counts["automatic"]
 
 
 OUTBOX_WAKE = "mail.outbox"

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from otklik.core import lookups
 from otklik.core.errors import InvalidInput
-from otklik.mail import conf, tokens
+from otklik.mail import conf, guardmemo, tokens
 from otklik.mail.bodies import build_body
 from otklik.mail.classify import Classification, MailKind, classify
 from otklik.mail.models import (
@@ -159,7 +159,7 @@ def inbound_process_batch(*, inbound_ids: Sequence[int], now: datetime) -> list[
                 _inbound_rows(skip_locked=True).filter(pk__in=wanted, status=InboundStatus.RECEIVED)
                 .defer("raw").order_by("pk")
             )
-            return [_process_in_savepoint(row, raw=raw, now=now) for row, raw in _with_raw_bytes(rows)]
+            return [done for group in _with_raw_bytes(rows) for done in _process_group(group, now=now)]
     except (OperationalError, InterfaceError) as exc:
         logger.warning("inbound mail batch %s..%s rolled back (%s): one message at a time", wanted[0], wanted[-1],
                        type(exc).__name__)
@@ -192,7 +192,7 @@ def _inbound_rows(*, skip_locked: bool = False) -> QuerySet[InboundMail]:
 RAW_BYTES_PER_READ = 8 * 1024 * 1024
 
 
-def _with_raw_bytes(rows: list[InboundMail]) -> Iterator[tuple[InboundMail, bytes]]:
+def _with_raw_bytes(rows: list[InboundMail]) -> Iterator[list[tuple[InboundMail, bytes]]]:
     group: list[InboundMail] = []
     size = 0
     for index, row in enumerate(rows):
@@ -200,27 +200,49 @@ def _with_raw_bytes(rows: list[InboundMail]) -> Iterator[tuple[InboundMail, byte
         size += row.size
         if size >= RAW_BYTES_PER_READ or index == len(rows) - 1:
             raws = dict(InboundMail.objects.filter(pk__in=[item.pk for item in group]).values_list("pk", "raw"))
-            yield from ((item, bytes(raws[item.pk])) for item in group)
+            yield [(item, bytes(raws[item.pk])) for item in group]
             group, size = [], 0
 
 
-def _process_row(row: InboundMail, *, raw: bytes, now: datetime, as_human: bool) -> None:
+def _process_group(group: list[tuple[InboundMail, bytes]], *, now: datetime) -> list[InboundMail]:
+    """Messages of a batch read together: parsed first (no database), so the acknowledgements' guard reads
+    (undeliverable addresses, the loop guard) are asked once for all their senders (`guardmemo`)."""
+    parsed: list[ParsedMail | Exception] = []
+    for _row, raw in group:
+        try:
+            parsed.append(parse_mail(raw))
+        except Exception as exc:  # raised again inside the message's savepoint, as before
+            parsed.append(exc)
+    senders = [item.from_email for item in parsed if isinstance(item, ParsedMail)]
+    window = max((row.mailbox.acknowledgement_window_minutes for row, _raw in group if row.mailbox is not None),
+                 default=60)
+    with guardmemo.remembered(senders, now=now, window=timedelta(minutes=window)) as memo:
+        return [_process_in_savepoint(row, raw=raw, now=now, parsed=found, memo=memo)
+                for (row, raw), found in zip(group, parsed, strict=True)]
+
+
+def _process_row(row: InboundMail, *, raw: bytes, now: datetime, as_human: bool,
+                 parsed: ParsedMail | Exception | None = None) -> None:
     row.attempts += 1
-    _process(row, raw=raw, now=now, as_human=as_human)
+    _process(row, raw=raw, now=now, as_human=as_human, parsed=parsed)
     row.status = InboundStatus.PROCESSED
     row.processed_at = now
     row.save(update_fields=_PROCESSED_FIELDS)  # not the raw bytes: they never change
 
 
-def _process_in_savepoint(row: InboundMail, *, raw: bytes, now: datetime) -> InboundMail:
+def _process_in_savepoint(row: InboundMail, *, raw: bytes, now: datetime, parsed: ParsedMail | Exception,
+                          memo: guardmemo.GuardMemo) -> InboundMail:
     try:
         with transaction.atomic():
-            _process_row(row, raw=raw, now=now, as_human=False)
-        return row
+            _process_row(row, raw=raw, now=now, as_human=False, parsed=parsed)
     except (OperationalError, InterfaceError):
+        memo.drop()
         raise
     except Exception as exc:
+        memo.drop()  # rolled back to its savepoint: what it wrote is gone
         return _quarantine(row.pk, exc, now=now)
+    memo.keep()
+    return row
 
 
 def _quarantine(inbound_id: int, exc: Exception, *, now: datetime) -> InboundMail:
@@ -260,8 +282,11 @@ def inbound_reprocess(*, inbound_id: int, now: datetime, as_human: bool = False)
 lookups.depends_on("mail.mailbox_addresses", Mailbox)
 
 
-def _process(row: InboundMail, *, raw: bytes, now: datetime, as_human: bool) -> None:
-    parsed = parse_mail(raw)
+def _process(row: InboundMail, *, raw: bytes, now: datetime, as_human: bool,
+             parsed: ParsedMail | Exception | None = None) -> None:
+    if isinstance(parsed, Exception):  # the batch parsed it beforehand and it failed: fail here, as before
+        raise parsed
+    parsed = parsed if parsed is not None else parse_mail(raw)
     fingerprint = row.fingerprint or content_fingerprint(raw)
     row.fingerprint = fingerprint
     row.message_id = parsed.message_id or synthetic_message_id(fingerprint)
@@ -467,6 +492,8 @@ def _bounce_record(classification: Classification, ticket: Ticket | None, *, now
                 defaults={"status": failure.status, "diagnostic": failure.diagnostic[:2000],
                           "ticket": ticket, "bounced_at": now},
             )
+            if (memo := guardmemo.current()) is not None:  # later messages of the batch see it
+                memo.note_undeliverable(failure.recipient.lower()[:254])
         lines.append(
             _("Delivery to %(address)s failed (%(status)s): %(diagnostic)s") % {
                 "address": failure.recipient, "status": failure.status or failure.action or "?",

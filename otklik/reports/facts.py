@@ -151,7 +151,10 @@ def _histories(ticket_ids: list[int]) -> dict[int, list[HistoryItem]]:
     histories: dict[int, list[HistoryItem]] = defaultdict(list)
     rows = (TicketEvent.objects.filter(ticket_id__in=ticket_ids, kind__in=HISTORY_KINDS)
             .order_by("ticket_id", "created_at", "id").values_list("ticket_id", "kind", "data", "created_at"))
-    for ticket_id, kind, data, at in rows.iterator(chunk_size=5000):
+    # A few tickets' histories are read in one go: `iterator` on PostgreSQL is a server-side cursor (DECLARE,
+    # FETCH, CLOSE: three round trips where one does), worth it only for the rebuild's thousands.
+    found = rows.iterator(chunk_size=5000) if len(ticket_ids) > 100 else rows
+    for ticket_id, kind, data, at in found:
         histories[ticket_id].append(HistoryItem(kind, data if isinstance(data, dict) else {}, at))
     return histories
 
@@ -190,11 +193,47 @@ def refresh_ticket(ticket: Ticket, *, durations: bool = True) -> TicketTimes:
 _UNUSED_DESK = DeskCalendar("", None)
 
 
-def _refresh(ticket: Ticket, *, durations: bool, rated: bool = False) -> tuple[TicketTimes | None, TicketTimes]:
+def _ticket_and_row(ticket_id: int) -> tuple[Ticket, TicketTimes | None]:
+    """The ticket's report fields and its report row (None: it has none yet), in one query."""
+    fresh = (Ticket.objects.select_related("report_times")
+             .only(*rollups.TICKET_FIELDS, *(f"report_times__{field.name}" for field in _ROW_FIELDS))
+             .get(pk=ticket_id))
+    try:
+        old = fresh.report_times
+    except TicketTimes.DoesNotExist:
+        old = None
+    return fresh, old
+
+
+_ROW_FIELDS = [field for field in TicketTimes._meta.concrete_fields if not field.primary_key]
+
+
+def _durations_hold(fresh: Ticket, old: TicketTimes) -> bool:
+    """Whether a requester's reply leaves the row's durations as a recomputation would find them.
+
+    ticket_facts reads from the history only the status changes (stopped spans, reopenings) and the staff's
+    replies, which a requester's reply is neither; from the ticket its creation, first response and
+    resolution, which the row copied when it was last computed (`rollups.dimensions`); and the desk calendar
+    for a duration, whose content key the row keeps. So when those copies still equal the ticket, the
+    ticket is not resolved (its stopped spans would read the statuses, whose pausing may have been edited
+    since) and an answered ticket's calendar is the one the row was measured on, the row's durations are the
+    recomputation's. Anything else takes the full path."""
+    if (old.created_at, old.first_response_at, old.resolved_at) != (
+            fresh.created_at, fresh.first_response_at, fresh.resolved_at):
+        return False
+    if fresh.resolved_at is not None:
+        return False
+    return fresh.first_response_at is None or desk_calendar().key == old.calendar_key
+
+
+def _refresh(ticket: Ticket, *, durations: bool, rated: bool = False,
+             requester_reply: bool = False) -> tuple[TicketTimes | None, TicketTimes]:
     """`refresh_ticket`, also returning the row as it was before (None: the ticket had none). The latest
-    rating's score is kept from the old row, and read again only after a rating (`rated`)."""
-    fresh = Ticket.objects.only(*rollups.TICKET_FIELDS).get(pk=ticket.pk)
-    old = TicketTimes.objects.filter(ticket_id=ticket.pk).first()
+    rating's score is kept from the old row, and read again only after a rating (`rated`). A requester's
+    reply (`requester_reply`) recomputes the durations only when they can have changed (`_durations_hold`)."""
+    fresh, old = _ticket_and_row(ticket.pk)
+    if durations and old is not None and requester_reply and _durations_hold(fresh, old):
+        durations = False
     if durations or old is None:
         # ticket_facts reads the statuses only for a resolved ticket (its stopped spans) and the calendar only
         # for a duration it computes (first response, resolution): a requester's reply to a ticket nobody has
@@ -228,7 +267,9 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
     old: TicketTimes | None = None
     fresh: TicketTimes | None = None
     if event.kind in FACT_EVENTS:
-        old, fresh = _refresh(ticket, durations=True)
+        requester_reply = (event.kind == EventKind.REPLIED and isinstance(event.data, dict)
+                           and event.data.get("by") != "staff")
+        old, fresh = _refresh(ticket, durations=True, requester_reply=requester_reply)
     elif event.kind in KEY_EVENTS:
         old, fresh = _refresh(ticket, durations=False)
     elif event.kind == EventKind.RATED:  # the breakdown by rating moves with the latest score

@@ -11,11 +11,21 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from otklik.mail import services
-from otklik.mail.models import InboundMail, InboundSource, InboundStatus, Outcome
+from otklik.mail.models import (
+    InboundMail,
+    InboundSource,
+    InboundStatus,
+    OutboundKind,
+    OutboundMail,
+    OutboundStatus,
+    Outcome,
+    UndeliverableAddress,
+)
 from otklik.tickets import services as ticket_services
 from otklik.tickets.models import Message, Ticket, TicketEvent
 from tests.mail.mailtools import build_mail
 from tests.mail.test_mail_queries import NEW_REQUEST, NEW_SENDER_EXTRA
+from tests.mail.test_mail_threading import _dsn
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +129,61 @@ def test_the_importer_stores_a_batch_in_one_statement_and_processes_it_at_a_fixe
     # Per message: a single message's statements (the row's own locked read excepted: the batch reads its
     # rows in one statement and their raw bytes in another) with its savepoint pair, as a test's transactions
     # are savepoints too. Per batch: the store's INSERT and the processing's two reads, each transaction
-    # a savepoint pair here.
-    per_message = NEW_REQUEST[connection.vendor] + NEW_SENDER_EXTRA - 1
+    # a savepoint pair here. Round 5: the acknowledgement's two guard reads (the undeliverable addresses, the
+    # loop guard's counts) are asked once per batch for all its senders (`guardmemo`): -2 per message, +2 per
+    # batch.
+    per_message = NEW_REQUEST[connection.vendor] + NEW_SENDER_EXTRA - 1 - GUARD_READS
     assert four - two == 2 * per_message
-    assert two == 3 + 4 + 2 * per_message
+    assert two == 3 + 4 + GUARD_READS + 2 * per_message
+
+
+GUARD_READS = 2
+
+
+def _acknowledgements(to: str) -> list[str]:
+    return list(OutboundMail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT, recipient_key=to)
+                .order_by("pk").values_list("status", flat=True))
+
+
+def test_the_loop_guard_in_a_batch_counts_the_acknowledgements_the_batch_queued(mailbox, now):
+    # Two requests from one sender in one batch: the second is not acknowledged (one per window), as when
+    # they come one by one; the guard's counts come from the batch's one read plus what the batch wrote.
+    ids = _stored([build_mail(sender="eve@a.example", message_id=f"<e{index}@a.example>", subject=f"Q{index}")
+                   for index in range(2)], mailbox, now)
+    rows = services.inbound_process_batch(inbound_ids=ids, now=now)
+    assert [row.outcome for row in rows] == [Outcome.NEW_TICKET] * 2
+    assert _acknowledgements("eve@a.example") == [OutboundStatus.PENDING, OutboundStatus.SUPPRESSED]
+    # Same again one message at a time: the same answers.
+    alone = [services.inbound_process(inbound_id=pk, now=now) for pk in _stored(
+        [build_mail(sender="fay@a.example", message_id=f"<f{index}@a.example>", subject=f"Q{index}")
+         for index in range(2)], mailbox, now)]
+    assert [row.outcome for row in alone] == [Outcome.NEW_TICKET] * 2
+    assert _acknowledgements("fay@a.example") == [OutboundStatus.PENDING, OutboundStatus.SUPPRESSED]
+
+
+def test_an_acknowledgement_rolled_back_with_its_message_is_not_counted(mailbox, now, monkeypatch):
+    real_acknowledge = services._acknowledge
+
+    def acknowledge_then_break(row: InboundMail, *args: Any, **kwargs: Any) -> None:
+        real_acknowledge(row, *args, **kwargs)  # the acknowledgement is queued...
+        if row.subject == "Broken":
+            raise RuntimeError("a bug after the acknowledgement")  # ...and its message rolled back
+
+    monkeypatch.setattr(services, "_acknowledge", acknowledge_then_break)
+    ids = _stored([build_mail(sender="gil@a.example", message_id="<g1@a.example>", subject="Broken"),
+                   build_mail(sender="gil@a.example", message_id="<g2@a.example>", subject="Second")],
+                  mailbox, now)
+    broken, second = services.inbound_process_batch(inbound_ids=ids, now=now)
+    assert (broken.status, second.outcome) == (InboundStatus.QUARANTINED, Outcome.NEW_TICKET)
+    # The broken message's acknowledgement is gone with it, so the second one is acknowledged.
+    assert _acknowledgements("gil@a.example") == [OutboundStatus.PENDING]
+
+
+def test_a_bounce_earlier_in_a_batch_holds_back_a_later_acknowledgement(mailbox, now):
+    ids = _stored([_dsn(original_message_id="gone@otklik.test", recipient="hal@a.example"),
+                   build_mail(sender="hal@a.example", message_id="<h1@a.example>", subject="Hello")], mailbox, now)
+    bounced, request = services.inbound_process_batch(inbound_ids=ids, now=now)
+    assert (bounced.outcome, request.outcome) == (Outcome.BOUNCE, Outcome.NEW_TICKET)
+    assert UndeliverableAddress.objects.filter(email="hal@a.example").exists()
+    # Found undeliverable by the bounce of the same batch: the acknowledgement has no recipient left.
+    assert _acknowledgements("hal@a.example") == [OutboundStatus.SUPPRESSED]
