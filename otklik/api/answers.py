@@ -15,7 +15,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from otklik.accounts.access import can_see_internal, person_label
+from otklik.accounts.access import person_email, person_label
 from otklik.accounts.models import User
 from otklik.api.serializers import ticket_field_values, ticket_tag_names
 from otklik.tickets.models import Ticket
@@ -31,8 +31,7 @@ def _person(viewer: User, person: User | None) -> dict[str, Any] | None:
     """`PersonSerializer`: requesters never see other people's email."""
     if person is None:
         return None
-    email = person.email if viewer.pk == person.pk or can_see_internal(viewer) else None
-    return {"id": person.pk, "email": email, "name": person_label(viewer, person)}
+    return {"id": person.pk, "email": person_email(viewer, person), "name": person_label(viewer, person)}
 
 
 def ticket_answer(viewer: User, ticket: Ticket, *, staff: bool) -> dict[str, Any]:

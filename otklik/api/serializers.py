@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from otklik.accounts.access import can_see_internal, handles, person_label, visible_fields
+from otklik.accounts.access import can_see_internal, handles, person_email, person_label, visible_fields
 from otklik.accounts.models import Organization, Team, User
 from otklik.api.models import ApiToken, Scope
 from otklik.api.modelserializer import ModelSerializer
@@ -85,10 +85,7 @@ class PersonSerializer(ModelSerializer[User]):
 
     @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_email(self, user: User) -> str | None:
-        viewer = _viewer(self)
-        if viewer is not None and (viewer.pk == user.pk or can_see_internal(viewer)):
-            return user.email
-        return None
+        return person_email(_viewer(self), user)
 
 
 class OrganizationSerializer(ModelSerializer[Organization]):

@@ -575,4 +575,5 @@ from otklik.accounts.access.people import (  # noqa: E402  (people imports this 
     organizations_visible_to as organizations_visible_to,
 )
 from otklik.accounts.access.people import people_visible_to as people_visible_to  # noqa: E402
+from otklik.accounts.access.people import person_email as person_email  # noqa: E402
 from otklik.accounts.access.people import person_label as person_label  # noqa: E402

@@ -52,6 +52,14 @@ def organizations_visible_to(viewer: User | None) -> QuerySet[Any]:
     return organizations
 
 
+def person_email(viewer: User | None, person: User) -> str | None:
+    """A person's email as the viewer may know it: their own, or anyone's to staff; requesters never see
+    other people's email."""
+    if viewer is not None and (viewer.pk == person.pk or can_see_internal(viewer)):
+        return person.email
+    return None
+
+
 def person_label(viewer: User | None, person: User | None) -> str:
     """How a person is named to the viewer: requesters never see other people's email or phone."""
     if person is None:
