@@ -341,7 +341,8 @@ def row_answers(viewer: User | None, ticket: Ticket, *, watched: bool) -> tuple[
 
 
 def remember_answers(viewer: User, ticket_id: int, *, handled: bool) -> None:
-    """A read that found a visible ticket and decided `handles` for it (`row_answers`) tells the request's memory."""
+    """A read that found a visible ticket and decided `handles` for it (`row_answers`) tells the request's memory,
+    so the page's panels that ask `is_visible` and `handles` again get the answers without compiling the scope."""
     _tell(_visible_key(viewer, ticket_id), True)
     _tell(_handles_key(viewer, ticket_id), handled)
 
@@ -352,12 +353,6 @@ def sees_everything(viewer: User | None) -> bool:
 def can_see_internal_on(viewer: User | None, ticket: Ticket) -> bool:
     """The name older callers use for `handles`."""
     return handles(viewer, ticket)
-
-
-def remember_visible(viewer: User, ticket_id: int) -> None:
-    """A read that found the ticket through `tickets_visible_to(viewer)` tells the request's memory, so
-    the page's panels that ask `is_visible` again get the answer without compiling the scope once more."""
-    _tell(_visible_key(viewer, ticket_id), True)
 
 
 def is_visible(viewer: User | None, ticket_id: int) -> bool:
