@@ -14,7 +14,10 @@ What it does, all on this machine (127.0.0.1 only):
    turn (a proxy's upstreams do the same); --shared-socket serves with `uvicorn --workers` instead, whose
    processes share one socket and often leave all the load on one of them (docs/performance.md);
 4. runs each workload for --seconds against one server, then the other, alternating who goes first,
-   for --rounds rounds, and prints throughput, median and p95 latency and the Otklik/peer ratio;
+   for --rounds rounds, and prints throughput, median and p95 latency and the Otklik/peer ratio; the web
+   form workload posts each desk's own form as a person does (django-helpdesk's public form anonymously,
+   Otklik's portal form as a signed-in requester: Otklik has no anonymous form), each connection reading
+   the form page once for its CSRF token before the timed posts;
 5. email intake: the same generated raw messages (half new requests, half replies threaded by In-Reply-To)
    go to each desk in one process: django-helpdesk through the code of its `get_email` command for a
    'local' queue (a folder of .eml files: `helpdesk.email.extract_email_metadata` per file, in name order,
@@ -48,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -369,7 +373,7 @@ def markdown_table(rows: Sequence[tuple[str, Result, Result]]) -> str:
     return "\n".join(lines)
 
 
-WORKLOADS = ("create", "detail", "queue", "rare", "common", "email")
+WORKLOADS = ("create", "form", "detail", "queue", "rare", "common", "email")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -484,6 +488,7 @@ def prepare_otklik(database_url: str) -> dict[str, Any]:
     from otklik.accounts.models import User
     from otklik.api.tokens import token_create
     from otklik.demodata import bulk
+    from otklik.tickets.models import RequestType
 
     agent, requester = User.objects.get(email="fiona@otklik.demo"), User.objects.get(email="alice@acme.example")
     issued = token_create(actor=requester, user=requester, name="peer-bench", scopes=("read", "write"),
@@ -493,7 +498,15 @@ def prepare_otklik(database_url: str) -> dict[str, Any]:
     ticket = tickets_visible_to(agent).annotate(n=Count("messages")).filter(n=4).order_by("-id").first()
     if ticket is None:
         sys.exit("No 4-message ticket visible to fiona@otklik.demo: was peer_otklik loaded by bench/generate.py?")
+    # The portal form: the requester signed in, a request type everyone may submit with no custom fields.
+    asking = Client()
+    asking.force_login(requester)
+    request_type = (RequestType.objects.filter(is_active=True, submit_rule="everyone", fields__isnull=True)
+                    .order_by("pk").first())
+    if request_type is None:
+        sys.exit("No request type open to everyone without custom fields: was peer_otklik loaded by generate.py?")
     return {
+        "requester_session": asking.cookies[settings.SESSION_COOKIE_NAME].value, "request_type": request_type.code,
         "token": issued.secret, "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
         "cookie": settings.SESSION_COOKIE_NAME, "ticket": ticket.number, "tickets": ticket.__class__.objects.count(),
         "texts": {"subjects": bulk.SUBJECTS, "staff": bulk.STAFF_REPLIES, "requester": bulk.REQUESTER_REPLIES,
@@ -612,6 +625,21 @@ def expect(response: Any, code: int, result_errors: list[str]) -> bool:
     return True
 
 
+_FORM_TOKENS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()  # by client
+
+
+async def form_token(client: Any, url: str) -> str:
+    """The form's CSRF token for this connection, read from the form page once (its cookie stays in the
+    client); a form post then needs no page load, like a person sending a second request."""
+    if client not in _FORM_TOKENS:
+        page = await client.get(url)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if page.status_code != 200 or found is None:
+            raise RuntimeError(f"GET {url} -> {page.status_code}: no CSRF token in the form page")
+        _FORM_TOKENS[client] = found.group(1)
+    return _FORM_TOKENS[client]
+
+
 def peer_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]:
     counter = iter(range(10**9))
 
@@ -620,6 +648,15 @@ def peer_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]:
         return expect(await client.post("/api/tickets/", json={
             "queue": info["queue"], "title": f"Printer jam {n}", "description": "Floor 3, room 305",
             "submitter_email": "bench@acme.example", "priority": 3}), 201, errors)
+
+    async def form(client: Any) -> bool:
+        # Anonymous, as the peer's public form is meant: its CSRF token read once per connection (not timed).
+        token = await form_token(client, "/tickets/submit/")
+        n = next(counter)
+        return expect(await client.post("/tickets/submit/", data={
+            "csrfmiddlewaretoken": token, "queue": str(info["queue"]), "title": f"Paper jam {n}",
+            "body": "Room 305, the tray is stuck", "priority": "3", "submitter_email": "bench@acme.example"},
+            headers={"Referer": f"{client.base_url}tickets/submit/"}), 302, errors)
 
     async def detail(client: Any) -> bool:
         return expect(await client.get(f"/tickets/{info['ticket']}/"), 200, errors)
@@ -637,7 +674,7 @@ def peer_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]:
             return expect(rows, 200, errors)
         return act
 
-    return {"create": create, "detail": detail, "queue": listing({}),
+    return {"create": create, "form": form, "detail": detail, "queue": listing({}),
             "rare": listing({"q": RARE_WORDS}), "common": listing({"q": "принтер"})}
 
 
@@ -649,11 +686,22 @@ def otklik_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]
         return expect(await client.post("/api/v1/tickets/", json={
             "subject": f"Printer jam {n}", "body_text": "Floor 3, room 305"}), 201, errors)
 
+    async def form(client: Any) -> bool:
+        # The requester's signed-in portal form (Otklik has no anonymous one); its CSRF token read once per
+        # connection (not timed).
+        url = f"/portal/new/{info['request_type']}/"
+        token = await form_token(client, url)
+        n = next(counter)
+        return expect(await client.post(url, data={
+            "csrfmiddlewaretoken": token, "subject": f"Paper jam {n}", "body": "Room 305, the tray is stuck"},
+            headers={"Referer": f"{client.base_url}{url.lstrip('/')}"}), 302, errors)
+
     async def get(client: Any, url: str, params: dict[str, str] | None = None) -> bool:
         return expect(await client.get(url, params=params), 200, errors)
 
     return {
         "create": create,
+        "form": form,
         "detail": lambda c: get(c, f"/tickets/{info['ticket']}/"),
         "queue": lambda c: get(c, "/", {"queue": "all"}),
         "rare": lambda c: get(c, "/search/", {"q": RARE_WORDS}),
@@ -728,8 +776,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             "otklik": ([f"http://127.0.0.1:{port}" for port in our_ports], {"Authorization": f"Bearer {ours['token']}"},
                        {ours["cookie"]: ours["session"]}, otklik_actions(ours, our_errors)),
         }
+        # The form workload posts as a person at a browser: the peer's public form anonymous, Otklik's portal
+        # form as the signed-in requester; no API token on either.
+        form_cookies = {"peer": {}, "otklik": {ours["cookie"]: ours["requester_session"]}}
         workloads = [(key, label, connections) for key, label, connections in [
             ("create", f"API create, {args.concurrency} connections", args.concurrency),
+            ("form", f"web form create, {args.concurrency} connections", args.concurrency),
             ("detail", f"ticket detail, 4 messages, {READ_CONNECTIONS} conn.", READ_CONNECTIONS),
             ("queue", f"agent queue first page, {READ_CONNECTIONS} conn.", READ_CONNECTIONS),
             ("rare", f"search rare word, {READ_CONNECTIONS} conn.", READ_CONNECTIONS),
@@ -741,9 +793,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         pooled = {(key, side): Result() for key, _, _ in [*workloads, ("email", "", 0)] for side in sides}
         # Each worker process pays its first-request costs (imports, templates, connections: ~2 s for Otklik)
         # here, not in round 1: enough connections that both desks' workers all get requests.
+        def side_for(key: str, side: str) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, Action]]:
+            base_urls, headers, cookies, actions = sides[side]
+            return (base_urls, {}, form_cookies[side], actions) if key == "form" else (base_urls, headers, cookies,
+                                                                                        actions)
+
         for key, _, _ in workloads:
             for side in sides:
-                base_urls, headers, cookies, actions = sides[side]
+                base_urls, headers, cookies, actions = side_for(key, side)
                 asyncio.run(run_load(base_urls, headers, cookies, actions[key], 4 * args.workers, args.warmup))
         peer_errors.clear()
         our_errors.clear()
@@ -752,7 +809,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             order = ["peer", "otklik"] if round_number % 2 == 0 else ["otklik", "peer"]
             for key, label, connections in workloads:
                 for side in order:
-                    base_urls, headers, cookies, actions = sides[side]
+                    base_urls, headers, cookies, actions = side_for(key, side)
                     cpu_before = worker_cpu_seconds(servers[side])
                     got = asyncio.run(run_load(base_urls, headers, cookies, actions[key], connections, args.seconds))
                     split = worker_split(cpu_before, worker_cpu_seconds(servers[side]))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Model, Q, QuerySet
+from django.db.models import BooleanField, Field, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 
@@ -22,14 +22,19 @@ def row_in(rows: QuerySet[Any], column: str) -> tuple[str, tuple[Any, ...]]:
     return probe.query.sql_with_params()
 
 
-def key_in(model: type[Model], keys: Iterable[int]) -> Q:
-    """The condition "the row's primary key is one of `keys`", for lists of a few hundred keys.
+def key_in(model: type[Model], keys: Iterable[int], *, field: str = "pk") -> Q:
+    """The condition "the row's primary key (or integer `field`) is one of `keys`", for lists of a few hundred keys.
 
     On PostgreSQL one array parameter (`= ANY(%s)`): `pk__in` makes a parameter per key, which Django builds
-    and psycopg quotes one by one and PostgreSQL plans one by one (1.8 ms of CPU for a search's 300 hits).
-    Elsewhere `pk__in` as usual."""
-    keys = list(keys)
+    and psycopg quotes one by one and PostgreSQL plans one by one (1.8 ms of CPU for a search's 300 hits). The
+    array goes as its text form (`{1,2,3}`, every key made an int here) cast by PostgreSQL: psycopg dumps a
+    Python list of ints element by element in Python (~1 ms for 300 keys), a string at once.
+    Elsewhere `__in` as usual."""
+    keys = [int(key) for key in keys]
     if connection.vendor != "postgresql":
-        return Q(pk__in=keys)
-    column = f'"{model._meta.db_table}"."{model._meta.pk.column}"'  # names from the model, never input
-    return Q(RawSQL(f"{column} = ANY(%s::bigint[])", (keys,), output_field=BooleanField()))  # noqa: S611
+        return Q(**{f"{field}__in": keys})
+    target = model._meta.pk if field == "pk" else model._meta.get_field(field)
+    assert isinstance(target, Field), field  # a column of this model, not a reverse relation
+    column = f'"{model._meta.db_table}"."{target.column}"'  # names from the model, never input
+    literal = "{" + ",".join(map(str, keys)) + "}"
+    return Q(RawSQL(f"{column} = ANY(%s::bigint[])", (literal,), output_field=BooleanField()))  # noqa: S611

@@ -30,11 +30,16 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from psycopg.errors import QueryCanceled
 
-from otklik.accounts.access import can_see_internal, scope_is_personal, tickets_handled_by, tickets_visible_to
+from otklik.accounts.access import (
+    can_see_internal,
+    keys_answers,
+    scope_is_personal,
+    tickets_handled_by,
+    tickets_visible_to,
+)
 from otklik.accounts.models import User
 from otklik.core.errors import DomainError
-from otklik.core.sql import key_in, row_in
-from otklik.tickets.models import Ticket
+from otklik.core.sql import row_in
 
 logger = logging.getLogger(__name__)
 
@@ -263,10 +268,10 @@ def _search_postgres(viewer: User, text: str, limit: int) -> Found:
     rows = _candidates(text, few, "", [])
     if not rows:
         return Found([], more=False)
-    ticket_ids = {row.ticket_id for row in rows}
-    visible = set(tickets_visible_to(viewer).order_by().filter(key_in(Ticket, ticket_ids)).values_list("pk", flat=True))
-    handled = set(tickets_handled_by(viewer).order_by().filter(key_in(Ticket, visible)).values_list("pk", flat=True))
-    allowed = [row for row in rows if row.ticket_id in visible and (not row.is_internal or row.ticket_id in handled)]
+    # Decided from the hits' rows (`keys_answers`, the scopes' rule per row), not by compiling both scopes.
+    answers = keys_answers(viewer, {row.ticket_id for row in rows})
+    allowed = [row for row in rows if (answer := answers.get(row.ticket_id)) is not None and answer[0]
+               and (not row.is_internal or answer[1])]
     enough = min(limit, ENOUGH_VISIBLE)
     if len({row.ticket_id for row in allowed}) < enough and len(rows) == min(CANDIDATES, MAX_ROWS):
         # The capped window held too few of this viewer's tickets: search again inside their scope.

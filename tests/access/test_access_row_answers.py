@@ -47,3 +47,30 @@ def test_the_row_answers_are_the_scopes_for_every_persona_ticket_and_relation(ba
         Ticket.objects.filter(pk=ticket.pk).update(assignee_id=kept_assignee)
     # The matrix reaches every kind of answer, so a rule that always said one thing would fail above.
     assert seen == {(False, False), (True, False), (True, True)}
+
+
+def test_the_answers_by_key_are_the_scopes_for_every_persona_and_relation(bare_world: World) -> None:
+    """`keys_answers` (a search's hits) reads the tickets' columns and asks about watching only where it changes
+    the answer: the same answers as the SQL for every persona over every ticket at once, watched or assigned."""
+    tickets = [Ticket.objects.get(pk=bare_world.ticket(key).pk) for key in TICKETS]
+    ids = [ticket.pk for ticket in tickets]
+    missing = max(ids) + 1000
+    seen = set()
+    for persona, relation in itertools.product(PERSONAS, ("none", "watch", "assign")):
+        viewer = User.objects.get(pk=bare_world.user(persona).pk)
+        changed = tickets[len(tickets) // 2]
+        kept_watchers, kept_assignee = list(changed.watchers.all()), changed.assignee_id
+        if relation == "watch":
+            changed.watchers.add(viewer)
+        elif relation == "assign":
+            Ticket.objects.filter(pk=changed.pk).update(assignee=viewer)
+        answers = access.keys_answers(viewer, [*ids, missing])
+        expected = {ticket.pk: _sql_answers(viewer, ticket) for ticket in tickets}
+        assert {pk: answers.get(pk, (False, False)) for pk in ids} == expected, (persona, relation)
+        assert missing not in answers
+        seen.update(expected.values())
+        viewer.is_active = False
+        assert not any(visible for visible, _handled in access.keys_answers(viewer, ids).values())
+        changed.watchers.set(kept_watchers)
+        Ticket.objects.filter(pk=changed.pk).update(assignee_id=kept_assignee)
+    assert seen == {(False, False), (True, False), (True, True)}

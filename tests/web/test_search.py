@@ -92,7 +92,9 @@ def test_search_page_jumps_to_a_number_and_costs_few_queries(people, tickets, cl
     assert fiona.get("/search/", {"q": str(hidden.number)}).status_code == 200
     few = count_queries(lambda: fiona.get("/search/", {"q": "VPN"}))
     many = count_queries(lambda: fiona.get("/search/", {"q": "принтер"}))
-    assert few == many
+    # No query per hit: the hits' visibility is one read, plus one of watching only when a hit's answer depends
+    # on it (here the second line's printer ticket, which watching would show to Fiona).
+    assert few <= many <= few + 1
     assert "Принтеры на третьем этаже" in fiona.get("/search/", {"q": "принтер"}).content.decode()
 
 

@@ -322,24 +322,6 @@ def handles(viewer: User | None, ticket: Ticket) -> bool:
                        lambda: tickets_handled_by(viewer).filter(pk=ticket.pk).exists())
 
 
-def row_answers(viewer: User | None, ticket: Ticket, *, watched: bool) -> tuple[bool, bool]:
-    """Whether the viewer may see a ticket row already read, and whether they handle it: the conditions of
-    `tickets_visible_to` and `tickets_handled_by` decided from the row's columns, for a page that reads one
-    ticket by its number (compiling the scope's SQL cost most of that read). `watched`: whether the viewer
-    watches the ticket, read in the same statement. tests/access/test_access_row_answers.py holds both
-    answers equal to the SQL's for every persona, ticket and relation of the matrix."""
-    if viewer is None or not _is_active_person(viewer):
-        return False, False
-    if _sees_everything(viewer):
-        return True, True
-    staff = staff_scope_by_team(viewer) if _is_staff(viewer) else None
-    handled = staff is not None and staff.holds(viewer_id=viewer.pk, team_id=ticket.team_id,
-                                                assignee_id=ticket.assignee_id, watched=watched)
-    visible = handled or ticket.requester_id == viewer.pk or watched or (
-        _shares_organization(viewer) and ticket.organization_id == viewer.organization_id)
-    return visible, handled
-
-
 def remember_answers(viewer: User, ticket_id: int, *, handled: bool) -> None:
     """A read that found a visible ticket and decided `handles` for it (`row_answers`) tells the request's memory,
     so the page's panels that ask `is_visible` and `handles` again get the answers without compiling the scope."""
@@ -572,3 +554,7 @@ from otklik.accounts.access.people import (  # noqa: E402  (people imports this 
 from otklik.accounts.access.people import people_visible_to as people_visible_to  # noqa: E402
 from otklik.accounts.access.people import person_email as person_email  # noqa: E402
 from otklik.accounts.access.people import person_label as person_label  # noqa: E402
+
+# The per-row decisions of the scopes (a row or keys already in hand) live in `rows`.
+from otklik.accounts.access.rows import keys_answers as keys_answers  # noqa: E402
+from otklik.accounts.access.rows import row_answers as row_answers  # noqa: E402

@@ -16,7 +16,6 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from otklik.accounts.access import tickets_visible_to
 from otklik.accounts.decorators import staff_required
 from otklik.accounts.selectors import organizations_search, people_search
 from otklik.accounts.services import requester_for_email, user_set_phone
@@ -349,11 +348,12 @@ def search(request: HttpRequest) -> HttpResponse:
     raw_page = request.GET.get("page", "1")
     page_number = min(max(int(raw_page), 1), pages) if raw_page.isdigit() and len(raw_page) < 6 else 1
     shown = hits[(page_number - 1) * size: page_number * size]
-    shown_tickets = tickets_visible_to(viewer).filter(key_in(Ticket, [hit.ticket_id for hit in shown]))
+    # `search_found` answers only with tickets the viewer may see (and notes only where they handle the ticket),
+    # so the shown page is read by key with what its rows print, not through the scope again.
+    shown_tickets = Ticket.objects.filter(key_in(Ticket, [hit.ticket_id for hit in shown])) if shown else None
     tickets = {
-        ticket.pk: ticket
-        for ticket in shown_tickets.select_related("status", "priority", "requester", "assignee", "team")
-    }
+        ticket.pk: ticket for ticket in shown_tickets.select_related("status", "priority", "requester")
+    } if shown_tickets is not None else {}
     results = [(hit, tickets[hit.ticket_id]) for hit in shown if hit.ticket_id in tickets]
     # The same box finds people and organizations (the directory's own rule decides whom the viewer sees).
     people = list(people_search(viewer, text)[:DIRECTORY_HITS]) if text else []
