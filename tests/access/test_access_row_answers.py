@@ -55,7 +55,7 @@ def test_the_answers_by_key_are_the_scopes_for_every_persona_and_relation(bare_w
     tickets = [Ticket.objects.get(pk=bare_world.ticket(key).pk) for key in TICKETS]
     ids = [ticket.pk for ticket in tickets]
     missing = max(ids) + 1000
-    seen = set()
+    seen: set[tuple[bool, bool]] = set()
     for persona, relation in itertools.product(PERSONAS, ("none", "watch", "assign")):
         viewer = User.objects.get(pk=bare_world.user(persona).pk)
         changed = tickets[len(tickets) // 2]
