@@ -33,9 +33,8 @@ def row_answers(viewer: User | None, ticket: Ticket, *, watched: bool) -> tuple[
         return False, False
     if _sees_everything(viewer):
         return True, True
-    staff = staff_scope_by_team(viewer) if _is_staff(viewer) else None
-    return _columns_answers(viewer, staff, _TicketColumns(ticket.pk, ticket.team_id, ticket.assignee_id,
-                                                          ticket.requester_id, ticket.organization_id), watched)
+    return _columns_answers(_viewer_facts(viewer), _TicketColumns(
+        ticket.pk, ticket.team_id, ticket.assignee_id, ticket.requester_id, ticket.organization_id), watched)
 
 
 class _TicketColumns(NamedTuple):
@@ -48,13 +47,26 @@ class _TicketColumns(NamedTuple):
     organization_id: int | None
 
 
-def _columns_answers(viewer: User, staff: StaffTeamScope | None, row: _TicketColumns,
-                     watched: bool) -> tuple[bool, bool]:
-    """`row_answers` for an active viewer who does not see everything (`staff`: their staff scope, if staff)."""
-    handled = staff is not None and staff.holds(viewer_id=viewer.pk, team_id=row.team_id,
-                                                assignee_id=row.assignee_id, watched=watched)
-    visible = handled or row.requester_id == viewer.pk or watched or (
-        _shares_organization(viewer) and row.organization_id == viewer.organization_id)
+class _ViewerFacts(NamedTuple):
+    """What the scopes ask of an active viewer who does not see everything, read once (a request's viewer is a
+    lazy object: every attribute read goes through it, and a search decides hundreds of rows)."""
+
+    viewer_id: int
+    shared_organization_id: int | None  # the organization whose tickets the viewer sees, if it shares them
+    staff: StaffTeamScope | None  # their staff scope, if staff
+
+
+def _viewer_facts(viewer: User) -> _ViewerFacts:
+    return _ViewerFacts(viewer.pk, viewer.organization_id if _shares_organization(viewer) else None,
+                        staff_scope_by_team(viewer) if _is_staff(viewer) else None)
+
+
+def _columns_answers(facts: _ViewerFacts, row: _TicketColumns, watched: bool) -> tuple[bool, bool]:
+    """`row_answers` decided from the viewer's facts and the ticket's columns."""
+    handled = facts.staff is not None and facts.staff.holds(viewer_id=facts.viewer_id, team_id=row.team_id,
+                                                            assignee_id=row.assignee_id, watched=watched)
+    visible = handled or row.requester_id == facts.viewer_id or watched or (
+        facts.shared_organization_id is not None and row.organization_id == facts.shared_organization_id)
     return visible, handled
 
 
@@ -69,13 +81,13 @@ def keys_answers(viewer: User | None, ticket_ids: Iterable[int]) -> dict[int, tu
     tickets = _ticket_model().objects.filter(key_in(_ticket_model(), ids))
     if _sees_everything(viewer):
         return dict.fromkeys(tickets.values_list("pk", flat=True), (True, True))
-    staff = staff_scope_by_team(viewer) if _is_staff(viewer) else None
+    facts = _viewer_facts(viewer)
     rows = [_TicketColumns(*values) for values in tickets.values_list(*_TicketColumns._fields)]
-    answers = {row.pk: _columns_answers(viewer, staff, row, False) for row in rows}
-    undecided = [row for row in rows if _columns_answers(viewer, staff, row, True) != answers[row.pk]]
+    answers = {row.pk: _columns_answers(facts, row, False) for row in rows}
+    undecided = [row for row in rows if _columns_answers(facts, row, True) != answers[row.pk]]
     if undecided:
         through = _ticket_model().watchers.through
         watched = set(through.objects.filter(key_in(through, [row.pk for row in undecided], field="ticket"),
-                                             user_id=viewer.pk).values_list("ticket_id", flat=True))
-        answers.update((row.pk, _columns_answers(viewer, staff, row, True)) for row in undecided if row.pk in watched)
+                                             user_id=facts.viewer_id).values_list("ticket_id", flat=True))
+        answers.update((row.pk, _columns_answers(facts, row, True)) for row in undecided if row.pk in watched)
     return answers
