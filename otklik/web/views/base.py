@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest
+from django.utils.functional import LazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -18,8 +19,16 @@ from otklik.core.errors import Conflict, DomainError, InvalidInput, NotFound, Pe
 logger = logging.getLogger("otklik.web")
 
 def current_user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+    """The signed-in person as the User itself, not Django's lazy stand-in for it: every attribute read through
+    the stand-in is a proxied call, and a page's rules and rows read the viewer's attributes hundreds of times.
+    The request keeps the same person (`request.user` is replaced by what it stood for)."""
+    user = request.user
+    if isinstance(user, LazyObject):
+        user.pk  # noqa: B018  (evaluates the stand-in, which then holds the User)
+        user = user._wrapped
+        request.user = user
+    assert isinstance(user, User)
+    return user
 
 
 def is_agent(user: Any) -> bool:
