@@ -34,6 +34,7 @@ MEMO_LIMIT = 2048
 # key -> the URL's parts: literal text, and between them the number of the argument to put there (the
 # positional arguments first, then the keyword ones by name); None: reversed by Django each time.
 _memo: dict[tuple[Any, ...], list[str | int] | None] = {}
+_MISSING: Any = object()
 
 
 def _clear(**_kwargs: Any) -> None:
@@ -98,9 +99,8 @@ def remembered_reverse(view_name: Any, args: list[Any], kwargs: dict[str, Any], 
     kwarg_names = tuple(sorted(kwargs))
     key = (view_name, len(args), kwarg_names, current_app, urlconf, settings.ROOT_URLCONF,
            get_resolver(urlconf), get_script_prefix(), get_language())
-    if key in _memo:
-        parts = _memo[key]
-    else:
+    parts = _memo.get(key, _MISSING)  # one lookup: another thread may empty the memo in between two
+    if parts is _MISSING:
         parts = _pattern(view_name, len(args), kwarg_names, current_app)
         if len(_memo) >= MEMO_LIMIT:
             _memo.clear()
