@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +40,9 @@ class Queue:
     # Beyond those: the ids of the tickets it holds (a small set), counted by a query.
     ids: Callable[[User], QuerySet[Any]] | None = None
 
-    def condition(self, viewer: User) -> Q:
+    def condition(self, viewer: User, held: Q | None = None) -> Q:
+        """The queue as a ticket condition; `held`: the condition "one of the ids" already written for this
+        request (`_held_by_ids`), in place of `pk__in=self.ids(viewer)`."""
         condition = Q() if self.kinds is None else Q(status__kind__in=self.kinds)
         if self.assignee == "me":
             condition &= Q(assignee_id=viewer.pk)
@@ -47,7 +51,7 @@ class Queue:
         if self.my_teams:
             condition &= Q(team_id__in=_team_ids(viewer))
         if self.ids is not None:
-            condition &= Q(pk__in=self.ids(viewer))
+            condition &= Q(pk__in=self.ids(viewer)) if held is None else held
         return condition
 
     def holds(self, viewer: User, kind: str | None, team_id: int | None, assignee_id: int | None) -> bool:
@@ -133,10 +137,30 @@ def queue_counts(viewer: User) -> dict[str, int]:
         _add_by_key(counts, scope.rest, kept, viewer)
     by_ids = [queue for queue in queues() if queue.ids is not None]
     if by_ids:
-        first, *others = [queue.ids(viewer) for queue in by_ids if queue.ids is not None]
-        held = tickets_visible_to(viewer).filter(pk__in=first.union(*others, all=True))
-        _add(counts, held, by_ids, viewer)
+        _add_by_ids(counts, by_ids, viewer)
     return counts
+
+
+def _held_by_ids(compiled: list[tuple[str, tuple[Any, ...]]]) -> Q:
+    """"The ticket's id is one of these queries' ids" (`UNION ALL` of several) on SQL compiled once."""
+    column = f'"{Ticket._meta.db_table}"."{Ticket._meta.pk.column}"'  # names from the model, as core.sql.key_in
+    wrap = "({})" if connection.features.supports_parentheses_in_compound else "{}"
+    sql = " UNION ALL ".join(wrap.format(part) for part, _params in compiled)
+    params = tuple(param for _part, part_params in compiled for param in part_params)
+    return Q(RawSQL(f"{column} IN ({sql})", params, output_field=BooleanField()))  # noqa: S611 - Django's SQL
+
+
+def _add_by_ids(counts: dict[str, int], chosen: list[Queue], viewer: User) -> None:
+    """Count the queues that hold a set of ids, in one query over the scope's tickets among those ids: each
+    id query is compiled once and written twice, in the `WHERE` (all of them) and in its queue's `FILTER`;
+    Django compiled each twice (issue #16, queue round 6). The same SQL as `pk__in` of the same querysets."""
+    compiled = [queue.ids(viewer).order_by().query.sql_with_params() for queue in chosen if queue.ids is not None]
+    held = tickets_visible_to(viewer).filter(_held_by_ids(compiled))
+    result = held.order_by().aggregate(**{
+        f"q_{queue.key}": Count("pk", filter=queue.condition(viewer, held=_held_by_ids([one])))
+        for queue, one in zip(chosen, compiled, strict=True)})
+    for key, value in result.items():
+        counts[key[2:]] += value or 0
 
 
 def _add_by_key(counts: dict[str, int], tickets: QuerySet[Ticket], chosen: list[Queue], viewer: User) -> None:
@@ -154,10 +178,3 @@ def _add_groups(counts: dict[str, int], groups: Iterable[tuple[str | None, int |
         for queue in chosen:
             if queue.holds(viewer, kind, team_id, assignee_id):
                 counts[queue.key] += n
-
-
-def _add(counts: dict[str, int], tickets: QuerySet[Ticket], chosen: list[Queue], viewer: User) -> None:
-    result = tickets.order_by().aggregate(
-        **{f"q_{queue.key}": Count("pk", filter=queue.condition(viewer)) for queue in chosen})
-    for key, value in result.items():
-        counts[key[2:]] += value or 0

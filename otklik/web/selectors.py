@@ -212,7 +212,6 @@ def ticket_list_page(
     # The row's labels: one query for the page. The row's configuration comes from the cache
     # (attach_configuration), so the page's query joins only the people.
     tickets = tickets.select_related(None).select_related("requester", "assignee", "organization")
-    tickets = tickets.prefetch_related("tags")
     back_values = cursor_values(before, sort) if before else None
     if back_values is not None:
         rows = list(tickets.filter(_before(keys, back_values)).order_by(*_reversed_ordering(keys))[: size + 1])
@@ -230,6 +229,7 @@ def ticket_list_page(
         has_prev = values is not None
         start = max(start, 0) if has_prev else 0
     ticket_selectors.attach_configuration(rows)
+    attach_tag_names(rows)
     return ListPage(
         rows=rows,
         next_cursor=cursor_for(rows[-1], sort) if has_next and rows else None,
@@ -238,6 +238,20 @@ def ticket_list_page(
         start=start, total=total, total_is_estimate=certainty == "about",
         total_is_lower_bound=certainty == "more",
     )
+
+
+def attach_tag_names(tickets: list[Ticket]) -> None:
+    """Each ticket's tag names, in the tags' order (by name), as `ticket.tag_names`: one query for a page,
+    reading the names only. What `prefetch_related("tags")` answered, without building a related manager
+    and a Tag per ticket and tag (~1.5 ms of a 50-row queue page; issue #16, queue round 6)."""
+    names: dict[int, list[str]] = {ticket.pk: [] for ticket in tickets}
+    if names:
+        tagged = (Ticket.tags.through.objects.filter(ticket_id__in=list(names))
+                  .order_by("tag__name", "tag_id").values_list("ticket_id", "tag__name"))
+        for ticket_id, name in tagged:
+            names[ticket_id].append(name)
+    for ticket in tickets:
+        ticket.tag_names = names[ticket.pk]  # type: ignore[attr-defined]
 
 
 def ticket_after(

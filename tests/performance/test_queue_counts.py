@@ -166,3 +166,33 @@ def test_postgres_ticket_inserts_do_not_wait_for_each_others_counts(people, now)
     beside_an_open_transaction(lambda: insert(10_001), lambda: insert(10_002))
     assert kept_groups() == ticket_groups()
     assert sum(kept_groups().values()) == 3
+
+
+def test_the_queues_of_ids_count_what_their_conditions_hold(people, now):
+    """The SLA and watching queues are counted on id queries compiled once (`web.queues._add_by_ids`): the
+    same answer as each queue's condition over the visible tickets (`pk__in` of the same queries), with
+    tickets in several of those queues at once, some outside the viewer's scope and one closed."""
+    from django.utils import timezone
+
+    from otklik.sla.models import HolidayCalendar, Schedule, SlaPolicy
+    from otklik.sla.selectors import due_soon_ticket_ids, overdue_ticket_ids
+
+    every_day = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    schedule = Schedule.objects.create(name="Always", timezone="UTC", week=every_day,
+                                       holiday_calendar=HolidayCalendar.objects.create(name="None"))
+    SlaPolicy.objects.create(name="Fast", schedule=schedule, is_default=True, position=1, reaction_minutes=60,
+                             resolution_minutes=600, warn_before_minutes=50)
+    right_now = timezone.now()
+    late = [factories.ticket(requester=asker, team=team, now=right_now - timedelta(days=3))
+            for asker, team in ((people.alice, people.first_line), (people.carol, people.second_line),
+                                (people.alice, None), (people.alice, people.first_line))]
+    soon = [factories.ticket(requester=people.alice, team=team, now=right_now - timedelta(minutes=20))
+            for team in (people.first_line, people.second_line)]
+    for ticket in (late[0], late[1], soon[0]):
+        services.ticket_watch(actor=people.adam, ticket_id=ticket.pk, user_id=people.fiona.pk, now=right_now)
+    changes.ticket_close(actor=people.adam, ticket_id=late[3].pk, now=right_now)
+    assert overdue_ticket_ids(timezone.now()).exists() and due_soon_ticket_ids(timezone.now()).exists()
+    for viewer in (people.fiona, people.sam, people.mia, people.adam, people.alice, people.carol):
+        assert queue_counts(viewer) == recomputed(viewer), viewer.email
+    fiona = queue_counts(people.fiona)
+    assert fiona["watching"] == 3 and fiona["overdue"] >= 2 and fiona["due_soon"] >= 1

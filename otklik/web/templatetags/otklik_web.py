@@ -256,6 +256,12 @@ def _list_cells(ticket: Ticket, columns: list[str], memo: dict[Any, str]) -> str
 _URL_NUMBER = 987654321987
 
 
+def _tag_names(ticket: Ticket) -> list[str]:
+    """The row's tag names: read for the page (`web.selectors.attach_tag_names`), else from the ticket."""
+    names: list[str] | None = getattr(ticket, "tag_names", None)
+    return names if names is not None else [tag.name for tag in ticket.tags.all()]
+
+
 @register.simple_tag(takes_context=True)
 def list_rows(context: template.Context, tickets: list[Ticket]) -> SafeString:
     """The agent's list rows: number, subject with its SLA badge and tags, and the agent's chosen columns
@@ -283,7 +289,7 @@ def list_rows(context: template.Context, tickets: list[Ticket]) -> SafeString:
         badge = sla_badge(context, ticket)
         sla = sla_badge_html(badge["status"], badge["due"], badge["countdown"]) + "\n"  # the template's last line
         tags = "".join(f' <span class="badge rounded-pill text-bg-light border fw-normal" data-tag>{_e(name)}</span>'
-                       for name in (tag.name for tag in ticket.tags.all()))
+                       for name in _tag_names(ticket))
         rows.append(
             f'<tr class="prio-row-{_e(ticket.priority.color)}" data-ticket="{number}">\n'
             f'<td>{check}</td>\n'
