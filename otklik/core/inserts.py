@@ -1,20 +1,21 @@
-"""New rows of plain models through an INSERT written once per model, for the hot paths (a ticket's
-first message and its events, their search rows).
+"""New rows through an INSERT written once per model, for the hot paths (a new ticket, its first
+message, its events and their search rows).
 
 `Model.save()` compiles its INSERT anew for every row (the column list, placeholders, quoting, the
 RETURNING clause): about as much CPU as the statement's round trip. Here the statement is made once per
 model and database and only the values change. What `save(force_insert=True)` and `bulk_create` do for
 these rows is done here too: each field's `pre_save` (auto_now_add and the like) and `get_db_prep_save`,
-the database's key set on the object, `_state` marked saved. Anything beyond that goes through Django
-unchanged: a model with its own `save()`, inheritance, save signals listened to, database defaults or
-other returned columns, a database that cannot return the key from an INSERT.
+the database's key set on the object, `_state` marked saved; a model with its own `save()` says what it
+does around a new row's INSERT (`before_insert`, `after_insert`, e.g. `Ticket`'s priority rank). Anything
+beyond that goes through Django unchanged: another model with its own `save()`, inheritance, save signals
+listened to, database defaults or other returned columns, a database that cannot return the key.
 `tests/core/test_inserts.py` holds the rows written here equal to the ORM's, column by column.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -84,11 +85,36 @@ def insert_rows[M: Model](rows: Sequence[M]) -> Sequence[M]:
     return rows
 
 
+@functools.cache
+def _hooks(model: type[Model]) -> tuple[Callable[[Any], None], Callable[[Any], None]] | None:
+    """What `save()` does around the INSERT of a new row of `model`: nothing for Django's own `save()`;
+    a model whose class overrides `save()` says it in `before_insert` / `after_insert`, defined in the same
+    class (None: it does not, so only `save()` may write it)."""
+    if model.save is Model.save:
+        return _nothing, _nothing
+    owner = next(klass for klass in model.__mro__ if "save" in vars(klass))
+    if "before_insert" in vars(owner) and "after_insert" in vars(owner):
+        return vars(owner)["before_insert"], vars(owner)["after_insert"]
+    return None
+
+
+def _nothing(row: Any) -> None:
+    return None
+
+
 def insert_row[M: Model](row: M) -> M:
     """`row.save(force_insert=True)` for a new object, through the remembered INSERT when saving it is no
-    more than its INSERT (Django's own `save()`, no save signal listened to); by `save()` otherwise."""
+    more than its INSERT (Django's own `save()` or the model's `before_insert` / `after_insert`, no save
+    signal listened to); by `save()` otherwise."""
     model = type(row)
-    if (model.save is not Model.save or not row._state.adding or pre_save.has_listeners(model)
-            or post_save.has_listeners(model) or not _written([row])):
+    hooks = _hooks(model)
+    if hooks is None or not row._state.adding or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        row.save(force_insert=True)
+        return row
+    before, after = hooks
+    before(row)
+    if _written([row]):
+        after(row)
+    else:
         row.save(force_insert=True)
     return row

@@ -259,7 +259,7 @@ def _ticket_open(
     requester_may_choose = request_type is not None and request_type.requester_sets_priority
     if priority is not None and not requester_may_choose and actor is not None and actor.is_requester:
         priority = None
-    ticket = Ticket.objects.create(
+    ticket = insert_row(Ticket(
         number=ticket_number_allocate(),
         subject=subject,
         requester=requester,
@@ -275,7 +275,7 @@ def _ticket_open(
         fields=cleaned_fields,
         created_at=now,
         updated_at=now,
-    )
+    ))
     message = insert_row(Message(
         ticket=ticket, author=requester, channel=source, body_text=body_text,
         body_html=sanitize_html(body_html), external_id=external_id[:998], raw_ref=raw_ref, created_at=now,

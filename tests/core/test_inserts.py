@@ -59,6 +59,24 @@ def test_a_message_and_an_event_are_the_rows_save_writes(ticket: Ticket, now: da
         assert _row(type(fast), fast.pk) == _row(type(slow), slow.pk)
 
 
+def test_a_ticket_is_the_row_save_writes_with_its_priority_rank(people: Personas, now: datetime) -> None:
+    def new(number: int) -> Ticket:
+        return Ticket(number=number, subject="Printer", requester=people.alice, organization=people.alice.organization,
+                      priority=factories.priority("high"), status=factories.status("new"), source="api",
+                      fields={"room": "305"}, created_at=now, updated_at=now)
+
+    fast = insert_row(new(90001))
+    slow = new(90002)
+    slow.save(force_insert=True)
+
+    assert fast.priority_rank == factories.priority("high").rank != 0
+    expected = _row(Ticket, slow.pk)
+    assert _row(Ticket, fast.pk) == {**expected, "number": 90001}
+    with CaptureQueriesContext(connection) as captured:  # as after save(): the priority is not looked at again
+        fast.save(update_fields=["subject"])
+    assert len(captured.captured_queries) == 1
+
+
 def test_search_rows_are_the_rows_bulk_create_writes(ticket: Ticket, now: datetime) -> None:
     def rows() -> list[SearchEntry]:
         first, second = insert_row(_message(ticket, now)), insert_row(_message(ticket, now, is_internal=True))
