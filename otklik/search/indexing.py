@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Model, OuterRef, Subquery
 from django.utils.html import strip_tags
 
+from otklik.core.inserts import insert_row, insert_rows
 from otklik.search.models import SearchEntry
 from otklik.tickets.models import EventKind, Message, Ticket, TicketEvent
 
@@ -80,13 +81,13 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, message: Me
         message = _new_message(event, written)
         if message is not None:
             rows.append(message_entry(message))
-        SearchEntry.objects.bulk_create(rows)
+        insert_rows(rows)
     elif kind == EventKind.SUBJECT_CHANGED:
         index_subject(ticket)
     elif kind in {EventKind.REPLIED, EventKind.NOTE_ADDED}:
         message = _new_message(event, written)
         if message is not None:
-            message_entry(message).save(force_insert=True)
+            insert_row(message_entry(message))
     elif kind == EventKind.MERGED:
         # The merge moved the messages; their rows follow them to the target ticket.
         SearchEntry.objects.filter(ticket=ticket, message__isnull=False).update(

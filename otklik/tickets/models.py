@@ -318,14 +318,26 @@ class Ticket(models.Model):
         instance._saved_priority_id = instance.__dict__.get("priority_id")
         return instance
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Only a new or changed priority is looked at, so saves of other fields cost no query.
+    def _rank_follows_priority(self) -> bool:
+        """The rank of a new or changed priority copied (True); saves of other fields look at nothing."""
         if self.priority_id is not None and self.priority_id != self._saved_priority_id:
             self.priority_rank = self.priority.rank
+            return True
+        return False
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._rank_follows_priority():
             update_fields = kwargs.get("update_fields")
             if update_fields is not None and "priority" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "priority_rank"}
         super().save(*args, **kwargs)
+        self._saved_priority_id = self.priority_id
+
+    # What save() does around a new row's INSERT, for `core.inserts.insert_row`.
+    def before_insert(self) -> None:
+        self._rank_follows_priority()
+
+    def after_insert(self) -> None:
         self._saved_priority_id = self.priority_id
 
 

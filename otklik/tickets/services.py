@@ -20,6 +20,7 @@ from otklik.accounts.models import Team, User
 from otklik.accounts.selectors import teams_all
 from otklik.accounts.services import requester_for_email
 from otklik.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from otklik.core.inserts import insert_row
 from otklik.core.text import sanitize_html
 from otklik.tickets import numbers, selectors
 from otklik.tickets.fields import clean_fields
@@ -87,7 +88,7 @@ def event_record(
     origin = _event_origin.get()
     if origin is not None:
         data = {**(data or {}), "via": origin}
-    event = TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=at)
+    event = insert_row(TicketEvent(ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=at))
     ticket_event_recorded.send(sender=TicketEvent, event=event, ticket=ticket, message=message)
     return event
 
@@ -258,7 +259,7 @@ def _ticket_open(
     requester_may_choose = request_type is not None and request_type.requester_sets_priority
     if priority is not None and not requester_may_choose and actor is not None and actor.is_requester:
         priority = None
-    ticket = Ticket.objects.create(
+    ticket = insert_row(Ticket(
         number=ticket_number_allocate(),
         subject=subject,
         requester=requester,
@@ -274,11 +275,11 @@ def _ticket_open(
         fields=cleaned_fields,
         created_at=now,
         updated_at=now,
-    )
-    message = Message.objects.create(
+    ))
+    message = insert_row(Message(
         ticket=ticket, author=requester, channel=source, body_text=body_text,
         body_html=sanitize_html(body_html), external_id=external_id[:998], raw_ref=raw_ref, created_at=now,
-    )
+    ))
     attachments_store(ticket=ticket, message=message, files=attachments, uploader=actor or requester, now=now)
     watcher_list = [user for user in watchers if user.pk != requester.pk]
     if watcher_list:
