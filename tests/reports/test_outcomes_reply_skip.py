@@ -32,11 +32,11 @@ ACTION = st.tuples(
 
 
 def _outcome_rows(ticket_id: int) -> list[dict[str, Any]]:
-    return list(SlaOutcome.objects.filter(ticket_id=ticket_id).order_by("clock_id").values())
+    return [dict(row) for row in SlaOutcome.objects.filter(ticket_id=ticket_id).order_by("clock_id").values()]
 
 
 def _tally() -> list[tuple[Any, ...]]:
-    return sorted(tallies.SLA.model.objects.values_list())
+    return sorted(tallies.SLA.model._default_manager.values_list())
 
 
 def _resynced(ticket_id: int) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
