@@ -194,7 +194,7 @@ def on_event(event: TicketEvent, times: TicketTimes | None, old_dimensions: tupl
     # The tables in the tallies' one order (SLA, ratings, work): their monthly rows are locked in that order.
     # A requester's reply seldom stops or re-judges a clock (a next-reply cycle it starts is running; only one
     # logged late can add a stopped one): its rows are compared first, one read instead of the rewrite's two
-    # statements (five on SQLite), and rewritten only when they differ.
+    # statements (four on SQLite), and rewritten only when they differ.
     if resync and not (is_requester_reply(event) and clocks_in_sync(event.ticket_id)):
         sync_clocks([event.ticket_id])
     if times is not None and old_dimensions is not None and dimensions_of(times) != old_dimensions:

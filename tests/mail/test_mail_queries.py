@@ -47,7 +47,7 @@ NEW_SENDER_EXTRA = 1
 # which changes none of the row's durations, does not read the ticket's history to recompute them (-2 reply).
 # Issue #16, round 6: the requester's permission check is decided from the locked row (their own ticket), which
 # neither reads their organization nor asks the scope's SQL (-2), and the SLA outcome rows are compared with the
-# clocks in one read instead of rewritten (PostgreSQL: two statements, SQLite: five) when they already agree.
+# clocks in one read instead of rewritten (PostgreSQL: two statements, SQLite: four) when they already agree.
 REPLY_BY_MESSAGE_ID = {"postgresql": 17, "sqlite": 18}
 DUPLICATE = {"postgresql": 5, "sqlite": 5}
 AUTO_REPLY = {"postgresql": 5, "sqlite": 5}
