@@ -169,8 +169,11 @@ def _insert(part: Part, where: str = "") -> tuple[str, list[Any]] | None:
         # its rows, so psycopg keeps its parsed form (it does for at most 50), which a new ticket's rollups
         # (three tables, 147 values) had to be parsed anew for on every create. UNNEST keeps the sorted order.
         source, texts = _unnest(part.model, tuple(columns))
-        # An array holds one type: a text column's values (a group's value may be an id) are sent as text.
-        params: list[Any] = [[None if value is None else str(value) for value in column] if text else list(column)
+        # An array holds one type: a text column's values (a group's value may be an id) are sent as text. Each
+        # array goes as its literal (`array_literal`), one string parameter cast by the statement, instead of a
+        # list psycopg would dump element by element in Python.
+        params: list[Any] = [array_literal([None if value is None else str(value) for value in column] if text
+                                           else column)
                              for text, column in zip(texts, zip(*values, strict=True), strict=True)]
     else:
         source = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
@@ -178,6 +181,25 @@ def _insert(part: Part, where: str = "") -> tuple[str, list[Any]] | None:
     # Names come from the models, values are parameters.
     return (f"INSERT INTO {table} ({', '.join(quote(name) for name in columns)}) {source}{where} "
             f"ON CONFLICT ({', '.join(quote(name) for name in part.key)}) DO UPDATE SET {updates}"), params
+
+
+def array_literal(values: Iterable[Any]) -> str:
+    """A PostgreSQL array's text form of these values (None, booleans, integers, dates, datetimes, strings),
+    for a parameter the statement casts (`%s::bigint[]`): every element but NULL, a boolean or an integer is
+    double-quoted with its backslashes and quotes escaped, so any text survives. What psycopg's list dumping
+    sends, as one string; tests/reports/test_cube_arrays.py compares the two on PostgreSQL."""
+    elements = []
+    for value in values:  # one loop, no call per element: most of these arrays are integers
+        if value is None:
+            elements.append("NULL")
+        elif value is True or value is False:
+            elements.append("t" if value else "f")
+        elif isinstance(value, int):
+            elements.append(str(value))
+        else:
+            text = value.isoformat() if isinstance(value, date) else str(value)  # (a datetime is a date)
+            elements.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(elements) + "}"
 
 
 def upsert_added(changes: Sequence[Part], *, only_if: tuple[str, list[Any]] | None = None) -> bool:

@@ -267,9 +267,7 @@ def on_ticket_event(sender: Any, event: TicketEvent, ticket: Ticket, **kwargs: A
     old: TicketTimes | None = None
     fresh: TicketTimes | None = None
     if event.kind in FACT_EVENTS:
-        requester_reply = (event.kind == EventKind.REPLIED and isinstance(event.data, dict)
-                           and event.data.get("by") != "staff")
-        old, fresh = _refresh(ticket, durations=True, requester_reply=requester_reply)
+        old, fresh = _refresh(ticket, durations=True, requester_reply=outcomes.is_requester_reply(event))
     elif event.kind in KEY_EVENTS:
         old, fresh = _refresh(ticket, durations=False)
     elif event.kind == EventKind.RATED:  # the breakdown by rating moves with the latest score

@@ -344,13 +344,19 @@ def is_visible(viewer: User | None, ticket_id: int) -> bool:
                        lambda: tickets_visible_to(viewer).filter(pk=ticket_id).exists())
 
 
+def _row_proves_visible(viewer: User, ticket: Ticket) -> bool:
+    """Whether the ticket row alone proves `is_visible`: an active person who sees every ticket, or the
+    ticket's own requester (the requester scope's first part). False proves nothing: ask the scope."""
+    return _is_active_person(viewer) and (_sees_everything(viewer) or ticket.requester_id == viewer.pk)
+
+
 def visible_pairs(pairs: Iterable[tuple[User, Ticket]]) -> set[tuple[int, int]]:
     """The (viewer id, ticket id) of the pairs `is_visible` says yes to, for a batch (notifications): the
     ticket's own requester (the requester scope's first part) and admins from the rows, others one query each."""
     answer: set[tuple[int, int]] = set()
     asked: dict[int, tuple[User, set[int]]] = {}
     for viewer, ticket in pairs:
-        if _is_active_person(viewer) and (_sees_everything(viewer) or ticket.requester_id == viewer.pk):
+        if _row_proves_visible(viewer, ticket):
             answer.add((viewer.pk, ticket.pk))
         elif _is_active_person(viewer):
             asked.setdefault(viewer.pk, (viewer, set()))[1].add(ticket.pk)
@@ -521,7 +527,9 @@ def ensure_can(actor: User | None, action: Action, ticket: Ticket) -> None:
     """
     if actor is None:
         return
-    if not is_visible(actor, ticket.pk):
+    # The row the caller holds (usually just locked) proves the common cases, a requester's own ticket and
+    # an admin's, without compiling the scope's SQL; any other viewer is asked as before.
+    if not (_row_proves_visible(actor, ticket) or is_visible(actor, ticket.pk)):
         raise NotFound()
     if action == "view":
         return
