@@ -640,6 +640,13 @@ async def form_token(client: Any, url: str) -> str:
     return _FORM_TOKENS[client]
 
 
+async def post_form(client: Any, url: str, fields: dict[str, str], errors: list[str]) -> bool:
+    """One form post as a browser sends it (the token, a same-origin Referer); a created ticket redirects."""
+    token = await form_token(client, url)
+    return expect(await client.post(url, data={"csrfmiddlewaretoken": token, **fields},
+                                    headers={"Referer": f"{client.base_url}{url.lstrip('/')}"}), 302, errors)
+
+
 def peer_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]:
     counter = iter(range(10**9))
 
@@ -651,12 +658,9 @@ def peer_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]:
 
     async def form(client: Any) -> bool:
         # Anonymous, as the peer's public form is meant: its CSRF token read once per connection (not timed).
-        token = await form_token(client, "/tickets/submit/")
-        n = next(counter)
-        return expect(await client.post("/tickets/submit/", data={
-            "csrfmiddlewaretoken": token, "queue": str(info["queue"]), "title": f"Paper jam {n}",
-            "body": "Room 305, the tray is stuck", "priority": "3", "submitter_email": "bench@acme.example"},
-            headers={"Referer": f"{client.base_url}tickets/submit/"}), 302, errors)
+        return await post_form(client, "/tickets/submit/", {
+            "queue": str(info["queue"]), "title": f"Paper jam {next(counter)}", "body": "Room 305, the tray is stuck",
+            "priority": "3", "submitter_email": "bench@acme.example"}, errors)
 
     async def detail(client: Any) -> bool:
         return expect(await client.get(f"/tickets/{info['ticket']}/"), 200, errors)
@@ -689,12 +693,8 @@ def otklik_actions(info: dict[str, Any], errors: list[str]) -> dict[str, Action]
     async def form(client: Any) -> bool:
         # The requester's signed-in portal form (Otklik has no anonymous one); its CSRF token read once per
         # connection (not timed).
-        url = f"/portal/new/{info['request_type']}/"
-        token = await form_token(client, url)
-        n = next(counter)
-        return expect(await client.post(url, data={
-            "csrfmiddlewaretoken": token, "subject": f"Paper jam {n}", "body": "Room 305, the tray is stuck"},
-            headers={"Referer": f"{client.base_url}{url.lstrip('/')}"}), 302, errors)
+        return await post_form(client, f"/portal/new/{info['request_type']}/", {
+            "subject": f"Paper jam {next(counter)}", "body": "Room 305, the tray is stuck"}, errors)
 
     async def get(client: Any, url: str, params: dict[str, str] | None = None) -> bool:
         return expect(await client.get(url, params=params), 200, errors)
@@ -791,13 +791,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         mail_label = "email intake, half replies (msg/s)"
         email = "email" in chosen and mail_batch > 0
         pooled = {(key, side): Result() for key, _, _ in [*workloads, ("email", "", 0)] for side in sides}
-        # Each worker process pays its first-request costs (imports, templates, connections: ~2 s for Otklik)
-        # here, not in round 1: enough connections that both desks' workers all get requests.
         def side_for(key: str, side: str) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, Action]]:
             base_urls, headers, cookies, actions = sides[side]
-            return (base_urls, {}, form_cookies[side], actions) if key == "form" else (base_urls, headers, cookies,
-                                                                                        actions)
+            if key == "form":
+                return base_urls, {}, form_cookies[side], actions
+            return base_urls, headers, cookies, actions
 
+        # Each worker process pays its first-request costs (imports, templates, connections: ~2 s for Otklik)
+        # here, not in round 1: enough connections that both desks' workers all get requests.
         for key, _, _ in workloads:
             for side in sides:
                 base_urls, headers, cookies, actions = side_for(key, side)

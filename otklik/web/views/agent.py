@@ -350,10 +350,9 @@ def search(request: HttpRequest) -> HttpResponse:
     shown = hits[(page_number - 1) * size: page_number * size]
     # `search_found` answers only with tickets the viewer may see (and notes only where they handle the ticket),
     # so the shown page is read by key with what its rows print, not through the scope again.
-    shown_tickets = Ticket.objects.filter(key_in(Ticket, [hit.ticket_id for hit in shown])) if shown else None
-    tickets = {
-        ticket.pk: ticket for ticket in shown_tickets.select_related("status", "priority", "requester")
-    } if shown_tickets is not None else {}
+    shown_tickets = Ticket.objects.filter(key_in(Ticket, [hit.ticket_id for hit in shown]))
+    tickets = {ticket.pk: ticket for ticket in shown_tickets.select_related("status", "priority", "requester")
+               } if shown else {}
     results = [(hit, tickets[hit.ticket_id]) for hit in shown if hit.ticket_id in tickets]
     # The same box finds people and organizations (the directory's own rule decides whom the viewer sees).
     people = list(people_search(viewer, text)[:DIRECTORY_HITS]) if text else []
